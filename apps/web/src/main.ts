@@ -1,0 +1,19 @@
+/**
+ * The web app: HTTP on 8080 and HTTPS on 8443 (80 and 443 + the lab's offset), one process.
+ * Run by `portlab up`; `node apps/web/dist/main.js` runs it alone.
+ */
+import { startApp } from '@portlab/service';
+import { buildWebServer, EventHub } from './server.js';
+
+const runtime = startApp('web');
+const { config } = runtime;
+const hub = new EventHub(config.paths.log);
+
+const http = await buildWebServer({ config, runtime, hub });
+await runtime.serve('http', http.server);
+
+const { key, cert } = await runtime.certificate();
+const https = await buildWebServer({ config, runtime, hub, tls: { key, cert } });
+await runtime.serve('https', https.server);
+
+runtime.ready();

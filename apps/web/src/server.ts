@@ -1,0 +1,45 @@
+import { STATUS_CODES } from 'node:http';
+import type { LabConfig } from '@portlab/config';
+import type { AppRuntime } from '@portlab/service';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { EventHub } from './event-hub.js';
+import { apiRoutes } from './routes/api.js';
+import { homeRoutes } from './routes/home.js';
+
+export interface WebServerOptions {
+  config: LabConfig;
+  /** Set for the HTTPS service (the lab certificate). */
+  tls?: { key: string; cert: string };
+  /** Writes each request line and status line to the transcript when given. */
+  runtime?: AppRuntime;
+  hub: EventHub;
+}
+
+/** The web app's routes on one fastify instance; main.ts makes one for HTTP and one for HTTPS. */
+export async function buildWebServer(options: WebServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false, // The transcript is this server's log.
+    ...(options.tls ? { https: options.tls } : {}),
+  }) as unknown as FastifyInstance;
+  const runtime = options.runtime;
+  if (runtime) {
+    // RFC 9112 §3: a request starts with its request line; §4: a response with its status line.
+    app.addHook('onRequest', async (request) => {
+      runtime
+        .sessionOf(request.raw.socket)
+        ?.client(`${request.method} ${request.url} HTTP/${request.raw.httpVersion}`);
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      const code = reply.statusCode;
+      runtime
+        .sessionOf(request.raw.socket)
+        ?.server(`HTTP/${request.raw.httpVersion} ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd());
+    });
+  }
+  homeRoutes(app, options.config);
+  apiRoutes(app, options.config, options.hub);
+  await app.ready();
+  return app;
+}
+
+export { EventHub } from './event-hub.js';

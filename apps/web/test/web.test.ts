@@ -1,0 +1,117 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+let lab: TempLab;
+let web: ChildProcess;
+let base: string;
+
+beforeAll(async () => {
+  lab = await tempLab();
+  web = fork(main, [], { env: lab.env, stdio: 'pipe' });
+  base = `http://127.0.0.1:${lab.ports.http}`;
+  await waitFor(
+    () =>
+      fetch(`${base}/api/services`).then(
+        async (r) => ((await r.json()) as { listening: boolean }[]).every((s) => s.listening),
+        () => false,
+      ),
+    { what: 'HTTP and HTTPS listening' },
+  );
+});
+
+afterAll(async () => {
+  web.kill('SIGTERM');
+  await new Promise((resolve) => web.once('exit', resolve));
+  lab.cleanup();
+});
+
+describe('the web app over real sockets', () => {
+  it('answers /healthz', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('lists each service with its ports, listening state and clients now', async () => {
+    const services = (await (await fetch(`${base}/api/services`)).json()) as Record<string, unknown>[];
+    const http = services.find((s) => s.name === 'http');
+    expect(http).toMatchObject({ protocol: 'HTTP', port: lab.ports.http, standardPort: 80, tls: 'none', listening: true });
+    expect(services.find((s) => s.name === 'https')).toMatchObject({
+      port: lab.ports.https,
+      standardPort: 443,
+      tls: 'implicit',
+      listening: true,
+    });
+    expect(http!.clients as number).toBeGreaterThanOrEqual(0);
+  });
+
+  it('serves a home page that names the services and their ports', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain(`<td>http</td><td>${lab.ports.http}</td><td>80</td>`);
+  });
+
+  it('serves HTTPS with the lab certificate, valid for 127.0.0.1', async () => {
+    const ca = readFileSync(path.join(lab.dataDir, 'tls', 'cert.pem'));
+    const body = await new Promise<string>((resolve, reject) => {
+      // The lab certificate is its own CA: trusting it checks the signature and the name 127.0.0.1.
+      httpsGet({ host: '127.0.0.1', port: lab.ports.https, path: '/healthz', ca }, (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(body)).toEqual({ ok: true });
+  });
+
+  it('streams transcript events over SSE, its own HTTP exchanges included, filtered by service', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/events?service=http`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    const marker = `/healthz?probe=${Date.now()}`;
+    // A fresh connection (no keep-alive agent), so its open event comes after we subscribed.
+    await new Promise((resolve) => httpGet(`${base}${marker}`, { agent: false }, (r) => r.resume().on('end', resolve)));
+    await fetch(`https://127.0.0.1:${lab.ports.https}/`).catch(() => undefined); // an https event, filtered out
+    await waitFor(
+      async () => {
+        const { value } = await reader.read();
+        text += new TextDecoder().decode(value);
+        return text.includes(`GET ${marker} HTTP/1.1`) && text.includes('HTTP/1.1 200 OK');
+      },
+      { what: 'the request and status lines on the stream' },
+    );
+    controller.abort();
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
+    expect(events.every((e) => e.service === 'http')).toBe(true);
+    expect(events.some((e) => e.type === 'open' && e.to === `127.0.0.1:${lab.ports.http}`)).toBe(true);
+    expect(text).toMatch(/^event: transcript$/m);
+  });
+
+  it('writes its transcript to $DATA/log/http.ndjson', async () => {
+    await fetch(`${base}/healthz?file-check`);
+    const file = path.join(lab.dataDir, 'log', 'http.ndjson');
+    await waitFor(() => readFileSync(file, 'utf8').includes('GET /healthz?file-check HTTP/1.1'), {
+      what: 'the request line in http.ndjson',
+    });
+  });
+
+  it('answers 404 for a page that does not exist, and logs it', async () => {
+    const res = await fetch(`${base}/no-such-page`);
+    expect(res.status).toBe(404);
+  });
+});

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * The `portlab` command. Each subcommand reads the lab config first; a bad config stops here with
+ * the key and the reason, and exit code 2.
+ */
+import { ConfigError, type LabConfig, loadConfig } from '@portlab/config';
+import { Command } from 'commander';
+import { stopOrStart } from './commands/control-commands.js';
+import { ports } from './commands/ports.js';
+import { probe } from './commands/probe.js';
+import { up } from './commands/up.js';
+import { userAdd } from './commands/user.js';
+import { watch } from './commands/watch.js';
+
+function config(): LabConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`portlab: bad config: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function run(action: () => Promise<number> | number): Promise<void> {
+  process.exitCode = await action();
+}
+
+const program = new Command('portlab')
+  .description(
+    'Real network servers for hands-on networking labs: one machine, many services, one port each.',
+  )
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Environment: PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PORT_OFFSET, PORTLAB_CONFIG (see README.md).
+
+Examples:
+  npx portlab up                 start every service (what npm start runs)
+  npx portlab ports              which service listens on which port
+  npx portlab probe --ports 8025,8080
+  npx portlab watch smtp         the live SMTP conversation
+  npx portlab stop web           stop the web server; the others go on`,
+  );
+
+program
+  .command('up')
+  .description('start every service, each app in its own process; Ctrl-C stops them all')
+  .option('--allow-demo-passwords', 'listen on a non-loopback address even with the demo passwords')
+  .addHelpText('after', '\nExamples:\n  npx portlab up\n  PORTLAB_HOST=192.168.1.20 npx portlab up')
+  .action((opts: { allowDemoPasswords?: boolean }) => run(() => up(config(), opts)));
+
+program
+  .command('ports')
+  .description('table of services: protocol, lab port, standard port, listening or not')
+  .option('--json', 'print JSON instead of a table')
+  .addHelpText('after', '\nExamples:\n  npx portlab ports\n  npx portlab ports --json')
+  .action((opts: { json?: boolean }) => run(() => ports(config(), Boolean(opts.json))));
+
+program
+  .command('probe')
+  .argument('[host]', 'the machine to probe (default: the lab host)')
+  .description('connect to each port, read what answers, and name the protocol')
+  .option('--ports <list>', 'ports to try, e.g. 21,25,80,8000-8100 (default: the lab ports)')
+  .addHelpText('after', '\nExamples:\n  npx portlab probe\n  npx portlab probe 127.0.0.1 --ports 8000-8100')
+  .action((host: string | undefined, opts: { ports?: string }) =>
+    run(() => probe(config(), host, opts.ports)),
+  );
+
+program
+  .command('watch')
+  .argument('[service...]', 'only these services (default: all)')
+  .description('follow the transcripts live: C: what clients say, S: what servers answer')
+  .option('--from-start', 'show what the logs already hold first')
+  .addHelpText('after', '\nExamples:\n  npx portlab watch\n  npx portlab watch smtp imap')
+  .action((services: string[], opts: { fromStart?: boolean }) =>
+    run(() => watch(config(), services, Boolean(opts.fromStart))),
+  );
+
+for (const verb of ['stop', 'start'] as const) {
+  program
+    .command(verb)
+    .argument('<name>', 'an app (web, mail, files, peer) or one service (http, smtp, ftp, …)')
+    .description(`${verb} a service while 'portlab up' runs`)
+    .addHelpText('after', `\nExamples:\n  npx portlab ${verb} web\n  npx portlab ${verb} https`)
+    .action((name: string) => run(() => stopOrStart(config(), verb, name)));
+}
+
+const user = program.command('user').description('manage lab accounts');
+user
+  .command('add')
+  .argument('<name>', 'user name (lower case), e.g. carol')
+  .description('add an account, or set a new password; prompts for the password')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npx portlab user add carol\n  echo s3cret | npx portlab user add carol',
+  )
+  .action((name: string) => run(() => userAdd(config(), name)));
+
+await program.parseAsync();

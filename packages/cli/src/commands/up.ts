@@ -1,0 +1,67 @@
+import { isLoopback, type LabConfig, UserStore } from '@portlab/config';
+import { table } from '../format.js';
+import { Supervisor } from '../supervisor.js';
+
+export interface UpOptions {
+  allowDemoPasswords?: boolean;
+}
+
+/** `portlab up` (what `npm start` runs): start every app, print the port table, run until Ctrl-C. */
+export async function up(config: LabConfig, options: UpOptions): Promise<number> {
+  const began = performance.now();
+  if (!isLoopback(config.host) && !(options.allowDemoPasswords || config.allowDemoPasswords)) {
+    const store = new UserStore(config.paths.users);
+    await store.ensure();
+    const demo = await store.withDemoPasswords();
+    if (demo.length > 0) {
+      console.error(
+        `Refusing to listen on ${config.host}: the account(s) ${demo.join(', ')} still have their published demo password, ` +
+          `and a classroom network is not a place for known passwords. Set new ones with 'npx portlab user add ${demo[0]}', ` +
+          'or start with --allow-demo-passwords if you accept the risk.',
+      );
+      return 2;
+    }
+  }
+  const supervisor = new Supervisor({ config });
+  try {
+    await supervisor.start();
+  } catch (err) {
+    console.error((err as Error).message);
+    return 1;
+  }
+  const services = supervisor.services();
+  const listening = services.filter((s) => s.info.state === 'listening');
+  console.log(
+    `\n${table(
+      ['service', 'app', 'port', 'state'],
+      services.map(({ app, service, info }) => [
+        service,
+        app,
+        info.port,
+        info.state === 'listening' ? 'listening' : `NOT LISTENING (${info.state})`,
+      ]),
+    )}\n`,
+  );
+  const seconds = ((performance.now() - began) / 1000).toFixed(2);
+  if (listening.length === services.length) {
+    console.log(`all services listening (${listening.length}) in ${seconds} s`);
+  } else {
+    console.log(
+      `${listening.length} of ${services.length} services listening in ${seconds} s; see the messages above for the others`,
+    );
+  }
+  const http = services.find((s) => s.service === 'http');
+  if (http?.info.state === 'listening') console.log(`Home page: http://${config.host}:${http.info.port}/`);
+  console.log('Live transcripts: npx portlab watch   ·   Stop all: Ctrl-C');
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      console.log('\nStopping every service…');
+      void supervisor.shutdown().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('Stopped.');
+  return 0;
+}

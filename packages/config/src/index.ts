@@ -1,0 +1,32 @@
+export {
+  ConfigError,
+  isLoopback,
+  type LabConfig,
+  type LoadOptions,
+  loadConfig,
+  type ServiceWithPort,
+} from './load.js';
+export { dataPaths, REPO_ROOT } from './paths.js';
+export type { ConfigFile } from './schema.js';
+export {
+  APPS,
+  type AppName,
+  labPort,
+  runnableServices,
+  SERVICE_NAMES,
+  SERVICE_PLAN,
+  type ServiceName,
+  type ServiceSpec,
+  serviceSpec,
+  servicesOf,
+  type TlsMode,
+} from './services.js';
+export { ensureLabCertificate, type LabCertificate } from './tls.js';
+export {
+  DEMO_ACCOUNTS,
+  hashPassword,
+  USER_NAME,
+  type UserRecord,
+  UserStore,
+  verifyPassword,
+} from './users.js';

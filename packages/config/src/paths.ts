@@ -1,0 +1,19 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: this file is packages/config/{src,dist}/paths.*, three levels down. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Where things live under the data dir (ARCHITECTURE.md, "Data"). */
+export function dataPaths(dataDir: string) {
+  return {
+    root: dataDir,
+    users: path.join(dataDir, 'users.json'),
+    tls: path.join(dataDir, 'tls'),
+    log: path.join(dataDir, 'log'),
+    run: path.join(dataDir, 'run'),
+    mail: path.join(dataDir, 'mail'),
+    files: path.join(dataDir, 'files'),
+    p2p: path.join(dataDir, 'p2p'),
+  };
+}

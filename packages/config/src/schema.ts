@@ -1,0 +1,92 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { SERVICE_NAMES, type ServiceName } from './services.js';
+
+const port = z.number().int().min(0).max(65535);
+
+/** Explicit ports per service, for a lab that must avoid a port taken by something else. */
+const portsSchema = z
+  .strictObject(Object.fromEntries(SERVICE_NAMES.map((name) => [name, port.optional()])))
+  .default({});
+
+/**
+ * The lab config. Every key has a default, so an empty file (or none) is a working lab.
+ * Objects are strict: a misspelt key is an error that names it, not a setting silently ignored.
+ */
+export const configSchema = z.strictObject({
+  /** The address every service binds. 127.0.0.1 keeps the lab on this machine; a classroom sets a LAN address. */
+  host: z
+    .string()
+    .refine((h) => isIP(h) !== 0 || h === 'localhost', { message: 'must be an IP address such as 127.0.0.1' })
+    .default('127.0.0.1'),
+  /** Added to standard ports below 1024 (ARCHITECTURE.md, "Ports"). */
+  portOffset: z.number().int().min(0).max(64511).default(8000),
+  ports: portsSchema,
+  /** Where users, mail, files, logs and the certificate live; relative paths are from the repo root. */
+  dataDir: z.string().min(1).default('var'),
+  /** The mail domain of the demo accounts. */
+  domain: z
+    .string()
+    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain name such as lab.test')
+    .default('lab.test'),
+  /** A lab with known demo passwords refuses to bind a non-loopback address unless this is true. */
+  allowDemoPasswords: z.boolean().default(false),
+  mail: z
+    .strictObject({
+      /** SIZE (RFC 1870): larger messages are refused with 552. */
+      maxMessageBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(10 * 1024 * 1024),
+      /** Refuse AUTH (and POP3/IMAP logins) before STARTTLS. Off by default: lab 2 shows the password on the wire. */
+      requireTlsForAuth: z.boolean().default(false),
+    })
+    .default({ maxMessageBytes: 10 * 1024 * 1024, requireTlsForAuth: false }),
+  files: z
+    .strictObject({
+      /** Ports for FTP passive data connections (RFC 959 PASV, RFC 2428 EPSV). */
+      passivePorts: z
+        .strictObject({ from: port.min(1024), to: port.min(1024) })
+        .refine((r) => r.to >= r.from, { message: 'to must be >= from' })
+        .default({ from: 8200, to: 8299 }),
+      /** Anonymous FTP, read-only in $DATA/files/public/. */
+      anonymous: z.boolean().default(false),
+      /** Per-user quota; an upload that would pass it gets 552 and nothing half-stored. */
+      quotaBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(100 * 1024 * 1024),
+      maxConnectionsPerAddress: z.number().int().min(1).default(10),
+      idleTimeoutSeconds: z.number().int().min(10).default(300),
+      /** Refuse USER/PASS before AUTH TLS. */
+      requireTls: z.boolean().default(false),
+    })
+    .default({
+      passivePorts: { from: 8200, to: 8299 },
+      anonymous: false,
+      quotaBytes: 100 * 1024 * 1024,
+      maxConnectionsPerAddress: 10,
+      idleTimeoutSeconds: 300,
+      requireTls: false,
+    }),
+  transcript: z
+    .strictObject({
+      /** Longer lines are cut, so a client sending megabytes does not make a megabyte log line. */
+      maxLineLength: z.number().int().min(80).max(65536).default(400),
+      /** A log file larger than this is rotated to <service>.1.ndjson. */
+      rotateBytes: z
+        .number()
+        .int()
+        .min(4096)
+        .default(8 * 1024 * 1024),
+      /** How many rotated files are kept per service. */
+      keep: z.number().int().min(1).max(20).default(3),
+    })
+    .default({ maxLineLength: 400, rotateBytes: 8 * 1024 * 1024, keep: 3 }),
+});
+
+export type ConfigFile = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type PortOverrides = Partial<Record<ServiceName, number>>;

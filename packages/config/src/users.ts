@@ -1,0 +1,134 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const scrypt = promisify(scryptCb) as (
+  pw: string,
+  salt: Buffer,
+  len: number,
+  opts: object,
+) => Promise<Buffer>;
+
+/**
+ * Accounts live in $DATA/users.json as scrypt hashes, never in clear. scrypt (RFC 7914) is slow and
+ * memory-hard on purpose: a stolen users.json does not give the passwords back quickly.
+ * Stored form: scrypt$N$r$p$salt$hash (base64), so the cost can be raised later per account.
+ */
+const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 };
+
+/** The demo accounts made on first start (ARCHITECTURE.md, "Data"). Known passwords: loopback only. */
+export const DEMO_ACCOUNTS: readonly { name: string; password: string }[] = [
+  { name: 'alice', password: 'wonderland' },
+  { name: 'bob', password: 'builder' },
+];
+
+/** A user name is also a mailbox name and a folder name: keep it to safe characters. */
+export const USER_NAME = /^[a-z][a-z0-9._-]{0,31}$/;
+
+export interface UserRecord {
+  name: string;
+  hash: string;
+}
+
+interface UsersFile {
+  users: UserRecord[];
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const { N, r, p, keyLength } = SCRYPT;
+  const key = await scrypt(password, salt, keyLength, { N, r, p });
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
+  return timingSafeEqual(key, expected);
+}
+
+/** The accounts of one lab, read from users.json (re-read when `portlab user add` changed it). */
+export class UserStore {
+  constructor(readonly file: string) {}
+
+  /** Creates users.json with the demo accounts if it does not exist yet. Returns true if it did. */
+  async ensure(): Promise<boolean> {
+    try {
+      this.read();
+      return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const users = await Promise.all(
+      DEMO_ACCOUNTS.map(async ({ name, password }) => ({ name, hash: await hashPassword(password) })),
+    );
+    this.write({ users });
+    return true;
+  }
+
+  list(): UserRecord[] {
+    return this.read().users;
+  }
+
+  find(name: string): UserRecord | undefined {
+    return this.list().find((u) => u.name === name);
+  }
+
+  /** Checks a login. Accepts "alice" and "alice@lab.test" alike: mail clients send either. */
+  async authenticate(login: string, password: string, domain?: string): Promise<string | null> {
+    const [local, at] = login.toLowerCase().split('@');
+    if (!local || (at !== undefined && domain !== undefined && at !== domain)) return null;
+    const user = this.find(local);
+    // Verify against a dummy hash when the user does not exist, so the reply time does not tell.
+    const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);
+    return ok && user ? user.name : null;
+  }
+
+  /** Adds an account or sets a new password for an existing one. */
+  async set(name: string, password: string): Promise<void> {
+    if (!USER_NAME.test(name)) {
+      throw new Error(
+        `invalid user name '${name}': use a lower-case letter, then letters, digits, '.', '_' or '-'`,
+      );
+    }
+    if (password.length < 4) throw new Error('password too short: use 4 characters or more');
+    const hash = await hashPassword(password);
+    const file = this.read();
+    const users = file.users.filter((u) => u.name !== name);
+    users.push({ name, hash });
+    this.write({ users });
+  }
+
+  /** Names of accounts that still have their published demo password. */
+  async withDemoPasswords(): Promise<string[]> {
+    const names: string[] = [];
+    for (const { name, password } of DEMO_ACCOUNTS) {
+      const user = this.find(name);
+      if (user && (await verifyPassword(password, user.hash))) names.push(name);
+    }
+    return names;
+  }
+
+  private read(): UsersFile {
+    const data = JSON.parse(readFileSync(this.file, 'utf8')) as UsersFile;
+    if (!Array.isArray(data.users)) throw new Error(`${this.file}: expected {"users": [...]}`);
+    return data;
+  }
+
+  /** Write then rename: a crash never leaves a half-written users.json. */
+  private write(data: UsersFile): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+}
+
+const DUMMY_HASH = `scrypt$16384$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;

@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, labPort, loadConfig } from '../src/index.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'portlab-config-'));
+function file(content: unknown): string {
+  const f = path.join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
+  return f;
+}
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the port rule', () => {
+  it('adds the offset below 1024 and keeps ports of 1024 and above', () => {
+    expect(labPort(25, 8000)).toBe(8025);
+    expect(labPort(993, 8000)).toBe(8993);
+    expect(labPort(1023, 8000)).toBe(9023);
+    expect(labPort(1024, 8000)).toBe(1024);
+    expect(labPort(6969, 8000)).toBe(6969);
+    expect(labPort(80, 0)).toBe(80);
+  });
+
+  it('gives every service its lab port, and explicit ports win', () => {
+    const c = loadConfig({ file: file({ portOffset: 10000, ports: { https: 9443 } }), env: {} });
+    expect(c.portOf('smtp')).toBe(10025);
+    expect(c.portOf('http')).toBe(10080);
+    expect(c.portOf('https')).toBe(9443);
+    expect(c.portOf('tracker')).toBe(6969);
+  });
+});
+
+describe('loading the config', () => {
+  it('works with an empty config: loopback, offset 8000, lab.test', () => {
+    const c = loadConfig({ file: file({}), env: {} });
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.portOffset).toBe(8000);
+    expect(c.domain).toBe('lab.test');
+    expect(c.services.find((s) => s.name === 'http')?.port).toBe(8080);
+  });
+
+  it('names a misspelt key', () => {
+    const err = errorOf(() => loadConfig({ file: file({ portOfset: 1 }), env: {} }));
+    expect(err.key).toBe('portOfset');
+    expect(err.message).toMatch(/unknown key/);
+  });
+
+  it('names a nested bad value and says why', () => {
+    const err = errorOf(() => loadConfig({ file: file({ ports: { http: 70000 } }), env: {} }));
+    expect(err.key).toBe('ports.http');
+    expect(err.reason).toMatch(/65535/);
+    expect(errorOf(() => loadConfig({ file: file({ ports: { htp: 1 } }), env: {} })).key).toBe('ports.htp');
+    expect(errorOf(() => loadConfig({ file: file({ host: 'not a host' }), env: {} })).key).toBe('host');
+  });
+
+  it('refuses two services on one port, naming the key that was set', () => {
+    const err = errorOf(() => loadConfig({ file: file({ ports: { smtp: 8080 } }), env: {} }));
+    expect(err.key).toBe('ports.smtp');
+    expect(err.reason).toMatch(/also the port of 'http'/);
+  });
+
+  it('says when the file is not JSON, or not an object', () => {
+    expect(errorOf(() => loadConfig({ file: file('{ "host": '), env: {} })).reason).toMatch(/not valid JSON/);
+    expect(errorOf(() => loadConfig({ file: file('[1]'), env: {} })).reason).toMatch(/JSON object/);
+  });
+
+  it('fails when a config file named explicitly does not exist', () => {
+    expect(
+      errorOf(() => loadConfig({ file: path.join(dir, 'nope.json'), env: { PORTLAB_CONFIG: 'x' } })).reason,
+    ).toMatch(/cannot read/);
+    expect(
+      errorOf(() => loadConfig({ env: { PORTLAB_CONFIG: path.join(dir, 'nope.json') } })).reason,
+    ).toMatch(/cannot read/);
+  });
+
+  it('takes PORTLAB_* overrides from the environment, validated like the file', () => {
+    const c = loadConfig({
+      file: file({}),
+      env: { PORTLAB_PORT_OFFSET: '9000', PORTLAB_HOST: '127.0.0.2', PORTLAB_DATA_DIR: '/tmp/x-data' },
+    });
+    expect(c.portOf('imap')).toBe(9143);
+    expect(c.host).toBe('127.0.0.2');
+    expect(c.dataDir).toBe('/tmp/x-data');
+    expect(c.paths.users).toBe('/tmp/x-data/users.json');
+    const err = errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_PORT_OFFSET: 'lots' } }));
+    expect(err.key).toBe('PORTLAB_PORT_OFFSET');
+    expect(errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_PORT_OFFSET: '70000' } })).key).toBe(
+      'PORTLAB_PORT_OFFSET',
+    );
+  });
+});

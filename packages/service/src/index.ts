@@ -1,0 +1,13 @@
+export { explainListenError } from './listen-error.js';
+export { LoginThrottle, type ThrottleOptions } from './login-throttle.js';
+export {
+  type AppRunState,
+  isAlive,
+  readRunState,
+  runStateFile,
+  type ServiceState,
+  type ServiceStatus,
+  serviceStatuses,
+  writeRunState,
+} from './run-state.js';
+export { type AppReport, AppRuntime, type SupervisorOrder, startApp } from './runtime.js';

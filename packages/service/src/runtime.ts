@@ -1,0 +1,227 @@
+import type { Server, Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
+import {
+  type AppName,
+  ensureLabCertificate,
+  type LabCertificate,
+  type LabConfig,
+  loadConfig,
+  type ServiceName,
+  UserStore,
+} from '@portlab/config';
+import { type Session, Transcript } from '@portlab/transcript';
+import { explainListenError } from './listen-error.js';
+import { type AppRunState, type ServiceState, writeRunState } from './run-state.js';
+
+/** Orders the supervisor sends an app over its IPC channel (`portlab stop smtp`). */
+export type SupervisorOrder = { type: 'stop-service' | 'start-service'; service: ServiceName };
+
+/** What an app tells the supervisor. */
+export type AppReport =
+  | { type: 'service'; service: ServiceName; state: ServiceState; port: number; error?: string }
+  | { type: 'ready' };
+
+interface Listener {
+  server: Server;
+  transcript: Transcript;
+  sockets: Set<Socket>;
+  state: ServiceState;
+  port: number;
+  error?: string;
+}
+
+/**
+ * The runtime of one app process, as a real daemon has: it binds each service's port (a port in
+ * use fails that service alone, with a message that says what to do), opens a transcript session
+ * for every connection, keeps $DATA/run/<app>.json current, obeys the supervisor's stop/start
+ * orders, and on SIGTERM closes everything cleanly.
+ */
+export class AppRuntime {
+  private readonly listeners = new Map<ServiceName, Listener>();
+  private readonly sessions = new WeakMap<Socket, Session>();
+  private readonly startedAt = new Date().toISOString();
+  private certificatePromise: Promise<LabCertificate> | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
+  readonly users: UserStore;
+
+  constructor(
+    readonly app: AppName,
+    readonly config: LabConfig,
+  ) {
+    this.users = new UserStore(config.paths.users);
+  }
+
+  /** The lab certificate, made on first use (the supervisor usually made it already). */
+  certificate(): Promise<LabCertificate> {
+    this.certificatePromise ??= ensureLabCertificate(this.config.paths.tls, [this.config.host]);
+    return this.certificatePromise;
+  }
+
+  transcript(service: ServiceName, port = this.config.portOf(service)): Transcript {
+    return new Transcript(service, port, { logDir: this.config.paths.log, ...this.config.transcript });
+  }
+
+  /** The transcript session of a connection accepted by `serve`. */
+  sessionOf(socket: Socket): Session | undefined {
+    return this.sessions.get(socket);
+  }
+
+  /**
+   * Listens on the service's port. Resolves false (and reports why) if the port cannot be bound:
+   * the app's other services go on.
+   */
+  async serve(service: ServiceName, server: Server): Promise<boolean> {
+    const port = this.config.portOf(service);
+    const listener: Listener = {
+      server,
+      transcript: this.transcript(service, port),
+      sockets: new Set(),
+      state: 'starting',
+      port,
+    };
+    this.listeners.set(service, listener);
+    // A TLS server's sockets are only useful after the handshake: count those, as clients see them.
+    const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
+    // Prepended, so the session exists before the protocol's own connection handler runs.
+    server.prependListener(event, (socket: Socket) => this.track(listener, socket));
+    return this.listen(service, listener);
+  }
+
+  private track(listener: Listener, socket: Socket): void {
+    const session = listener.transcript.accepted(socket);
+    this.sessions.set(socket, session);
+    listener.sockets.add(socket);
+    this.saveState();
+    socket.once('close', () => {
+      session.close();
+      listener.sockets.delete(socket);
+      this.saveState();
+    });
+  }
+
+  private listen(service: ServiceName, listener: Listener): Promise<boolean> {
+    const { host } = this.config;
+    return new Promise((resolve) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        listener.server.off('listening', onListening);
+        this.setState(service, 'failed', explainListenError(err, service, host, listener.port));
+        resolve(false);
+      };
+      const onListening = () => {
+        listener.server.off('error', onError);
+        const address = listener.server.address();
+        if (address && typeof address === 'object') listener.port = address.port;
+        this.setState(service, 'listening');
+        resolve(true);
+      };
+      listener.server.once('error', onError);
+      listener.server.once('listening', onListening);
+      listener.server.listen(listener.port, host);
+    });
+  }
+
+  /** Stops one service: no new connections, and the open ones are cut, as when a daemon is stopped. */
+  async stopService(service: ServiceName): Promise<void> {
+    const listener = this.listeners.get(service);
+    if (listener?.state !== 'listening') return;
+    const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+    for (const socket of listener.sockets) socket.destroy();
+    await closed;
+    this.setState(service, 'stopped');
+  }
+
+  async startService(service: ServiceName): Promise<boolean> {
+    const listener = this.listeners.get(service);
+    if (!listener) return false;
+    if (listener.state === 'listening') return true;
+    return this.listen(service, listener);
+  }
+
+  /** Tells the supervisor the app has tried every port it has. */
+  ready(): void {
+    this.report({ type: 'ready' });
+  }
+
+  /** Port actually bound by a service (differs from the config only when the config says 0). */
+  portOf(service: ServiceName): number | undefined {
+    return this.listeners.get(service)?.port;
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.listeners.keys()].map((s) => this.stopService(s)));
+    this.writeState();
+  }
+
+  private setState(service: ServiceName, state: ServiceState, error?: string): void {
+    const listener = this.listeners.get(service)!;
+    listener.state = state;
+    if (error) listener.error = error;
+    else delete listener.error;
+    if (state !== 'starting') listener.transcript.state(state, error);
+    if (error) console.error(`[${this.app}] ${error}`);
+    this.report({ type: 'service', service, state, port: listener.port, ...(error ? { error } : {}) });
+    this.writeState();
+  }
+
+  /** Connection counts change often: write the run file at most every 100 ms. */
+  private saveState(): void {
+    this.stateTimer ??= setTimeout(() => {
+      this.stateTimer = undefined;
+      this.writeState();
+    }, 100);
+  }
+
+  private writeState(): void {
+    const services: AppRunState['services'] = {};
+    for (const [name, l] of this.listeners) {
+      services[name] = {
+        port: l.port,
+        state: l.state,
+        clients: l.sockets.size,
+        ...(l.error ? { error: l.error } : {}),
+      };
+    }
+    writeRunState(this.config.paths.run, {
+      app: this.app,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      services,
+    });
+  }
+
+  private report(message: AppReport): void {
+    if (process.send && process.connected) process.send(message);
+  }
+}
+
+/**
+ * Starts an app process: reads the config (a bad config exits 2 with the key and the reason), wires
+ * SIGTERM/SIGINT to a clean shutdown and the supervisor's orders to stop/start a service.
+ */
+export function startApp(app: AppName): AppRuntime {
+  let config: LabConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(`[${app}] ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const runtime = new AppRuntime(app, config);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    // A connection that will not close must not keep the lab from stopping.
+    setTimeout(() => process.exit(0), 2000).unref();
+    void runtime.shutdown().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('message', (order: SupervisorOrder) => {
+    if (order.type === 'stop-service') void runtime.stopService(order.service);
+    if (order.type === 'start-service') void runtime.startService(order.service);
+  });
+  // The supervisor going away (its IPC channel closing) means the lab is over.
+  process.on('disconnect', stop);
+  return runtime;
+}

@@ -1,0 +1,108 @@
+import { connect, createServer, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '@portlab/config';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppRuntime, LoginThrottle, readRunState, serviceStatuses } from '../src/index.js';
+
+let lab: TempLab;
+let runtime: AppRuntime;
+const blockers: Server[] = [];
+
+beforeEach(async () => {
+  lab = await tempLab();
+  runtime = new AppRuntime('web', loadConfig({ file: lab.configFile, env: {} }));
+});
+
+afterEach(async () => {
+  await runtime.shutdown();
+  for (const b of blockers.splice(0)) b.close();
+  lab.cleanup();
+});
+
+const echoServer = () =>
+  createServer((socket) => {
+    const session = runtime.sessionOf(socket);
+    socket.on('data', (d) => {
+      session?.client(d.toString().trim());
+      socket.write(d);
+    });
+  });
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+describe('an app runtime', () => {
+  it('listens, opens a transcript session per connection, and keeps the run state current', async () => {
+    expect(await runtime.serve('http', echoServer())).toBe(true);
+    const client = connect(lab.ports.http, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    client.write('hello\n');
+    await new Promise((r) => client.once('data', r));
+    const state = await waitFor(() => {
+      const s = readRunState(lab.dataDir + '/run', 'web');
+      return s?.services.http?.clients === 1 && s;
+    });
+    expect(state.pid).toBe(process.pid);
+    expect(serviceStatuses(runtime.config).find((s) => s.name === 'http')).toMatchObject({ listening: true, clients: 1 });
+    client.destroy();
+    await waitFor(() => readRunState(lab.dataDir + '/run', 'web')?.services.http?.clients === 0);
+    runtime.transcript('http').flush();
+    const log = readFileSync(path.join(lab.dataDir, 'log', 'http.ndjson'), 'utf8');
+    expect(log).toMatch(/"type":"service".*"state":"listening"/);
+    expect(log).toMatch(/"dir":"C","line":"hello"/);
+    expect(log).toMatch(/"type":"close"/);
+  });
+
+  it('reports a port in use clearly, naming the service and port, and goes on with the others', async () => {
+    const blocker = createServer();
+    blockers.push(blocker);
+    await new Promise<void>((r) => blocker.listen(lab.ports.http, '127.0.0.1', r));
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      expect(await runtime.serve('http', echoServer())).toBe(false);
+    } finally {
+      console.error = original;
+    }
+    expect(errors.join('\n')).toContain(`http cannot listen on 127.0.0.1:${lab.ports.http}: port ${lab.ports.http} is already in use`);
+    expect(await runtime.serve('https', echoServer())).toBe(true);
+    const statuses = serviceStatuses(runtime.config);
+    expect(statuses.find((s) => s.name === 'http')).toMatchObject({ listening: false, error: expect.stringMatching(/already in use/) });
+    expect(statuses.find((s) => s.name === 'https')).toMatchObject({ listening: true });
+  });
+
+  it('stops one service (cutting its connections) and starts it again', async () => {
+    await runtime.serve('http', echoServer());
+    const client = connect(lab.ports.http, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const closed = new Promise((r) => client.once('close', r));
+    await runtime.stopService('http');
+    await closed;
+    expect(await canConnect(lab.ports.http)).toBe(false);
+    expect(serviceStatuses(runtime.config).find((s) => s.name === 'http')?.listening).toBe(false);
+    expect(await runtime.startService('http')).toBe(true);
+    expect(await canConnect(lab.ports.http)).toBe(true);
+  });
+});
+
+describe('the login throttle', () => {
+  it('doubles the delay with each failure from one address, up to a maximum, and forgets on success', async () => {
+    const throttle = new LoginThrottle({ baseDelayMs: 1, maxDelayMs: 8 });
+    expect(throttle.delayFor('10.0.0.1')).toBe(1);
+    const delays = [];
+    for (let i = 0; i < 6; i++) delays.push(await throttle.failed('10.0.0.1'));
+    expect(delays).toEqual([1, 2, 4, 8, 8, 8]);
+    expect(throttle.delayFor('10.0.0.2')).toBe(1);
+    throttle.succeeded('10.0.0.1');
+    expect(throttle.failuresOf('10.0.0.1')).toBe(0);
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type ConfigFile, SERVICE_NAMES, type ServiceName } from '@portlab/config';
+
+/** A port nothing listens on right now: bind port 0, read what the kernel chose, let it go. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import('node:net').Server>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+export interface TempLab {
+  /** The temporary folder holding everything. */
+  dir: string;
+  dataDir: string;
+  configFile: string;
+  /** Every service of the plan on its own free port: never the ports of a running lab. */
+  ports: Record<ServiceName, number>;
+  /** Environment for a child process (app, CLI) that must use this lab. */
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+/** A throw-away lab: its own data dir and a config file giving every service a free port. */
+export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'portlab-test-'));
+  const dataDir = path.join(dir, 'var');
+  const free = await freePorts(SERVICE_NAMES.length);
+  const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]!])) as Record<
+    ServiceName,
+    number
+  >;
+  const configFile = path.join(dir, 'portlab.config.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({ dataDir, ...extra, ports: { ...ports, ...extra.ports } }, null, 2),
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env, PORTLAB_CONFIG: configFile, NO_COLOR: '1' };
+  for (const name of ['PORTLAB_DATA_DIR', 'PORTLAB_HOST', 'PORTLAB_PORT_OFFSET']) delete env[name];
+  return {
+    dir,
+    dataDir,
+    configFile,
+    ports,
+    env,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 10_000, intervalMs = 25, what = 'the condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

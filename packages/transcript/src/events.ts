@@ -1,0 +1,60 @@
+/**
+ * What a transcript holds. Every server reports each exchange as a `line` event (ARCHITECTURE.md,
+ * "Transcripts"), and each TCP connection as an `open` and a `close` event naming both endpoints
+ * and which side connected: enough to draw who talks to whom, on which port.
+ */
+
+/** C: the client said it; S: the server said it. */
+export type Direction = 'C' | 'S';
+
+/**
+ * credentials: the line carries a password or an AUTH exchange (plain text on the wire, for a lesson);
+ * tls: the session switched to TLS after this line; data: a data connection (FTP) opened or closed;
+ * truncated: the line was cut; summary: the line stands for a larger payload (a message body, a literal).
+ */
+export type Flag = 'credentials' | 'tls' | 'data' | 'truncated' | 'summary';
+
+interface Base {
+  /** ISO 8601 time, milliseconds. */
+  ts: string;
+  service: string;
+  /** The server's port this event belongs to. */
+  port: number;
+}
+
+export interface LineEvent extends Base {
+  type: 'line';
+  session: string;
+  /** The remote end, "ip:port". */
+  peer: string;
+  dir: Direction;
+  line: string;
+  flags?: Flag[];
+}
+
+export interface ConnectionEvent extends Base {
+  type: 'open' | 'close';
+  session: string;
+  peer: string;
+  /** The side that connected (the client), "ip:port". */
+  from: string;
+  /** The side that listened (the server), "ip:port". */
+  to: string;
+  /** Whether this process listened (an accepted connection) or connected out (a peer dialling another). */
+  role: 'server' | 'client';
+  flags?: Flag[];
+}
+
+/** A service started or stopped listening: how the dashboard greys out a stopped server. */
+export interface ServiceEvent extends Base {
+  type: 'service';
+  state: 'listening' | 'stopped' | 'failed';
+  message?: string;
+}
+
+export type TranscriptEvent = LineEvent | ConnectionEvent | ServiceEvent;
+
+export function endpoint(address: string | undefined, port: number | undefined): string {
+  const host = (address ?? '?').replace(/^::ffff:/, '');
+  return host.includes(':') ? `[${host}]:${port ?? '?'}` : `${host}:${port ?? '?'}`;
+}

@@ -1,0 +1,13 @@
+export {
+  type ConnectionEvent,
+  type Direction,
+  endpoint,
+  type Flag,
+  type LineEvent,
+  type ServiceEvent,
+  type TranscriptEvent,
+} from './events.js';
+export { type FollowOptions, followTranscripts } from './follow.js';
+export { LogFile, type RotateOptions } from './log-file.js';
+export { summarizeLine } from './summarize.js';
+export { Session, type SocketLike, Transcript, type TranscriptOptions } from './transcript.js';

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { type ConnectionEvent, type Direction, endpoint, type Flag, type TranscriptEvent } from './events.js';
+import { LogFile, type RotateOptions } from './log-file.js';
+import { summarizeLine } from './summarize.js';
+
+export interface TranscriptOptions extends Partial<RotateOptions> {
+  /** $DATA/log: one <service>.ndjson per service. */
+  logDir: string;
+  /** Lines longer than this are cut (see summarize.ts). */
+  maxLineLength?: number;
+}
+
+/** The part of a socket a transcript needs: both endpoints. */
+export interface SocketLike {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}
+
+/** One log file per path in this process, whoever asks for it. */
+const files = new Map<string, LogFile>();
+process.on('exit', () => {
+  for (const file of files.values()) file.close();
+});
+
+/** Session ids are unique across processes: a per-process prefix and a counter. */
+const processTag = randomBytes(3).toString('hex');
+let sessionCounter = 0;
+
+/**
+ * The transcript of one service: `transcript.accepted(socket)` opens a session for a connection the
+ * service accepted; the session then records each line said, and the close.
+ */
+export class Transcript {
+  private readonly file: LogFile;
+  private readonly maxLineLength: number;
+
+  constructor(
+    readonly service: string,
+    readonly port: number,
+    options: TranscriptOptions,
+  ) {
+    const file = path.join(options.logDir, `${service}.ndjson`);
+    let log = files.get(file);
+    if (!log) {
+      log = new LogFile(file, {
+        rotateBytes: options.rotateBytes ?? 8 * 1024 * 1024,
+        keep: options.keep ?? 3,
+      });
+      files.set(file, log);
+    }
+    this.file = log;
+    this.maxLineLength = options.maxLineLength ?? 400;
+  }
+
+  /** A client connected to this service. */
+  accepted(socket: SocketLike): Session {
+    const peer = endpoint(socket.remoteAddress, socket.remotePort);
+    const local = endpoint(socket.localAddress, socket.localPort);
+    return new Session(this, peer, { from: peer, to: local, role: 'server' });
+  }
+
+  /** This process connected out, as a client (a BitTorrent peer dialling another peer). */
+  connected(socket: SocketLike): Session {
+    const peer = endpoint(socket.remoteAddress, socket.remotePort);
+    const local = endpoint(socket.localAddress, socket.localPort);
+    return new Session(this, peer, { from: local, to: peer, role: 'client' }, socket.remotePort);
+  }
+
+  state(state: 'listening' | 'stopped' | 'failed', message?: string): void {
+    this.write({
+      type: 'service',
+      service: this.service,
+      port: this.port,
+      state,
+      ...(message ? { message } : {}),
+    });
+  }
+
+  /** @internal */
+  write(event: DistributiveOmit<TranscriptEvent, 'ts'>): void {
+    this.file.append(JSON.stringify({ ts: new Date().toISOString(), ...event }));
+  }
+
+  /** @internal */
+  summarize(line: string): { line: string; truncated: boolean } {
+    return summarizeLine(line, this.maxLineLength);
+  }
+
+  /** Writes pending events now (tests and shutdown; normal writes go out on the next tick). */
+  flush(): void {
+    this.file.flush();
+  }
+}
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/** One connection's conversation. */
+export class Session {
+  readonly id = `${processTag}.${(++sessionCounter).toString(36)}`;
+  private closed = false;
+
+  constructor(
+    private readonly transcript: Transcript,
+    readonly peer: string,
+    private readonly ends: Pick<ConnectionEvent, 'from' | 'to' | 'role'>,
+    readonly port = transcript.port,
+  ) {
+    this.connection('open');
+  }
+
+  /** The client said `line`. */
+  client(line: string, flags?: Flag[]): void {
+    this.line('C', line, flags);
+  }
+
+  /** The server said `line`. */
+  server(line: string, flags?: Flag[]): void {
+    this.line('S', line, flags);
+  }
+
+  line(dir: Direction, text: string, flags: Flag[] = []): void {
+    const { line, truncated } = this.transcript.summarize(text);
+    const all: Flag[] = truncated ? [...flags, 'truncated'] : flags;
+    this.transcript.write({
+      type: 'line',
+      service: this.transcript.service,
+      port: this.port,
+      session: this.id,
+      peer: this.peer,
+      dir,
+      line,
+      ...(all.length ? { flags: all } : {}),
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection('close');
+  }
+
+  private connection(type: 'open' | 'close'): void {
+    this.transcript.write({
+      type,
+      service: this.transcript.service,
+      port: this.port,
+      session: this.id,
+      peer: this.peer,
+      ...this.ends,
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { followTranscripts, type LineEvent, Transcript, type TranscriptEvent } from '../src/index.js';
+
+const tempLogDir = () => path.join(mkdtempSync(path.join(tmpdir(), 'portlab-log-')), 'log');
+const readEvents = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TranscriptEvent);
+const socket = { remoteAddress: '::ffff:127.0.0.1', remotePort: 53122, localAddress: '127.0.0.1', localPort: 8025 };
+
+describe('writing transcripts', () => {
+  it('records a session: open, both sides of the dialogue with flags, close', () => {
+    const logDir = tempLogDir();
+    const t = new Transcript('smtp', 8025, { logDir });
+    const s = t.accepted(socket);
+    s.server('220 lab.test ESMTP');
+    s.client('AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=', ['credentials']);
+    s.close();
+    s.close(); // twice is once
+    t.flush();
+    const events = readEvents(path.join(logDir, 'smtp.ndjson'));
+    expect(events.map((e) => e.type)).toEqual(['open', 'line', 'line', 'close']);
+    expect(events[0]).toMatchObject({
+      service: 'smtp',
+      port: 8025,
+      peer: '127.0.0.1:53122',
+      from: '127.0.0.1:53122',
+      to: '127.0.0.1:8025',
+      role: 'server',
+    });
+    expect(events[1]).toMatchObject({ dir: 'S', line: '220 lab.test ESMTP' });
+    expect(events[2]).toMatchObject({ dir: 'C', flags: ['credentials'] });
+    expect(new Set(events.map((e) => (e as LineEvent).session)).size).toBe(1);
+    expect(Date.parse(events[0]!.ts)).not.toBeNaN();
+  });
+
+  it('says which side connected when this process dials out', () => {
+    const logDir = tempLogDir();
+    const t = new Transcript('peer', 6881, { logDir });
+    t.connected({ remoteAddress: '127.0.0.1', remotePort: 6883, localAddress: '127.0.0.1', localPort: 40000 }).close();
+    t.flush();
+    const [open] = readEvents(path.join(logDir, 'peer.ndjson'));
+    expect(open).toMatchObject({ role: 'client', from: '127.0.0.1:40000', to: '127.0.0.1:6883', port: 6883 });
+  });
+
+  it('cuts a megabyte line to a readable one that says how long it was', () => {
+    const logDir = tempLogDir();
+    const t = new Transcript('smtp', 8025, { logDir, maxLineLength: 100 });
+    t.accepted(socket).client('A'.repeat(1_000_000));
+    t.flush();
+    const line = readEvents(path.join(logDir, 'smtp.ndjson'))[1] as LineEvent;
+    expect(line.line.length).toBeLessThan(150);
+    expect(line.line).toMatch(/\[1000000 bytes in all\]$/);
+    expect(line.flags).toContain('truncated');
+  });
+
+  it('rotates a full file and keeps only the configured number of old ones', () => {
+    const logDir = tempLogDir();
+    const t = new Transcript('http', 8080, { logDir, rotateBytes: 4096, keep: 2 });
+    const s = t.accepted(socket);
+    for (let i = 0; i < 200; i++) {
+      s.client(`GET /page/${i} HTTP/1.1`);
+      t.flush();
+    }
+    const files = readdirSync(logDir).sort();
+    expect(files).toEqual(['http.1.ndjson', 'http.2.ndjson', 'http.ndjson']);
+    for (const f of files) expect(readFileSync(path.join(logDir, f)).length).toBeLessThanOrEqual(4096);
+    const last = readEvents(path.join(logDir, 'http.ndjson')).at(-1) as LineEvent;
+    expect(last.line).toBe('GET /page/199 HTTP/1.1');
+    expect(existsSync(path.join(logDir, 'http.3.ndjson'))).toBe(false);
+  });
+});
+
+describe('following transcripts live', () => {
+  it('sees every event written by another process, across rotations, in order', async () => {
+    const logDir = tempLogDir();
+    const seen: LineEvent[] = [];
+    const follower = followTranscripts({ logDir, intervalMs: 20 }, (e) => {
+      if (e.type === 'line') seen.push(e);
+    });
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      import { Transcript } from ${JSON.stringify(dist)};
+      const t = new Transcript('imap', 8143, { logDir: ${JSON.stringify(logDir)}, rotateBytes: 8192, keep: 5 });
+      const s = t.accepted({ remoteAddress: '127.0.0.1', remotePort: 5000, localAddress: '127.0.0.1', localPort: 8143 });
+      for (let i = 0; i < 300; i++) {
+        s.client('a' + i + ' NOOP');
+        if (i % 10 === 0) { t.flush(); await new Promise((r) => setTimeout(r, 5)); }
+      }
+      s.client('été ✓ 日本');
+    `;
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    const deadline = Date.now() + 5000;
+    while (seen.length < 301 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    follower.close();
+    expect(readdirSync(logDir).filter((f) => /^imap\.\d\.ndjson$/.test(f)).length).toBeGreaterThan(0);
+    expect(seen.length).toBe(301);
+    expect(seen.slice(0, 300).map((e) => e.line)).toEqual(Array.from({ length: 300 }, (_, i) => `a${i} NOOP`));
+    expect(seen[300]!.line).toBe('été ✓ 日本');
+  });
+
+  it('starts at the end unless asked for what is already there, and filters by service', async () => {
+    const logDir = tempLogDir();
+    const smtp = new Transcript('smtp', 8025, { logDir });
+    const pop = new Transcript('pop3', 8110, { logDir });
+    smtp.accepted(socket).server('220 old');
+    smtp.flush();
+    const live: TranscriptEvent[] = [];
+    const all: TranscriptEvent[] = [];
+    const f1 = followTranscripts({ logDir, intervalMs: 20, services: ['smtp'] }, (e) => live.push(e));
+    const f2 = followTranscripts({ logDir, intervalMs: 20, fromStart: true }, (e) => all.push(e));
+    smtp.accepted(socket).server('220 new');
+    pop.accepted(socket).server('+OK');
+    smtp.flush();
+    pop.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    f1.close();
+    f2.close();
+    const lines = (events: TranscriptEvent[]) => events.flatMap((e) => (e.type === 'line' ? [e.line] : []));
+    expect(lines(live)).toEqual(['220 new']);
+    expect(lines(all).sort()).toEqual(['+OK', '220 new', '220 old']);
+  });
+});
