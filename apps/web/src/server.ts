@@ -21,6 +21,10 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     logger: false, // The transcript is this server's log.
     ...(options.tls ? { https: options.tls } : {}),
   }) as unknown as FastifyInstance;
+  // RFC 9110 §10.2.4: the Server header names the software; `portlab probe` and curl -I show it.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('server', 'portlab-web (fastify)');
+  });
   const runtime = options.runtime;
   if (runtime) {
     // RFC 9112 §3: a request starts with its request line; §4: a response with its status line.

@@ -42,7 +42,13 @@ describe('the web app over real sockets', () => {
   it('lists each service with its ports, listening state and clients now', async () => {
     const services = (await (await fetch(`${base}/api/services`)).json()) as Record<string, unknown>[];
     const http = services.find((s) => s.name === 'http');
-    expect(http).toMatchObject({ protocol: 'HTTP', port: lab.ports.http, standardPort: 80, tls: 'none', listening: true });
+    expect(http).toMatchObject({
+      protocol: 'HTTP',
+      port: lab.ports.http,
+      standardPort: 80,
+      tls: 'none',
+      listening: true,
+    });
     expect(services.find((s) => s.name === 'https')).toMatchObject({
       port: lab.ports.https,
       standardPort: 443,
@@ -82,7 +88,9 @@ describe('the web app over real sockets', () => {
     let text = '';
     const marker = `/healthz?probe=${Date.now()}`;
     // A fresh connection (no keep-alive agent), so its open event comes after we subscribed.
-    await new Promise((resolve) => httpGet(`${base}${marker}`, { agent: false }, (r) => r.resume().on('end', resolve)));
+    await new Promise((resolve) =>
+      httpGet(`${base}${marker}`, { agent: false }, (r) => r.resume().on('end', resolve)),
+    );
     await fetch(`https://127.0.0.1:${lab.ports.https}/`).catch(() => undefined); // an https event, filtered out
     await waitFor(
       async () => {

@@ -216,7 +216,9 @@ export function startApp(app: AppName): AppRuntime {
     void runtime.shutdown().then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  // Under the supervisor, Ctrl-C reaches every process of the terminal at once; the supervisor
+  // stops its apps itself (SIGTERM), so an app must not take the SIGINT for a crash of its own.
+  process.on('SIGINT', process.send ? () => {} : stop);
   process.on('message', (order: SupervisorOrder) => {
     if (order.type === 'stop-service') void runtime.stopService(order.service);
     if (order.type === 'start-service') void runtime.startService(order.service);

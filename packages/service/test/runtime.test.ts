@@ -1,5 +1,5 @@
-import { connect, createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
@@ -51,7 +51,10 @@ describe('an app runtime', () => {
       return s?.services.http?.clients === 1 && s;
     });
     expect(state.pid).toBe(process.pid);
-    expect(serviceStatuses(runtime.config).find((s) => s.name === 'http')).toMatchObject({ listening: true, clients: 1 });
+    expect(serviceStatuses(runtime.config).find((s) => s.name === 'http')).toMatchObject({
+      listening: true,
+      clients: 1,
+    });
     client.destroy();
     await waitFor(() => readRunState(lab.dataDir + '/run', 'web')?.services.http?.clients === 0);
     runtime.transcript('http').flush();
@@ -73,10 +76,15 @@ describe('an app runtime', () => {
     } finally {
       console.error = original;
     }
-    expect(errors.join('\n')).toContain(`http cannot listen on 127.0.0.1:${lab.ports.http}: port ${lab.ports.http} is already in use`);
+    expect(errors.join('\n')).toContain(
+      `http cannot listen on 127.0.0.1:${lab.ports.http}: port ${lab.ports.http} is already in use`,
+    );
     expect(await runtime.serve('https', echoServer())).toBe(true);
     const statuses = serviceStatuses(runtime.config);
-    expect(statuses.find((s) => s.name === 'http')).toMatchObject({ listening: false, error: expect.stringMatching(/already in use/) });
+    expect(statuses.find((s) => s.name === 'http')).toMatchObject({
+      listening: false,
+      error: expect.stringMatching(/already in use/),
+    });
     expect(statuses.find((s) => s.name === 'https')).toMatchObject({ listening: true });
   });
 

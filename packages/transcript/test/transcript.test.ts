@@ -13,7 +13,12 @@ const readEvents = (file: string) =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as TranscriptEvent);
-const socket = { remoteAddress: '::ffff:127.0.0.1', remotePort: 53122, localAddress: '127.0.0.1', localPort: 8025 };
+const socket = {
+  remoteAddress: '::ffff:127.0.0.1',
+  remotePort: 53122,
+  localAddress: '127.0.0.1',
+  localPort: 8025,
+};
 
 describe('writing transcripts', () => {
   it('records a session: open, both sides of the dialogue with flags, close', () => {
@@ -44,7 +49,12 @@ describe('writing transcripts', () => {
   it('says which side connected when this process dials out', () => {
     const logDir = tempLogDir();
     const t = new Transcript('peer', 6881, { logDir });
-    t.connected({ remoteAddress: '127.0.0.1', remotePort: 6883, localAddress: '127.0.0.1', localPort: 40000 }).close();
+    t.connected({
+      remoteAddress: '127.0.0.1',
+      remotePort: 6883,
+      localAddress: '127.0.0.1',
+      localPort: 40000,
+    }).close();
     t.flush();
     const [open] = readEvents(path.join(logDir, 'peer.ndjson'));
     expect(open).toMatchObject({ role: 'client', from: '127.0.0.1:40000', to: '127.0.0.1:6883', port: 6883 });
@@ -102,7 +112,9 @@ describe('following transcripts live', () => {
     follower.close();
     expect(readdirSync(logDir).filter((f) => /^imap\.\d\.ndjson$/.test(f)).length).toBeGreaterThan(0);
     expect(seen.length).toBe(301);
-    expect(seen.slice(0, 300).map((e) => e.line)).toEqual(Array.from({ length: 300 }, (_, i) => `a${i} NOOP`));
+    expect(seen.slice(0, 300).map((e) => e.line)).toEqual(
+      Array.from({ length: 300 }, (_, i) => `a${i} NOOP`),
+    );
     expect(seen[300]!.line).toBe('été ✓ 日本');
   });
 

@@ -1,4 +1,4 @@
-import { isLoopback, type LabConfig, UserStore } from '@portlab/config';
+import { isLoopback, type LabConfig, serviceSpec, UserStore } from '@portlab/config';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
 
@@ -23,6 +23,15 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
     }
   }
   const supervisor = new Supervisor({ config });
+  // Listen for Ctrl-C before anything starts, so that even an early one stops the lab cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      console.log('\nStopping every service…');
+      void supervisor.shutdown().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   try {
     await supervisor.start();
   } catch (err) {
@@ -33,13 +42,12 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
   const listening = services.filter((s) => s.info.state === 'listening');
   console.log(
     `\n${table(
-      ['service', 'app', 'port', 'state'],
-      services.map(({ app, service, info }) => [
-        service,
-        app,
-        info.port,
-        info.state === 'listening' ? 'listening' : `NOT LISTENING (${info.state})`,
-      ]),
+      ['service', 'app', 'protocol', 'port', 'standard port', 'state'],
+      services.map(({ app, service, info }) => {
+        const spec = serviceSpec(service);
+        const state = info.state === 'listening' ? 'listening' : `NOT LISTENING (${info.state})`;
+        return [service, app, spec.protocol, info.port, spec.standardPort, state];
+      }),
     )}\n`,
   );
   const seconds = ((performance.now() - began) / 1000).toFixed(2);
@@ -54,14 +62,7 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
   if (http?.info.state === 'listening') console.log(`Home page: http://${config.host}:${http.info.port}/`);
   console.log('Live transcripts: npx portlab watch   ·   Stop all: Ctrl-C');
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      console.log('\nStopping every service…');
-      void supervisor.shutdown().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   console.log('Stopped.');
   return 0;
 }
