@@ -1,9 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -54,15 +54,6 @@ class Running {
     return this.exited;
   }
 }
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
 
 const labs: TempLab[] = [];
 const running: Running[] = [];
@@ -150,8 +141,8 @@ describe('portlab up, the supervisor', () => {
     expect(Number(seconds)).toBeGreaterThan(0);
     expect(up.out).toMatch(new RegExp(`http\\s+web\\s+HTTP\\s+${lab.ports.http}\\s+80\\s+listening`));
     expect(up.out).toContain(`Home page: http://127.0.0.1:${lab.ports.http}/`);
-    expect(await accepts(lab.ports.http)).toBe(true);
-    expect(await accepts(lab.ports.https)).toBe(true);
+    expect(await canConnect(lab.ports.http)).toBe(true);
+    expect(await canConnect(lab.ports.https)).toBe(true);
     const ports = await portlab(lab, ['ports']);
     expect(ports.stdout).toMatch(new RegExp(`http\\s+HTTP\\s+${lab.ports.http}\\s+80\\s+none\\s+yes`));
     const users = readFileSync(path.join(lab.dataDir, 'users.json'), 'utf8');
@@ -167,24 +158,24 @@ describe('portlab up, the supervisor', () => {
     const stop = await portlab(lab, ['stop', 'web']);
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/web stopped/);
-    expect(await accepts(lab.ports.http)).toBe(false);
+    expect(await canConnect(lab.ports.http)).toBe(false);
     await new Promise((r) => setTimeout(r, 800)); // longer than the first restart delay
-    expect(await accepts(lab.ports.http)).toBe(false);
+    expect(await canConnect(lab.ports.http)).toBe(false);
     expect((await portlab(lab, ['ports'])).stdout).toMatch(
       new RegExp(`http\\s+HTTP\\s+${lab.ports.http}\\s+80\\s+none\\s+no`),
     );
     const startWeb = await portlab(lab, ['start', 'web']);
     expect(startWeb.code).toBe(0);
-    expect(await accepts(lab.ports.http)).toBe(true);
+    expect(await canConnect(lab.ports.http)).toBe(true);
 
     // stop/start one service inside an app: the other goes on.
     expect((await portlab(lab, ['stop', 'https'])).stdout).toMatch(/https stopped/);
-    expect(await accepts(lab.ports.https)).toBe(false);
-    expect(await accepts(lab.ports.http)).toBe(true);
+    expect(await canConnect(lab.ports.https)).toBe(false);
+    expect(await canConnect(lab.ports.http)).toBe(true);
     expect((await portlab(lab, ['start', 'https'])).stdout).toMatch(
       new RegExp(`https listening on port ${lab.ports.https}`),
     );
-    expect(await accepts(lab.ports.https)).toBe(true);
+    expect(await canConnect(lab.ports.https)).toBe(true);
 
     // An unknown name gets the list of valid ones.
     const unknown = await portlab(lab, ['stop', 'gopher']);
@@ -197,7 +188,7 @@ describe('portlab up, the supervisor', () => {
     process.kill(pid, 'SIGKILL');
     await up.waitFor(/web crashed \(killed by SIGKILL\); restarting it/);
     await up.waitFor(/web restarted \(pid \d+\)/);
-    await waitFor(() => accepts(lab.ports.http), { what: 'http back after the restart' });
+    await waitFor(() => canConnect(lab.ports.http), { what: 'http back after the restart' });
     const newPid = JSON.parse(readFileSync(path.join(lab.dataDir, 'run', 'web.json'), 'utf8')).pid as number;
     expect(newPid).not.toBe(pid);
   }, 30_000);
@@ -221,8 +212,8 @@ describe('portlab up, the supervisor', () => {
   it('stops everything cleanly on Ctrl-C', async () => {
     expect(await up.stop()).toBe(0);
     expect(up.out).toMatch(/Stopped\./);
-    expect(await accepts(lab.ports.http)).toBe(false);
-    expect(await accepts(lab.ports.https)).toBe(false);
+    expect(await canConnect(lab.ports.http)).toBe(false);
+    expect(await canConnect(lab.ports.https)).toBe(false);
     expect(existsSync(path.join(lab.dataDir, 'run', 'portlab.sock'))).toBe(false);
   }, 20_000);
 });
@@ -239,7 +230,7 @@ describe('portlab up with a port already in use', () => {
         `http cannot listen on 127.0.0.1:${lab.ports.http}: port ${lab.ports.http} is already in use`,
       );
       expect(up.out).toMatch(/https\s+web\s+HTTP\s+\d+\s+443\s+listening/);
-      expect(await accepts(lab.ports.https)).toBe(true);
+      expect(await canConnect(lab.ports.https)).toBe(true);
     } finally {
       blocker.close();
     }

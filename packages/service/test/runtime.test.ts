@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '@portlab/config';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppRuntime, LoginThrottle, readRunState, serviceStatuses } from '../src/index.js';
 
@@ -28,15 +28,6 @@ const echoServer = () =>
       session?.client(d.toString().trim());
       socket.write(d);
     });
-  });
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
   });
 
 describe('an app runtime', () => {
