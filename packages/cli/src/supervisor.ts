@@ -114,7 +114,11 @@ export class Supervisor {
         resolve();
       };
       child.on('message', (report: AppReport) => {
-        if (report.type === 'ready') done();
+        if (report.type === 'ready') {
+          // An app may not run every service of the plan yet: forget the ones it did not serve.
+          for (const service of app.services.keys()) if (!report.services.includes(service)) app.services.delete(service);
+          done();
+        }
         if (report.type === 'service') {
           const info: ServiceInfo = { state: report.state, port: report.port };
           if (report.error) info.error = report.error;

@@ -19,7 +19,7 @@ export type SupervisorOrder = { type: 'stop-service' | 'start-service'; service:
 /** What an app tells the supervisor. */
 export type AppReport =
   | { type: 'service'; service: ServiceName; state: ServiceState; port: number; error?: string }
-  | { type: 'ready' };
+  | { type: 'ready'; services: ServiceName[] };
 
 interface Listener {
   server: Server;
@@ -137,9 +137,9 @@ export class AppRuntime {
     return this.listen(service, listener);
   }
 
-  /** Tells the supervisor the app has tried every port it has. */
+  /** Tells the supervisor the app has tried every port it has, and which services it runs. */
   ready(): void {
-    this.report({ type: 'ready' });
+    this.report({ type: 'ready', services: [...this.listeners.keys()] });
   }
 
   /** Port actually bound by a service (differs from the config only when the config says 0). */

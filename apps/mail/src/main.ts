@@ -1,0 +1,28 @@
+/**
+ * The mail app: SMTP on 8025 (MX), 8587 (submission) and 8465 (SMTPS), POP3 on 8110 and 8995, one
+ * process over one mail store ($DATA/mail). Run by `portlab up`; `node apps/mail/dist/main.js` runs it alone.
+ */
+import { MailStore } from '@portlab/mailstore';
+import { LoginThrottle, startApp } from '@portlab/service';
+import type { MailDeps } from './deps.js';
+import { createPop3Server } from './pop3/server.js';
+import { createSmtpServer } from './smtp/server.js';
+
+const runtime = startApp('mail');
+await runtime.users.ensure();
+const deps: MailDeps = {
+  config: runtime.config,
+  runtime,
+  store: new MailStore(runtime.config.paths.mail),
+  // One throttle for every protocol that takes a password: failures on SMTP count for POP3 too.
+  throttle: new LoginThrottle(),
+  tls: await runtime.certificate(),
+};
+
+for (const service of ['smtp', 'submission', 'smtps'] as const) {
+  await runtime.serve(service, createSmtpServer(service, deps).server);
+}
+for (const service of ['pop3', 'pop3s'] as const) {
+  await runtime.serve(service, createPop3Server(service, deps));
+}
+runtime.ready();

@@ -1,0 +1,397 @@
+import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import type { Folder } from '@portlab/mailstore';
+import type { Flag, Session } from '@portlab/transcript';
+import type { MailDeps } from '../deps.js';
+import { summarizeMessage } from '../summary.js';
+import { LineReader } from './line-reader.js';
+import { multilineBody, topOf } from './message.js';
+
+/** RFC 1939 §3: a session is in one state at a time. */
+type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
+
+/** RFC 2449 §4: command lines up to 255 octets; SASL responses (RFC 5034 §4) may be longer. */
+const MAX_LINE = 1024;
+/** RFC 1939 §3: an autologout timer of at least 10 minutes. */
+const IDLE_TIMEOUT_MS = 10 * 60_000;
+
+interface Command {
+  /** The states the command is valid in. */
+  states: State[];
+  run(args: string[]): void | Promise<void>;
+}
+
+interface MaildropMessage {
+  uid: number;
+  size: number;
+  /** DELE'd: removed at QUIT (the UPDATE state), forgotten by RSET or a dropped connection. */
+  deleted: boolean;
+  retrieved: boolean;
+}
+
+/**
+ * One POP3 session (RFC 1939, with RFC 2449 CAPA, RFC 2595 STLS and RFC 5034 SASL PLAIN). The
+ * maildrop is the user's INBOX as it was at login; nothing changes in the store until QUIT.
+ */
+export class Pop3Session {
+  private state: State = 'AUTHORIZATION';
+  private reader: LineReader;
+  private readonly queue: string[] = [];
+  private busy = false;
+  /** Given by USER, waiting for PASS. */
+  private userName: string | null = null;
+  /** AUTH PLAIN sent without its initial response: the next line is the response. */
+  private awaitingSasl = false;
+  private inbox: Folder | null = null;
+  private uidValidity = 0;
+  private maildrop: MaildropMessage[] = [];
+
+  private readonly commands: Record<string, Command> = {
+    CAPA: { states: ['AUTHORIZATION', 'TRANSACTION'], run: () => this.capa() },
+    USER: { states: ['AUTHORIZATION'], run: (args) => this.user(args) },
+    PASS: { states: ['AUTHORIZATION'], run: (args) => this.pass(args) },
+    AUTH: { states: ['AUTHORIZATION'], run: (args) => this.auth(args) },
+    STLS: { states: ['AUTHORIZATION'], run: () => this.stls() },
+    STAT: { states: ['TRANSACTION'], run: () => this.stat() },
+    LIST: { states: ['TRANSACTION'], run: (args) => this.list(args) },
+    UIDL: { states: ['TRANSACTION'], run: (args) => this.uidl(args) },
+    RETR: { states: ['TRANSACTION'], run: (args) => this.retr(args) },
+    TOP: { states: ['TRANSACTION'], run: (args) => this.top(args) },
+    DELE: { states: ['TRANSACTION'], run: (args) => this.dele(args) },
+    RSET: { states: ['TRANSACTION'], run: () => this.rset() },
+    NOOP: { states: ['TRANSACTION'], run: () => this.ok('') },
+    QUIT: { states: ['AUTHORIZATION', 'TRANSACTION'], run: () => this.quit() },
+  };
+
+  constructor(
+    private socket: Socket,
+    private readonly deps: MailDeps,
+    private readonly secureContext: SecureContext,
+    private readonly transcript: Session | undefined,
+    private secure: boolean,
+  ) {
+    this.reader = this.newReader();
+  }
+
+  start(): void {
+    this.listen(this.socket);
+    this.ok('portlab POP3 server ready');
+  }
+
+  // --- AUTHORIZATION state -------------------------------------------------------------------
+
+  /** RFC 2449 §5: what this server can do, here and now. */
+  private capa(): void {
+    const capabilities = [
+      'TOP',
+      'UIDL',
+      'RESP-CODES',
+      'AUTH-RESP-CODE',
+      'PIPELINING',
+      'IMPLEMENTATION portlab',
+    ];
+    if (this.state === 'AUTHORIZATION' && this.passwordsAllowed()) capabilities.push('USER', 'SASL PLAIN');
+    if (this.state === 'AUTHORIZATION' && !this.secure) capabilities.push('STLS');
+    this.multiline('Capability list follows', capabilities);
+  }
+
+  /** RFC 1939 §7: USER name. The answer is the same whether the account exists or not. */
+  private user([name]: string[]) {
+    if (!this.passwordsAllowed()) return this.mustStartTls();
+    if (!name) return this.err('usage: USER name');
+    this.userName = name;
+    this.ok(`send PASS for ${name}`);
+  }
+
+  /** RFC 1939 §7: PASS password (the rest of the line: a password may hold spaces). */
+  private async pass(args: string[]): Promise<void> {
+    if (!this.passwordsAllowed()) return this.mustStartTls();
+    if (this.userName === null) return this.err('send USER first');
+    const name = this.userName;
+    this.userName = null;
+    await this.login(name, args.join(' '));
+  }
+
+  /** RFC 5034 §4: AUTH PLAIN [initial-response]. AUTH alone lists the mechanisms (RFC 1734, Outlook). */
+  private async auth([mechanism, initial]: string[]): Promise<void> {
+    if (!mechanism) return this.multiline('SASL mechanisms follow', ['PLAIN']);
+    if (mechanism.toUpperCase() !== 'PLAIN')
+      return this.err(`mechanism ${mechanism} is not supported: use PLAIN`);
+    if (!this.passwordsAllowed()) return this.mustStartTls();
+    if (initial === undefined) {
+      this.awaitingSasl = true;
+      return this.reply('+ ');
+    }
+    await this.saslPlain(initial === '=' ? '' : initial);
+  }
+
+  /** RFC 4616 §2: base64 of authzid NUL authcid NUL password. */
+  private async saslPlain(response: string): Promise<void> {
+    if (response === '*') return this.err('authentication cancelled');
+    const [authzid, authcid, password] = Buffer.from(response, 'base64').toString('utf8').split('\0');
+    if (authcid === undefined || password === undefined) {
+      return this.err('[AUTH] malformed PLAIN response: base64 of "\\0user\\0password" expected');
+    }
+    if (authzid && authzid !== authcid) return this.err('[AUTH] acting as another user is not allowed');
+    await this.login(authcid, password);
+  }
+
+  private async login(name: string, password: string): Promise<void> {
+    const { runtime, config, throttle, store } = this.deps;
+    const address = this.socket.remoteAddress ?? '';
+    const user = await runtime.users.authenticate(name, password, config.domain);
+    if (!user) {
+      // The delay grows with each failure from this address (LoginThrottle).
+      await throttle.failed(address);
+      return this.err('[AUTH] wrong user name or password');
+    }
+    throttle.succeeded(address);
+    this.inbox = await (await store.mailbox(user)).folder('INBOX');
+    const messages = await this.inbox.messages();
+    this.uidValidity = (await this.inbox.status()).uidValidity;
+    this.maildrop = messages.map((m) => ({ uid: m.uid, size: m.size, deleted: false, retrieved: false }));
+    this.state = 'TRANSACTION';
+    this.ok(`${user} has ${this.count()} messages (${this.octets()} octets)`);
+  }
+
+  /** RFC 2595 §4: STLS, then the TLS handshake on the same connection. */
+  private stls() {
+    if (this.secure) return this.err('TLS is already on');
+    this.reply('+OK begin TLS negotiation', ['tls']);
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.setTimeout(0);
+    // Lines that came in clear text after STLS are dropped, not run inside TLS: that would let
+    // a man in the middle add commands to the protected session (CVE-2011-0411, "STARTTLS injection").
+    this.queue.length = 0;
+    this.reader = this.newReader();
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
+    secure.on('error', () => secure.destroy());
+    secure.once('secure', () => {
+      this.secure = true;
+      this.listen(secure);
+    });
+    this.socket = secure;
+  }
+
+  // --- TRANSACTION state ---------------------------------------------------------------------
+
+  /** RFC 1939 §5: STAT -> "+OK count octets", deleted messages left out. */
+  private stat(): void {
+    this.ok(`${this.count()} ${this.octets()}`);
+  }
+
+  /** RFC 1939 §5: LIST [msg] -> message number and size. */
+  private list([n]: string[]): void {
+    if (n !== undefined) {
+      const message = this.message(n);
+      if (message) this.ok(`${n} ${message.size}`);
+      return;
+    }
+    this.multiline(
+      `${this.count()} messages (${this.octets()} octets)`,
+      this.numbered().map(([i, m]) => `${i} ${m.size}`),
+    );
+  }
+
+  /**
+   * RFC 1939 §7: UIDL [msg] -> a unique id that never changes for that message. Made as Dovecot's
+   * default (pop3_uidl_format = %08Xu%08Xv): the IMAP UID then UIDVALIDITY, in hex.
+   */
+  private uidl([n]: string[]): void {
+    const uidl = (m: MaildropMessage) => `${hex8(m.uid)}${hex8(this.uidValidity)}`;
+    if (n !== undefined) {
+      const message = this.message(n);
+      if (message) this.ok(`${n} ${uidl(message)}`);
+      return;
+    }
+    this.multiline(
+      'unique ids follow',
+      this.numbered().map(([i, m]) => `${i} ${uidl(m)}`),
+    );
+  }
+
+  /** RFC 1939 §5: RETR msg -> the whole message. */
+  private async retr([n]: string[]): Promise<void> {
+    const message = this.message(n);
+    if (!message) return;
+    const bytes = await this.inbox!.read(message.uid);
+    message.retrieved = true;
+    this.sendMessage(`${bytes.length} octets`, bytes, multilineBody(bytes));
+  }
+
+  /** RFC 1939 §7: TOP msg n -> the header and the first n lines of the body. */
+  private async top([n, lines]: string[]): Promise<void> {
+    if (lines === undefined || !/^\d+$/.test(lines)) return this.err('usage: TOP message-number lines');
+    const message = this.message(n);
+    if (!message) return;
+    const bytes = await this.inbox!.read(message.uid);
+    this.sendMessage('top of message follows', bytes, multilineBody(topOf(bytes, Number(lines))));
+  }
+
+  /** RFC 1939 §5: DELE msg marks it; it goes at QUIT, and only then. */
+  private dele([n]: string[]): void {
+    const message = this.message(n);
+    if (!message) return;
+    message.deleted = true;
+    this.ok(`message ${n} deleted`);
+  }
+
+  /** RFC 1939 §5: RSET unmarks every DELE'd message. */
+  private rset(): void {
+    for (const message of this.maildrop) message.deleted = false;
+    this.ok(`maildrop has ${this.count()} messages (${this.octets()} octets)`);
+  }
+
+  /**
+   * RFC 1939 §6: QUIT in TRANSACTION enters UPDATE: DELE'd messages are removed now, and the
+   * retrieved ones marked \Seen (so IMAP shows them read). A connection that drops without QUIT
+   * changes nothing.
+   */
+  private async quit(): Promise<void> {
+    if (this.state === 'TRANSACTION') {
+      this.state = 'UPDATE';
+      const doomed = this.maildrop.filter((m) => m.deleted).map((m) => m.uid);
+      const read = this.maildrop.filter((m) => m.retrieved && !m.deleted).map((m) => m.uid);
+      try {
+        await this.inbox!.delete(doomed);
+        if (read.length) await this.inbox!.setFlags(read, 'add', ['\\Seen']);
+      } catch (err) {
+        this.err(`some deleted messages not removed (${(err as Error).message})`);
+        this.socket.end();
+        return;
+      }
+      this.ok(`bye: ${doomed.length} messages deleted`);
+    } else {
+      this.ok('bye');
+    }
+    this.socket.end();
+  }
+
+  // --- lines in, replies out -----------------------------------------------------------------
+
+  private newReader(): LineReader {
+    return new LineReader(
+      MAX_LINE,
+      (line) => this.enqueue(line),
+      () => this.enqueue(null),
+    );
+  }
+
+  private listen(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
+      this.err('autologout: idle for 10 minutes');
+      socket.end();
+    });
+  }
+
+  /** Lines run one at a time, in order (PIPELINING, RFC 2449 §6.6); null stands for a line too long. */
+  private enqueue(line: string | null): void {
+    this.queue.push(line ?? '\0');
+    if (this.queue.length > 100) this.socket.pause();
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && !this.socket.destroyed) {
+        await this.execute(this.queue.shift()!);
+      }
+    } catch (err) {
+      this.err(`internal error: ${(err as Error).message}`);
+    } finally {
+      this.busy = false;
+      this.socket.resume();
+    }
+  }
+
+  private async execute(line: string): Promise<void> {
+    if (line === '\0') {
+      this.transcript?.client(`<a line over ${MAX_LINE} octets>`, ['summary']);
+      return this.err(`line too long: this server reads lines of up to ${MAX_LINE} octets`);
+    }
+    if (this.awaitingSasl) {
+      this.awaitingSasl = false;
+      this.transcript?.client(line, ['credentials']);
+      return this.saslPlain(line.trim());
+    }
+    const [verb = '', ...args] = line.trim().split(/ +/);
+    const name = verb.toUpperCase();
+    this.transcript?.client(line, name === 'PASS' || name === 'AUTH' ? ['credentials'] : []);
+    const command = this.commands[name];
+    if (!command) return this.err(`unknown command '${verb}': CAPA lists what this server knows`);
+    if (!command.states.includes(this.state)) {
+      return this.err(
+        `${name} is not valid ${this.state === 'AUTHORIZATION' ? 'before login' : 'after login'}`,
+      );
+    }
+    await command.run(args);
+  }
+
+  /** The message a number names, or an -ERR saying why there is none (RFC 1939 §5). */
+  private message(n: string | undefined): MaildropMessage | undefined {
+    const message = n !== undefined && /^\d+$/.test(n) ? this.maildrop[Number(n) - 1] : undefined;
+    if (!message) this.err(`no such message${n === undefined ? ': give its number' : ` (${n})`}`);
+    else if (message.deleted) this.err(`message ${n} already deleted`);
+    else return message;
+    return undefined;
+  }
+
+  private numbered(): [number, MaildropMessage][] {
+    return this.maildrop.flatMap((m, i): [number, MaildropMessage][] => (m.deleted ? [] : [[i + 1, m]]));
+  }
+
+  private count(): number {
+    return this.numbered().length;
+  }
+
+  private octets(): number {
+    return this.numbered().reduce((sum, [, m]) => sum + m.size, 0);
+  }
+
+  private passwordsAllowed(): boolean {
+    return this.secure || !this.deps.config.mail.requireTlsForAuth;
+  }
+
+  private mustStartTls(): void {
+    this.err('[AUTH] this lab requires TLS before a password: send STLS first');
+  }
+
+  private ok(text: string): void {
+    this.reply(text ? `+OK ${text}` : '+OK');
+  }
+
+  private err(text: string): void {
+    this.reply(`-ERR ${text}`);
+  }
+
+  private multiline(first: string, lines: string[]): void {
+    this.socket.write(`+OK ${first}\r\n`);
+    this.socket.write(multilineBody(Buffer.from(lines.join('\r\n'))));
+    this.transcript?.server(`+OK ${first}`);
+    if (lines.length) this.transcript?.server(`<${lines.length} lines: ${lines.join(' | ')}>`, ['summary']);
+    this.transcript?.server('.');
+  }
+
+  private sendMessage(first: string, message: Buffer, body: Buffer): void {
+    this.socket.write(`+OK ${first}\r\n`);
+    this.socket.write(body);
+    this.transcript?.server(`+OK ${first}`);
+    this.transcript?.server(summarizeMessage(message), ['summary']);
+    this.transcript?.server('.');
+  }
+
+  private reply(line: string, flags: Flag[] = []): void {
+    if (!this.socket.writable) return;
+    this.socket.write(`${line}\r\n`);
+    this.transcript?.server(line.trimEnd(), flags);
+  }
+}
+
+function hex8(n: number): string {
+  return n.toString(16).toUpperCase().padStart(8, '0');
+}

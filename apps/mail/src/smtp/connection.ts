@@ -1,0 +1,82 @@
+import type { Socket } from 'node:net';
+import type { Flag, Session } from '@portlab/transcript';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import { HandTypedInput, LINE_TOO_LONG, MAX_COMMAND_LINE } from './input.js';
+
+type CloseListener = (hadError: boolean) => void;
+
+/**
+ * One SMTP session: smtp-server's connection, with the lab's additions.
+ * - Its input goes through HandTypedInput (bare LF, long lines: see input.ts).
+ * - Every command line goes to the transcript as the client typed it: AUTH lines and the lines
+ *   of an AUTH exchange are flagged 'credentials' (smtp-server's own log hides them; the lab
+ *   shows them, so students see that base64 is not encryption). Replies come through
+ *   `transcribeReply`, called from smtp-server's protocol log (see server.ts).
+ * - STARTTLS keeps the session: the transcript session and the runtime's client count stay
+ *   attached to the TCP socket under the TLS one.
+ */
+export class LabSmtpConnection extends SMTPConnection {
+  transcript: Session | undefined;
+  /** The verb of the last command line, so that the 220 answering STARTTLS is flagged 'tls'. */
+  private lastVerb = '';
+  /** 'close' listeners the owner of the socket attached before smtp-server saw it (the runtime's). */
+  private readonly ownerCloseListeners: CloseListener[];
+
+  constructor(...args: ConstructorParameters<typeof SMTPConnection>) {
+    super(...args);
+    this.ownerCloseListeners = this._socket.listeners('close') as CloseListener[];
+  }
+
+  override _createParser(): SMTPStream {
+    const parser = new HandTypedInput();
+    parser.oncommand = (command, next) => {
+      const line = command.toString('binary');
+      if (line === LINE_TOO_LONG) {
+        this.transcript?.client(`<a command line over ${MAX_COMMAND_LINE} octets>`, ['summary']);
+        this.send(
+          500,
+          `Error: line too long: this server reads command lines of up to ${MAX_COMMAND_LINE} octets`,
+        );
+        setImmediate(() => next?.());
+        return;
+      }
+      this.transcribeCommand(command.toString('utf8'));
+      this._onCommand(command, next);
+    };
+    parser.on('error', (err) => this.send(421, `Error: ${err.message}`));
+    return parser;
+  }
+
+  /** A reply, exactly as smtp-server wrote it (one or several lines). */
+  transcribeReply(payload: string): void {
+    const lines = payload.split('\r\n');
+    lines.forEach((line, i) => {
+      // RFC 3207 §4: after the 220 that answers STARTTLS, the next byte is the TLS handshake.
+      const last = i === lines.length - 1;
+      const flags: Flag[] = last && this.lastVerb === 'STARTTLS' && line.startsWith('220') ? ['tls'] : [];
+      this.transcript?.server(line, flags);
+    });
+  }
+
+  /** The message itself is not logged, only what it is (its size and Subject). */
+  transcribeMessage(summary: string): void {
+    this.transcript?.client(summary, ['summary']);
+  }
+
+  override upgrade(callback: () => void, secureCallback?: () => void): void {
+    const socket = this._socket as Socket;
+    super.upgrade(callback, secureCallback);
+    // smtp-server removes every listener of the TCP socket before wrapping it in TLS; the
+    // runtime's own (which closes the transcript session and counts clients) goes back on.
+    for (const listener of this.ownerCloseListeners) socket.on('close', listener);
+  }
+
+  private transcribeCommand(line: string): void {
+    // During an AUTH exchange the client's lines are credentials, whatever they look like.
+    const inAuth = this._nextHandler !== false;
+    const verb = inAuth ? 'AUTH' : (line.split(' ')[0] ?? '').toUpperCase();
+    this.lastVerb = verb;
+    this.transcript?.client(line, verb === 'AUTH' ? ['credentials'] : []);
+  }
+}

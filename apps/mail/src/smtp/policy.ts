@@ -1,0 +1,66 @@
+import type { LabConfig, UserStore } from '@portlab/config';
+
+/**
+ * Who may send what to whom. Each rule answers with the reply code RFC 5321 §4.2.3 gives it and a
+ * text that says why, so a student reading the transcript understands the refusal.
+ */
+export class SmtpError extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Recipient {
+  address: string;
+  /** The local account the mail goes to. */
+  user: string;
+}
+
+export class MailPolicy {
+  /** The domains this server is the final destination for. */
+  readonly localDomains: readonly string[];
+
+  constructor(
+    private readonly config: LabConfig,
+    private readonly users: UserStore,
+  ) {
+    this.localDomains = [config.domain, 'localhost'];
+  }
+
+  /** RCPT TO: only local domains (never relay), only existing users. */
+  recipient(address: string): Recipient {
+    const { local, domain } = splitAddress(address);
+    if (!this.localDomains.includes(domain)) {
+      throw new SmtpError(
+        550,
+        `5.7.1 <${address}>: relaying denied. portlab is a lab server, not an open relay: it only accepts mail for ${this.localDomains.join(' and ')}`,
+      );
+    }
+    if (!this.users.find(local)) throw new SmtpError(550, `5.1.1 <${address}>: no such user here`);
+    return { address, user: local };
+  }
+
+  /**
+   * MAIL FROM on submission (RFC 6409 §6.1): a logged-in user sends as their own address, in any
+   * local domain. Anyone could otherwise send mail "from" the teacher.
+   */
+  checkSender(address: string, user: string): void {
+    const { local, domain } = splitAddress(address);
+    if (local !== user || !this.localDomains.includes(domain)) {
+      throw new SmtpError(
+        553,
+        `5.7.1 <${address}>: you are logged in as ${user}, so you may only send as ${user}@${this.config.domain}`,
+      );
+    }
+  }
+}
+
+/** Domains are case-insensitive (RFC 5321 §2.4); so are the local parts here, as user names are lower-case. */
+function splitAddress(address: string): { local: string; domain: string } {
+  const at = address.lastIndexOf('@');
+  if (at === -1) return { local: address.toLowerCase(), domain: '' };
+  return { local: address.slice(0, at).toLowerCase(), domain: address.slice(at + 1).toLowerCase() };
+}

@@ -1,0 +1,210 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ServiceName } from '@portlab/config';
+import type { Session } from '@portlab/transcript';
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerAuthentication,
+  type SMTPServerAuthenticationResponse,
+  type SMTPServerDataStream,
+  type SMTPServerOptions,
+  type SMTPServerSession,
+} from 'smtp-server';
+import type { SMTPConnectionOptions, TLSError } from 'smtp-server/lib/smtp-connection.js';
+import { MAX_CLIENTS, type MailDeps } from '../deps.js';
+import { summarizeMessage } from '../summary.js';
+import { LabSmtpConnection } from './connection.js';
+import { MailPolicy, SmtpError } from './policy.js';
+import { traceHeaders } from './trace.js';
+
+export type SmtpService = Extract<ServiceName, 'smtp' | 'submission' | 'smtps'>;
+
+/** RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command (a student typing). */
+const IDLE_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * smtp-server, wired to the lab: each connection is a LabSmtpConnection tied to the transcript
+ * session the runtime opened for its socket. Pass `server.server` (the net.Server smtp-server made)
+ * to `runtime.serve()`: the runtime binds it, and opens a session on each accepted TCP socket
+ * before smtp-server sees it. For implicit TLS, smtp-server wraps that socket itself; the wrapper
+ * is mapped back to it so the session is found.
+ */
+export class LabSmtpServer extends SMTPServer {
+  private readonly byId: Map<string, LabSmtpConnection>;
+  private readonly tcpSocketOf = new WeakMap<TLSSocket, Socket>();
+
+  constructor(
+    options: SMTPServerOptions,
+    private readonly sessionOf: (socket: Socket) => Session | undefined,
+  ) {
+    const byId = new Map<string, LabSmtpConnection>();
+    super({ ...options, logger: replyLogger(byId) });
+    this.byId = byId;
+  }
+
+  /** The connection a smtp-server session belongs to. */
+  connectionOf(session: SMTPServerSession): LabSmtpConnection | undefined {
+    return this.byId.get(session.id);
+  }
+
+  // Mirrors SMTPServer.connect, with our connection class in place of SMTPConnection.
+  override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
+    const connection = new LabSmtpConnection(this, socket, socketOptions);
+    const tcp = this.tcpSocketOf.get(socket as TLSSocket) ?? socket;
+    connection.transcript = this.sessionOf(tcp);
+    this.byId.set(connection.id, connection);
+    this.connections.add(connection);
+    connection.on('error', (err) => this._onError(err));
+    connection.on('connect', (data) => this._onClientConnect(data));
+    connection.init();
+  }
+
+  override _upgrade(socket: Socket, callback: (err: TLSError | null, tlsSocket?: TLSSocket) => void): void {
+    super._upgrade(socket, (err, tlsSocket) => {
+      if (tlsSocket) this.tcpSocketOf.set(tlsSocket, socket);
+      callback(err, tlsSocket);
+    });
+  }
+
+  override onClose(session: SMTPServerSession): void {
+    this.byId.delete(session.id);
+  }
+}
+
+/**
+ * smtp-server reports every reply it writes to its logger as ('S:', payload), with the
+ * connection id: the one place that sees each reply exactly as sent. We pass them to the
+ * transcript and drop the rest of its log (the transcript is this server's log).
+ */
+function replyLogger(byId: Map<string, LabSmtpConnection>) {
+  const ignore = () => undefined;
+  return {
+    trace: ignore,
+    info: ignore,
+    warn: ignore,
+    error: ignore,
+    fatal: ignore,
+    debug(entry: { tnx?: string; cid?: string }, _format: string, payload?: unknown) {
+      if (entry.tnx === 'send' && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
+    },
+  };
+}
+
+/** smtp-server's MAIL/RCPT handler for a rule that throws an SmtpError to refuse the address. */
+function envelopeRule(check: (address: string, session: SMTPServerSession) => void) {
+  return (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error) => void) => {
+    try {
+      check(address.address, session);
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  };
+}
+
+/**
+ * One SMTP service (ARCHITECTURE.md, "Ports"):
+ * - smtp (25 -> 8025): MX. No AUTH; mail for the local domains only; STARTTLS offered.
+ * - submission (587 -> 8587): RFC 6409. AUTH PLAIN/LOGIN required, STARTTLS offered; AUTH before
+ *   STARTTLS allowed unless config.mail.requireTlsForAuth (lab 2 shows the password on the wire).
+ * - smtps (465 -> 8465): submission over implicit TLS (RFC 8314 §3.3).
+ */
+export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpServer {
+  const { config, runtime, store, throttle } = deps;
+  const policy = new MailPolicy(config, runtime.users);
+  const isMx = service === 'smtp';
+
+  const onAuth = (
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ): void => {
+    void (async () => {
+      const user = await runtime.users.authenticate(auth.username ?? '', auth.password ?? '', config.domain);
+      if (!user) {
+        // The delay grows with each failure from this address (LoginThrottle): guessing gets slow.
+        await throttle.failed(session.remoteAddress);
+        return callback(new SmtpError(535, '5.7.8 Authentication failed: wrong user name or password'));
+      }
+      throttle.succeeded(session.remoteAddress);
+      callback(null, { user });
+    })().catch(callback);
+  };
+
+  // MAIL FROM on submission: only as yourself. RCPT TO: local users only (never relay).
+  const onMailFrom = envelopeRule((address, session) => {
+    if (!isMx) policy.checkSender(address, session.user as string);
+  });
+  const onRcptTo = envelopeRule((address) => policy.recipient(address));
+
+  const onData = (
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ) => {
+    const chunks: Buffer[] = [];
+    // Past the SIZE limit, stop keeping the bytes: smtp-server answers 552 at the end (rejectOversized).
+    stream.on('data', (chunk: Buffer) => {
+      if (!stream.sizeExceeded) chunks.push(chunk);
+    });
+    // A client that goes away in the middle of DATA: smtp-server destroys the stream, 'end' never
+    // comes, and nothing is stored.
+    stream.on('end', () => {
+      if (stream.sizeExceeded) return callback(new SmtpError(552, 'message too big'));
+      const body = Buffer.concat(chunks);
+      const message = Buffer.concat([traceHeaders(session, config.domain), body]);
+      let users: string[];
+      try {
+        // Checked again: an account may have been removed since RCPT.
+        users = [...new Set(session.envelope.rcptTo.map((r) => policy.recipient(r.address).user))];
+      } catch (err) {
+        return callback(err as Error);
+      }
+      // Every recipient's copy is on disk (fsync'ed file and directory) before the 250.
+      Promise.all(users.map((user) => store.deliver(user, message))).then(
+        (delivered) => {
+          server.connectionOf(session)?.transcribeMessage(summarizeMessage(body));
+          callback(null, `2.0.0 Ok: delivered to ${users.join(', ')} as ${delivered[0]!.id}`);
+        },
+        (err: Error) => {
+          console.error(`[mail] ${service}: delivery failed: ${err.message}`);
+          callback(new SmtpError(451, '4.3.0 Could not store the message, try again later'));
+        },
+      );
+    });
+  };
+
+  const server = new LabSmtpServer(
+    {
+      name: config.domain,
+      banner: 'portlab lab mail server',
+      key: deps.tls.key,
+      cert: deps.tls.cert,
+      secure: service === 'smtps',
+      size: config.mail.maxMessageBytes,
+      rejectOversized: true,
+      // A lab has no DNS for its clients' addresses: a reverse lookup would only add a delay.
+      disableReverseLookup: true,
+      maxClients: MAX_CLIENTS,
+      socketTimeout: IDLE_TIMEOUT_MS,
+      authMethods: ['PLAIN', 'LOGIN'],
+      disabledCommands: isMx ? ['AUTH'] : [],
+      authOptional: isMx,
+      allowInsecureAuth: !config.mail.requireTlsForAuth,
+      // A student tries EHLO, HELP, NOOP... before AUTH: leave room for that.
+      maxAllowedUnauthenticatedCommands: 30,
+      onAuth,
+      onMailFrom,
+      onRcptTo,
+      onData,
+    },
+    (socket) => runtime.sessionOf(socket),
+  );
+  // Errors of one connection (a reset, a failed TLS handshake) end that connection only; the
+  // transcript shows it closing. Anything else is worth a line on the console.
+  server.on('error', (err: Error & { remoteAddress?: string }) => {
+    if (!err.remoteAddress) console.error(`[mail] ${service}: ${err.message}`);
+  });
+  return server;
+}

@@ -1,0 +1,12 @@
+export {
+  type FlagsChanged,
+  type MailChangeEvents,
+  MailChanges,
+  type MessageAdded,
+  type MessageExpunged,
+} from './changes.js';
+export { INFO_SEPARATOR } from './flags.js';
+export { type FlagOperation, Folder, type FolderStatus, type MessageInfo } from './folder.js';
+export { DEFAULT_FOLDERS, DELIMITER, type FolderInfo, Mailbox } from './mailbox.js';
+export { type Delivered, MailStore } from './store.js';
+export { UIDLIST_FILE } from './uidlist.js';

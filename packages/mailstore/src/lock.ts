@@ -1,0 +1,81 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+
+/**
+ * A lock shared by every process that changes a folder's UID list: a dot-lock file created with
+ * O_CREAT|O_EXCL, which the kernel lets exactly one process create (the scheme of Dovecot's
+ * dotlocks and of mutt's mbox locks). Node has no flock/fcntl, and a dot-lock can be looked at with
+ * `cat` in class. The file holds the holder's pid: a lock left by a process that died (SIGKILL, a
+ * crash) is broken by the next process that wants it, so a crash never wedges the store.
+ *
+ * Known limit, as with every dot-lock: if two processes find the same dead holder at the same
+ * instant, both may break it. That needs a crash and two waiting processes within microseconds.
+ */
+
+const RETRY_MS = 2;
+const MAX_RETRY_MS = 50;
+/** A lock older than this is broken even if its pid exists again (a reused pid). */
+const STALE_AFTER_MS = 30_000;
+const GIVE_UP_AFTER_MS = 60_000;
+
+/** Locks this process holds right now: a lock file naming our own pid but not in here is stale. */
+const held = new Set<string>();
+
+export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  await acquire(lockFile);
+  held.add(lockFile);
+  try {
+    return await fn();
+  } finally {
+    held.delete(lockFile);
+    await rm(lockFile, { force: true });
+  }
+}
+
+async function acquire(lockFile: string): Promise<void> {
+  const started = Date.now();
+  let wait = RETRY_MS;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await isStale(lockFile)) {
+      await rm(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() - started > GIVE_UP_AFTER_MS) {
+      throw new Error(`${lockFile} has been held for over a minute: if no portlab process runs, delete it`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, MAX_RETRY_MS);
+  }
+}
+
+async function isStale(lockFile: string): Promise<boolean> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
+    const pid = Number.parseInt(text, 10);
+    if (Date.now() - info.mtimeMs > STALE_AFTER_MS) return true;
+    // Just created, its pid not written yet: the creator is alive and busy.
+    if (!Number.isInteger(pid)) return false;
+    if (pid === process.pid) return !held.has(lockFile);
+    return !processExists(pid);
+  } catch (err) {
+    // Removed between our open and our look: not stale, just free. Try again.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

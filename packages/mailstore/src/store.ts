@@ -1,0 +1,64 @@
+import { rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { USER_NAME } from '@portlab/config';
+import { MailChanges } from './changes.js';
+import { DirectorySyncs, writeDurably } from './durable.js';
+import { Mailbox } from './mailbox.js';
+import { uniqueName } from './names.js';
+
+export interface Delivered {
+  /** The Maildir unique name. */
+  id: string;
+  /** Where the message now is: `<root>/<user>/new/<id>` for INBOX. */
+  file: string;
+}
+
+/**
+ * The mail store: one Maildir++ per user under `root` ($DATA/mail), and the change feed.
+ * Keep one MailStore per process: the folder locks, the group commit of directory fsyncs and the
+ * change feed are shared through it.
+ */
+export class MailStore {
+  readonly changes = new MailChanges();
+  private readonly syncs = new DirectorySyncs();
+  private readonly mailboxes = new Map<string, Mailbox>();
+
+  constructor(readonly root: string) {}
+
+  /** A user's mailbox, made with its default folders on first use. */
+  async mailbox(user: string): Promise<Mailbox> {
+    if (!USER_NAME.test(user)) throw new Error(`invalid user name '${user}'`);
+    let mailbox = this.mailboxes.get(user);
+    if (!mailbox) {
+      mailbox = new Mailbox(user, path.join(this.root, user), this.syncs, this.changes);
+      this.mailboxes.set(user, mailbox);
+    }
+    await mailbox.ensure();
+    return mailbox;
+  }
+
+  /**
+   * Delivers a message the Maildir way, so a crash at any point loses nothing acknowledged and
+   * shows nothing half-written (https://cr.yp.to/proto/maildir.html):
+   *   1. write it to tmp/ under a unique name and fsync the file;
+   *   2. rename it into new/ (atomic: the message appears whole or not at all);
+   *   3. fsync new/, so the rename itself survives a crash.
+   * Only when this resolves may SMTP answer 250. Readers never look in tmp/.
+   */
+  async deliver(user: string, message: Buffer, folder = 'INBOX'): Promise<Delivered> {
+    const { dir } = await (await this.mailbox(user)).folder(folder);
+    const id = uniqueName(message.length);
+    const tmp = path.join(dir, 'tmp', id);
+    const file = path.join(dir, 'new', id);
+    try {
+      await writeDurably(tmp, message);
+      await rename(tmp, file);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    await this.syncs.of(path.join(dir, 'new')).sync();
+    this.changes.emit('added', { user, folder, id });
+    return { id, file };
+  }
+}

@@ -1,0 +1,228 @@
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MailStore, type MessageAdded, UIDLIST_FILE } from '../src/index.js';
+import { compareNames, uniqueName } from '../src/names.js';
+
+let root: string;
+let store: MailStore;
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-'));
+  store = new MailStore(root);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const message = (subject: string) => Buffer.from(`Subject: ${subject}\r\n\r\nHello ${subject}\r\n`);
+
+describe('delivery', () => {
+  it('writes the exact bytes to new/ through tmp/, and reports it on the change feed', async () => {
+    const added: MessageAdded[] = [];
+    store.changes.on('added', (change) => added.push(change));
+    const bytes = message('one');
+    const { id, file } = await store.deliver('bob', bytes);
+    expect(file).toBe(path.join(root, 'bob', 'new', id));
+    expect(readFileSync(file)).toEqual(bytes);
+    expect(readdirSync(path.join(root, 'bob', 'tmp'))).toEqual([]);
+    expect(id).toMatch(new RegExp(`,S=${bytes.length}$`));
+    expect(added).toEqual([{ user: 'bob', folder: 'INBOX', id }]);
+  });
+
+  it('delivers 200 messages at once (group commit of the directory fsync), each whole', async () => {
+    const sent = Array.from({ length: 200 }, (_, i) => message(`m${i}`));
+    const results = await Promise.all(sent.map((bytes) => store.deliver('alice', bytes)));
+    expect(new Set(results.map((r) => r.id)).size).toBe(200);
+    for (const [i, r] of results.entries()) expect(readFileSync(r.file)).toEqual(sent[i]);
+  });
+
+  it('makes the Maildir++ with the default folders and their special-use attributes', async () => {
+    const mailbox = await store.mailbox('bob');
+    expect(await mailbox.listFolders()).toEqual([
+      { name: 'INBOX' },
+      { name: 'Drafts', specialUse: '\\Drafts' },
+      { name: 'Junk', specialUse: '\\Junk' },
+      { name: 'Sent', specialUse: '\\Sent' },
+      { name: 'Trash', specialUse: '\\Trash' },
+    ]);
+    for (const sub of ['cur', 'new', 'tmp', '.Sent/cur', '.Trash/new', '.Junk/tmp']) {
+      expect(existsSync(path.join(root, 'bob', sub))).toBe(true);
+    }
+    expect(existsSync(path.join(root, 'bob', '.Sent', 'maildirfolder'))).toBe(true);
+  });
+
+  it('refuses a user name that could leave the mail directory', async () => {
+    await expect(store.deliver('../etc', message('x'))).rejects.toThrow(/invalid user name/);
+  });
+});
+
+describe('UIDs, flags and MODSEQ', () => {
+  it('gives UIDs in delivery order and keeps them, and UIDVALIDITY, across a restart', async () => {
+    for (const s of ['a', 'b', 'c']) await store.deliver('bob', message(s));
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    const first = await inbox.messages();
+    expect(first.map((m) => m.uid)).toEqual([1, 2, 3]);
+    expect(first.every((m) => m.recent && m.flags.length === 0)).toBe(true);
+    const status = await inbox.status();
+
+    const restarted = await (await new MailStore(root).mailbox('bob')).folder('inbox');
+    expect((await restarted.messages()).map((m) => [m.uid, m.id])).toEqual(first.map((m) => [m.uid, m.id]));
+    expect(await restarted.status()).toEqual(status);
+    expect(readFileSync(path.join(root, 'bob', UIDLIST_FILE), 'utf8')).toMatch(
+      /^portlab-uidlist 1\nuidvalidity \d+\nuidnext 4\n/,
+    );
+  });
+
+  it('never shows a file still in tmp/ (a delivery cut short by a crash)', async () => {
+    await store.deliver('bob', message('whole'));
+    writeFileSync(path.join(root, 'bob', 'tmp', '1.M1P999999Q1.host,S=100'), 'Subject: half');
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    expect((await inbox.messages()).map((m) => m.size)).toEqual([message('whole').length]);
+  });
+
+  it('keeps system flags in the file name (:2,FS) and keywords in the UID list, bumping MODSEQ', async () => {
+    await store.deliver('bob', message('flag me'));
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    const [before] = await inbox.messages();
+    const changes: unknown[] = [];
+    store.changes.on('flags', (c) => changes.push(c));
+    const [after] = await inbox.setFlags([1], 'add', ['\\seen', '\\Flagged', 'Important']);
+    expect(after!.flags.sort()).toEqual(['Important', '\\Flagged', '\\Seen']);
+    expect(after!.modseq).toBeGreaterThan(before!.modseq);
+    expect(after!.recent).toBe(false);
+    expect(readdirSync(path.join(root, 'bob', 'cur'))).toEqual([`${before!.id}:2,FS`]);
+    expect(readdirSync(path.join(root, 'bob', 'new'))).toEqual([]);
+    expect(changes).toEqual([
+      { user: 'bob', folder: 'INBOX', uid: 1, flags: after!.flags, modseq: after!.modseq },
+    ]);
+
+    const again = await (await new MailStore(root).mailbox('bob')).folder('INBOX');
+    expect((await again.messages())[0]!.flags.sort()).toEqual(['Important', '\\Flagged', '\\Seen']);
+    const [removed] = await again.setFlags([1], 'remove', ['\\Flagged', 'Important']);
+    expect(removed!.flags).toEqual(['\\Seen']);
+    await expect(again.setFlags([1], 'add', ['bad flag'])).rejects.toThrow(/invalid flag/);
+  });
+
+  it('expunges only \\Deleted messages and never gives a UID twice', async () => {
+    for (const s of ['a', 'b', 'c']) await store.deliver('bob', message(s));
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    await inbox.messages();
+    await inbox.setFlags([2, 3], 'add', ['\\Deleted']);
+    const expunged: number[] = [];
+    store.changes.on('expunged', (c) => expunged.push(c.uid));
+    expect(await inbox.expunge([1, 3])).toEqual([3]);
+    expect(await inbox.expunge()).toEqual([2]);
+    expect(expunged).toEqual([3, 2]);
+    await store.deliver('bob', message('d'));
+    expect((await inbox.messages()).map((m) => m.uid)).toEqual([1, 4]);
+    expect((await inbox.status()).uidNext).toBe(5);
+  });
+
+  it('reads a message by UID as a Buffer and as a stream', async () => {
+    const bytes = message('read me');
+    await store.deliver('bob', bytes);
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    await inbox.messages();
+    expect(await inbox.read(1)).toEqual(bytes);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await inbox.stream(1)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks)).toEqual(bytes);
+    await expect(inbox.read(99)).rejects.toThrow(/no message with UID 99 in bob\/INBOX/);
+  });
+
+  it('appends with flags and a date, copies and moves with new UIDs in the target', async () => {
+    const mailbox = await store.mailbox('alice');
+    const drafts = await mailbox.folder('Drafts');
+    const date = new Date('2024-03-01T10:00:00Z');
+    const appended = await drafts.append(message('draft'), {
+      flags: ['\\Draft', '\\Seen'],
+      internalDate: date,
+    });
+    expect(appended).toMatchObject({ uid: 1, internalDate: date, recent: false });
+    expect(appended.flags.sort()).toEqual(['\\Draft', '\\Seen']);
+
+    const sent = await mailbox.folder('Sent');
+    expect([...(await drafts.copyTo([1], sent))]).toEqual([[1, 1]]);
+    expect(await sent.read(1)).toEqual(message('draft'));
+    expect((await sent.messages())[0]).toMatchObject({ internalDate: date, flags: appended.flags });
+
+    const trash = await mailbox.folder('Trash');
+    expect([...(await drafts.moveTo([1], trash))]).toEqual([[1, 1]]);
+    expect(await drafts.messages()).toEqual([]);
+    expect(await trash.read(1)).toEqual(message('draft'));
+  });
+});
+
+describe('folders', () => {
+  it('creates, renames (with subfolders) and deletes folders; UIDVALIDITY is never reused', async () => {
+    const mailbox = await store.mailbox('bob');
+    await mailbox.createFolder('Work');
+    await mailbox.createFolder('Work.Projects');
+    const work = await mailbox.folder('Work');
+    const { uidValidity } = await work.status();
+    await mailbox.renameFolder('Work', 'Job');
+    const names = (await mailbox.listFolders()).map((f) => f.name);
+    expect(names).toContain('Job.Projects');
+    expect(names).not.toContain('Work');
+    expect((await (await mailbox.folder('Job')).status()).uidValidity).toBe(uidValidity);
+    await expect(mailbox.deleteFolder('Job')).rejects.toThrow(/has subfolders: delete Job.Projects first/);
+    await mailbox.deleteFolder('Job.Projects');
+    await mailbox.deleteFolder('Job');
+    await mailbox.createFolder('Job');
+    expect((await (await mailbox.folder('Job')).status()).uidValidity).toBeGreaterThan(uidValidity);
+  });
+
+  it('refuses names that are not folder names, and folders that do not exist', async () => {
+    const mailbox = await store.mailbox('bob');
+    for (const bad of ['../escape', 'a/b', '.hidden', 'INBOX', 'x..y', '']) {
+      await expect(mailbox.createFolder(bad)).rejects.toThrow(/invalid folder name|INBOX cannot/);
+    }
+    await expect(mailbox.folder('Nope')).rejects.toThrow(/no folder 'Nope' in the mailbox of bob/);
+    await expect(mailbox.folder('../../etc')).rejects.toThrow(/invalid folder name/);
+  });
+});
+
+describe('several processes', () => {
+  it('never give two messages the same UID', async () => {
+    const worker = fileURLToPath(new URL('./uid-worker.js', import.meta.url));
+    const runs = Array.from(
+      { length: 4 },
+      (_, i) =>
+        new Promise<Record<string, number>>((resolve, reject) => {
+          const child = fork(worker, [root, String(i)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          child.once('message', (seen) => resolve(seen as Record<string, number>));
+          child.once('exit', (code) => code !== 0 && reject(new Error(`worker ${i} exited with ${code}`)));
+        }),
+    );
+    const seen = await Promise.all(runs);
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    const final = await inbox.messages();
+    expect(final).toHaveLength(4 * 25);
+    expect(new Set(final.map((m) => m.uid)).size).toBe(100);
+    // What each process was told agrees with the final list.
+    const uidOf = new Map(final.map((m) => [m.id, m.uid]));
+    for (const run of seen) for (const [id, uid] of Object.entries(run)) expect(uidOf.get(id)).toBe(uid);
+  });
+
+  it('breaks a lock left by a process that died', async () => {
+    await store.deliver('bob', message('locked'));
+    writeFileSync(path.join(root, 'bob', `${UIDLIST_FILE}.lock`), '999999999\n');
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    expect(await inbox.messages()).toHaveLength(1);
+  });
+});
+
+describe('unique names', () => {
+  it('sort in delivery order, however many digits their parts have', () => {
+    const names = [
+      '1700000001.M000009P1Q10.h,S=1',
+      '1700000001.M000009P1Q9.h,S=1',
+      '1700000000.M999999P2Q1.h,S=1',
+      'other-tool',
+    ];
+    expect([...names].sort(compareNames)).toEqual([names[2], names[1], names[0], names[3]]);
+    expect(uniqueName(42)).toMatch(/^\d{10}\.M\d{6}P\d+Q\d+\..+,S=42$/);
+  });
+});
