@@ -1,30 +1,119 @@
 import { followTranscripts, type TranscriptEvent } from '@portlab/transcript';
+import { EventIds, timeOfId } from './event-id.js';
 
-type Listener = (event: TranscriptEvent) => void;
+/** A transcript event with the id it carries on the SSE stream (see event-id.ts). */
+export interface StreamEvent {
+  id: string;
+  event: TranscriptEvent;
+}
+
+type Listener = (event: StreamEvent) => void;
+
+/** Where a new subscriber starts: from now on, with the last `tail` events, or after an id it had. */
+export type StartAt = { tail: number } | { after: string } | 'now';
+
+export interface HubOptions {
+  /** How many recent events are kept for replay (bounded memory). */
+  keep?: number;
+}
+
+/**
+ * Log files are written by several processes and read every 100 ms, so events do not reach the hub
+ * in time order across services: one written just before the last event a browser saw may come after
+ * it. A resume therefore replays from a little before that event; the browser drops ids it has.
+ */
+const RESUME_MARGIN_MS = 2_000;
+
+/** Open connections remembered at most (see `open`). */
+const MAX_OPEN = 2_000;
 
 /**
  * One follower of $DATA/log shared by every SSE client: the files are read once, whatever the number
- * of browsers watching. It runs only while somebody listens.
+ * of browsers watching. It starts with the first subscriber and reads the logs from their start, so
+ * that after a restart of the web app it holds again the events a browser may have missed, under the
+ * same ids; it keeps the last `keep` of them.
  */
 export class EventHub {
   private readonly listeners = new Set<Listener>();
+  private readonly ids = new EventIds();
+  private recent: StreamEvent[] = [];
+  /**
+   * The `open` event of each connection still open, however old: a page opened late, or reloaded,
+   * still draws every live connection. A service that stops cuts its connections (its process may
+   * have no time to write their `close`), so its entries go then.
+   */
+  private readonly open = new Map<string, StreamEvent>();
+  /** True once an event had to be dropped from `recent`: a resume from before it may miss some. */
+  private dropped = false;
+  private readonly keep: number;
   private follower: { close(): void } | null = null;
 
-  constructor(private readonly logDir: string) {}
+  constructor(
+    private readonly logDir: string,
+    options: HubOptions = {},
+  ) {
+    this.keep = options.keep ?? 20_000;
+  }
 
-  subscribe(listener: Listener): () => void {
+  /**
+   * Calls `listener` with the events asked for by `start`, then with each new event. `missed` is true
+   * when the resume point is older than what the hub still holds: some events may be lost to this client.
+   */
+  subscribe(listener: Listener, start: StartAt = 'now'): { unsubscribe(): void; missed: boolean } {
+    this.follower ??= followTranscripts({ logDir: this.logDir, fromStart: true }, (event) =>
+      this.receive(event),
+    );
+    const { events, missed } = this.replay(start);
+    for (const e of events) listener(e);
     this.listeners.add(listener);
-    this.follower ??= followTranscripts({ logDir: this.logDir }, (event) => {
-      for (const l of this.listeners) l(event);
-    });
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.close();
-    };
+    return { unsubscribe: () => this.listeners.delete(listener), missed };
   }
 
   close(): void {
     this.follower?.close();
     this.follower = null;
+    this.listeners.clear();
+  }
+
+  private receive(event: TranscriptEvent): void {
+    const e = { id: this.ids.next(event), event };
+    this.recent.push(e);
+    this.trackOpen(e);
+    // Trimmed in batches, so that keeping the window costs no copy per event.
+    if (this.recent.length > this.keep * 1.25) {
+      this.recent = this.recent.slice(-this.keep);
+      this.dropped = true;
+    }
+    for (const l of this.listeners) l(e);
+  }
+
+  private trackOpen(e: StreamEvent): void {
+    const { event } = e;
+    if (event.type === 'open') this.open.set(event.session, e);
+    if (event.type === 'close') this.open.delete(event.session);
+    if (event.type === 'service' && event.state !== 'listening') {
+      for (const [session, { event: o }] of this.open) {
+        if (o.service === event.service && o.port === event.port) this.open.delete(session);
+      }
+    }
+    // A process killed with SIGKILL closes nothing: keep the newest connections only.
+    if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value!);
+  }
+
+  private replay(start: StartAt): { events: StreamEvent[]; missed: boolean } {
+    if (start === 'now') return { events: [], missed: false };
+    if ('tail' in start) {
+      const tail = start.tail === 0 ? [] : this.recent.slice(-start.tail);
+      const inTail = new Set(tail.map((e) => e.id));
+      const stillOpen = [...this.open.values()].filter((e) => !inTail.has(e.id));
+      return { events: [...stillOpen, ...tail], missed: false };
+    }
+    const since = timeOfId(start.after);
+    if (since === null) throw new Error(`'${start.after}' is not an event id`);
+    const from = since - RESUME_MARGIN_MS;
+    const events = this.recent.filter((e) => e.id !== start.after && Date.parse(e.event.ts) >= from);
+    const oldest = this.recent[0];
+    const missed = this.dropped && (!oldest || Date.parse(oldest.event.ts) > from);
+    return { events, missed };
   }
 }

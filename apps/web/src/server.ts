@@ -4,7 +4,10 @@ import type { AppRuntime } from '@portlab/service';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
+import { browseRoutes } from './routes/browse.js';
 import { homeRoutes } from './routes/home.js';
+import { labRoutes } from './routes/lab.js';
+import { userdirRoutes } from './routes/userdir.js';
 
 export interface WebServerOptions {
   config: LabConfig;
@@ -42,6 +45,9 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   }
   homeRoutes(app, options.config);
   apiRoutes(app, options.config, options.hub);
+  browseRoutes(app, options.config);
+  userdirRoutes(app, options.config);
+  await labRoutes(app);
   await app.ready();
   return app;
 }

@@ -19,7 +19,10 @@ beforeAll(async () => {
   await waitFor(
     () =>
       fetch(`${base}/api/services`).then(
-        async (r) => ((await r.json()) as { listening: boolean }[]).every((s) => s.listening),
+        async (r) =>
+          ((await r.json()) as { app: string; listening: boolean }[])
+            .filter((s) => s.app === 'web')
+            .every((s) => s.listening),
         () => false,
       ),
     { what: 'HTTP and HTTPS listening' },

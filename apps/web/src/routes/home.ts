@@ -41,6 +41,7 @@ so that it runs without root.</p>
 ${rows}
 </tbody>
 </table>
+<p><a href="/lab"><strong>Open the lab dashboard</strong></a>: the port map, who is connected to whom, and the live conversation on each port.</p>
 <p>Machine-readable: <a href="/api/services">/api/services</a> · live transcripts: <a href="/api/events">/api/events</a>
 (or <code>npx portlab watch</code> in a terminal).</p>
 </body>

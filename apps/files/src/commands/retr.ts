@@ -1,0 +1,32 @@
+import { pipeline } from 'node:stream/promises';
+import type { JailedFileSystem } from '../jailed-fs.js';
+import { overDataConnection } from './transfer.js';
+import { type CommandHandler, replyError, required } from './types.js';
+
+/**
+ * RETR (RFC 959 §4.1.3), resumed at the offset of a REST before it (RFC 3659 §5): `curl -C -` and
+ * `reget` in lftp send REST with the size they already have.
+ */
+export const retr: CommandHandler = {
+  async run({ connection, command }) {
+    const start = connection.restByteCount ?? 0;
+    connection.restByteCount = 0;
+    let file: Awaited<ReturnType<JailedFileSystem['read']>>;
+    try {
+      file = await (connection.fs as JailedFileSystem).read(required(command, 'a file name'), { start });
+    } catch (err) {
+      connection.connector.end();
+      return replyError(connection, err);
+    }
+    const { stream, clientPath, size } = file;
+    const bytes = Math.max(size - start, 0);
+    try {
+      await overDataConnection(connection, `Sending ${clientPath} (${bytes} bytes)`, async (socket) => {
+        await pipeline(stream, socket);
+        return `${clientPath}: ${bytes} bytes sent`;
+      });
+    } finally {
+      stream.destroy();
+    }
+  },
+};

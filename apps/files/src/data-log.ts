@@ -1,0 +1,33 @@
+import type { Socket } from 'node:net';
+import { endpoint, type Session } from '@portlab/transcript';
+import { formatBytes } from './quota.js';
+
+/**
+ * FTP is the one classic protocol with a second connection per transfer (RFC 959 §2.3): commands and
+ * replies on the control connection, the file itself on a data connection opened for it. These lines,
+ * flagged 'data', put that second connection in the control session's transcript: when it opens,
+ * between which ends, and what crossed it.
+ */
+export function logDataConnection(
+  session: Session | undefined,
+  socket: Socket,
+  mode: 'passive' | 'active',
+  detail: string,
+): void {
+  if (!session) return;
+  const opened = Date.now();
+  const client = endpoint(socket.remoteAddress, socket.remotePort);
+  const server = endpoint(socket.localAddress, socket.localPort);
+  // Who dialled whom: the client in passive mode, the server in active mode.
+  const ends = mode === 'passive' ? `${client} -> ${server}` : `${server} -> ${client}`;
+  session.server(`data connection open (${mode}, ${detail}): ${ends}`, ['data']);
+  socket.once('close', () => {
+    const ms = Math.max(Date.now() - opened, 1);
+    const bytes = socket.bytesRead + socket.bytesWritten;
+    const rate = formatBytes(Math.round((bytes * 1000) / ms));
+    session.server(
+      `data connection closed: ${socket.bytesWritten} bytes sent, ${socket.bytesRead} received in ${ms} ms (${rate}/s)`,
+      ['data'],
+    );
+  });
+}

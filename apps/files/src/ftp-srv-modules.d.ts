@@ -1,0 +1,13 @@
+/**
+ * ftp-srv publishes types for its server and FileSystem only. These are the two connector classes
+ * our PASV/EPSV and PORT/EPRT handlers reuse from inside the package; ftp-srv-internals.ts types them.
+ */
+declare module 'ftp-srv/src/connector/passive.js' {
+  const PassiveConnector: new (connection: unknown) => unknown;
+  export default PassiveConnector;
+}
+
+declare module 'ftp-srv/src/connector/active.js' {
+  const ActiveConnector: new (connection: unknown) => unknown;
+  export default ActiveConnector;
+}

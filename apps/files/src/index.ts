@@ -1,0 +1,6 @@
+export type { FilesContext } from './context.js';
+export { createFtpServer } from './ftp-server.js';
+export { ensureHome, ensurePublic } from './homes.js';
+export { Jail } from './jail.js';
+export { JailedFileSystem } from './jailed-fs.js';
+export { PassivePorts } from './passive-ports.js';

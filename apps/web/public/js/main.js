@@ -1,0 +1,128 @@
+// The /lab dashboard: what happens in the lab, as it happens. Plain ES modules, no build step:
+// open any of these files to see how the page works.
+import { render } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { FilesView } from './files-view.js';
+import { GraphView } from './graph-view.js';
+import { html } from './html.js';
+import { defaultLanguage, I18n, translator } from './i18n.js';
+import { MailView } from './mail-view.js';
+import { PortMap } from './port-map.js';
+import { loadPref, savePref } from './prefs.js';
+import { LabStore, useStore } from './store.js';
+import { openStream } from './stream.js';
+import { TranscriptView } from './transcript-view.js';
+
+const store = new LabStore();
+// In the browser console, `portlab` is what the page knows: portlab.events, portlab.graph.view()…
+window.portlab = store;
+openStream({
+  events: (batch) => store.addEvents(batch),
+  services: (list) => store.setServices(list),
+  state: (state) => store.setConnection(state),
+  gap: () => store.setGap(),
+});
+
+/** Sections in the order of the number keys 1 … 6. */
+const SECTIONS = ['services', 'connections', 'transcript', 'mail', 'files', 'swarm'];
+
+const typing = (target) => /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
+
+function Section({ id, title, intro, children, className = '' }) {
+  return html`<section id=${id} class=${`panel ${className}`} aria-labelledby=${`${id}-title`}>
+    <h2 id=${`${id}-title`} tabindex="-1">${title}</h2>
+    ${intro ? html`<p class="intro">${intro}</p>` : ''}
+    ${children}
+  </section>`;
+}
+
+function Keys({ t }) {
+  return html`<dl class="keys">${t('keys').map(([keys, what]) => html`<dt><kbd>${keys}</kbd></dt><dd>${what}</dd>`)}</dl>`;
+}
+
+function App() {
+  useStore(store);
+  const [lang, setLang] = useState(() => loadPref('lang', defaultLanguage(navigator.language)));
+  const [projector, setProjector] = useState(() => loadPref('projector', 'off') === 'on');
+  const t = useMemo(() => translator(lang), [lang]);
+  const commands = useRef({});
+
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = `portlab — ${t('title')}`;
+    savePref('lang', lang);
+  }, [lang]);
+  useEffect(() => {
+    document.documentElement.classList.toggle('projector', projector);
+    savePref('projector', projector ? 'on' : 'off');
+  }, [projector]);
+
+  const toggleLang = () => setLang((l) => (l === 'fr' ? 'en' : 'fr'));
+  const toggleProjector = () => setProjector((p) => !p);
+
+  useEffect(() => {
+    const onKey = (ev) => {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
+      const section = SECTIONS[Number(ev.key) - 1];
+      const actions = {
+        '?': () => document.getElementById('keys-title').focus(),
+        l: toggleLang,
+        p: toggleProjector,
+        '/': () => commands.current.focusFilter(),
+        f: () => commands.current.goLatest(),
+        Escape: () => commands.current.clearFilters(),
+      };
+      const action = section ? () => document.getElementById(`${section}-title`).focus() : actions[ev.key];
+      if (!action) return;
+      ev.preventDefault();
+      action();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  const status = store.connection;
+  return html`<${I18n.Provider} value=${t}>
+    <header class="top">
+      <h1>portlab · ${t('title')}</h1>
+      <p class=${`status ${status}`} role="status" data-state=${status}>
+        ${t(status)}${store.gap ? ` · ${t('gap')}` : ''}
+      </p>
+      <nav class="switches">
+        <button type="button" lang=${lang === 'fr' ? 'en' : 'fr'} aria-label=${t('otherLanguageName')} onClick=${toggleLang}>${t('otherLanguage')}</button>
+        <button type="button" aria-pressed=${projector} onClick=${toggleProjector}>${t('projector')}</button>
+        <a href="#keys">${t('shortcuts')}</a>
+        <a href="/">${t('home')}</a>
+      </nav>
+    </header>
+    <main>
+      <${Section} id="services" title=${t('portMap')} intro=${t('portMapIntro')}>
+        <${PortMap} services=${store.services} />
+      <//>
+      <div class="pair">
+        <${Section} id="connections" title=${t('graph')} intro=${t('graphIntro')}>
+          <${GraphView} graph=${store.graph} version=${store.graph.version} />
+        <//>
+        <${Section} id="swarm" title=${t('swarm')} className="later">
+          <p>${t('swarmSoon')}</p>
+        <//>
+      </div>
+      <${Section} id="transcript" title=${t('transcript')} intro=${t('transcriptIntro')}>
+        <${TranscriptView} store=${store} version=${store.version} projector=${projector} commands=${commands} />
+      <//>
+      <div class="pair">
+        <${Section} id="mail" title=${t('mail')} intro=${t('mailIntro')}>
+          <${MailView} tick=${store.mailTick} />
+        <//>
+        <${Section} id="files" title=${t('files')} intro=${t('filesIntro')}>
+          <${FilesView} tick=${store.filesTick} />
+        <//>
+      </div>
+      <${Section} id="keys" title=${t('shortcuts')}>
+        <${Keys} t=${t} />
+      <//>
+    </main>
+  <//>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

@@ -1,0 +1,136 @@
+/**
+ * Just enough MIME to show a message as text: its headers, and its first text/plain part decoded.
+ * HTML parts are never rendered (a message is untrusted input; the raw source is there to look at).
+ * RFC 5322 (message format), RFC 2045 (Content-Type, Content-Transfer-Encoding), RFC 2046
+ * (multipart), RFC 2047 (encoded words in headers).
+ */
+
+export interface Header {
+  name: string;
+  value: string;
+}
+
+export interface ParsedMessage {
+  headers: Header[];
+  /** The first text/plain part, decoded; null when the message has none. */
+  text: string | null;
+}
+
+/** Decodes bytes in a named charset; an unknown charset falls back to UTF-8 rather than failing. */
+export function decodeCharset(bytes: Buffer, charset = 'utf-8'): string {
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+/** RFC 5322 §2.2.3: a header line that starts with white space continues the one before. */
+export function parseHeaders(block: string): Header[] {
+  const headers: Header[] = [];
+  for (const line of block.split(/\r?\n/)) {
+    const last = headers.at(-1);
+    if (/^[ \t]/.test(line) && last) {
+      last.value += ` ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.push({ name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() });
+  }
+  return headers.map((h) => ({ name: h.name, value: decodeEncodedWords(h.value) }));
+}
+
+/** RFC 2047 §4: `=?charset?B?base64?=` and `=?charset?Q?quoted?=`; spaces between two words vanish. */
+export function decodeEncodedWords(value: string): string {
+  return value
+    .replace(/(\?=)\s+(=\?)/g, '$1$2')
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_all, charset: string, encoding: string, text: string) => {
+      const bytes =
+        encoding.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : quotedPrintable(text.replace(/_/g, ' '));
+      return decodeCharset(bytes, charset);
+    });
+}
+
+/** RFC 2045 §6.7: `=XX` is a byte, `=` at the end of a line joins it to the next. `text` is latin1. */
+function quotedPrintable(text: string): Buffer {
+  const joined = text.replace(/=\r?\n/g, '');
+  const bytes: number[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(joined.charCodeAt(i) & 0xff); // latin1 text: one char is one byte
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** `text/plain; charset="utf-8"` -> type and lower-cased parameters (RFC 2045 §5.1). */
+function contentType(value: string | undefined): { type: string; params: Record<string, string> } {
+  const [type = 'text/plain', ...rest] = (value ?? 'text/plain').split(';');
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const eq = p.indexOf('=');
+    if (eq > 0)
+      params[p.slice(0, eq).trim().toLowerCase()] = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"|"$/g, '');
+  }
+  return { type: type.trim().toLowerCase(), params };
+}
+
+function header(headers: Header[], name: string): string | undefined {
+  return headers.find((h) => h.name.toLowerCase() === name)?.value;
+}
+
+function splitEntity(raw: string): { head: string; body: string } {
+  const match = /\r?\n\r?\n/.exec(raw);
+  return match
+    ? { head: raw.slice(0, match.index), body: raw.slice(match.index + match[0].length) }
+    : { head: raw, body: '' };
+}
+
+/**
+ * The first text/plain part of an entity, decoded, searching multiparts depth first. `raw` holds the
+ * message as latin1 (one char per byte), so that the charset decoding happens once, on real bytes.
+ */
+function firstTextPart(raw: string, depth = 0): string | null {
+  const { head, body } = splitEntity(raw);
+  const headers = parseHeaders(head);
+  const { type, params } = contentType(header(headers, 'content-type'));
+  if (type.startsWith('multipart/') && params.boundary && depth < 10) {
+    // RFC 2046 §5.1.1: parts sit between "--boundary" lines; "--boundary--" ends the last one.
+    const parts = body.split(new RegExp(`\\r?\\n?--${escapeRegExp(params.boundary)}(?:--)?[ \\t]*\\r?\\n?`));
+    for (const part of parts.slice(1, -1)) {
+      const text = firstTextPart(part, depth + 1);
+      if (text !== null) return text;
+    }
+    return null;
+  }
+  if (type !== 'text/plain') return null;
+  const encoding = header(headers, 'content-transfer-encoding')?.toLowerCase();
+  const bytes =
+    encoding === 'base64'
+      ? Buffer.from(body, 'base64')
+      : encoding === 'quoted-printable'
+        ? quotedPrintable(body)
+        : Buffer.from(body, 'latin1');
+  return decodeCharset(bytes, params.charset);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function parseMessage(bytes: Buffer): ParsedMessage {
+  const raw = bytes.toString('latin1');
+  const { head } = splitEntity(raw);
+  // Headers are 7-bit by RFC 5322 but often carry raw UTF-8 (RFC 6532): decode them as UTF-8.
+  const headers = parseHeaders(decodeCharset(Buffer.from(head, 'latin1')));
+  return { headers, text: firstTextPart(raw) };
+}

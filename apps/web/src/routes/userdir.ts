@@ -1,0 +1,124 @@
+import { createReadStream } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+/** Content types by extension (the common ones of a student's site); anything else is bytes. */
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.xml': 'application/xml',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.pdf': 'application/pdf',
+  '.mp3': 'audio/mpeg',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.woff2': 'font/woff2',
+  '.zip': 'application/zip',
+  '.wasm': 'application/wasm',
+};
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The classic Unix userdir (Apache's mod_userdir): http://host/~alice/ serves what alice put in
+ * $DATA/files/alice/public_html/, for instance by FTP. index.html by default, else a plain listing.
+ *
+ * Jailed as the FTP server is: the path is resolved by name first (".." stops at public_html, a
+ * backslash counts as a slash), then on disk with realpath, so a link pointing out of public_html is
+ * refused (403). Unknown users, missing files and anything outside answer without naming a server path.
+ */
+export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
+  const users = new UserStore(config.paths.users);
+
+  // A folder's URL ends with "/", so that the relative links of its pages resolve inside it.
+  app.get<{ Params: { user: string } }>('/~:user', async (request, reply) =>
+    reply.redirect(`/~${encodeURIComponent(request.params.user)}/`, 301),
+  );
+
+  app.get<{ Params: { user: string; '*': string } }>('/~:user/*', async (request, reply) => {
+    const { user } = request.params;
+    if (!USER_NAME.test(user) || !users.find(user)) return notFound(reply);
+    const wanted = request.params['*'];
+    if (wanted.includes('\0')) return notFound(reply);
+    const virtual = path.posix.resolve('/', wanted.replaceAll('\\', '/'));
+    let root: string;
+    let real: string;
+    try {
+      root = await realpath(path.join(config.paths.files, user, 'public_html'));
+      real = await realpath(path.join(root, virtual));
+    } catch {
+      return notFound(reply);
+    }
+    if (real !== root && !real.startsWith(root + path.sep)) {
+      return reply
+        .code(403)
+        .type('text/plain; charset=utf-8')
+        .send('403 Forbidden: this link leads outside public_html\n');
+    }
+    const info = await stat(real);
+    if (!info.isDirectory()) return sendFile(reply, real, info.size, info.mtime);
+    if (!request.url.split('?')[0]!.endsWith('/'))
+      return reply.redirect(`${request.url.split('?')[0]}/`, 301);
+    const index = await realpath(path.join(real, 'index.html')).catch(() => null);
+    if (index?.startsWith(root + path.sep)) {
+      const indexInfo = await stat(index);
+      if (indexInfo.isFile()) return sendFile(reply, index, indexInfo.size, indexInfo.mtime);
+    }
+    return listing(reply, real, `/~${user}${virtual === '/' ? '/' : `${virtual}/`}`);
+  });
+}
+
+function notFound(reply: FastifyReply) {
+  return reply.code(404).type('text/plain; charset=utf-8').send('404 Not Found\n');
+}
+
+function sendFile(reply: FastifyReply, file: string, size: number, mtime: Date) {
+  const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  return reply
+    .type(type)
+    .header('content-length', size)
+    .header('last-modified', mtime.toUTCString())
+    .send(createReadStream(file));
+}
+
+/** A folder without index.html: its entries, folders first, as Apache's mod_autoindex shows them. */
+async function listing(reply: FastifyReply, folder: string, urlPath: string) {
+  const entries = (await readdir(folder, { withFileTypes: true }))
+    .filter((e) => !e.name.startsWith('.') && !/[\x00-\x1f\x7f]/.test(e.name))
+    .sort((a, b) => Number(b.isDirectory()) - Number(a.isDirectory()) || a.name.localeCompare(b.name));
+  const items = entries
+    .map((e) => {
+      const name = e.isDirectory() ? `${e.name}/` : e.name;
+      return `<li><a href="${encodeURIComponent(e.name)}${e.isDirectory() ? '/' : ''}">${escapeHtml(name)}</a></li>`;
+    })
+    .join('\n');
+  const title = `Index of ${escapeHtml(urlPath)}`;
+  reply.type('text/html; charset=utf-8');
+  return `<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>${title}</title></head>
+<body>
+<h1>${title}</h1>
+<ul>
+${urlPath.split('/').length > 3 ? '<li><a href="../">../</a></li>\n' : ''}${items}
+</ul>
+</body>
+</html>
+`;
+}
