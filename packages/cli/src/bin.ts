@@ -11,6 +11,7 @@ import { probe } from './commands/probe.js';
 import { up } from './commands/up.js';
 import { userAdd } from './commands/user.js';
 import { watch } from './commands/watch.js';
+import { registerP2pCommands } from './p2p/index.js';
 
 function config(): LabConfig {
   try {
@@ -99,5 +100,7 @@ user
     '\nExamples:\n  npx portlab user add carol\n  echo s3cret | npx portlab user add carol',
   )
   .action((name: string) => run(() => userAdd(config(), name)));
+
+registerP2pCommands(program, config);
 
 await program.parseAsync();

@@ -145,7 +145,7 @@ export const SERVICE_PLAN: readonly ServiceSpec[] = [
  * The apps that exist in apps/ today, in start order. An app joins this list when its issue lands;
  * until then its services stay in the plan (the port table, `probe`) but nothing is started.
  */
-export const APPS: readonly AppName[] = ['web', 'mail', 'files'];
+export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer'];
 
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICE_PLAN.map((s) => s.name);
 

@@ -1,0 +1,27 @@
+/**
+ * The peer app: the BitTorrent tracker on 6969 and the resident peer on 6881, one process.
+ * Run by `portlab up`; `node apps/peer/dist/main.js` runs it alone.
+ */
+import { createTracker, labTrackerUrl, PeerNode } from '@portlab/bittorrent';
+import { startApp } from '@portlab/service';
+import { seedResidentFiles } from './resident.js';
+
+const runtime = startApp('peer');
+const { config } = runtime;
+const sessionOf = runtime.sessionOf.bind(runtime);
+
+const tracker = createTracker({ transcript: runtime.transcript('tracker'), sessionOf });
+await runtime.serve('tracker', tracker.server);
+
+const resident = new PeerNode({
+  host: config.host,
+  port: config.portOf('peer'),
+  transcript: runtime.transcript('peer'),
+  sessionOf,
+});
+if (await runtime.serve('peer', resident.server)) {
+  const seeded = await seedResidentFiles(resident, config.paths.p2p, labTrackerUrl(config));
+  console.log(`[peer] seeding ${seeded.length} file(s) on port ${resident.port}: ${seeded.join(', ')}`);
+}
+
+runtime.ready();

@@ -1,0 +1,45 @@
+export { BencodeError, type BencodeLimits, decode, encode, scan } from './bencode.js';
+export { Bitfield } from './bitfield.js';
+export { labTrackerUrl } from './lab.js';
+export {
+  choosePieceLength,
+  createMetainfo,
+  METAINFO_LIMITS,
+  type Metainfo,
+  MetainfoError,
+  parseMetainfo,
+  pieceSize,
+  sha1,
+} from './metainfo.js';
+export { type AddOptions, PeerNode, type PeerNodeOptions } from './peer-node.js';
+export { PiecePicker } from './piece-picker.js';
+export { formatBytes, parseRate, TokenBucket } from './rate.js';
+export type { SessionOf } from './sessions.js';
+export { FileStorage } from './storage.js';
+export { type PeerContext, type SourceStats, Torrent } from './torrent.js';
+export {
+  type AnnounceRequest,
+  type AnnounceResponse,
+  announce,
+  type PeerAddress,
+  TrackerError,
+} from './tracker/client.js';
+export { parseQuery, percentEncode } from './tracker/query.js';
+export { createTracker, type TrackerOptions } from './tracker/server.js';
+export { Swarms } from './tracker/swarms.js';
+export {
+  describePeerId,
+  encodeHandshake,
+  type Handshake,
+  HandshakeError,
+  HandshakeReader,
+} from './wire/handshake.js';
+export {
+  BLOCK_SIZE,
+  encodeMessage,
+  type Message,
+  MessageReader,
+  ProtocolError,
+  parseMessage,
+} from './wire/messages.js';
+export { PeerWire, readHandshake } from './wire/peer-wire.js';

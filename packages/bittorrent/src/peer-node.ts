@@ -1,0 +1,135 @@
+/**
+ * A peer: one simulated machine of the swarm. It listens on its own port (peers dial it: it is a
+ * server) and dials others (it is a client), holds any number of torrents, and sends no faster
+ * than its upload cap, shared by all its connections as one machine's uplink is.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Transcript } from '@portlab/transcript';
+import type { Metainfo } from './metainfo.js';
+import { TokenBucket } from './rate.js';
+import { acceptedSessions, type SessionOf } from './sessions.js';
+import { FileStorage } from './storage.js';
+import { Torrent } from './torrent.js';
+import { encodeHandshake } from './wire/handshake.js';
+import { handshakeLine, readHandshake } from './wire/peer-wire.js';
+
+export interface PeerNodeOptions {
+  host: string;
+  /** The port to listen on; 0 lets the system choose. */
+  port: number;
+  transcript: Transcript;
+  /** Upload cap in bytes per second (default: none). */
+  uploadRate?: number;
+  /** The runtime's sessions, when `runtime.serve` serves this peer's server. */
+  sessionOf?: SessionOf;
+}
+
+export interface AddOptions {
+  /** Create the file if missing (to download); a seed's file must exist. */
+  create: boolean;
+  /** Announce here instead of the metainfo's tracker. */
+  trackerUrl?: string;
+}
+
+/** BEP 20 peer_id: "-PL0100-" names this client and version, 12 random characters follow. */
+function newPeerId(): Buffer {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const random = [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
+  return Buffer.from(`-PL0100-${random}`, 'latin1');
+}
+
+export class PeerNode {
+  readonly peerId = newPeerId();
+  readonly server: Server;
+  readonly torrents = new Map<string, Torrent>();
+  readonly upload: TokenBucket;
+  readonly host: string;
+  readonly transcript: Transcript;
+  private readonly sessionOf: SessionOf;
+  private boundPort: number | undefined;
+
+  constructor(private readonly options: PeerNodeOptions) {
+    this.host = options.host;
+    this.transcript = options.transcript;
+    this.upload = new TokenBucket(options.uploadRate ?? Number.POSITIVE_INFINITY);
+    this.server = createServer({ pauseOnConnect: true });
+    this.server.maxConnections = 200;
+    this.sessionOf = acceptedSessions(this.server, options.transcript, options.sessionOf);
+    this.server.on('connection', (socket) => void this.accept(socket));
+    this.server.on('listening', () => {
+      const address = this.server.address();
+      if (address && typeof address === 'object') this.boundPort = address.port;
+    });
+  }
+
+  /** The port peers reach us on: the bound one once listening. */
+  get port(): number {
+    return this.boundPort ?? this.options.port;
+  }
+
+  /** Listens on host:port (for peers run without an app runtime). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `port ${this.options.port} is in use: choose another with --port`
+              : `cannot listen on ${this.host}:${this.options.port}: ${err.message}`,
+          ),
+        ),
+      );
+      this.server.listen(this.options.port, this.host, () => resolve(this.port));
+    });
+  }
+
+  /** Adds a torrent: checks what the file already holds (resume), then joins the swarm. */
+  async add(meta: Metainfo, file: string, options: AddOptions): Promise<Torrent> {
+    const key = meta.infoHash.toString('hex');
+    const existing = this.torrents.get(key);
+    if (existing) return existing;
+    const storage = await FileStorage.open(file, meta, options.create);
+    const have = await storage.verify();
+    const torrent = new Torrent(meta, storage, have, this, options.trackerUrl);
+    this.torrents.set(key, torrent);
+    await torrent.start();
+    return torrent;
+  }
+
+  /** Leaves every swarm politely and stops listening. */
+  async close(): Promise<void> {
+    this.server.close();
+    await Promise.all([...this.torrents.values()].map((t) => t.stop()));
+  }
+
+  /** Stops at once, telling no one: a machine that crashes. */
+  destroy(): void {
+    this.server.close();
+    for (const torrent of this.torrents.values()) torrent.destroy();
+  }
+
+  /** A peer dialled us: read its handshake, find the torrent it names, answer with ours. */
+  private async accept(socket: Socket): Promise<void> {
+    const session = this.sessionOf(socket);
+    socket.on('error', () => undefined); // the wire reports errors once attached
+    const refuse = (reason: string) => {
+      session?.server(`${reason}; closing`);
+      socket.destroy();
+    };
+    socket.resume();
+    let dialled: Awaited<ReturnType<typeof readHandshake>>;
+    try {
+      dialled = await readHandshake(socket);
+    } catch (err) {
+      return refuse((err as Error).message);
+    }
+    const { handshake, rest } = dialled;
+    session?.client(handshakeLine(handshake));
+    const torrent = this.torrents.get(handshake.infoHash.toString('hex'));
+    if (!torrent || !session) return refuse('no such torrent here');
+    socket.write(encodeHandshake(torrent.meta.infoHash, this.peerId));
+    session.server(handshakeLine({ infoHash: torrent.meta.infoHash, peerId: this.peerId, extended: true }));
+    torrent.attach(socket, session, false, handshake, rest);
+  }
+}

@@ -1,0 +1,521 @@
+/**
+ * One torrent in one peer: the swarm logic the lab shows. It announces to the tracker, dials the
+ * peers it is told about, accepts the ones that dial it, and on every connection both downloads
+ * (request blocks, check each piece's SHA-1, write it) and uploads (answer requests, within the
+ * peer's upload cap). Rules, in BEP 3's words where it has them:
+ * - interested: we tell a peer when it has a piece we lack, and when it no longer does;
+ * - choking: we upload to at most UNCHOKE_SLOTS interested peers at once, and every 10 s the one
+ *   unchoked longest makes room for one that waits (round robin: everyone gets a turn);
+ * - pipelining: several block requests stay in flight per peer (`PeerWire.queueDepth`), so the
+ *   link never waits for our next request;
+ * - a piece whose SHA-1 differs from the metainfo is thrown away and asked from another peer; a
+ *   peer that sends MAX_STRIKES bad pieces is dropped and not dialled again.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import type { Session, Transcript } from '@portlab/transcript';
+import { type BencodeLimits, decode, encode } from './bencode.js';
+import { Bitfield } from './bitfield.js';
+import { type Metainfo, pieceSize, sha1 } from './metainfo.js';
+import { PiecePicker } from './piece-picker.js';
+import type { TokenBucket } from './rate.js';
+import type { FileStorage } from './storage.js';
+import { announce, type PeerAddress } from './tracker/client.js';
+import { describePeerId, encodeHandshake, type Handshake } from './wire/handshake.js';
+import { BLOCK_SIZE, type BlockRef, type Message, ProtocolError } from './wire/messages.js';
+import { handshakeLine, PeerWire, readHandshake, type WireHandler } from './wire/peer-wire.js';
+
+const UNCHOKE_SLOTS = 4;
+const RECHOKE_MS = 10_000;
+const MAX_STRIKES = 2;
+const MAX_PEERS = 50;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** BEP 10 handshakes are a few hundred bytes. */
+const EXTENDED_LIMITS: BencodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
+
+/** What a torrent needs from the peer (the simulated machine) that runs it. */
+export interface PeerContext {
+  readonly peerId: Buffer;
+  readonly host: string;
+  /** The port this peer listens on, announced to the tracker. */
+  readonly port: number;
+  readonly upload: TokenBucket;
+  readonly transcript: Transcript;
+}
+
+/** How much came from one source: the table `portlab p2p get` ends with. */
+export interface SourceStats {
+  address: string;
+  client: string;
+  pieces: number;
+  bytes: number;
+}
+
+type TorrentEvents = {
+  piece: [index: number, source: string];
+  'bad-piece': [index: number, sources: string[]];
+  peer: [address: string];
+  'peer-gone': [address: string, reason: string];
+  done: [];
+  warning: [message: string];
+};
+
+export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler {
+  readonly wires = new Set<PeerWire>();
+  readonly sources = new Map<string, SourceStats>();
+  uploaded = 0;
+  downloaded = 0;
+  private readonly picker: PiecePicker<PeerWire>;
+  private readonly dialing = new Set<string>();
+  /** Connections whose upload loop runs. */
+  private readonly serving = new Set<PeerWire>();
+  /** Addresses and peer ids of peers dropped for bad pieces. */
+  private readonly banned = new Set<string>();
+  private writes: Promise<void> = Promise.resolve();
+  private announceTimer: NodeJS.Timeout | undefined;
+  private readonly rechokeTimer: NodeJS.Timeout;
+  private stopped = false;
+  private missing = 0;
+
+  constructor(
+    readonly meta: Metainfo,
+    readonly storage: FileStorage,
+    readonly have: Bitfield,
+    private readonly peer: PeerContext,
+    readonly trackerUrl = meta.announce,
+  ) {
+    super();
+    this.picker = new PiecePicker(have, (i) => pieceSize(meta, i));
+    for (let i = 0; i < have.size; i++) if (!have.has(i)) this.missing += pieceSize(meta, i);
+    this.rechokeTimer = setInterval(() => this.rechoke(), RECHOKE_MS).unref();
+  }
+
+  get complete(): boolean {
+    return this.have.complete;
+  }
+
+  /** Bytes still missing, as the tracker's `left`. */
+  get left(): number {
+    return this.missing;
+  }
+
+  /** Joins the swarm: resolves once the tracker answered the first announce (or failed to). */
+  start(): Promise<void> {
+    return this.announce('started');
+  }
+
+  /** Leaves the swarm politely: tells the tracker, closes every connection. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    await this.announce('stopped').catch(() => undefined);
+    this.halt('stopped');
+    await this.writes;
+    await this.storage.close();
+  }
+
+  /** Vanishes as a machine that loses power would: no goodbye to the tracker or the peers. */
+  destroy(): void {
+    this.halt('destroyed');
+    void this.writes.then(() => this.storage.close());
+  }
+
+  private halt(reason: string): void {
+    this.stopped = true;
+    clearTimeout(this.announceTimer);
+    clearInterval(this.rechokeTimer);
+    for (const wire of this.wires) wire.close(reason);
+  }
+
+  /** Dials a peer the tracker named. */
+  connect(address: PeerAddress): void {
+    const key = `${address.ip}:${address.port}`;
+    const self = address.port === this.peer.port && address.ip === this.peer.host;
+    if (this.stopped || this.complete || self || this.dialing.has(key) || this.banned.has(key)) return;
+    if (this.wires.size >= MAX_PEERS || [...this.wires].some((w) => w.address === key)) return;
+    this.dialing.add(key);
+    const socket = connect({ host: address.ip, port: address.port, localAddress: this.peer.host });
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy());
+    socket.on('error', () => undefined); // a refused dial just fails; the wire reports later errors
+    socket.once('close', () => this.dialing.delete(key));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      const session = this.peer.transcript.connected(socket);
+      socket.write(encodeHandshake(this.meta.infoHash, this.peer.peerId));
+      session.client(
+        handshakeLine({ infoHash: this.meta.infoHash, peerId: this.peer.peerId, extended: true }),
+      );
+      readHandshake(socket).then(
+        ({ handshake, rest }) => {
+          this.dialing.delete(key);
+          session.server(handshakeLine(handshake));
+          if (!handshake.infoHash.equals(this.meta.infoHash)) {
+            return refuse(socket, session, 'the peer answered for another torrent', false);
+          }
+          this.attach(socket, session, true, handshake, rest);
+        },
+        (err: Error) => refuse(socket, session, err.message, false),
+      );
+    });
+  }
+
+  /** Takes a connection whose handshakes are done (ours sent, theirs read). */
+  attach(socket: Socket, session: Session, outgoing: boolean, handshake: Handshake, rest: Buffer): void {
+    const reason = this.refusal(handshake, outgoing);
+    if (reason) {
+      refuse(socket, session, reason, outgoing);
+      return;
+    }
+    const wire = new PeerWire(socket, session, outgoing, handshake, this.have.size, this);
+    this.wires.add(wire);
+    if (wire.extended) {
+      wire.send({ type: 'extended', extId: 0, payload: encode({ m: {}, p: this.peer.port, v: 'portlab' }) });
+    }
+    if (this.have.pieces > 0) {
+      wire.send({ type: 'bitfield', bits: this.have.bytes });
+      wire.said(`bitfield ${this.have.pieces}/${this.have.size} pieces`);
+    }
+    this.emit('peer', wire.address);
+    wire.start(rest);
+  }
+
+  /** Why a new connection is not kept, if it is not. */
+  private refusal(handshake: Handshake, outgoing: boolean): string | undefined {
+    const id = handshake.peerId;
+    if (id.equals(this.peer.peerId)) return 'this is ourselves';
+    if (this.banned.has(id.toString('hex'))) return 'this peer sent bad pieces';
+    if (this.stopped || this.wires.size >= MAX_PEERS) return 'too many peers';
+    const twin = [...this.wires].find((w) => w.peerId.equals(id));
+    if (!twin) return undefined;
+    // Both peers dialled each other: both keep the connection dialled by the smaller peer_id.
+    const dialler = (out: boolean) => (out ? this.peer.peerId : id);
+    if (Buffer.compare(dialler(outgoing), dialler(twin.outgoing)) > 0)
+      return 'already connected to this peer';
+    twin.close('replaced by a second connection');
+    return undefined;
+  }
+
+  onMessage(wire: PeerWire, message: Message): void {
+    switch (message.type) {
+      case 'keep-alive':
+        break;
+      case 'choke':
+        wire.heard('choke');
+        wire.peerChoking = true;
+        this.forgetRequests(wire);
+        break;
+      case 'unchoke':
+        wire.heard('unchoke');
+        wire.peerChoking = false;
+        this.fill(wire);
+        break;
+      case 'interested':
+        wire.heard('interested');
+        wire.peerInterested = true;
+        this.unchokeIfRoom(wire);
+        break;
+      case 'notInterested':
+        wire.heard('not interested');
+        wire.peerInterested = false;
+        if (!wire.amChoking) this.setChoking(wire, true);
+        this.unchokeWaiting();
+        break;
+      case 'have':
+        this.onHave(wire, message.index);
+        break;
+      case 'bitfield':
+        this.onBitfield(wire, message.bits);
+        break;
+      case 'request':
+        this.onRequest(wire, message);
+        break;
+      case 'cancel':
+        wire.uploads = wire.uploads.filter((r) => r.index !== message.index || r.begin !== message.begin);
+        break;
+      case 'piece':
+        this.onBlock(wire, message.index, message.begin, message.block);
+        break;
+      case 'extended':
+        this.onExtended(wire, message.extId, message.payload);
+        break;
+      case 'unknown':
+        wire.heard(`message id ${message.id} (${message.payload.length} bytes) ignored: not spoken here`);
+    }
+  }
+
+  onClose(wire: PeerWire, reason: string): void {
+    this.wires.delete(wire);
+    this.picker.peerGone(wire.has);
+    this.forgetRequests(wire);
+    wire.heard(`peer gone (${reason})`);
+    this.emit('peer-gone', wire.address, reason);
+    if (!wire.amChoking) this.unchokeWaiting();
+  }
+
+  private onHave(wire: PeerWire, index: number): void {
+    if (index >= this.have.size)
+      throw new ProtocolError(`have ${index}: this torrent has ${this.have.size} pieces`);
+    wire.heard(`have ${index}`);
+    if (wire.has.has(index)) return;
+    wire.has.set(index);
+    this.picker.peerHas(index);
+    this.updateInterest(wire);
+  }
+
+  private onBitfield(wire: PeerWire, bits: Buffer): void {
+    // BEP 3 sends the bitfield right after the handshake only, but aria2c may send it after some
+    // haves: take it as "these pieces too".
+    let field: Bitfield;
+    try {
+      field = Bitfield.fromWire(bits, this.have.size);
+    } catch (err) {
+      throw new ProtocolError((err as Error).message);
+    }
+    wire.heard(`bitfield ${field.pieces}/${field.size} pieces`);
+    for (let i = 0; i < field.size; i++) {
+      if (!field.has(i) || wire.has.has(i)) continue;
+      wire.has.set(i);
+      this.picker.peerHas(i);
+    }
+    this.updateInterest(wire);
+  }
+
+  private onExtended(wire: PeerWire, extId: number, payload: Buffer): void {
+    if (extId !== 0) return; // we announce no extended messages (empty `m`), so none should come
+    let handshake: unknown;
+    try {
+      handshake = decode(payload, EXTENDED_LIMITS);
+    } catch (err) {
+      throw new ProtocolError(`bad extended handshake: ${(err as Error).message}`);
+    }
+    const v = (handshake as { v?: unknown } | null)?.v;
+    wire.client = v instanceof Uint8Array ? Buffer.from(v).toString('utf8').slice(0, 64) : undefined;
+    wire.heard(`extended handshake${wire.client ? ` client ${wire.client}` : ''}`);
+  }
+
+  // Downloading
+
+  /** Tells the peer whether we want something it has (BEP 3 "interested"), and asks if so. */
+  private updateInterest(wire: PeerWire): void {
+    if (this.complete && wire.has.complete) {
+      wire.close('both sides have every piece');
+      return;
+    }
+    let wanted = false;
+    for (let i = 0; i < this.have.size && !wanted; i++) wanted = wire.has.has(i) && !this.have.has(i);
+    if (wanted !== wire.amInterested) {
+      wire.amInterested = wanted;
+      wire.send({ type: wanted ? 'interested' : 'notInterested' });
+      wire.said(wanted ? 'interested' : 'not interested');
+    }
+    this.fill(wire);
+  }
+
+  /** Keeps the peer's request queue full. */
+  private fill(wire: PeerWire): void {
+    if (wire.closed || wire.peerChoking || !wire.amInterested || this.stopped) return;
+    // No peer holds more than its share of what is left (shared with every peer that has something
+    // for us, even one that has not unchoked us yet), so a small torrent still comes from everyone.
+    const useful = [...this.wires].filter((w) => w.amInterested).length;
+    const share = Math.ceil(this.left / BLOCK_SIZE / Math.max(1, useful));
+    const room = Math.min(wire.queueDepth, share) - wire.requests.size;
+    if (room <= 0) return;
+    const { blocks, retried } = this.picker.next(wire, wire.has, room);
+    for (const index of retried) wire.said(`piece ${index} re-requested`);
+    wire.socket.cork();
+    for (const block of blocks) {
+      wire.requests.set(`${block.index}:${block.begin}`, block);
+      wire.send({ type: 'request', ...block });
+    }
+    wire.socket.uncork();
+  }
+
+  /** The peer choked us or left: its requests will not be answered (BEP 3), others may take them. */
+  private forgetRequests(wire: PeerWire): void {
+    for (const ref of wire.requests.values()) this.picker.unrequest(wire, ref);
+    wire.requests.clear();
+    this.picker.release(wire);
+    for (const other of this.wires) this.fill(other);
+  }
+
+  private onBlock(wire: PeerWire, index: number, begin: number, block: Buffer): void {
+    const key = `${index}:${begin}`;
+    const asked = wire.requests.get(key);
+    if (!asked || asked.length !== block.length) return; // cancelled, or not ours to take
+    wire.requests.delete(key);
+    wire.noteBlock(block.length);
+    this.downloaded += block.length;
+    const { cancel, complete } = this.picker.received(wire, index, begin, block);
+    for (const other of cancel) {
+      other.requests.delete(key);
+      other.send({ type: 'cancel', ...asked });
+    }
+    if (complete) this.pieceDone(index, complete.data, complete.sources);
+    this.fill(wire);
+  }
+
+  private pieceDone(index: number, data: Buffer, sources: Map<PeerWire, number>): void {
+    if (!sha1(data).equals(this.meta.pieceHashes[index]!)) {
+      this.badPiece(index, sources);
+      return;
+    }
+    this.picker.verified(index);
+    this.have.set(index);
+    this.missing -= data.length;
+    this.writes = this.writes.then(() => this.storage.write(index, data));
+    // The source of a piece is the peer that sent most of it (all of it, but in endgame).
+    const [source, bytes] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
+    const stats = this.sources.get(source.address) ?? {
+      address: source.address,
+      client: source.client ?? describePeerId(source.peerId),
+      pieces: 0,
+      bytes: 0,
+    };
+    stats.pieces++;
+    stats.bytes += bytes;
+    this.sources.set(source.address, stats);
+    source.heard(`piece ${index} from ${source.address}`);
+    this.emit('piece', index, source.address);
+    for (const wire of this.wires) {
+      wire.send({ type: 'have', index });
+      if (wire.amInterested) this.updateInterest(wire);
+    }
+    if (this.complete) void this.finish();
+  }
+
+  private badPiece(index: number, sources: Map<PeerWire, number>): void {
+    for (const source of sources.keys()) {
+      source.heard(`bad piece ${index} from ${source.address} (SHA-1 mismatch)`);
+      source.strikes++;
+      if (source.strikes >= MAX_STRIKES) {
+        this.banned.add(source.address);
+        this.banned.add(source.peerId.toString('hex'));
+        source.close(`sent ${source.strikes} bad pieces`);
+      }
+    }
+    this.emit(
+      'bad-piece',
+      index,
+      [...sources.keys()].map((s) => s.address),
+    );
+    this.picker.failed(index);
+    for (const wire of this.wires) this.fill(wire);
+  }
+
+  private async finish(): Promise<void> {
+    await this.writes;
+    this.emit('done');
+    for (const wire of this.wires) if (wire.has.complete) wire.close('both sides have every piece');
+    await this.announce('completed');
+  }
+
+  // Uploading
+
+  private onRequest(wire: PeerWire, ref: BlockRef): void {
+    const { index, begin, length } = ref;
+    if (
+      index >= this.have.size ||
+      length === 0 ||
+      length > BLOCK_SIZE ||
+      begin + length > pieceSize(this.meta, index)
+    ) {
+      throw new ProtocolError(
+        `request ${index}:${begin}+${length} is outside the torrent or over ${BLOCK_SIZE} bytes`,
+      );
+    }
+    // BEP 3: requests from a choked peer, or for a piece we lack, are not answered.
+    if (wire.amChoking || !this.have.has(index)) return;
+    wire.uploads.push(ref);
+    // Start reading the piece now, so the disk works while earlier blocks are being sent.
+    void this.storage.read(index, begin, length).catch(() => undefined);
+    if (!this.serving.has(wire)) void this.serveUploads(wire);
+  }
+
+  /** Sends the requested blocks in order, each after the upload cap lets it through. */
+  private async serveUploads(wire: PeerWire): Promise<void> {
+    this.serving.add(wire);
+    try {
+      await this.sendBlocks(wire);
+    } catch (err) {
+      // The file went away under us (stopped, or deleted by hand): this upload ends here.
+      if (!this.stopped) wire.close(`cannot read the file: ${(err as Error).message}`);
+    }
+    this.serving.delete(wire);
+  }
+
+  private async sendBlocks(wire: PeerWire): Promise<void> {
+    while (wire.uploads.length > 0 && !wire.closed && !wire.amChoking) {
+      const ref = wire.uploads[0]!;
+      await this.peer.upload.take(ref.length);
+      const block = await this.storage.read(ref.index, ref.begin, ref.length);
+      if (wire.uploads[0] !== ref) continue; // cancelled, or choked, while we waited
+      wire.uploads.shift();
+      const flowing = wire.send({ type: 'piece', index: ref.index, begin: ref.begin, block });
+      this.uploaded += ref.length;
+      if (ref.begin + ref.length === pieceSize(this.meta, ref.index)) wire.said(`piece ${ref.index} sent`);
+      if (!flowing) await wire.drained();
+    }
+  }
+
+  private unchokeIfRoom(wire: PeerWire): void {
+    const unchoked = [...this.wires].filter((w) => !w.amChoking).length;
+    if (wire.amChoking && wire.peerInterested && unchoked < UNCHOKE_SLOTS) this.setChoking(wire, false);
+  }
+
+  private unchokeWaiting(): void {
+    const waiting = [...this.wires].filter((w) => w.amChoking && w.peerInterested);
+    for (const wire of waiting.sort((a, b) => a.chokeChangedAt - b.chokeChangedAt)) this.unchokeIfRoom(wire);
+  }
+
+  private setChoking(wire: PeerWire, choke: boolean): void {
+    wire.amChoking = choke;
+    wire.chokeChangedAt = Date.now();
+    wire.send({ type: choke ? 'choke' : 'unchoke' });
+    wire.said(choke ? 'choke' : 'unchoke');
+    if (choke) wire.uploads = []; // BEP 3: a choke discards the peer's pending requests
+  }
+
+  /** Round robin: if a peer waits, the peer unchoked longest is choked to make room for it. */
+  private rechoke(): void {
+    const waiting = [...this.wires].some((w) => w.amChoking && w.peerInterested);
+    const unchoked = [...this.wires]
+      .filter((w) => !w.amChoking)
+      .sort((a, b) => a.chokeChangedAt - b.chokeChangedAt);
+    if (waiting && unchoked.length >= UNCHOKE_SLOTS) this.setChoking(unchoked[0]!, true);
+    this.unchokeWaiting();
+  }
+
+  // The tracker
+
+  private async announce(event?: 'started' | 'completed' | 'stopped'): Promise<void> {
+    clearTimeout(this.announceTimer);
+    let interval = 30;
+    try {
+      const answer = await announce(this.trackerUrl, {
+        infoHash: this.meta.infoHash,
+        peerId: this.peer.peerId,
+        port: this.peer.port,
+        uploaded: this.uploaded,
+        downloaded: this.downloaded,
+        left: this.left,
+        ...(event ? { event } : {}),
+        numwant: this.complete ? 0 : 50,
+      });
+      interval = answer.interval;
+      for (const address of answer.peers) this.connect(address);
+    } catch (err) {
+      this.emit('warning', (err as Error).message);
+    }
+    if (this.stopped || event === 'stopped') return;
+    // With nobody to download from, ask again soon rather than after a whole interval.
+    const wait = this.wires.size === 0 && !this.complete ? Math.min(interval, 3) : interval;
+    this.announceTimer = setTimeout(() => void this.announce(), wait * 1000).unref();
+  }
+}
+
+function refuse(socket: Socket, session: Session, reason: string, outgoing: boolean): void {
+  const line = `${reason}; closing`;
+  if (outgoing) session.client(line);
+  else session.server(line);
+  socket.destroy();
+  session.close();
+}

@@ -1,0 +1,213 @@
+/**
+ * One connection to another peer, after the handshake: the four state flags of BEP 3 (choked and
+ * interested, on each side), what the peer has, and the messages each way. Every peer is both
+ * client and server, so a wire is the same object whoever dialled; only the transcript direction
+ * differs (C: the side that connected).
+ */
+import type { Socket } from 'node:net';
+import type { Session } from '@portlab/transcript';
+import { Bitfield } from '../bitfield.js';
+import { describePeerId, type Handshake, HandshakeError, HandshakeReader } from './handshake.js';
+import { type BlockRef, encodeParts, type Message, MessageReader, ProtocolError } from './messages.js';
+
+/** Requests in flight per peer: enough for REQUEST_QUEUE_SECONDS of what it has been sending. */
+const REQUEST_QUEUE_SECONDS = 1;
+const MIN_QUEUE = 16;
+/** Before the first measure: a peer on a fast link should not wait half a second to show it. */
+const START_QUEUE = 32;
+const MAX_QUEUE = 128;
+const RATE_WINDOW_MS = 500;
+
+const SEND_BUFFER = 1024 * 1024;
+
+/** BEP 3: keep-alives are "generally sent once every two minutes"; peers idle much longer are gone. */
+const KEEP_ALIVE_MS = 60_000;
+const IDLE_TIMEOUT_MS = 180_000;
+
+export interface WireHandler {
+  onMessage(wire: PeerWire, message: Message): void;
+  onClose(wire: PeerWire, reason: string): void;
+}
+
+export class PeerWire {
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+  /** What the peer has: from its bitfield, then each have. */
+  readonly has: Bitfield;
+  /** Blocks we asked this peer for and still wait for, by "index:begin". */
+  readonly requests = new Map<string, BlockRef>();
+  /** Blocks the peer asked us for, in order. */
+  uploads: BlockRef[] = [];
+  /** Bad pieces this peer sent. */
+  strikes = 0;
+  /** The time this peer was last choked or unchoked by us (for round-robin unchoking). */
+  chokeChangedAt = Date.now();
+  /** "ip:port" of the other end. */
+  readonly address: string;
+  readonly peerId: Buffer;
+  readonly extended: boolean;
+  closed = false;
+  /** Bytes per second of blocks this peer sent us lately. */
+  private rate = 0;
+  private windowStart = performance.now();
+  private windowBytes = 0;
+  /** The client name from the BEP 10 handshake (`v`), when the peer sent one. */
+  client: string | undefined;
+  private readonly reader: MessageReader;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: Socket,
+    readonly session: Session,
+    readonly outgoing: boolean,
+    handshake: Handshake,
+    pieceCount: number,
+    private readonly handler: WireHandler,
+  ) {
+    this.address = session.peer;
+    this.peerId = handshake.peerId;
+    this.extended = handshake.extended;
+    this.has = new Bitfield(pieceCount);
+    // The largest message is a piece of one block, or the bitfield; BEP 10 handshakes are small.
+    this.reader = new MessageReader(Math.max(9 + 16 * 1024, 1 + this.has.bytes.length, 64 * 1024));
+    // Requests are small messages the other side waits for: send them at once (no Nagle delay).
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => this.close('connection closed'));
+    socket.on('error', (err) => this.close(err.message));
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close(`silent for ${IDLE_TIMEOUT_MS / 1000} s`));
+    this.keepAlive = setInterval(() => this.send({ type: 'keep-alive' }), KEEP_ALIVE_MS).unref();
+  }
+
+  /** Counts a block received, to size the request queue to this peer's speed. */
+  noteBlock(bytes: number): void {
+    this.windowBytes += bytes;
+    const elapsed = performance.now() - this.windowStart;
+    if (elapsed < RATE_WINDOW_MS) return;
+    this.rate = (this.windowBytes * 1000) / elapsed;
+    this.windowStart += elapsed;
+    this.windowBytes = 0;
+  }
+
+  /**
+   * How many block requests to keep in flight: a fast peer needs a long queue so its link never
+   * waits for our next request; a slow one a short queue, so it does not hold pieces others could send.
+   */
+  get queueDepth(): number {
+    if (this.rate === 0) return START_QUEUE;
+    const depth = Math.ceil((this.rate * REQUEST_QUEUE_SECONDS) / (16 * 1024));
+    return Math.min(MAX_QUEUE, Math.max(MIN_QUEUE, depth));
+  }
+
+  /** Starts reading, with the bytes that came in behind the handshake. */
+  start(rest: Buffer): void {
+    if (rest.length) this.receive(rest);
+    this.socket.resume();
+  }
+
+  /**
+   * Queues a message; false when more than SEND_BUFFER bytes wait to be sent (then wait for
+   * `drained`). Node's own threshold is 16 KiB, one block: waiting on it after each block would
+   * leave the link idle between blocks.
+   */
+  send(message: Message): boolean {
+    if (this.closed) return false;
+    for (const part of encodeParts(message)) this.socket.write(part);
+    return this.socket.writableLength < SEND_BUFFER;
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed || this.socket.writableLength < SEND_BUFFER) return resolve();
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  /** A line we said on this connection (C: when we dialled, S: when the peer did). */
+  said(line: string): void {
+    if (this.outgoing) this.session.client(line);
+    else this.session.server(line);
+  }
+
+  /** A line the peer said. */
+  heard(line: string): void {
+    if (this.outgoing) this.session.server(line);
+    else this.session.client(line);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    this.socket.destroy();
+    this.handler.onClose(this, reason);
+    this.session.close();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      for (const message of this.reader.push(chunk)) {
+        if (this.closed) return;
+        this.handler.onMessage(this, message);
+      }
+    } catch (err) {
+      // A broken message, or one the torrent refused (a bad index, a second bitfield...).
+      if (!(err instanceof ProtocolError)) throw err;
+      this.heard(`protocol error: ${err.message}; closing this connection`);
+      this.close(err.message);
+    }
+  }
+}
+
+export interface Dialled {
+  handshake: Handshake;
+  rest: Buffer;
+}
+
+/**
+ * Reads the peer's handshake. Rejects at the first byte that cannot start one (an encrypted MSE
+ * handshake, a web browser, random bytes), and after `timeoutMs` of waiting.
+ */
+export function readHandshake(socket: Socket, timeoutMs = 10_000): Promise<Dialled> {
+  const reader = new HandshakeReader();
+  return new Promise((resolve, reject) => {
+    const finish = (error: Error | undefined, value?: Dialled) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.off('error', finish);
+      socket.pause();
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        const done = reader.push(chunk);
+        if (done) finish(undefined, done);
+      } catch (err) {
+        finish(err as Error);
+      }
+    };
+    const onClose = () => finish(new HandshakeError('closed before the handshake'));
+    const timer = setTimeout(
+      () => finish(new HandshakeError(`no handshake within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.once('error', finish);
+  });
+}
+
+export function handshakeLine(handshake: Handshake): string {
+  return `handshake peer_id ${describePeerId(handshake.peerId)} info_hash ${handshake.infoHash.toString('hex')}`;
+}

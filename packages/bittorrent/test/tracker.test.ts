@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announce, decode, percentEncode, Swarms } from '../src/index.js';
+import { startTracker, transcriptLines } from './helpers.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'portlab-tracker-'));
+let tracker: Awaited<ReturnType<typeof startTracker>>;
+beforeAll(async () => {
+  tracker = await startTracker(dir);
+});
+afterAll(() => {
+  tracker.server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const hash = Buffer.alloc(20, 0xab);
+const id = (n: number) => Buffer.from(`-PL0100-${String(n).padStart(12, '0')}`);
+const base = { infoHash: hash, uploaded: 0, downloaded: 0 };
+
+/** A raw GET, as a student would type it: returns the decoded bencoded answer. */
+async function get(query: string, pathname = '/announce'): Promise<Record<string, unknown>> {
+  const res = await fetch(`http://127.0.0.1:${tracker.port}${pathname}?${query}`);
+  return decode(Buffer.from(await res.arrayBuffer()), { maxBytes: 1 << 20, maxDepth: 8 }) as Record<
+    string,
+    unknown
+  >;
+}
+
+describe('the HTTP tracker (BEP 3, 23, 48)', () => {
+  it('introduces peers to each other, in compact form (BEP 23), never to themselves', async () => {
+    await announce(tracker.url, { ...base, peerId: id(1), port: 7001, left: 0, event: 'started' });
+    const answer = await announce(tracker.url, {
+      ...base,
+      peerId: id(2),
+      port: 7002,
+      left: 100,
+      event: 'started',
+    });
+    expect(answer.peers).toEqual([{ ip: '127.0.0.1', port: 7001 }]);
+    expect(answer.interval).toBe(30);
+  });
+
+  it('gives a seed only the peers that still download', async () => {
+    const answer = await announce(tracker.url, { ...base, peerId: id(3), port: 7003, left: 0 });
+    expect(answer.peers).toEqual([{ ip: '127.0.0.1', port: 7002 }]);
+  });
+
+  it('answers the dictionary form when compact=0 is asked', async () => {
+    const query = `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(4))}&port=7004&uploaded=0&downloaded=0&left=5&compact=0`;
+    const answer = await get(query);
+    const peers = answer.peers as { ip: Uint8Array; port: number }[];
+    expect(peers.map((p) => p.port).sort()).toEqual([7001, 7002, 7003]);
+    expect(Buffer.from(peers[0]!.ip).toString()).toBe('127.0.0.1');
+  });
+
+  it('counts seeds, leechers and completed downloads in a scrape (BEP 48)', async () => {
+    await announce(tracker.url, { ...base, peerId: id(2), port: 7002, left: 0, event: 'completed' });
+    const answer = await get(`info_hash=${percentEncode(hash)}`, '/scrape');
+    const files = answer.files as Record<string, unknown>;
+    expect(Object.values(files)).toEqual([{ complete: 3, incomplete: 1, downloaded: 1 }]);
+  });
+
+  it('forgets a peer that says stopped', async () => {
+    await announce(tracker.url, { ...base, peerId: id(4), port: 7004, left: 5, event: 'stopped' });
+    const answer = await announce(tracker.url, { ...base, peerId: id(5), port: 7005, left: 5 });
+    expect(answer.peers.map((p) => p.port).sort()).toEqual([7001, 7002, 7003]);
+  });
+
+  it.each([
+    ['no info_hash', 'peer_id=x&port=1&left=0', /info_hash must be 20 bytes/],
+    [
+      'a short peer_id',
+      `info_hash=${percentEncode(hash)}&peer_id=abc&port=1&left=0`,
+      /peer_id must be 20 bytes/,
+    ],
+    [
+      'port 0',
+      `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(9))}&port=0&left=0`,
+      /port 0 is not a TCP port/,
+    ],
+    [
+      'a negative left',
+      `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(9))}&port=9&left=-1`,
+      /left must be a whole number/,
+    ],
+    [
+      'an unknown event',
+      `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(9))}&port=9&left=0&event=paused`,
+      /unknown event 'paused'/,
+    ],
+  ])('answers a failure reason for %s', async (_name, query, reason) => {
+    const answer = await get(query);
+    expect(Buffer.from(answer['failure reason'] as Uint8Array).toString()).toMatch(reason);
+  });
+
+  it('writes a readable transcript: the announce as a GET line, the answer summarised', () => {
+    const lines = transcriptLines(dir, 'tracker');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^GET \/announce info_hash=abab.* peer_id=-PL0100-000000000001 port=7001 .*event=started/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^200 interval=30 complete=1 incomplete=1 peers=\[127.0.0.1:7001\]/),
+    );
+  });
+
+  it('forgets peers that stopped announcing (expiry)', async () => {
+    const swarms = new Swarms(50);
+    const peer = { ip: '127.0.0.1', port: 1, peerId: id(1), left: 0, seenAt: Date.now() };
+    swarms.update('h', peer, 'started');
+    expect(swarms.counts('h').complete).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(swarms.counts('h').complete).toBe(0);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * `portlab p2p ...`: BitTorrent from the command line, talking to the lab tracker and peers as any
+ * client would. `registerP2pCommands` adds the subcommands to the `portlab` program.
+ */
+import type { LabConfig } from '@portlab/config';
+import type { Command } from 'commander';
+import { create } from './create.js';
+import { get } from './get.js';
+import { integerOption, rateOption } from './peers.js';
+import { seed } from './seed.js';
+import { swarm } from './swarm.js';
+
+/** Runs a command; an error becomes one line on stderr and exit code 1, not a stack trace. */
+async function run(action: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    console.error(`portlab p2p: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+export function registerP2pCommands(program: Command, config: () => LabConfig): void {
+  const p2p = program
+    .command('p2p')
+    .description('BitTorrent: make a .torrent, seed a file, download from every peer that has it');
+
+  p2p
+    .command('create')
+    .argument('<file>', 'the file to share')
+    .option('-o, --out <torrent>', 'where to write the .torrent (default: FILE.torrent beside FILE)')
+    .description('make a .torrent announcing to the lab tracker')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx portlab p2p create photo.png\n  npx portlab p2p create notes.txt -o /tmp/notes.torrent',
+    )
+    .action((file: string, opts: { out?: string }) => run(() => create(config(), file, opts.out)));
+
+  p2p
+    .command('seed')
+    .argument(
+      '<file-or-torrent>',
+      'a file (its .torrent is made beside it) or a .torrent whose file lies beside it',
+    )
+    .option('--rate <rate>', 'upload cap, e.g. 2MB/s (default: none)', rateOption)
+    .option(
+      '--port <port>',
+      'listen on this port (default: the first free one after 6881)',
+      integerOption(1, 65535),
+    )
+    .description('share a file until Ctrl-C')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx portlab p2p seed photo.png --rate 2MB/s\n  npx portlab p2p seed photo.png.torrent --port 6890',
+    )
+    .action((file: string, opts: { rate?: number; port?: number }) => run(() => seed(config(), file, opts)));
+
+  p2p
+    .command('get')
+    .argument('<torrent>', 'the .torrent of the file to download')
+    .option('--out <dir>', 'where to save the file (default: the current folder)')
+    .option('--rate <rate>', 'upload cap while downloading, e.g. 1MB/s (default: none)', rateOption)
+    .description('download from every peer that has pieces; show where each piece came from')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx portlab p2p get var/p2p/resident/portlab-demo.txt.torrent --out /tmp',
+    )
+    .action((torrent: string, opts: { out?: string; rate?: number }) =>
+      run(() => get(config(), torrent, opts)),
+    );
+
+  p2p
+    .command('swarm')
+    .argument('<file-or-torrent>', 'the file every peer of the swarm seeds')
+    .requiredOption('--peers <n>', 'how many seeding peers', integerOption(1, 50))
+    .option('--rate <rate>', 'upload cap of each peer, e.g. 1MB/s (default: none)', rateOption)
+    .description('N seeding peers in one process, each with its own port and upload cap')
+    .addHelpText('after', '\nExamples:\n  npx portlab p2p swarm photo.png --peers 4 --rate 1MB/s')
+    .action((file: string, opts: { peers: number; rate?: number }) => run(() => swarm(config(), file, opts)));
+}

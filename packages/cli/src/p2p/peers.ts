@@ -1,0 +1,117 @@
+/**
+ * What every `portlab p2p` command shares: reading a torrent (or making one for a plain file), and
+ * starting a peer on a free port of the lab's peer range (6881 and up), logging to the lab's
+ * transcripts so `portlab watch peer` and the dashboard show it.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import {
+  createMetainfo,
+  labTrackerUrl,
+  type Metainfo,
+  PeerNode,
+  parseMetainfo,
+  parseRate,
+  type Torrent,
+} from '@portlab/bittorrent';
+import type { LabConfig } from '@portlab/config';
+import { Transcript } from '@portlab/transcript';
+import { InvalidArgumentError } from 'commander';
+
+export interface Shared {
+  meta: Metainfo;
+  torrentFile: string;
+  /** The data file: beside the .torrent, named as its info says. */
+  dataFile: string;
+}
+
+/**
+ * FILE.torrent is read; any other FILE gets a FILE.torrent beside it (announcing to this lab's
+ * tracker), made anew each time so it always names the tracker of the running lab.
+ */
+export async function openShared(config: LabConfig, fileOrTorrent: string): Promise<Shared> {
+  if (!existsSync(fileOrTorrent)) throw new Error(`${fileOrTorrent}: no such file`);
+  let torrentFile = fileOrTorrent;
+  if (!fileOrTorrent.endsWith('.torrent')) {
+    torrentFile = `${fileOrTorrent}.torrent`;
+    await writeFile(torrentFile, await createMetainfo(fileOrTorrent, { announce: labTrackerUrl(config) }));
+  }
+  const meta = parseMetainfo(await readFile(torrentFile), torrentFile);
+  return { meta, torrentFile, dataFile: path.join(path.dirname(torrentFile), meta.name) };
+}
+
+/** The first port from `from` on that nothing listens on. */
+export async function freePort(
+  host: string,
+  from: number,
+  exclude: ReadonlySet<number> = new Set(),
+): Promise<number> {
+  for (let port = from; port < Math.min(from + 200, 65536); port++) {
+    if (exclude.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, host, () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port from ${from} to ${from + 199} on ${host}: stop some peers, or give --port`);
+}
+
+/** Starts a peer: on `port`, or on the first free port after the resident peer's. */
+export async function startPeer(
+  config: LabConfig,
+  options: { port?: number; rate?: number; exclude?: Set<number> },
+) {
+  const port = options.port ?? (await freePort(config.host, config.portOf('peer') + 1, options.exclude));
+  const node = new PeerNode({
+    host: config.host,
+    port,
+    transcript: new Transcript('peer', port, { logDir: config.paths.log, ...config.transcript }),
+    ...(options.rate ? { uploadRate: options.rate } : {}),
+  });
+  await node.listen();
+  return node;
+}
+
+/** Prints the tracker's complaints (unreachable, refused): the download may still find peers. */
+export function reportWarnings(torrent: Torrent, prefix: string): void {
+  let last = '';
+  torrent.on('warning', (message) => {
+    if (message !== last) console.error(`${prefix}${message}`);
+    last = message;
+  });
+}
+
+/** Runs `stop` on Ctrl-C (and SIGTERM), once; a second Ctrl-C exits at once. */
+export function onInterrupt(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+/** commander option parsers that turn bad input into a clear usage error. */
+export function rateOption(text: string): number {
+  try {
+    return parseRate(text);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export function integerOption(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+}

@@ -1,0 +1,37 @@
+import { formatBytes, type PeerNode } from '@portlab/bittorrent';
+import type { LabConfig } from '@portlab/config';
+import { table } from '../format.js';
+import { onInterrupt, openShared, reportWarnings, startPeer } from './peers.js';
+
+/**
+ * `portlab p2p swarm FILE --peers N --rate R`: N seeding peers in this one process, each a simulated
+ * machine with its own port and its own upload cap, as N classmates sharing the same file.
+ */
+export async function swarm(
+  config: LabConfig,
+  fileOrTorrent: string,
+  options: { peers: number; rate?: number },
+) {
+  const shared = await openShared(config, fileOrTorrent);
+  const nodes: PeerNode[] = [];
+  const taken = new Set<number>();
+  for (let i = 0; i < options.peers; i++) {
+    const node = await startPeer(config, { ...(options.rate ? { rate: options.rate } : {}), exclude: taken });
+    taken.add(node.port);
+    reportWarnings(await node.add(shared.meta, shared.dataFile, { create: false }), `peer ${node.port}: `);
+    nodes.push(node);
+  }
+  const cap = options.rate && Number.isFinite(options.rate) ? `${formatBytes(options.rate)}/s` : 'none';
+  console.log(`${nodes.length} peers seed ${shared.meta.name} (${formatBytes(shared.meta.length)}):`);
+  console.log(
+    table(
+      ['peer', 'port', 'upload cap'],
+      nodes.map((n, i) => [`#${i + 1}`, n.port, cap]),
+    ),
+  );
+  console.log(`download it with: portlab p2p get ${shared.torrentFile}   (Ctrl-C stops the swarm)`);
+  onInterrupt(async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+  return new Promise<number>(() => undefined);
+}

@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTracker, parseMetainfo } from '@portlab/bittorrent';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { Transcript } from '@portlab/transcript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const program = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+let lab: TempLab;
+let tracker: ReturnType<typeof createTracker>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  lab = await tempLab();
+  tracker = createTracker({
+    transcript: new Transcript('tracker', lab.ports.tracker, { logDir: path.join(lab.dataDir, 'log') }),
+  });
+  await new Promise<void>((resolve) => tracker.server.listen(lab.ports.tracker, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  tracker.server.close();
+  lab.cleanup();
+});
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function p2p(...args: string[]): Run {
+  const child = spawn(process.execPath, [program, 'p2p', ...args], { env: lab.env, cwd: lab.dir });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d;
+  });
+  return {
+    child,
+    output: () => output,
+    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+}
+
+function file(name: string, size: number): string {
+  const full = path.join(lab.dir, name);
+  writeFileSync(full, randomBytes(size));
+  return full;
+}
+
+const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+
+describe('portlab p2p', () => {
+  it('create writes FILE.torrent announcing to the lab tracker, or where -o says', async () => {
+    const data = file('notes.bin', 200_000);
+    const run = p2p('create', data);
+    expect(await run.exit).toBe(0);
+    const meta = parseMetainfo(readFileSync(`${data}.torrent`));
+    expect(meta.announce).toBe(`http://127.0.0.1:${lab.ports.tracker}/announce`);
+    expect(run.output()).toContain(`info_hash  ${meta.infoHash.toString('hex')}`);
+    const other = p2p('create', data, '-o', path.join(lab.dir, 'other.torrent'));
+    expect(await other.exit).toBe(0);
+    expect(readFileSync(path.join(lab.dir, 'other.torrent'))).toEqual(readFileSync(`${data}.torrent`));
+  });
+
+  it('get downloads from every peer of a swarm and ends with a table of pieces per peer', async () => {
+    const data = file('movie.bin', 2 * 1024 * 1024);
+    const swarm = p2p('swarm', data, '--peers', '3', '--rate', '1MB/s');
+    await waitFor(() => swarm.output().includes('download it with'), { what: 'the swarm to start' });
+    expect(swarm.output()).toMatch(/3 peers seed movie\.bin/);
+    const get = p2p('get', `${data}.torrent`, '--out', path.join(lab.dir, 'got'));
+    expect(await get.exit).toBe(0);
+    expect(sha256(path.join(lab.dir, 'got', 'movie.bin'))).toBe(sha256(data));
+    const out = get.output();
+    expect(out).toMatch(/progress 100% \(128\/128 pieces/);
+    expect(out).toMatch(/^peer +client +pieces +bytes +share$/m);
+    expect(out.match(/^127\.0\.0\.1:\d+ +portlab +\d+ +\d+ +\d+%$/gm)).toHaveLength(3);
+    expect(out).toMatch(/complete: 128\/128 pieces from 3 peer\(s\) in \d+\.\d s/);
+    swarm.child.kill('SIGINT');
+    expect(await swarm.exit).toBe(0);
+  });
+
+  it('seed shares a file on the port asked for, until Ctrl-C', async () => {
+    const data = file('song.bin', 300_000);
+    const port = lab.ports.peer;
+    const seed = p2p('seed', data, '--port', String(port));
+    await waitFor(() => seed.output().includes('others download it with'), { what: 'the seed to start' });
+    expect(seed.output()).toContain(`on 127.0.0.1:${port}, upload cap none`);
+    const get = p2p('get', `${data}.torrent`, '--out', path.join(lab.dir, 'got'));
+    expect(await get.exit).toBe(0);
+    expect(get.output()).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port} +portlab +\\d+ +300000 +100%$`, 'm'));
+    seed.child.kill('SIGINT');
+    expect(await seed.exit).toBe(0);
+  });
+
+  it.each([
+    ['a rate it cannot read', ['seed', 'x', '--rate', 'fast'], /bad rate 'fast': write it like 2MB\/s/],
+    ['zero peers', ['swarm', 'x', '--peers', '0'], /expected a whole number from 1 to 50/],
+    ['a missing torrent', ['get', 'missing.torrent'], /missing\.torrent/],
+    ['a file that is not a torrent', ['get', 'notes.bin'], /not a valid \.torrent file/],
+    ['a missing file to seed', ['seed', 'nothing.bin'], /nothing\.bin: no such file/],
+  ])('refuses %s with a message and a non-zero exit', async (_name, args, message) => {
+    const run = p2p(...args);
+    expect(await run.exit).not.toBe(0);
+    expect(run.output()).toMatch(message);
+  });
+});

@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench -- p2p`: how much a swarm speeds a download up.
+ *   1. 100 MB from 1 seeder, then from 4 seeders, each capped at the same upload rate: the speed-up
+ *      (at most 4x: four uplinks instead of one);
+ *   2. 100 MB from 1 uncapped seeder over loopback: the raw throughput of our peer wire;
+ *   3. the same capped swarms downloaded by aria2c, for reference.
+ * Seeders run in a child process (this file with --seeders), the downloader here: two cores.
+ * The test file is made in a temporary folder and deleted at the end. Prints figures; asserts nothing.
+ */
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createMetainfo,
+  createTracker,
+  formatBytes,
+  PeerNode,
+  parseMetainfo,
+} from '../../packages/bittorrent/dist/index.js';
+import { Transcript } from '../../packages/transcript/dist/index.js';
+
+const SIZE = 100 * 1024 * 1024;
+const RATE = 10_000_000; // bytes per second per seeder
+const HOST = '127.0.0.1';
+
+function peer(logDir, uploadRate) {
+  return new PeerNode({
+    host: HOST,
+    port: 0,
+    transcript: new Transcript('peer', 0, { logDir }),
+    ...(uploadRate ? { uploadRate } : {}),
+  });
+}
+
+/** Child mode: N seeders of one file, until the parent says stop. */
+async function runSeeders([torrentFile, dataFile, count, rate, logDir]) {
+  const meta = parseMetainfo(readFileSync(torrentFile));
+  const nodes = [];
+  for (let i = 0; i < Number(count); i++) {
+    const node = peer(logDir, Number(rate) || undefined);
+    await node.listen();
+    await node.add(meta, dataFile, { create: false });
+    nodes.push(node);
+  }
+  process.send('ready');
+  process.on('message', async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+    process.exit(0);
+  });
+}
+
+async function startSeeders(work, count, rate) {
+  const child = fork(
+    new URL(import.meta.url).pathname,
+    ['--seeders', work.torrentFile, work.dataFile, String(count), String(rate), work.logDir],
+    { stdio: 'inherit' },
+  );
+  await new Promise((resolve) => child.once('message', resolve));
+  return async () => {
+    child.send('stop');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+}
+
+/** Our peer downloads the file: seconds from start to completion, and from first to last block. */
+async function ourDownload(work, label) {
+  const node = peer(work.logDir);
+  await node.listen();
+  const target = path.join(work.dir, `${label}.bin`);
+  const started = performance.now();
+  const torrent = await node.add(work.meta, target, { create: true });
+  let firstPiece = 0;
+  torrent.once('piece', () => {
+    firstPiece = performance.now();
+  });
+  await new Promise((resolve) => torrent.once('done', resolve));
+  const ended = performance.now();
+  const sources = torrent.sources.size;
+  await node.close();
+  rmSync(target);
+  return { total: (ended - started) / 1000, transfer: (ended - firstPiece) / 1000, sources };
+}
+
+async function aria2Download(work, label) {
+  const out = path.join(work.dir, `aria2-${label}`);
+  const started = performance.now();
+  const child = spawn(
+    'aria2c',
+    [
+      '--no-conf',
+      `--dir=${out}`,
+      '--seed-time=0',
+      '--enable-dht=false',
+      '--enable-dht6=false',
+      '--bt-enable-lpd=false',
+      '--enable-peer-exchange=false',
+      '--disable-ipv6',
+      '--interface=127.0.0.1',
+      `--listen-port=${27000 + Math.floor(Math.random() * 1000)}`,
+      '--console-log-level=error',
+      '--summary-interval=0',
+      '--file-allocation=none',
+      work.torrentFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(out, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`aria2c exited with ${code}`);
+  return { total: (performance.now() - started) / 1000 };
+}
+
+async function prepare() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'portlab-bench-p2p-'));
+  const logDir = path.join(dir, 'log');
+  const dataFile = path.join(dir, 'bench.bin');
+  const stream = createWriteStream(dataFile);
+  for (let written = 0; written < SIZE; written += 1 << 20) stream.write(randomBytes(1 << 20));
+  await new Promise((resolve) => stream.end(resolve));
+  const tracker = createTracker({ transcript: new Transcript('tracker', 0, { logDir }) });
+  await new Promise((resolve) => tracker.server.listen(0, HOST, resolve));
+  const announce = `http://${HOST}:${tracker.server.address().port}/announce`;
+  const torrentFile = `${dataFile}.torrent`;
+  writeFileSync(torrentFile, await createMetainfo(dataFile, { announce }));
+  const meta = parseMetainfo(readFileSync(torrentFile));
+  return { dir, logDir, dataFile, torrentFile, meta, tracker };
+}
+
+async function measure(work, count, rate, download, label) {
+  const stop = await startSeeders(work, count, rate);
+  try {
+    return await download(work, label);
+  } finally {
+    await stop();
+  }
+}
+
+async function main() {
+  const work = await prepare();
+  const mb = (seconds) => `${(SIZE / 1e6 / seconds).toFixed(1)} MB/s`;
+  const cap = `${formatBytes(RATE)}/s`;
+  console.log(
+    `p2p bench: ${formatBytes(SIZE)} in ${work.meta.pieceHashes.length} pieces of ${work.meta.pieceLength / 1024} KiB`,
+  );
+  try {
+    const one = await measure(work, 1, RATE, ourDownload, 'one');
+    console.log(`  1 seeder  at ${cap}: ${one.total.toFixed(2)} s (${mb(one.total)})`);
+    const four = await measure(work, 4, RATE, ourDownload, 'four');
+    console.log(
+      `  4 seeders at ${cap} each: ${four.total.toFixed(2)} s (${mb(four.total)}), ${four.sources} sources`,
+    );
+    console.log(
+      `  speed-up: ${(one.total / four.total).toFixed(2)}x start to completion, ` +
+        `${(one.transfer / four.transfer).toFixed(2)}x first piece to last (target 3.6x, limit 4x)`,
+    );
+    const raw = await measure(work, 1, 0, ourDownload, 'raw');
+    console.log(
+      `  1 uncapped seeder over loopback: ${raw.total.toFixed(2)} s (${mb(raw.total)}; target 300 MB/s)`,
+    );
+    if (spawnSync('aria2c', ['--version'], { stdio: 'ignore' }).status !== 0) {
+      console.log('  aria2c: not installed, reference figures skipped (apt-get install aria2)');
+      return;
+    }
+    const ariaOne = await measure(work, 1, RATE, aria2Download, 'one');
+    const ariaFour = await measure(work, 4, RATE, aria2Download, 'four');
+    console.log(
+      `  aria2c from the same swarms: 1 seeder ${ariaOne.total.toFixed(2)} s, 4 seeders ${ariaFour.total.toFixed(2)} s, ` +
+        `speed-up ${(ariaOne.total / ariaFour.total).toFixed(2)}x`,
+    );
+    const ariaRaw = await measure(work, 1, 0, aria2Download, 'raw');
+    console.log(
+      `  aria2c from 1 uncapped seeder of ours: ${ariaRaw.total.toFixed(2)} s (${mb(ariaRaw.total)})`,
+    );
+  } finally {
+    work.tracker.server.close();
+    rmSync(work.dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--seeders') await runSeeders(process.argv.slice(3));
+else await main();
