@@ -116,7 +116,9 @@ export class Supervisor {
       child.on('message', (report: AppReport) => {
         if (report.type === 'ready') {
           // An app may not run every service of the plan yet: forget the ones it did not serve.
-          for (const service of app.services.keys()) if (!report.services.includes(service)) app.services.delete(service);
+          for (const service of app.services.keys()) {
+            if (!report.services.includes(service)) app.services.delete(service);
+          }
           done();
         }
         if (report.type === 'service') {

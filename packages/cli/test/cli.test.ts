@@ -180,7 +180,9 @@ describe('portlab up, the supervisor', () => {
     // An unknown name gets the list of valid ones.
     const unknown = await portlab(lab, ['stop', 'gopher']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown service 'gopher'\. Valid names: web, mail, files, peer, http, https, smtp/);
+    expect(unknown.stderr).toMatch(
+      /unknown service 'gopher'\. Valid names: web, mail, files, peer, http, https, smtp/,
+    );
   }, 60_000);
 
   it('restarts an app that crashes, and says so', async () => {
