@@ -126,7 +126,9 @@ export class AppRuntime {
     if (listener?.state !== 'listening') return;
     const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
     // Wait for each cut connection's 'close' too: that is where its transcript session is closed.
-    const cut = [...listener.sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+    const cut = [...listener.sockets].map(
+      (socket) => new Promise((resolve) => socket.once('close', resolve)),
+    );
     for (const socket of listener.sockets) socket.destroy();
     await Promise.all([closed, ...cut]);
     this.setState(service, 'stopped');
