@@ -24,6 +24,10 @@ interface Base {
 
 export interface LineEvent extends Base {
   type: 'line';
+  /**
+   * "<process tag>.<n>": the tag is the same for every session of one process and differs between
+   * processes, so a viewer can tell which process wrote what (the dashboard's graph relies on it).
+   */
   session: string;
   /** The remote end, "ip:port". */
   peer: string;
@@ -42,6 +46,8 @@ export interface ConnectionEvent extends Base {
   to: string;
   /** Whether this process listened (an accepted connection) or connected out (a peer dialling another). */
   role: 'server' | 'client';
+  /** The machine ("ip:port") that wrote the event, when one process plays several (see TranscriptOptions). */
+  node?: string;
   flags?: Flag[];
 }
 

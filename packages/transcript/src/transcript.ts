@@ -9,6 +9,12 @@ export interface TranscriptOptions extends Partial<RotateOptions> {
   logDir: string;
   /** Lines longer than this are cut (see summarize.ts). */
   maxLineLength?: number;
+  /**
+   * The machine this transcript speaks for, "ip:port", when one process plays several (the
+   * simulated peers of `portlab p2p swarm`): written on its connection events so that a viewer
+   * draws each as its own node. Without it, a viewer groups connections by process.
+   */
+  node?: string;
 }
 
 /** The part of a socket a transcript needs: both endpoints. */
@@ -36,6 +42,8 @@ let sessionCounter = 0;
 export class Transcript {
   private readonly file: LogFile;
   private readonly maxLineLength: number;
+  /** @internal */
+  readonly node: string | undefined;
 
   constructor(
     readonly service: string,
@@ -53,6 +61,7 @@ export class Transcript {
     }
     this.file = log;
     this.maxLineLength = options.maxLineLength ?? 400;
+    this.node = options.node;
   }
 
   /** A client connected to this service. */
@@ -150,6 +159,7 @@ export class Session {
       session: this.id,
       peer: this.peer,
       ...this.ends,
+      ...(this.transcript.node ? { node: this.transcript.node } : {}),
     });
   }
 }

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { followTranscripts, type LineEvent, Transcript, type TranscriptEvent } from '../src/index.js';
+import {
+  type ConnectionEvent,
+  followTranscripts,
+  type LineEvent,
+  Transcript,
+  type TranscriptEvent,
+} from '../src/index.js';
 
 const tempLogDir = () => path.join(mkdtempSync(path.join(tmpdir(), 'portlab-log-')), 'log');
 const readEvents = (file: string) =>
@@ -58,6 +64,25 @@ describe('writing transcripts', () => {
     t.flush();
     const [open] = readEvents(path.join(logDir, 'peer.ndjson'));
     expect(open).toMatchObject({ role: 'client', from: '127.0.0.1:40000', to: '127.0.0.1:6883', port: 6883 });
+    expect(open).not.toHaveProperty('node');
+  });
+
+  it('names the machine it speaks for when one process plays several, and tags sessions by process', () => {
+    const logDir = tempLogDir();
+    const a = new Transcript('peer', 6882, { logDir, node: '127.0.0.1:6882' });
+    const b = new Transcript('peer', 6883, { logDir, node: '127.0.0.1:6883' });
+    a.connected({
+      remoteAddress: '127.0.0.1',
+      remotePort: 6883,
+      localAddress: '127.0.0.1',
+      localPort: 40001,
+    });
+    b.accepted({ remoteAddress: '127.0.0.1', remotePort: 40001, localAddress: '127.0.0.1', localPort: 6883 });
+    a.flush();
+    const [dial, accept] = readEvents(path.join(logDir, 'peer.ndjson')) as ConnectionEvent[];
+    expect(dial).toMatchObject({ role: 'client', node: '127.0.0.1:6882' });
+    expect(accept).toMatchObject({ role: 'server', node: '127.0.0.1:6883' });
+    expect(dial!.session.split('.')[0]).toBe(accept!.session.split('.')[0]);
   });
 
   it('cuts a megabyte line to a readable one that says how long it was', () => {

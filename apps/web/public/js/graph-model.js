@@ -38,7 +38,8 @@ export class ConnectionGraph {
       this.version++;
       return true;
     }
-    const tag = processOf(event.session);
+    // One process may play several machines (the peers of `portlab p2p swarm`): they say which.
+    const tag = event.node ?? processOf(event.session);
     const connection = this.connections.get(key) ?? {
       from: event.from,
       to: event.to,

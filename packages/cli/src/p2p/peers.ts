@@ -69,7 +69,12 @@ export async function startPeer(
   const node = new PeerNode({
     host: config.host,
     port,
-    transcript: new Transcript('peer', port, { logDir: config.paths.log, ...config.transcript }),
+    transcript: new Transcript('peer', port, {
+      logDir: config.paths.log,
+      ...config.transcript,
+      // Each simulated machine is its own node on the dashboard's graph, though they share a process.
+      node: `${config.host}:${port}`,
+    }),
     ...(options.rate ? { uploadRate: options.rate } : {}),
   });
   await node.listen();
