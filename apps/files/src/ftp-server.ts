@@ -1,10 +1,10 @@
 import type { ServiceName } from '@portlab/config';
+import { Jail } from '@portlab/service';
 import { FtpSrv } from 'ftp-srv';
 import type { FilesContext } from './context.js';
 import { attachControl } from './control.js';
 import type { FtpConnection, FtpServer } from './ftp-srv-internals.js';
 import { ensureHome, ensurePublic } from './homes.js';
-import { Jail } from './jail.js';
 import { JailedFileSystem } from './jailed-fs.js';
 
 /** RFC 1635: the classic names of anonymous FTP; the password is by custom an e-mail address. */

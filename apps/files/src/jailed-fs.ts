@@ -1,9 +1,9 @@
 import { createReadStream, type ReadStream, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { Jail } from '@portlab/service';
 import { FileSystem } from 'ftp-srv';
 import type { FtpConnection } from './ftp-srv-internals.js';
-import { Jail } from './jail.js';
 import { usedBytes } from './quota.js';
 import { fileError, ReplyError } from './reply-error.js';
 import { UPLOAD_PREFIX, Upload, type UploadPlan } from './upload.js';
@@ -62,20 +62,19 @@ export class JailedFileSystem extends FileSystem {
     const at = this.where(name);
     const folder = await guard(at, () => this.jail.existing(at));
     const names = await guard(at, () => readdir(folder));
-    const entries = await Promise.all(names.map((n) => this.visible(folder, n)));
+    const entries = await Promise.all(names.map((n) => this.visible(at, n)));
     return entries.filter((e): e is Entry => e !== null);
   }
 
-  /** An entry as listed, or null for what a listing must not show (see below). */
-  private async visible(folder: string, name: string): Promise<Entry | null> {
+  /** The entry `name` of the folder `at` as listed, or null for what a listing must not show (see below). */
+  private async visible(at: string, name: string): Promise<Entry | null> {
     // Uploads in progress, and names that would break the listing's lines, are not shown.
     if (name.startsWith(UPLOAD_PREFIX) || CONTROL_CHARACTERS.test(name)) return null;
     try {
-      const real = await realpath(path.join(folder, name));
-      // A link leading out is not listed: its size and date would tell about a file outside.
-      return this.jail.contains(real) ? named(await stat(real), name) : null;
+      return named(await stat(await this.jail.existing(path.posix.join(at, name))), name);
     } catch {
-      return null; // A dangling link.
+      // Nor a link leading out (its size and date would tell about a file outside), nor a dangling one.
+      return null;
     }
   }
 

@@ -1,3 +1,5 @@
+import { JailError } from '@portlab/service';
+
 /**
  * A refusal with the FTP reply code that says why (RFC 959 §4.2): 550 file unavailable, 552 storage
  * allocation exceeded, 553 name not allowed, 425 no data connection… The message is what the client
@@ -29,9 +31,15 @@ const REASONS: Record<string, string> = {
   ENOSPC: 'the server disk is full',
 };
 
-/** Turns any error met while working on `virtualPath` into a reply that names only that path. */
+/**
+ * Turns any error met while working on `virtualPath` into a reply that names only that path. A jail's
+ * refusal is a 550 as it says it ("/evil: leads outside your folder"); for one of nothing found, the
+ * system error behind it says more precisely why ("not a folder", "permission denied").
+ */
 export function fileError(virtualPath: string, err: unknown, code = 550): ReplyError {
   if (err instanceof ReplyError) return err;
-  const reason = REASONS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'cannot be done';
+  if (err instanceof JailError && err.reason !== 'not-found') return new ReplyError(550, err.message);
+  const cause = err instanceof JailError ? err.cause : err;
+  const reason = REASONS[(cause as NodeJS.ErrnoException).code ?? ''] ?? 'cannot be done';
   return new ReplyError(code, `${virtualPath}: ${reason}`);
 }

@@ -1,3 +1,4 @@
+export { type AboveTop, Jail, JailError, type JailRefusal } from './jail.js';
 export { explainListenError } from './listen-error.js';
 export { LoginThrottle, type ThrottleOptions } from './login-throttle.js';
 export {

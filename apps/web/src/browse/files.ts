@@ -25,9 +25,10 @@ const MAX_SHOWN = 256 * 1024;
 /** The most entries listed in one folder. */
 const MAX_ENTRIES = 1_000;
 
-export function viewPath(userRoot: string, relative: string): FileView {
-  const real = resolveInside(userRoot, relative);
-  const shown = `/${path.relative(resolveInside(userRoot, ''), real).split(path.sep).join('/')}`;
+export async function viewPath(userRoot: string, relative: string): Promise<FileView> {
+  const real = await resolveInside(userRoot, relative);
+  const top = await resolveInside(userRoot, '');
+  const shown = `/${path.relative(top, real).split(path.sep).join('/')}`;
   const stat = statSync(real);
   if (stat.isDirectory()) return { path: shown, type: 'dir', entries: listDir(real) };
   const bytes = readStart(real, MAX_SHOWN);

@@ -1,6 +1,6 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { USER_NAME } from '@portlab/config';
+import { Jail, JailError } from '@portlab/service';
 
 /** A refusal with the HTTP status that says why: 400 bad input, 403 outside the jail, 404 not there. */
 export class BrowseError extends Error {
@@ -24,35 +24,36 @@ export function userRoot(base: string, user: string): string {
 }
 
 /**
- * The real path of `relative` inside `root`, or an error. The check is on the real path (symbolic
- * links followed), not on the text: `a/../../b` or a link pointing out of the folder end outside
- * `root` and are refused; `/` is the user's folder itself, as for a chroot'ed FTP server.
+ * The real path of `relative` inside `root`, or an error: the jail of @portlab/service checks the
+ * name, then the real path (symbolic links followed), so a link pointing out of the folder is refused;
+ * `/` is the user's folder itself, as for a chroot'ed FTP server. A `..` climbing above it is refused
+ * rather than stopped there: no page of the dashboard sends one, so it is an attempt worth naming.
  */
-export function resolveInside(root: string, relative: string): string {
-  if (relative.includes('\0')) throw new BrowseError(400, 'a path cannot hold a NUL byte');
-  let realRoot: string;
+export async function resolveInside(root: string, relative: string): Promise<string> {
   try {
-    realRoot = realpathSync(root);
-  } catch {
-    throw new BrowseError(
-      404,
-      `nothing for ${path.basename(root)} yet (no mail delivered, no file uploaded)`,
-    );
+    const virtualPath = Jail.virtual('/', relative, 'refuse');
+    const jail = await Jail.open(root).catch(() => {
+      throw new BrowseError(
+        404,
+        `nothing for ${path.basename(root)} yet (no mail delivered, no file uploaded)`,
+      );
+    });
+    return await jail.existing(virtualPath);
+  } catch (err) {
+    throw err instanceof JailError ? browseError(err, relative) : err;
   }
-  const wanted = path.resolve(realRoot, `.${path.sep}${relative}`);
-  if (!isInside(realRoot, wanted)) throw new BrowseError(403, `'${relative}' is outside the user's folder`);
-  let real: string;
-  try {
-    real = realpathSync(wanted);
-  } catch {
-    throw new BrowseError(404, `not found: ${relative}`);
-  }
-  if (!isInside(realRoot, real)) {
-    throw new BrowseError(403, `'${relative}' leads outside the user's folder (a symbolic link)`);
-  }
-  return real;
 }
 
-function isInside(root: string, candidate: string): boolean {
-  return candidate === root || candidate.startsWith(root + path.sep);
+/** A jail's refusal in the dashboard's words, with the status that says why. */
+function browseError(err: JailError, relative: string): BrowseError {
+  switch (err.reason) {
+    case 'invalid':
+      return new BrowseError(400, err.why);
+    case 'outside':
+      return new BrowseError(403, `'${relative}' is outside the user's folder`);
+    case 'link':
+      return new BrowseError(403, `'${relative}' leads outside the user's folder (a symbolic link)`);
+    case 'not-found':
+      return new BrowseError(404, `not found: ${relative}`);
+  }
 }

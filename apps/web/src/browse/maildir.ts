@@ -56,7 +56,7 @@ const MAX_LISTED = 500;
 const MAX_SHOWN = 2 * 1024 * 1024;
 
 /** A folder name as given in a URL: INBOX, or a Maildir++ name (no `/`, no leading dot, no `..`). */
-export function folderDir(userRoot: string, folder: string): string {
+export async function folderDir(userRoot: string, folder: string): Promise<string> {
   if (folder === 'INBOX') return resolveInside(userRoot, '');
   if (!/^[^./\\\0][^/\\\0]*$/.test(folder) || folder.includes('..')) {
     throw new BrowseError(
@@ -67,20 +67,22 @@ export function folderDir(userRoot: string, folder: string): string {
   return resolveInside(userRoot, `.${folder}`);
 }
 
-export function listFolders(userRoot: string): FolderInfo[] {
-  const root = resolveInside(userRoot, '');
+export async function listFolders(userRoot: string): Promise<FolderInfo[]> {
+  const root = await resolveInside(userRoot, '');
   const names = readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && /^\.[^.]/.test(d.name))
     .map((d) => d.name.slice(1))
     .sort();
-  return ['INBOX', ...names].map((name) => {
-    const files = messageFiles(folderDir(userRoot, name));
-    return {
-      name,
-      messages: files.length,
-      unread: files.filter((f) => f.sub === 'new').length,
-    };
-  });
+  return Promise.all(
+    ['INBOX', ...names].map(async (name) => {
+      const files = messageFiles(await folderDir(userRoot, name));
+      return {
+        name,
+        messages: files.length,
+        unread: files.filter((f) => f.sub === 'new').length,
+      };
+    }),
+  );
 }
 
 interface MessageFile {

@@ -45,22 +45,24 @@ export function browseRoutes(app: FastifyInstance, config: LabConfig): void {
     scope.get('/api/mail', async () => usersOf(config.paths.mail));
 
     scope.get<{ Params: { user: string } }>('/api/mail/:user', (request, reply) =>
-      answer(reply, () => ({ folders: listFolders(userRoot(config.paths.mail, request.params.user)) })),
+      answer(reply, async () => ({
+        folders: await listFolders(userRoot(config.paths.mail, request.params.user)),
+      })),
     );
 
     scope.get<{ Params: { user: string; folder: string } }>('/api/mail/:user/:folder', (request, reply) =>
-      answer(reply, () => {
+      answer(reply, async () => {
         const root = userRoot(config.paths.mail, request.params.user);
-        return { messages: listMessages(folderDir(root, request.params.folder)) };
+        return { messages: listMessages(await folderDir(root, request.params.folder)) };
       }),
     );
 
     scope.get<{ Params: { user: string; folder: string; id: string } }>(
       '/api/mail/:user/:folder/:id',
       (request, reply) =>
-        answer(reply, () => {
+        answer(reply, async () => {
           const root = userRoot(config.paths.mail, request.params.user);
-          return readMessage(folderDir(root, request.params.folder), request.params.id);
+          return readMessage(await folderDir(root, request.params.folder), request.params.id);
         }),
     );
 
@@ -80,7 +82,7 @@ export function browseRoutes(app: FastifyInstance, config: LabConfig): void {
 /** Sends what `view` returns, or the refusal it threw with its status and message. */
 async function answer(reply: FastifyReply, view: () => unknown): Promise<unknown> {
   try {
-    return view();
+    return await view();
   } catch (err) {
     if (err instanceof BrowseError) return reply.code(err.status).send({ error: err.message });
     throw err;

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
+import { Jail, JailError } from '@portlab/service';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Content types by extension (the common ones of a student's site); anything else is bytes. */
@@ -39,9 +40,10 @@ const escapeHtml = (s: string) =>
  * The classic Unix userdir (Apache's mod_userdir): http://host/~alice/ serves what alice put in
  * $DATA/files/alice/public_html/, for instance by FTP. index.html by default, else a plain listing.
  *
- * Jailed as the FTP server is: the path is resolved by name first (".." stops at public_html, a
- * backslash counts as a slash), then on disk with realpath, so a link pointing out of public_html is
- * refused (403). Unknown users, missing files and anything outside answer without naming a server path.
+ * Jailed as the FTP server is, by the same Jail (@portlab/service): the path is resolved by name first
+ * (".." stops at public_html, a backslash counts as a slash), then on disk with realpath, so a link
+ * pointing out of public_html is refused (403). Unknown users, missing files, a NUL byte and anything
+ * else refused answer 404, without naming a server path.
  */
 export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
   const users = new UserStore(config.paths.users);
@@ -54,18 +56,16 @@ export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
   app.get<{ Params: { user: string; '*': string } }>('/~:user/*', async (request, reply) => {
     const { user } = request.params;
     if (!USER_NAME.test(user) || !users.find(user)) return notFound(reply);
-    const wanted = request.params['*'];
-    if (wanted.includes('\0')) return notFound(reply);
-    const virtual = path.posix.resolve('/', wanted.replaceAll('\\', '/'));
-    let root: string;
+    let virtual: string;
+    let jail: Jail;
     let real: string;
     try {
-      root = await realpath(path.join(config.paths.files, user, 'public_html'));
-      real = await realpath(path.join(root, virtual));
-    } catch {
-      return notFound(reply);
-    }
-    if (real !== root && !real.startsWith(root + path.sep)) {
+      virtual = Jail.virtual('/', request.params['*']);
+      jail = await Jail.open(path.join(config.paths.files, user, 'public_html'));
+      real = await jail.existing(virtual);
+    } catch (err) {
+      if (!(err instanceof JailError)) throw err;
+      if (err.reason !== 'link') return notFound(reply);
       return reply
         .code(403)
         .type('text/plain; charset=utf-8')
@@ -75,8 +75,9 @@ export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
     if (!info.isDirectory()) return sendFile(reply, real, info.size, info.mtime);
     if (!request.url.split('?')[0]!.endsWith('/'))
       return reply.redirect(`${request.url.split('?')[0]}/`, 301);
-    const index = await realpath(path.join(real, 'index.html')).catch(() => null);
-    if (index?.startsWith(root + path.sep)) {
+    // An index.html that is missing, or a link leading out, is not served: the folder is listed instead.
+    const index = await jail.existing(path.posix.join(virtual, 'index.html')).catch(() => null);
+    if (index) {
       const indexInfo = await stat(index);
       if (indexInfo.isFile()) return sendFile(reply, index, indexInfo.size, indexInfo.mtime);
     }
