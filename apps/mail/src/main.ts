@@ -1,7 +1,9 @@
 /**
- * The mail app: SMTP on 8025 (MX), 8587 (submission) and 8465 (SMTPS), POP3 on 8110 and 8995, one
- * process over one mail store ($DATA/mail). Run by `portlab up`; `node apps/mail/dist/main.js` runs it alone.
+ * The mail app: SMTP on 8025 (MX), 8587 (submission) and 8465 (SMTPS), POP3 on 8110 and 8995, IMAP
+ * on 8143 and 8993: one process over one mail store ($DATA/mail). Run by `portlab up`; `node apps/mail/dist/main.js` runs it alone.
  */
+import type { Socket } from 'node:net';
+import { createImapServer } from '@portlab/imap';
 import { MailStore } from '@portlab/mailstore';
 import { LoginThrottle, startApp } from '@portlab/service';
 import type { MailDeps } from './deps.js';
@@ -25,4 +27,14 @@ for (const service of ['smtp', 'submission', 'smtps'] as const) {
 for (const service of ['pop3', 'pop3s'] as const) {
   await runtime.serve(service, createPop3Server(service, deps));
 }
+const imap = {
+  store: deps.store,
+  users: runtime.users,
+  throttle: deps.throttle,
+  certificate: deps.tls,
+  config: runtime.config,
+  sessionOf: (socket: Socket) => runtime.sessionOf(socket),
+};
+await runtime.serve('imap', createImapServer({ ...imap, implicitTls: false }));
+await runtime.serve('imaps', createImapServer({ ...imap, implicitTls: true }));
 runtime.ready();

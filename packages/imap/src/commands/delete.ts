@@ -1,0 +1,27 @@
+import { DELIMITER } from '../mailbox-name.js';
+import { AUTHENTICATED, command, no, ok, refuseName } from './command.js';
+
+/** RFC 3501 §6.3.4: DELETE mailbox, with its messages. Not INBOX, not one that holds others. */
+export default command({
+  name: 'DELETE',
+  states: AUTHENTICATED,
+  usage: 'DELETE mailbox',
+  parse(args) {
+    const name = args.astring('mailbox');
+    args.end();
+    return name;
+  },
+  async run({ session }, name) {
+    const refused = refuseName(name);
+    if (refused) return refused;
+    if (name.toUpperCase() === 'INBOX') return no('INBOX cannot be deleted');
+    const names = (await session.mailbox!.listFolders()).map((f) => f.name);
+    if (!names.includes(name)) return no(`no mailbox ${name}`, 'NONEXISTENT');
+    const child = names.find((n) => n.startsWith(`${name}${DELIMITER}`));
+    if (child) return no(`${name} holds ${child}: delete that first`, 'INUSE');
+    if (session.selected?.name === name) session.deselect();
+    await session.mailbox!.deleteFolder(name);
+    await session.mailbox!.setSubscribed(name, false);
+    return ok('DELETE completed');
+  },
+});

@@ -1,0 +1,90 @@
+import { messagesOf } from '../message-set.js';
+import { type Args, wordsOf } from '../parser/args.js';
+import { formatSequenceSet, parseSequenceSet, type SequenceSet } from '../parser/sequence-set.js';
+import { command, no, ok, SELECTED } from './command.js';
+
+const USAGE = 'STORE message-set [(UNCHANGEDSINCE modseq)] +FLAGS|-FLAGS|FLAGS[.SILENT] (flags)';
+
+interface StoreArgs {
+  set: SequenceSet;
+  unchangedSince: number | null;
+  operation: 'add' | 'remove' | 'replace';
+  silent: boolean;
+  flags: string[];
+}
+
+function parseStore(args: Args): StoreArgs {
+  const set = parseSequenceSet(args.atom('message set'));
+  let unchangedSince: number | null = null;
+  const modifiers = args.optionalList();
+  if (modifiers) {
+    // RFC 7162 §3.1.3: STORE set (UNCHANGEDSINCE modseq) ...
+    const [name, value] = modifiers;
+    if (
+      name?.type !== 'atom' ||
+      name.value.toUpperCase() !== 'UNCHANGEDSINCE' ||
+      value?.type !== 'atom' ||
+      !/^\d+$/.test(value.value)
+    )
+      throw args.error('the only STORE modifier is (UNCHANGEDSINCE modseq)');
+    unchangedSince = Number(value.value);
+  }
+  const item = /^([+-]?)FLAGS(\.SILENT)?$/i.exec(args.atom('+FLAGS, -FLAGS or FLAGS'));
+  if (!item) throw args.error('say +FLAGS, -FLAGS or FLAGS (with .SILENT for no answer)');
+  const rest = args.rest();
+  const tokens = rest.length === 1 && rest[0]!.type === 'list' ? rest[0]!.items : rest;
+  const flags = wordsOf(tokens, 'flag', USAGE).filter((f) => f.toLowerCase() !== '\\recent');
+  const operation = item[1] === '+' ? 'add' : item[1] === '-' ? 'remove' : 'replace';
+  return { set, unchangedSince, operation, silent: item[2] !== undefined, flags };
+}
+
+/**
+ * RFC 3501 §6.4.6: STORE changes flags, and answers with each message's flags now (unless
+ * .SILENT). With UNCHANGEDSINCE (RFC 7162 §3.1.3) a message changed since that MODSEQ is left
+ * alone and named in [MODIFIED ...], so two clients do not overwrite each other.
+ */
+export default command({
+  name: 'STORE',
+  states: SELECTED,
+  usage: USAGE,
+  uidForm: true,
+  bySequence: true,
+  parse: parseStore,
+  async run({ session, uid }, { set, unchangedSince, operation, silent, flags }) {
+    const view = session.selected!;
+    if (view.readOnly) return no('the mailbox is read-only (EXAMINE): flags cannot change', 'READ-ONLY');
+    if (unchangedSince !== null) session.enabled.add('CONDSTORE');
+    const condstore = session.enabled.has('CONDSTORE');
+    const chosen = messagesOf(view, set, uid).filter((m) => !view.isExpunged(m.uid));
+    const modified = unchangedSince === null ? [] : chosen.filter((m) => m.modseq > unchangedSince);
+    const targets = chosen.filter((m) => !modified.includes(m));
+    try {
+      view.stored(
+        await view.folder.setFlags(
+          targets.map((m) => m.uid),
+          operation,
+          flags,
+        ),
+      );
+    } catch (err) {
+      return no((err as Error).message);
+    }
+    for (const message of targets) {
+      // .SILENT skips the answer, except for the MODSEQ a CONDSTORE client needs (RFC 7162 §3.1.3).
+      if (silent && unchangedSince === null) continue;
+      const items = [`FLAGS (${view.flagsOf(message).join(' ')})`];
+      if (silent) items.length = 0;
+      if (uid || condstore) items.unshift(`UID ${message.uid}`);
+      if (condstore) items.push(`MODSEQ (${message.modseq})`);
+      session.out.untagged(`${view.seqOf(message.uid)} FETCH (${items.join(' ')})`);
+    }
+    if (modified.length) {
+      const numbers = modified.map((m) => (uid ? m.uid : view.seqOf(m.uid)));
+      return ok(
+        'STORE completed, except for messages changed since',
+        `MODIFIED ${formatSequenceSet(numbers)}`,
+      );
+    }
+    return ok('STORE completed');
+  },
+});

@@ -1,0 +1,68 @@
+import libmime from 'libmime';
+import { decode as decodeCharset } from 'libmime/lib/charset.js';
+import { fieldValue, paramOf } from './header.js';
+import type { MimeEntity } from './structure.js';
+
+/**
+ * Text as a reader sees it, for SEARCH (RFC 3501 §6.4.4): header values with their encoded words
+ * decoded (RFC 2047), bodies with their transfer encoding undone (RFC 2045 §6) and their charset
+ * turned into Unicode.
+ */
+export function decodeHeaderValue(value: string): string {
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The decoded text of every text part (attachments of other types are not text). */
+export function bodyTexts(bytes: Buffer, entity: MimeEntity): string[] {
+  if (entity.parts) return entity.parts.flatMap((p) => bodyTexts(bytes, p));
+  if (entity.message) {
+    const inner = entity.message;
+    return [headerText(inner), ...bodyTexts(bytes, inner)];
+  }
+  if (entity.contentType.type !== 'text') return [];
+  const raw = bytes.subarray(entity.bodyStart, entity.end);
+  const encoding = (fieldValue(entity.header, 'content-transfer-encoding') ?? '').toLowerCase().trim();
+  const decoded =
+    encoding === 'base64'
+      ? Buffer.from(raw.toString('latin1'), 'base64')
+      : encoding === 'quoted-printable'
+        ? decodeQuotedPrintable(raw)
+        : raw;
+  const charset = paramOf(entity.contentType.params, 'charset') ?? 'utf-8';
+  return [/^(utf-?8|us-ascii)$/i.test(charset) ? decoded.toString('utf8') : decodeCharset(decoded, charset)];
+}
+
+/** The header of an entity as text, encoded words decoded. */
+export function headerText(entity: MimeEntity): string {
+  return entity.header.map((f) => `${f.key}: ${decodeHeaderValue(f.value)}`).join('\n');
+}
+
+/** RFC 2045 §6.7: `=XX` is a byte, `=` at a line end is a soft break. */
+export function decodeQuotedPrintable(raw: Buffer): Buffer {
+  const out = Buffer.alloc(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c !== 0x3d) {
+      out[n++] = c;
+      continue;
+    }
+    const a = raw[i + 1];
+    const b = raw[i + 2];
+    if (a === 0x0d && b === 0x0a) i += 2;
+    else if (a === 0x0a) i += 1;
+    else if (a !== undefined && b !== undefined && isHex(a) && isHex(b)) {
+      out[n++] = Number.parseInt(String.fromCharCode(a, b), 16);
+      i += 2;
+    } else out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}

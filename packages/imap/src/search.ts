@@ -1,0 +1,236 @@
+import { dayOf, parseSearchDate } from './dates.js';
+import type { MailboxView, ViewMessage } from './mailbox-view.js';
+import { BATCH, type MessageLoader } from './message-loader.js';
+import { bodyTexts, decodeHeaderValue, headerText } from './mime/decode.js';
+import { fieldValue } from './mime/header.js';
+import { parseMime } from './mime/structure.js';
+import { stringOf } from './parser/args.js';
+import { inSequenceSet, parseSequenceSet, type SequenceSet } from './parser/sequence-set.js';
+import { ImapSyntaxError, type Token } from './parser/tokenizer.js';
+
+/** A search key of RFC 3501 §6.4.4 (and MODSEQ, RFC 7162 §3.1.5), as a tree. */
+export type SearchKey =
+  | { op: 'and'; keys: SearchKey[] }
+  | { op: 'or'; a: SearchKey; b: SearchKey }
+  | { op: 'not'; key: SearchKey }
+  | { op: 'all' }
+  | { op: 'flag'; flag: string; set: boolean }
+  | { op: 'recent' | 'new' | 'old' }
+  | { op: 'seq' | 'uid'; set: SequenceSet }
+  | { op: 'size'; larger: boolean; size: number }
+  | { op: 'date'; sent: boolean; compare: 'before' | 'on' | 'since'; day: number }
+  | { op: 'header'; field: string; value: string }
+  | { op: 'body' | 'text'; value: string }
+  | { op: 'modseq'; modseq: number };
+
+const USAGE = 'SEARCH [CHARSET UTF-8] key ... (e.g. SEARCH UNSEEN FROM "alice" SINCE 1-Jan-2024)';
+
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ['\\Answered', true],
+  DELETED: ['\\Deleted', true],
+  DRAFT: ['\\Draft', true],
+  FLAGGED: ['\\Flagged', true],
+  SEEN: ['\\Seen', true],
+  UNANSWERED: ['\\Answered', false],
+  UNDELETED: ['\\Deleted', false],
+  UNDRAFT: ['\\Draft', false],
+  UNFLAGGED: ['\\Flagged', false],
+  UNSEEN: ['\\Seen', false],
+};
+
+const DATE_KEYS: Record<string, [boolean, 'before' | 'on' | 'since']> = {
+  BEFORE: [false, 'before'],
+  ON: [false, 'on'],
+  SINCE: [false, 'since'],
+  SENTBEFORE: [true, 'before'],
+  SENTON: [true, 'on'],
+  SENTSINCE: [true, 'since'],
+};
+
+/** Reads every key of the list (they are ANDed, RFC 3501 §6.4.4). */
+export function parseSearchKeys(tokens: Token[]): SearchKey {
+  const reader = { tokens, at: 0 };
+  const keys: SearchKey[] = [];
+  while (reader.at < tokens.length) keys.push(parseKey(reader));
+  if (keys.length === 0) throw new ImapSyntaxError(`no search key: use ${USAGE}`);
+  return keys.length === 1 ? keys[0]! : { op: 'and', keys };
+}
+
+function parseKey(r: { tokens: Token[]; at: number }): SearchKey {
+  const token = r.tokens[r.at++];
+  if (!token) throw new ImapSyntaxError(`a search key is missing its argument: use ${USAGE}`);
+  if (token.type === 'list') return parseSearchKeys(token.items);
+  const word = stringOf(token, 'search key', USAGE);
+  const name = word.toUpperCase();
+  const arg = (what: string) => {
+    const t = r.tokens[r.at++];
+    if (!t) throw new ImapSyntaxError(`${name} needs ${what}: use ${USAGE}`);
+    return stringOf(t, what, USAGE);
+  };
+  const number = (what: string) => {
+    const value = arg(what);
+    if (!/^\d+$/.test(value)) throw new ImapSyntaxError(`${name} needs ${what}, a number`);
+    return Number(value);
+  };
+  if (FLAG_KEYS[name]) return { op: 'flag', flag: FLAG_KEYS[name][0], set: FLAG_KEYS[name][1] };
+  if (DATE_KEYS[name]) {
+    const day = parseSearchDate(arg('a date'));
+    if (day === null) throw new ImapSyntaxError(`${name} needs a date such as 1-Feb-2024`);
+    return { op: 'date', sent: DATE_KEYS[name][0], compare: DATE_KEYS[name][1], day };
+  }
+  switch (name) {
+    case 'ALL':
+      return { op: 'all' };
+    case 'RECENT':
+    case 'NEW':
+    case 'OLD':
+      return { op: name.toLowerCase() as 'recent' | 'new' | 'old' };
+    case 'KEYWORD':
+    case 'UNKEYWORD':
+      return { op: 'flag', flag: arg('a keyword'), set: name === 'KEYWORD' };
+    case 'LARGER':
+    case 'SMALLER':
+      return { op: 'size', larger: name === 'LARGER', size: number('a size') };
+    case 'FROM':
+    case 'TO':
+    case 'CC':
+    case 'BCC':
+    case 'SUBJECT':
+      return { op: 'header', field: name.toLowerCase(), value: arg('a string') };
+    case 'HEADER':
+      return { op: 'header', field: arg('a field name').toLowerCase(), value: arg('a string') };
+    case 'BODY':
+    case 'TEXT':
+      return { op: name.toLowerCase() as 'body' | 'text', value: arg('a string') };
+    case 'UID':
+      return { op: 'uid', set: parseSequenceSet(arg('a UID set')) };
+    case 'NOT':
+      return { op: 'not', key: parseKey(r) };
+    case 'OR':
+      return { op: 'or', a: parseKey(r), b: parseKey(r) };
+    case 'MODSEQ': {
+      // RFC 7162 §3.1.5: MODSEQ ["entry-name" entry-type] modseq; the entry is about metadata we do not keep.
+      if (r.tokens[r.at]?.type === 'string') r.at += 2;
+      return { op: 'modseq', modseq: number('a MODSEQ') };
+    }
+    default:
+      if (/^[\d*]/.test(word)) return { op: 'seq', set: parseSequenceSet(word) };
+      throw new ImapSyntaxError(`unknown search key ${word}: use ${USAGE}`);
+  }
+}
+
+/** True if the key asks for MODSEQ: the answer then ends with (MODSEQ highest). */
+export function usesModseq(key: SearchKey): boolean {
+  if (key.op === 'modseq') return true;
+  if (key.op === 'and') return key.keys.some(usesModseq);
+  if (key.op === 'or') return usesModseq(key.a) || usesModseq(key.b);
+  return key.op === 'not' && usesModseq(key.key);
+}
+
+/** What a message offers to the keys, read only when a key needs it. */
+class Candidate {
+  private header: Promise<Buffer> | null = null;
+  private bytes: Promise<Buffer> | null = null;
+
+  constructor(
+    readonly message: ViewMessage,
+    readonly seq: number,
+    private readonly loader: MessageLoader,
+  ) {}
+
+  headerBytes(): Promise<Buffer> {
+    this.header ??= this.loader.header(this.message);
+    return this.header;
+  }
+
+  allBytes(): Promise<Buffer> {
+    this.bytes ??= this.loader.bytes(this.message);
+    return this.bytes;
+  }
+}
+
+/** The messages of the view that match, in order. */
+export async function search(
+  view: MailboxView,
+  key: SearchKey,
+  loader: MessageLoader,
+): Promise<ViewMessage[]> {
+  const found: ViewMessage[] = [];
+  const candidates = view.messages
+    .map((m, i) => new Candidate(m, i + 1, loader))
+    .filter((c) => !view.isExpunged(c.message.uid));
+  const largestUid = view.messages.at(-1)?.uid ?? 0;
+  for (let i = 0; i < candidates.length; i += BATCH) {
+    const batch = candidates.slice(i, i + BATCH);
+    const results = await Promise.all(batch.map((c) => matches(key, c, view, largestUid)));
+    for (const [j, c] of batch.entries()) if (results[j]) found.push(c.message);
+  }
+  return found;
+}
+
+async function matches(
+  key: SearchKey,
+  c: Candidate,
+  view: MailboxView,
+  largestUid: number,
+): Promise<boolean> {
+  const m = c.message;
+  switch (key.op) {
+    case 'and':
+      for (const k of key.keys) if (!(await matches(k, c, view, largestUid))) return false;
+      return true;
+    case 'or':
+      return (await matches(key.a, c, view, largestUid)) || matches(key.b, c, view, largestUid);
+    case 'not':
+      return !(await matches(key.key, c, view, largestUid));
+    case 'all':
+      return true;
+    case 'flag':
+      return m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase()) === key.set;
+    case 'recent':
+      return view.recent.has(m.uid);
+    case 'new':
+      return view.recent.has(m.uid) && !m.flags.includes('\\Seen');
+    case 'old':
+      return !view.recent.has(m.uid);
+    case 'seq':
+      return inSequenceSet(key.set, c.seq, view.exists);
+    case 'uid':
+      return inSequenceSet(key.set, m.uid, largestUid);
+    case 'size':
+      return key.larger ? m.size > key.size : m.size < key.size;
+    case 'modseq':
+      return m.modseq >= key.modseq;
+    case 'date': {
+      let day: number;
+      if (key.sent) {
+        const header = parseMime(await c.headerBytes()).header;
+        const date = new Date(fieldValue(header, 'date') ?? '');
+        if (Number.isNaN(date.getTime())) return false;
+        day = dayOf(date);
+      } else {
+        day = dayOf(m.internalDate);
+      }
+      return key.compare === 'before'
+        ? day < key.day
+        : key.compare === 'on'
+          ? day === key.day
+          : day >= key.day;
+    }
+    case 'header': {
+      const needle = key.value.toLowerCase();
+      const header = parseMime(await c.headerBytes()).header;
+      return header.some(
+        (f) => f.key === key.field && decodeHeaderValue(f.value).toLowerCase().includes(needle),
+      );
+    }
+    case 'body':
+    case 'text': {
+      const needle = key.value.toLowerCase();
+      const bytes = await c.allBytes();
+      const root = parseMime(bytes);
+      if (key.op === 'text' && headerText(root).toLowerCase().includes(needle)) return true;
+      return bodyTexts(bytes, root).some((t) => t.toLowerCase().includes(needle));
+    }
+  }
+}

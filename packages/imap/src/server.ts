@@ -1,0 +1,100 @@
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import type { LabConfig, UserStore } from '@portlab/config';
+import type { MailStore } from '@portlab/mailstore';
+import type { LoginThrottle } from '@portlab/service';
+import type { Session as TranscriptSession } from '@portlab/transcript';
+import { HeaderCache } from './header-cache.js';
+import { mailStorage } from './mailstore-adapter.js';
+import type { ReaderLimits } from './parser/command-reader.js';
+import { RecentClaims } from './recent.js';
+import { Session } from './session.js';
+import { FolderSnapshots } from './snapshots.js';
+import type { MailStorage } from './storage.js';
+
+export interface ImapServerOptions {
+  store: MailStore;
+  users: Pick<UserStore, 'authenticate'>;
+  /** The app's one throttle for every protocol that takes a password. */
+  throttle: LoginThrottle;
+  certificate: { key: string; cert: string };
+  /** IMAPS (993 -> 8993, RFC 8314 §3.3) if true; else IMAP with STARTTLS (143 -> 8143). */
+  implicitTls: boolean;
+  /** The transcript session of an accepted connection (AppRuntime.sessionOf). */
+  sessionOf(socket: Socket): TranscriptSession | undefined;
+  config: LabConfig;
+}
+
+/** What every session of a server shares. */
+export interface ServerContext {
+  storage: MailStorage;
+  users: Pick<UserStore, 'authenticate'>;
+  throttle: LoginThrottle;
+  config: LabConfig;
+  secureContext: SecureContext;
+  recent: RecentClaims;
+  headerCache: HeaderCache;
+  snapshots: FolderSnapshots;
+  limits: ReaderLimits;
+}
+
+/**
+ * Command lines (outside literals) up to 64 KiB: RFC 7162 §4 asks clients to keep lines under
+ * 8192 octets; a UID set of a large mailbox can come near. Past this a line is refused.
+ */
+const MAX_LINE_BYTES = 64 * 1024;
+/** Connections one server accepts at once: a bound on file descriptors and memory. */
+const MAX_CLIENTS = 2000;
+
+/** \Recent is per mailbox across sessions: IMAP and IMAPS share one registry. */
+const recentOf = new WeakMap<MailStore, RecentClaims>();
+const snapshotsByStore = new WeakMap<MailStore, FolderSnapshots>();
+
+/** Folder listings shared by the sessions of a store; every change makes older listings stale. */
+function snapshotsOf(store: MailStore): FolderSnapshots {
+  let snapshots = snapshotsByStore.get(store);
+  if (!snapshots) {
+    const made = new FolderSnapshots();
+    const changed = (c: { user: string; folder: string }) => made.changed(`${c.user}/${c.folder}`);
+    store.changes.on('added', changed);
+    store.changes.on('flags', changed);
+    store.changes.on('expunged', changed);
+    snapshotsByStore.set(store, made);
+    snapshots = made;
+  }
+  return snapshots;
+}
+
+/**
+ * An IMAP server over the lab's mail store. Give it to `runtime.serve('imap' | 'imaps', ...)`;
+ * each connection (after the TLS handshake, for IMAPS) becomes a Session.
+ */
+export function createImapServer(options: ImapServerOptions): Server {
+  let recent = recentOf.get(options.store);
+  if (!recent) {
+    recent = new RecentClaims();
+    recentOf.set(options.store, recent);
+  }
+  const context: ServerContext = {
+    storage: mailStorage(options.store),
+    users: options.users,
+    throttle: options.throttle,
+    config: options.config,
+    secureContext: createSecureContext(options.certificate),
+    recent,
+    headerCache: new HeaderCache(),
+    snapshots: snapshotsOf(options.store),
+    limits: { maxLineBytes: MAX_LINE_BYTES, maxLiteralBytes: options.config.mail.maxMessageBytes },
+  };
+  const start = (socket: Socket, secure: boolean) => {
+    // A command's answer goes out as soon as it is written: Nagle's algorithm would hold the
+    // tagged line back until the client's delayed ACK, 40 ms on every command.
+    socket.setNoDelay(true);
+    void new Session(socket, context, options.sessionOf(socket), secure).run();
+  };
+  const server = options.implicitTls
+    ? createTlsServer(options.certificate, (socket) => start(socket, true))
+    : createTcpServer((socket) => start(socket, false));
+  server.maxConnections = MAX_CLIENTS;
+  return server;
+}

@@ -1,0 +1,330 @@
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { Session as TranscriptSession } from '@portlab/transcript';
+import type { Command, Completion } from './commands/command.js';
+import { COMMANDS } from './commands/index.js';
+import { canonicalMailbox } from './mailbox-name.js';
+import { MailboxView } from './mailbox-view.js';
+import { Args } from './parser/args.js';
+import { type RawCommand, readCommand } from './parser/command-reader.js';
+import { LineInput } from './parser/input.js';
+import { ImapSyntaxError } from './parser/tokenizer.js';
+import { ResponseWriter } from './response.js';
+import type { ServerContext } from './server.js';
+import type { FlagChange, UserMailbox } from './storage.js';
+
+/** RFC 3501 §3: a session is in one of four states. */
+export type State = 'not authenticated' | 'authenticated' | 'selected' | 'logout';
+
+/** RFC 3501 §5.4: the autologout timer is at least 30 minutes (IDLE included, RFC 2177 §3). */
+const AUTOLOGOUT_MS = 30 * 60_000;
+
+/**
+ * One IMAP connection: its state (RFC 3501 §3), who logged in, the selected mailbox as the client
+ * knows it, and the loop that reads a command, checks it may run now, runs it and answers.
+ * Commands run one at a time in the order they came (pipelined commands wait their turn).
+ */
+export class Session {
+  state: State = 'not authenticated';
+  user: string | null = null;
+  mailbox: UserMailbox | null = null;
+  selected: MailboxView | null = null;
+  /** ENABLEd extensions (RFC 5161): CONDSTORE. */
+  readonly enabled = new Set<string>();
+  /** In IDLE (RFC 2177): news is told at once. */
+  idling = false;
+  readonly input: LineInput;
+  readonly out: ResponseWriter;
+  private unsubscribe: (() => void) | null = null;
+  private telling: Promise<void> | null = null;
+
+  constructor(
+    public socket: Socket,
+    readonly server: ServerContext,
+    readonly transcript: TranscriptSession | undefined,
+    /** The connection is encrypted (IMAPS, or after STARTTLS). */
+    public secure: boolean,
+  ) {
+    this.input = new LineInput(socket);
+    this.out = new ResponseWriter(socket, transcript);
+    this.watch(socket);
+  }
+
+  /** Greets the client, then runs its commands until LOGOUT or the end of the connection. */
+  async run(): Promise<void> {
+    this.out.untagged(`OK [CAPABILITY ${this.capabilities().join(' ')}] portlab IMAP4rev1 server ready`);
+    try {
+      while (this.state !== 'logout') {
+        const read = await readCommand(this.input, this.server.limits, () =>
+          this.out.continuation('go ahead: send the literal'),
+        );
+        if (read.kind === 'closed') break;
+        if (read.kind === 'refused') {
+          this.recordClient(read.raw, false);
+          this.out.tagged(read.tag, read.status, read.text, read.code);
+          continue;
+        }
+        const found = COMMANDS.get(read.name);
+        this.recordClient(read.raw, found?.credentials ?? false);
+        this.out.hold();
+        const completion = await this.execute(
+          read.tag,
+          read.name,
+          found,
+          new Args(read.args, found?.usage ?? ''),
+        );
+        this.out.tagged(read.tag, completion.status, completion.text, completion.code, completion.flags);
+        this.out.release();
+        completion.afterReply?.();
+      }
+    } catch (err) {
+      this.out.untagged(`BYE internal error: ${(err as Error).message}`);
+    } finally {
+      this.close();
+      this.socket.end();
+    }
+  }
+
+  /** Checks the command exists and may run in this state, reads its arguments, runs it. */
+  private async execute(
+    tag: string,
+    name: string,
+    found: Command | undefined,
+    args: Args,
+  ): Promise<Completion> {
+    let command = found;
+    let uid = false;
+    if (name === 'UID') {
+      const sub = args.peek();
+      const subName = sub?.type === 'atom' ? sub.value.toUpperCase() : '';
+      command = COMMANDS.get(subName);
+      if (!command?.uidForm)
+        return { status: 'BAD', text: 'UID goes before COPY, FETCH, MOVE, SEARCH, STORE or EXPUNGE' };
+      args.any('command');
+      uid = true;
+      args = new Args(args.rest(), `UID ${command.usage}`);
+    }
+    if (!command)
+      return { status: 'BAD', text: `unknown command ${name}: CAPABILITY lists what this server does` };
+    if (!command.states.includes(this.state)) return this.wrongState(command);
+    let parsed: unknown;
+    try {
+      parsed = command.parse(args, { uid });
+    } catch (err) {
+      if (err instanceof ImapSyntaxError) return { status: 'BAD', text: err.message };
+      throw err;
+    }
+    let completion: Completion;
+    try {
+      completion = await command.run({ tag, session: this, uid }, parsed);
+    } catch (err) {
+      // The store refused (a folder gone meanwhile, a disk error): say why; the session goes on.
+      completion = { status: 'NO', text: `${command.name} failed: ${(err as Error).message}` };
+    }
+    // RFC 3501 §7.4.1: EXPUNGE waits while the client's sequence numbers must hold still.
+    await this.tellNews(!(command.bySequence && !uid));
+    return completion;
+  }
+
+  private wrongState(command: Command): Completion {
+    if (this.state === 'not authenticated')
+      return { status: 'NO', text: `${command.name} needs a login first: LOGIN user password` };
+    if (command.states.includes('selected'))
+      return { status: 'NO', text: `${command.name} needs a selected mailbox: SELECT INBOX first` };
+    return {
+      status: 'BAD',
+      text: `${command.name} is not valid ${this.state === 'selected' ? 'now' : 'after login'}`,
+    };
+  }
+
+  /** RFC 3501 §7.2.1: what the server can do, in this state, on this connection. */
+  capabilities(): string[] {
+    const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT'];
+    caps.push(
+      'UIDPLUS',
+      'MOVE',
+      'CHILDREN',
+      'SPECIAL-USE',
+      'LIST-EXTENDED',
+      'LIST-STATUS',
+      'CONDSTORE',
+      'ESEARCH',
+    );
+    caps.push(`APPENDLIMIT=${this.server.limits.maxLiteralBytes}`);
+    if (this.state === 'not authenticated') {
+      if (!this.secure) caps.push('STARTTLS');
+      caps.push(this.passwordsAllowed() ? 'AUTH=PLAIN' : 'LOGINDISABLED');
+    }
+    return caps;
+  }
+
+  /** RFC 3501 §6.2.3: a lab may refuse clear-text passwords before STARTTLS (mail.requireTlsForAuth). */
+  passwordsAllowed(): boolean {
+    return this.secure || !this.server.config.mail.requireTlsForAuth;
+  }
+
+  /** Checks a password; a wrong one costs a growing delay (LoginThrottle) before the NO. */
+  async authenticate(login: string, password: string): Promise<Completion> {
+    const { users, throttle, config, storage } = this.server;
+    const address = this.socket.remoteAddress ?? '';
+    const user = await users.authenticate(login, password, config.domain);
+    if (!user) {
+      await throttle.failed(address);
+      return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'wrong user name or password' };
+    }
+    throttle.succeeded(address);
+    this.user = user;
+    this.mailbox = await storage.mailbox(user);
+    this.state = 'authenticated';
+    return {
+      status: 'OK',
+      code: `CAPABILITY ${this.capabilities().join(' ')}`,
+      text: `logged in as ${user}`,
+    };
+  }
+
+  // --- the selected mailbox ------------------------------------------------------------------
+
+  /** SELECT / EXAMINE: opens the view and follows the mailbox's changes. */
+  async select(name: string, readOnly: boolean): Promise<MailboxView | null> {
+    this.deselect();
+    const canonical = canonicalMailbox(name);
+    const folder = await this.mailbox!.folder(canonical);
+    if (!folder) return null;
+    const status = await folder.status();
+    const messages = await folder.messages();
+    const key = `${this.user}/${canonical}`;
+    const recent = this.server.recent.claim(key, messages, readOnly);
+    const view = new MailboxView(
+      folder,
+      canonical,
+      readOnly,
+      status,
+      messages,
+      recent,
+      this.server.recent,
+      key,
+      this.server.snapshots,
+    );
+    this.follow(view);
+    this.selected = view;
+    this.state = 'selected';
+    return view;
+  }
+
+  /** CLOSE, UNSELECT, or a failed SELECT: back to the authenticated state. */
+  deselect(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.selected = null;
+    if (this.state === 'selected') this.state = 'authenticated';
+  }
+
+  /** Listens to the store's change feed for this mailbox (other sessions, SMTP deliveries). */
+  private follow(view: MailboxView): void {
+    const { changes } = this.server.storage;
+    const mine = (c: { user: string; folder: string }) => c.user === this.user && c.folder === view.name;
+    const added = (c: { user: string; folder: string }) => {
+      if (mine(c)) {
+        view.added();
+        this.nudge();
+      }
+    };
+    const flags = (c: FlagChange) => {
+      if (mine(c)) {
+        view.flagsChanged(c);
+        this.nudge();
+      }
+    };
+    const expunged = (c: { user: string; folder: string; uid: number }) => {
+      if (mine(c)) {
+        view.expunged(c.uid);
+        this.nudge();
+      }
+    };
+    changes.on('added', added);
+    changes.on('flags', flags);
+    changes.on('expunged', expunged);
+    this.unsubscribe = () => {
+      changes.off('added', added);
+      changes.off('flags', flags);
+      changes.off('expunged', expunged);
+    };
+  }
+
+  /**
+   * Called after the view noted a change. In IDLE, news goes out at once (RFC 2177 §3);
+   * otherwise it waits for the end of a command.
+   */
+  private nudge(): void {
+    if (this.idling && !this.telling) {
+      this.telling = (async () => {
+        // Let a burst of changes (a MOVE of 100 messages) arrive, then tell them in one go.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await this.tellNews(true);
+      })()
+        .catch(() => undefined)
+        .finally(() => {
+          this.telling = null;
+          if (this.idling && this.selected?.hasNews) this.nudge();
+        });
+    }
+  }
+
+  /** Waits until news being told in IDLE is out, so it cannot mix into the next command's answer. */
+  async quiet(): Promise<void> {
+    await this.telling;
+  }
+
+  /** Sends the untagged updates owed to the client (RFC 3501 §5.2, §7.3.1, §7.4.1). */
+  async tellNews(expunges: boolean, force = false): Promise<void> {
+    const view = this.selected;
+    if (!view) return;
+    await view.sync(force);
+    for (const update of view.takeUpdates(expunges, this.enabled.has('CONDSTORE')))
+      this.out.untagged(...update);
+  }
+
+  // --- the connection --------------------------------------------------------------------------
+
+  /** RFC 3501 §6.2.1: after STARTTLS's OK, the TLS handshake on the same connection. */
+  startTls(): void {
+    const plain = this.socket;
+    this.out.release();
+    this.input.detach();
+    plain.setTimeout(0);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.server.secureContext });
+    secure.on('error', () => secure.destroy());
+    this.socket = secure;
+    this.out.socket = secure;
+    this.secure = true;
+    this.input.attach(secure);
+    this.watch(secure);
+  }
+
+  private watch(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(AUTOLOGOUT_MS, () => {
+      this.out.untagged('BYE autologout: idle for 30 minutes');
+      socket.end();
+    });
+  }
+
+  /** The command as the client sent it, literals summarized. */
+  private recordClient(raw: RawCommand, credentials: boolean): void {
+    if (!this.transcript) return;
+    for (const piece of raw.pieces) {
+      if (Buffer.isBuffer(piece))
+        this.transcript.client(
+          `{${piece.length} bytes of message data}`,
+          credentials ? ['summary', 'credentials'] : ['summary'],
+        );
+      else this.transcript.client(piece, credentials ? ['credentials'] : []);
+    }
+  }
+
+  close(): void {
+    this.deselect();
+    this.state = 'logout';
+  }
+}

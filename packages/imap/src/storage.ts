@@ -1,0 +1,88 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * What the IMAP server needs from a mail store. The parser and the commands see only this; the
+ * lab's Maildir store (@portlab/mailstore) implements it through mailstore-adapter.ts.
+ */
+export interface MailStorage {
+  /** A user's mailbox (all their folders). */
+  mailbox(user: string): Promise<UserMailbox>;
+  /** What changed in the store, as it happens: how every selected session learns of news. */
+  readonly changes: ChangeFeed;
+}
+
+export interface ChangeFeed {
+  on(event: 'added', listener: (change: { user: string; folder: string; uid?: number }) => void): unknown;
+  on(event: 'flags', listener: (change: FlagChange) => void): unknown;
+  on(event: 'expunged', listener: (change: { user: string; folder: string; uid: number }) => void): unknown;
+  off(event: 'added' | 'flags' | 'expunged', listener: (...args: never[]) => void): unknown;
+}
+
+export interface FlagChange {
+  user: string;
+  folder: string;
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export interface FolderEntry {
+  /** The name as IMAP shows it (modified UTF-7, '.' between levels). */
+  name: string;
+  /** RFC 6154: \Sent, \Drafts, \Trash, \Junk... */
+  specialUse?: string;
+}
+
+export interface UserMailbox {
+  listFolders(): Promise<FolderEntry[]>;
+  /** The folder, or null if there is none of that name. */
+  folder(name: string): Promise<StoredFolder | null>;
+  createFolder(name: string): Promise<void>;
+  deleteFolder(name: string): Promise<void>;
+  renameFolder(from: string, to: string): Promise<void>;
+  /** LSUB / LIST (SUBSCRIBED): RFC 3501 §6.3.6. */
+  subscriptions(): Promise<string[]>;
+  setSubscribed(name: string, subscribed: boolean): Promise<void>;
+}
+
+export interface StoredMessage {
+  uid: number;
+  /** Stable for the life of the message's bytes (they never change): a cache key. */
+  id: string;
+  flags: string[];
+  size: number;
+  internalDate: Date;
+  modseq: number;
+  /** Nobody has seen it yet (the store's half of \Recent). */
+  recent: boolean;
+}
+
+export interface FolderState {
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  messages: number;
+  unseen: number;
+  recent: number;
+}
+
+export interface StoredFolder {
+  readonly name: string;
+  status(): Promise<FolderState>;
+  /** Every message, in UID order. */
+  messages(): Promise<StoredMessage[]>;
+  read(uid: number): Promise<Buffer>;
+  stream(uid: number): Promise<Readable>;
+  /** Returns the messages whose flags changed, as they are now. */
+  setFlags(
+    uids: number[],
+    operation: 'add' | 'remove' | 'replace',
+    flags: string[],
+  ): Promise<StoredMessage[]>;
+  /** Removes the \Deleted messages (of `uids` only, if given); returns the UIDs removed. */
+  expunge(uids?: number[]): Promise<number[]>;
+  append(message: Buffer, options: { flags?: string[]; internalDate?: Date }): Promise<StoredMessage>;
+  /** Source UID -> UID in the target. */
+  copyTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;
+  moveTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;
+}
