@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { waitFor } from '@portlab/testkit';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,24 @@ describe('POP3 (RFC 1939) over the same INBOX', () => {
     expect(mail.files('bob').map((f) => readFileSync(f, 'utf8'))).not.toContainEqual(
       expect.stringContaining('Subject: first'),
     );
+  });
+
+  it('answers every command of a client that sends them all and closes its side (printf | nc)', async () => {
+    const socket = connect(mail.lab.ports.pop3, '127.0.0.1', () =>
+      socket.end('USER bob\r\nPASS builder\r\nSTAT\r\nQUIT\r\n'),
+    );
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk;
+    });
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(text.split('\r\n').filter(Boolean)).toEqual([
+      '+OK portlab POP3 server ready',
+      expect.stringMatching(/^\+OK/), // USER
+      expect.stringMatching(/^\+OK/), // PASS
+      expect.stringMatching(/^\+OK \d+ \d+$/), // STAT
+      expect.stringMatching(/^\+OK/), // QUIT
+    ]);
   });
 
   it('bad input: wrong password, unknown and out-of-state commands, junk numbers, long lines', async () => {

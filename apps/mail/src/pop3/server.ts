@@ -13,8 +13,10 @@ export function createPop3Server(service: 'pop3' | 'pop3s', deps: MailDeps): Ser
     new Pop3Session(socket, deps, secureContext, deps.runtime.sessionOf(socket), secure).start();
   const server =
     service === 'pop3s'
-      ? createTlsServer({ key: deps.tls.key, cert: deps.tls.cert }, (socket) => start(socket, true))
-      : createTcpServer((socket) => start(socket, false));
+      ? createTlsServer({ key: deps.tls.key, cert: deps.tls.cert, allowHalfOpen: true }, (socket) =>
+          start(socket, true),
+        )
+      : createTcpServer({ allowHalfOpen: true }, (socket) => start(socket, false));
   // Past this, Node closes new connections at once: a limit on file descriptors and memory.
   server.maxConnections = MAX_CLIENTS;
   return server;

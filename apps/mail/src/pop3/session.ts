@@ -38,6 +38,11 @@ export class Pop3Session {
   private reader: LineReader;
   private readonly queue: string[] = [];
   private busy = false;
+  /**
+   * The client closed its sending side (`printf 'USER bob\r\n…' | nc`): the commands it sent still
+   * get their replies, then the connection ends. Hence half-open sockets (allowHalfOpen).
+   */
+  private inputEnded = false;
   /** Given by USER, waiting for PASS. */
   private userName: string | null = null;
   /** AUTH PLAIN sent without its initial response: the next line is the response. */
@@ -280,6 +285,10 @@ export class Pop3Session {
 
   private listen(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('end', () => {
+      this.inputEnded = true;
+      void this.drain();
+    });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(IDLE_TIMEOUT_MS, () => {
       this.err('autologout: idle for 10 minutes');
@@ -306,6 +315,7 @@ export class Pop3Session {
     } finally {
       this.busy = false;
       this.socket.resume();
+      if (this.inputEnded && this.queue.length === 0) this.socket.end();
     }
   }
 
