@@ -4,6 +4,7 @@ import type { AppRuntime } from '@portlab/service';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
+import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
@@ -47,6 +48,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   apiRoutes(app, options.config, options.hub);
   browseRoutes(app, options.config);
   userdirRoutes(app, options.config);
+  autoconfigRoutes(app, options.config);
   await labRoutes(app);
   await app.ready();
   return app;

@@ -10,7 +10,7 @@ import type { Metainfo } from './metainfo.js';
 import { TokenBucket } from './rate.js';
 import { acceptedSessions, type SessionOf } from './sessions.js';
 import { FileStorage } from './storage.js';
-import { Torrent } from './torrent.js';
+import { peerData, Torrent } from './torrent.js';
 import { encodeHandshake } from './wire/handshake.js';
 import { handshakeLine, readHandshake } from './wire/peer-wire.js';
 
@@ -125,11 +125,16 @@ export class PeerNode {
       return refuse((err as Error).message);
     }
     const { handshake, rest } = dialled;
-    session?.client(handshakeLine(handshake));
+    if (!session) return refuse('no transcript session for this connection');
+    session.client(handshakeLine(handshake), undefined, peerData(handshake, session));
     const torrent = this.torrents.get(handshake.infoHash.toString('hex'));
-    if (!torrent || !session) return refuse('no such torrent here');
+    if (!torrent) return refuse('no such torrent here');
     socket.write(encodeHandshake(torrent.meta.infoHash, this.peerId));
-    session.server(handshakeLine({ infoHash: torrent.meta.infoHash, peerId: this.peerId, extended: true }));
+    session.server(
+      handshakeLine({ infoHash: torrent.meta.infoHash, peerId: this.peerId, extended: true }),
+      undefined,
+      torrent.describe(),
+    );
     torrent.attach(socket, session, false, handshake, rest);
   }
 }

@@ -13,6 +13,8 @@ const CACHE_BYTES = 16 * 1024 * 1024;
 
 export class FileStorage {
   private readonly cache = new Map<number, Promise<Buffer>>();
+  /** Verified pieces on their way to disk, by index. */
+  private readonly writing = new Map<number, Buffer>();
 
   private constructor(
     readonly file: string,
@@ -59,18 +61,31 @@ export class FileStorage {
   }
 
   async read(index: number, begin: number, length: number): Promise<Buffer> {
+    const writing = this.writing.get(index);
+    if (writing) return writing.subarray(begin, begin + length);
     let piece = this.cache.get(index);
     if (!piece) {
       piece = this.readPiece(index);
       this.cache.set(index, piece);
-      if (this.cache.size * this.meta.pieceLength > CACHE_BYTES)
+      if (this.cache.size * this.meta.pieceLength > CACHE_BYTES) {
         this.cache.delete(this.cache.keys().next().value!);
+      }
     }
     return (await piece).subarray(begin, begin + length);
   }
 
+  /**
+   * Writes a verified piece. Until the disk write ends it is served from memory: a peer told we have
+   * it (`have`) may ask for it at once, and must not get what the file held before (zeros).
+   */
   async write(index: number, data: Buffer): Promise<void> {
-    await this.handle.write(data, 0, data.length, index * this.meta.pieceLength);
+    this.writing.set(index, data);
+    this.cache.delete(index);
+    try {
+      await this.handle.write(data, 0, data.length, index * this.meta.pieceLength);
+    } finally {
+      this.writing.delete(index);
+    }
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import type { Session, Transcript } from '@portlab/transcript';
+import type { LineData, Session, Transcript } from '@portlab/transcript';
 import { type BencodeLimits, decode, encode } from './bencode.js';
 import { Bitfield } from './bitfield.js';
 import { type Metainfo, pieceSize, sha1 } from './metainfo.js';
@@ -77,6 +77,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   private stopped = false;
   private missing = 0;
 
+  /** The info hash in hex: how the tracker, the peers and the transcripts name this torrent. */
+  readonly key: string;
+
   constructor(
     readonly meta: Metainfo,
     readonly storage: FileStorage,
@@ -85,6 +88,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     readonly trackerUrl = meta.announce,
   ) {
     super();
+    this.key = meta.infoHash.toString('hex');
     this.picker = new PiecePicker(have, (i) => pieceSize(meta, i));
     for (let i = 0; i < have.size; i++) if (!have.has(i)) this.missing += pieceSize(meta, i);
     this.rechokeTimer = setInterval(() => this.rechoke(), RECHOKE_MS).unref();
@@ -97,6 +101,28 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   /** Bytes still missing, as the tracker's `left`. */
   get left(): number {
     return this.missing;
+  }
+
+  /**
+   * The `data` of a transcript line about this torrent (packages/transcript, LineData): the
+   * dashboard draws the swarm from these rather than parse the text. `event` is named as the
+   * Torrent's own events are ('piece', 'bad-piece', 'peer', 'peer-gone'), plus 'torrent' (what this
+   * peer holds, on its handshake) and 're-request'.
+   */
+  data(event: string, fields: LineData = {}): LineData {
+    return { event, torrent: this.key, ...fields };
+  }
+
+  /** Our handshake line's data: the torrent, and how much of it this peer has. */
+  describe(): LineData {
+    const { name, length, pieceLength } = this.meta;
+    return this.data('torrent', {
+      name,
+      length,
+      pieceLength,
+      pieces: this.have.size,
+      have: this.have.pieces,
+    });
   }
 
   /** Joins the swarm: resolves once the tracker answered the first announce (or failed to). */
@@ -143,11 +169,13 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       socket.write(encodeHandshake(this.meta.infoHash, this.peer.peerId));
       session.client(
         handshakeLine({ infoHash: this.meta.infoHash, peerId: this.peer.peerId, extended: true }),
+        undefined,
+        this.describe(),
       );
       readHandshake(socket).then(
         ({ handshake, rest }) => {
           this.dialing.delete(key);
-          session.server(handshakeLine(handshake));
+          session.server(handshakeLine(handshake), undefined, peerData(handshake, session));
           if (!handshake.infoHash.equals(this.meta.infoHash)) {
             return refuse(socket, session, 'the peer answered for another torrent', false);
           }
@@ -246,7 +274,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.wires.delete(wire);
     this.picker.peerGone(wire.has);
     this.forgetRequests(wire);
-    wire.heard(`peer gone (${reason})`);
+    wire.heard(`peer gone (${reason})`, this.data('peer-gone', { peer: wire.address, reason }));
     this.emit('peer-gone', wire.address, reason);
     if (!wire.amChoking) this.unchokeWaiting();
   }
@@ -320,7 +348,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     const room = Math.min(wire.queueDepth, share) - wire.requests.size;
     if (room <= 0) return;
     const { blocks, retried } = this.picker.next(wire, wire.has, room);
-    for (const index of retried) wire.said(`piece ${index} re-requested`);
+    for (const index of retried) {
+      wire.said(`piece ${index} re-requested`, this.data('re-request', { piece: index, from: wire.address }));
+    }
     wire.socket.cork();
     for (const block of blocks) {
       wire.requests.set(`${block.index}:${block.begin}`, block);
@@ -361,7 +391,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.picker.verified(index);
     this.have.set(index);
     this.missing -= data.length;
-    this.writes = this.writes.then(() => this.storage.write(index, data));
+    const written = this.storage.write(index, data); // readable at once, before the `have` below
+    this.writes = this.writes.then(() => written);
     // The source of a piece is the peer that sent most of it (all of it, but in endgame).
     const [source, bytes] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
     const stats = this.sources.get(source.address) ?? {
@@ -373,7 +404,16 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     stats.pieces++;
     stats.bytes += bytes;
     this.sources.set(source.address, stats);
-    source.heard(`piece ${index} from ${source.address}`);
+    source.heard(
+      `piece ${index} from ${source.address}`,
+      this.data('piece', {
+        piece: index,
+        from: source.address,
+        bytes,
+        have: this.have.pieces,
+        pieces: this.have.size,
+      }),
+    );
     this.emit('piece', index, source.address);
     for (const wire of this.wires) {
       wire.send({ type: 'have', index });
@@ -384,7 +424,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
 
   private badPiece(index: number, sources: Map<PeerWire, number>): void {
     for (const source of sources.keys()) {
-      source.heard(`bad piece ${index} from ${source.address} (SHA-1 mismatch)`);
+      source.heard(
+        `bad piece ${index} from ${source.address} (SHA-1 mismatch)`,
+        this.data('bad-piece', { piece: index, from: source.address }),
+      );
       source.strikes++;
       if (source.strikes >= MAX_STRIKES) {
         this.banned.add(source.address);
@@ -510,6 +553,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     const wait = this.wires.size === 0 && !this.complete ? Math.min(interval, 3) : interval;
     this.announceTimer = setTimeout(() => void this.announce(), wait * 1000).unref();
   }
+}
+
+/** The data of the line where a peer named itself (its handshake): a peer of this torrent joins. */
+export function peerData(handshake: Handshake, session: Session): LineData {
+  return { event: 'peer', torrent: handshake.infoHash.toString('hex'), peer: session.peer };
 }
 
 function refuse(socket: Socket, session: Session, reason: string, outgoing: boolean): void {

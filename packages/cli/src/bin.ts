@@ -4,6 +4,7 @@
  * the key and the reason, and exit code 2.
  */
 import { ConfigError, type LabConfig, loadConfig } from '@portlab/config';
+import { registerLabCommands } from '@portlab/labs';
 import { Command } from 'commander';
 import { stopOrStart } from './commands/control-commands.js';
 import { ports } from './commands/ports.js';
@@ -101,6 +102,7 @@ user
   )
   .action((name: string) => run(() => userAdd(config(), name)));
 
+registerLabCommands(program, config);
 registerP2pCommands(program, config);
 
 await program.parseAsync();

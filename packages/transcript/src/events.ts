@@ -22,6 +22,13 @@ interface Base {
   port: number;
 }
 
+/**
+ * What a line says, for programs: the text is for people, and a viewer that parsed it would break
+ * the day a word changed. Flat and small (the BitTorrent peer writes `{ event: 'piece', torrent,
+ * piece, from, bytes }`); each service documents its own keys.
+ */
+export type LineData = Readonly<Record<string, string | number | boolean>>;
+
 export interface LineEvent extends Base {
   type: 'line';
   /**
@@ -34,6 +41,8 @@ export interface LineEvent extends Base {
   dir: Direction;
   line: string;
   flags?: Flag[];
+  /** The same fact, machine-readable, when the service gives it (absent on most lines). */
+  data?: LineData;
 }
 
 export interface ConnectionEvent extends Base {

@@ -3,6 +3,7 @@ export {
   type Direction,
   endpoint,
   type Flag,
+  type LineData,
   type LineEvent,
   type ServiceEvent,
   type TranscriptEvent,

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { type ConnectionEvent, type Direction, endpoint, type Flag, type TranscriptEvent } from './events.js';
+import {
+  type ConnectionEvent,
+  type Direction,
+  endpoint,
+  type Flag,
+  type LineData,
+  type TranscriptEvent,
+} from './events.js';
 import { LogFile, type RotateOptions } from './log-file.js';
 import { summarizeLine } from './summarize.js';
 
@@ -120,17 +127,17 @@ export class Session {
     this.connection('open');
   }
 
-  /** The client said `line`. */
-  client(line: string, flags?: Flag[]): void {
-    this.line('C', line, flags);
+  /** The client said `line`; `data` is the same fact for programs (see LineData). */
+  client(line: string, flags?: Flag[], data?: LineData): void {
+    this.line('C', line, flags, data);
   }
 
   /** The server said `line`. */
-  server(line: string, flags?: Flag[]): void {
-    this.line('S', line, flags);
+  server(line: string, flags?: Flag[], data?: LineData): void {
+    this.line('S', line, flags, data);
   }
 
-  line(dir: Direction, text: string, flags: Flag[] = []): void {
+  line(dir: Direction, text: string, flags: Flag[] = [], data?: LineData): void {
     const { line, truncated } = this.transcript.summarize(text);
     const all: Flag[] = truncated ? [...flags, 'truncated'] : flags;
     this.transcript.write({
@@ -142,6 +149,7 @@ export class Session {
       dir,
       line,
       ...(all.length ? { flags: all } : {}),
+      ...(data ? { data } : {}),
     });
   }
 

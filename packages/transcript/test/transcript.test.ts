@@ -85,6 +85,29 @@ describe('writing transcripts', () => {
     expect(dial!.session.split('.')[0]).toBe(accept!.session.split('.')[0]);
   });
 
+  it('carries machine-readable data beside a line when given, and only then', () => {
+    const logDir = tempLogDir();
+    const t = new Transcript('peer', 6881, { logDir });
+    const s = t.accepted(socket);
+    const data = {
+      event: 'piece',
+      torrent: 'ab'.repeat(20),
+      piece: 17,
+      from: '127.0.0.1:6883',
+      bytes: 16384,
+    };
+    s.client('piece 17 from 127.0.0.1:6883', [], data);
+    s.server('have 17');
+    s.server('interested', ['summary'], { event: 'interest' });
+    t.flush();
+    const [, withData, plain, flagged] = readEvents(path.join(logDir, 'peer.ndjson')) as LineEvent[];
+    expect(withData).toMatchObject({ dir: 'C', line: 'piece 17 from 127.0.0.1:6883', data });
+    expect(withData).not.toHaveProperty('flags');
+    // Old readers and lines without data see exactly what they saw before.
+    expect(plain).not.toHaveProperty('data');
+    expect(flagged).toMatchObject({ flags: ['summary'], data: { event: 'interest' } });
+  });
+
   it('cuts a megabyte line to a readable one that says how long it was', () => {
     const logDir = tempLogDir();
     const t = new Transcript('smtp', 8025, { logDir, maxLineLength: 100 });

@@ -11,13 +11,22 @@ import { PortMap } from './port-map.js';
 import { loadPref, savePref } from './prefs.js';
 import { LabStore, useStore } from './store.js';
 import { openStream } from './stream.js';
+import { SwarmModel } from './swarm-model.js';
+import { SwarmView } from './swarm-view.js';
 import { TranscriptView } from './transcript-view.js';
 
 const store = new LabStore();
-// In the browser console, `portlab` is what the page knows: portlab.events, portlab.graph.view()…
+const swarm = new SwarmModel();
+// In the browser console, `portlab` is what the page knows: portlab.events, portlab.graph.view(),
+// portlab.swarm.comparison()…
 window.portlab = store;
+store.swarm = swarm;
 openStream({
-  events: (batch) => store.addEvents(batch),
+  events: (batch) => {
+    // The swarm counts bytes per peer: it takes only the events the store did not have yet.
+    swarm.addEvents(batch.filter((event) => !store.ids.has(event.id)));
+    store.addEvents(batch);
+  },
   services: (list) => store.setServices(list),
   state: (state) => store.setConnection(state),
   gap: () => store.setGap(),
@@ -103,8 +112,8 @@ function App() {
         <${Section} id="connections" title=${t('graph')} intro=${t('graphIntro')}>
           <${GraphView} graph=${store.graph} version=${store.graph.version} />
         <//>
-        <${Section} id="swarm" title=${t('swarm')} className="later">
-          <p>${t('swarmSoon')}</p>
+        <${Section} id="swarm" title=${t('swarm')} intro=${t('swarmIntro')}>
+          <${SwarmView} swarm=${swarm} version=${swarm.version} />
         <//>
       </div>
       <${Section} id="transcript" title=${t('transcript')} intro=${t('transcriptIntro')}>

@@ -1,13 +1,11 @@
 import type { LabConfig } from '@portlab/config';
 import { type ServiceStatus, serviceStatuses } from '@portlab/service';
 import type { FastifyInstance } from 'fastify';
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeMarkup } from '../escape.js';
 
 function row(s: ServiceStatus): string {
   const state = s.listening ? 'listening' : s.error ? 'failed' : 'stopped';
-  return `<tr class="${state}"><td>${escapeHtml(s.protocol)}</td><td>${s.name}</td><td>${s.port}</td><td>${s.standardPort}</td><td>${s.tls === 'none' ? 'no' : s.tls}</td><td>${state}${s.error ? `: ${escapeHtml(s.error)}` : ''}</td><td>${s.clients}</td></tr>`;
+  return `<tr class="${state}"><td>${escapeMarkup(s.protocol)}</td><td>${s.name}</td><td>${s.port}</td><td>${s.standardPort}</td><td>${s.tls === 'none' ? 'no' : s.tls}</td><td>${state}${s.error ? `: ${escapeMarkup(s.error)}` : ''}</td><td>${s.clients}</td></tr>`;
 }
 
 /** The home page: one machine, many services, each on its own port — the lesson in one table. */

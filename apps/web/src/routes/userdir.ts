@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
 import { Jail, JailError } from '@portlab/service';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { escapeMarkup } from '../escape.js';
 
 /** Content types by extension (the common ones of a student's site); anything else is bytes. */
 const TYPES: Record<string, string> = {
@@ -32,9 +33,6 @@ const TYPES: Record<string, string> = {
   '.zip': 'application/zip',
   '.wasm': 'application/wasm',
 };
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * The classic Unix userdir (Apache's mod_userdir): http://host/~alice/ serves what alice put in
@@ -106,10 +104,10 @@ async function listing(reply: FastifyReply, folder: string, urlPath: string) {
   const items = entries
     .map((e) => {
       const name = e.isDirectory() ? `${e.name}/` : e.name;
-      return `<li><a href="${encodeURIComponent(e.name)}${e.isDirectory() ? '/' : ''}">${escapeHtml(name)}</a></li>`;
+      return `<li><a href="${encodeURIComponent(e.name)}${e.isDirectory() ? '/' : ''}">${escapeMarkup(name)}</a></li>`;
     })
     .join('\n');
-  const title = `Index of ${escapeHtml(urlPath)}`;
+  const title = `Index of ${escapeMarkup(urlPath)}`;
   reply.type('text/html; charset=utf-8');
   return `<!doctype html>
 <html>

@@ -5,7 +5,7 @@
  * differs (C: the side that connected).
  */
 import type { Socket } from 'node:net';
-import type { Session } from '@portlab/transcript';
+import type { LineData, Session } from '@portlab/transcript';
 import { Bitfield } from '../bitfield.js';
 import { describePeerId, type Handshake, HandshakeError, HandshakeReader } from './handshake.js';
 import { type BlockRef, encodeParts, type Message, MessageReader, ProtocolError } from './messages.js';
@@ -131,16 +131,19 @@ export class PeerWire {
     });
   }
 
-  /** A line we said on this connection (C: when we dialled, S: when the peer did). */
-  said(line: string): void {
-    if (this.outgoing) this.session.client(line);
-    else this.session.server(line);
+  /**
+   * A line we said on this connection (C: when we dialled, S: when the peer did), with its
+   * machine-readable `data` when the dashboard needs it (see Torrent.data).
+   */
+  said(line: string, data?: LineData): void {
+    if (this.outgoing) this.session.client(line, undefined, data);
+    else this.session.server(line, undefined, data);
   }
 
   /** A line the peer said. */
-  heard(line: string): void {
-    if (this.outgoing) this.session.server(line);
-    else this.session.client(line);
+  heard(line: string, data?: LineData): void {
+    if (this.outgoing) this.session.server(line, undefined, data);
+    else this.session.client(line, undefined, data);
   }
 
   close(reason: string): void {

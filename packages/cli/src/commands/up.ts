@@ -1,4 +1,5 @@
 import { isLoopback, type LabConfig, serviceSpec, UserStore } from '@portlab/config';
+import { deliverWelcome } from '@portlab/labs';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
 
@@ -40,6 +41,7 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
   }
   const services = supervisor.services();
   const listening = services.filter((s) => s.info.state === 'listening');
+  if (listening.some((s) => s.service === 'smtp')) await welcome(config);
   console.log(
     `\n${table(
       ['service', 'app', 'protocol', 'port', 'standard port', 'state'],
@@ -65,4 +67,15 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
   await stopped;
   console.log('Stopped.');
   return 0;
+}
+
+/** First start: a welcome message in each demo mailbox, sent over SMTP, so there is always mail to read. */
+async function welcome(config: LabConfig): Promise<void> {
+  try {
+    const users = await deliverWelcome(config);
+    if (users.length)
+      console.log(`Sent a welcome message to ${users.map((u) => `${u}@${config.domain}`).join(', ')}.`);
+  } catch (err) {
+    console.error(`Could not send the welcome messages: ${(err as Error).message}`);
+  }
 }

@@ -1,0 +1,256 @@
+// What the swarm section knows, from the `data` of transcript lines (never from their text):
+// the BitTorrent peers write `{ event, torrent, … }` (packages/bittorrent/src/torrent.ts, Torrent.data)
+// and the FTP server `{ event: 'data-close', sent, ms }` (apps/files/src/data-log.ts). Every update
+// is keyed (a piece by its index, a peer by its address), so an event seen twice changes nothing.
+
+/** Downloads kept at most: the oldest is forgotten first. */
+const MAX_DOWNLOADS = 20;
+/** Joins and departures kept per download. */
+const MAX_MOVES = 40;
+/** FTP commands whose reply comes over a data connection (RFC 959 §4.1.3). */
+const TRANSFER = /^(RETR|STOR|STOU|APPE|LIST|NLST|MLSD)\b ?(.*)$/i;
+
+const processOf = (session) => session.split('.')[0];
+const time = (event) => Date.parse(event.ts);
+
+/** One peer (machine) downloading one torrent: where each piece came from, who came and went. */
+class Download {
+  constructor(id, torrent, node) {
+    this.id = id;
+    this.torrent = torrent;
+    this.node = node;
+    /** piece index -> { from, bytes } */
+    this.pieces = new Map();
+    /** piece index -> the address that sent a copy whose SHA-1 was wrong */
+    this.bad = new Map();
+    this.retried = new Set();
+    /** address -> { address, letter, pieces, bytes, connected, reason } */
+    this.peers = new Map();
+    /** Joins and departures, newest last. */
+    this.moves = [];
+    /** When this peer first spoke of the torrent (its first handshake), and when the last piece came. */
+    this.start = null;
+    this.end = null;
+  }
+
+  /** A peer gets the next letter when first seen, and keeps it: A, B, … Z, then AA, AB… */
+  peer(address) {
+    let peer = this.peers.get(address);
+    if (!peer) {
+      peer = {
+        address,
+        letter: letterOf(this.peers.size),
+        pieces: 0,
+        bytes: 0,
+        connected: false,
+        reason: '',
+      };
+      this.peers.set(address, peer);
+    }
+    return peer;
+  }
+
+  move(event, address, joined, reason = '') {
+    const peer = this.peer(address);
+    if (peer.connected === joined) return;
+    peer.connected = joined;
+    peer.reason = reason;
+    this.moves.push({ id: event.id, ts: event.ts, address, letter: peer.letter, joined, reason });
+    if (this.moves.length > MAX_MOVES) this.moves.shift();
+  }
+
+  received(event, { piece, from, bytes, have }) {
+    if (this.pieces.has(piece)) return;
+    this.pieces.set(piece, { from, bytes });
+    const peer = this.peer(from);
+    peer.pieces++;
+    peer.bytes += bytes;
+    this.start ??= time(event);
+    if (have === this.torrent.pieces) this.end = time(event);
+  }
+
+  /** Sources in the order of their letters: those that sent at least one piece. */
+  get sources() {
+    return [...this.peers.values()].filter((p) => p.pieces > 0);
+  }
+
+  get complete() {
+    return this.end !== null;
+  }
+}
+
+export function letterOf(n) {
+  const letter = String.fromCharCode(65 + (n % 26));
+  return n < 26 ? letter : letterOf(Math.floor(n / 26) - 1) + letter;
+}
+
+export class SwarmModel {
+  constructor() {
+    /** info hash -> { key, name, length, pieceLength, pieces, holders: Set of nodes } */
+    this.torrents = new Map();
+    /** "torrent node process" -> Download: a new `p2p get` may listen on the port an old one had */
+    this.downloads = new Map();
+    /** session -> { node, tag, torrent?, peer? }: the machine and process that wrote a session, its peer */
+    this.sessions = new Map();
+    /** FTP control session -> the last transfer command: { verb, name } */
+    this.ftpCommands = new Map();
+    /** The last file downloaded with FTP (RETR): { name, bytes, ms, ts } */
+    this.lastFtp = null;
+    this.version = 0;
+  }
+
+  addEvents(batch) {
+    let changed = false;
+    for (const event of batch) changed = this.apply(event) || changed;
+    if (changed) this.version++;
+    return changed;
+  }
+
+  /** Takes one transcript event; true if the swarm view changes. */
+  apply(event) {
+    if (event.type === 'open') {
+      // One process may play several peers (`portlab p2p swarm`): its events name the machine.
+      const tag = processOf(event.session);
+      this.sessions.set(event.session, { node: event.node ?? tag, tag });
+      return false;
+    }
+    if (event.type === 'close') return this.closed(event);
+    if (event.type !== 'line') return false;
+    if (event.service === 'ftp' || event.service === 'ftps') return this.ftpLine(event);
+    if (event.service === 'peer' && event.data?.torrent) return this.peerLine(event, event.data);
+    return false;
+  }
+
+  session(event) {
+    let s = this.sessions.get(event.session);
+    if (!s) {
+      const tag = processOf(event.session);
+      s = { node: tag, tag };
+      this.sessions.set(event.session, s);
+    }
+    return s;
+  }
+
+  torrent(data) {
+    let t = this.torrents.get(data.torrent);
+    if (!t) {
+      t = { key: data.torrent, name: '', length: 0, pieceLength: 0, pieces: 0, holders: new Set() };
+      this.torrents.set(data.torrent, t);
+    }
+    if (data.event === 'torrent') Object.assign(t, pick(data, ['name', 'length', 'pieceLength', 'pieces']));
+    if (data.pieces && !t.pieces) t.pieces = data.pieces;
+    return t;
+  }
+
+  /** The download a session's process runs; `create`: start it if there is none. */
+  download(torrent, session, create = true) {
+    const key = `${torrent.key} ${session.node} ${session.tag}`;
+    let d = this.downloads.get(key);
+    if (!d && create) {
+      d = new Download(key, torrent, session.node);
+      this.downloads.set(key, d);
+      if (this.downloads.size > MAX_DOWNLOADS) this.downloads.delete(this.downloads.keys().next().value);
+    }
+    return d;
+  }
+
+  peerLine(event, data) {
+    const session = this.session(event);
+    const torrent = this.torrent(data);
+    session.torrent = torrent;
+    if (data.event === 'torrent') {
+      torrent.holders.add(session.node);
+      // A peer that lacks pieces is downloading: its first handshake is the download's start.
+      if (data.have < data.pieces) {
+        const download = this.download(torrent, session);
+        download.start ??= time(event);
+        // A peer that dialled us named itself before we answered with this line.
+        if (session.peer) download.move(event, session.peer, true);
+      }
+      return true;
+    }
+    const download = () => this.download(torrent, session);
+    switch (data.event) {
+      case 'peer':
+        session.peer = data.peer;
+        this.download(torrent, session, false)?.move(event, data.peer, true);
+        return true;
+      case 'peer-gone':
+        this.download(torrent, session, false)?.move(event, data.peer, false, data.reason);
+        return true;
+      case 'piece':
+        download().received(event, data);
+        return true;
+      case 'bad-piece':
+        download().bad.set(data.piece, data.from);
+        return true;
+      case 're-request':
+        download().retried.add(data.piece);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** A connection closed without a 'peer-gone' line (refused, or the process died): the peer left. */
+  closed(event) {
+    const session = this.sessions.get(event.session);
+    this.sessions.delete(event.session);
+    if (!session?.torrent || !session.peer) return false;
+    const download = this.download(session.torrent, session, false);
+    if (!download) return false;
+    download.move(event, session.peer, false, download.peers.get(session.peer)?.reason ?? '');
+    return true;
+  }
+
+  ftpLine(event) {
+    if (event.dir === 'C') {
+      const transfer = TRANSFER.exec(event.line);
+      if (transfer)
+        this.ftpCommands.set(event.session, { verb: transfer[1].toUpperCase(), name: transfer[2] });
+      return false;
+    }
+    if (event.data?.event !== 'data-close') return false;
+    const command = this.ftpCommands.get(event.session);
+    if (command?.verb !== 'RETR' || !event.data.sent) return false;
+    this.lastFtp = { name: command.name, bytes: event.data.sent, ms: event.data.ms, ts: event.ts };
+    return true;
+  }
+
+  /** The downloads to draw, newest first: those that received a piece, or are waiting for one. */
+  list() {
+    return [...this.downloads.values()].reverse();
+  }
+
+  /** Torrents seen that nobody downloads yet. */
+  idleTorrents() {
+    const busy = new Set([...this.downloads.values()].map((d) => d.torrent.key));
+    return [...this.torrents.values()].filter((t) => !busy.has(t.key) && t.name);
+  }
+
+  /** The lab 5 comparison: the last FTP download and the last complete torrent download. */
+  comparison() {
+    const done = [...this.downloads.values()].filter((d) => d.complete).sort((a, b) => a.end - b.end);
+    const last = done.at(-1);
+    const p2p = last && {
+      name: last.torrent.name,
+      bytes: [...last.pieces].reduce(
+        (sum, [i, got]) => sum + (last.torrent.length ? pieceSize(last.torrent, i) : got.bytes),
+        0,
+      ),
+      ms: Math.max(last.end - last.start, 1),
+      sources: last.sources.length,
+    };
+    const ftp = this.lastFtp && { ...this.lastFtp, ms: Math.max(this.lastFtp.ms, 1), sources: 1 };
+    return { ftp, p2p };
+  }
+}
+
+/** Every piece is `pieceLength` long but the last (BEP 3). */
+export function pieceSize(torrent, index) {
+  return Math.min(torrent.pieceLength, torrent.length - index * torrent.pieceLength);
+}
+
+function pick(object, keys) {
+  return Object.fromEntries(keys.filter((k) => object[k] !== undefined).map((k) => [k, object[k]]));
+}

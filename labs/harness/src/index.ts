@@ -1,0 +1,97 @@
+/**
+ * @portlab/labs: the lab harness. `registerLabCommands` adds `portlab lab NN` (the scripted demo),
+ * `portlab lab clients` (ready-made client settings) and `portlab check NN` (the exercise check).
+ */
+
+import { parseRate } from '@portlab/bittorrent';
+import type { LabConfig } from '@portlab/config';
+import { type Command, InvalidArgumentError } from 'commander';
+import { commandLines, writeClientFiles } from './clients/lab-clients.js';
+import { chooseLang } from './i18n.js';
+import { findLab } from './labs/index.js';
+import { Printer } from './output.js';
+import { runCheck, runDemo } from './runner.js';
+
+export { type AutoconfigServer, parseAutoconfig } from './clients/autoconfig.js';
+export { commandLines, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
+export { chooseLang, type Lang, type Text } from './i18n.js';
+export type { CheckItem, Lab } from './lab.js';
+export { findLab, LABS } from './labs/index.js';
+export { Printer } from './output.js';
+export { runCheck, runDemo } from './runner.js';
+export { deliverWelcome, welcomeMessage } from './welcome.js';
+
+/** "50MB" -> bytes: sizes are written as rates are, without the "/s". */
+function sizeOption(text: string): number {
+  try {
+    const bytes = parseRate(text);
+    if (!Number.isFinite(bytes) || bytes < 16 * 1024) throw new Error('at least 16kB');
+    return Math.round(bytes);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `bad size '${text}': write it like 50MB or 4MB (${(err as Error).message})`,
+    );
+  }
+}
+
+function rateOption(text: string): number {
+  try {
+    const rate = parseRate(text);
+    if (!Number.isFinite(rate)) throw new Error('a lab needs a cap');
+    return rate;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+async function run(action: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    console.error(`portlab: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+export function registerLabCommands(program: Command, config: () => LabConfig): void {
+  program
+    .command('lab')
+    .argument('<lab>', 'a lab: 01 (ports), 02 (mail), 03 (files), 04 (web), 05 (p2p), or "clients"')
+    .description("run a lab's scripted demo with real clients, showing each step's transcript")
+    .option('--step', 'wait for Enter between steps (at a terminal)')
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
+    .option('--size <size>', 'lab 05: size of the shared file', sizeOption, 50_000_000)
+    .option('--rate <rate>', 'lab 05: upload cap of every machine', rateOption, 2_000_000)
+    .option('--peers <n>', 'lab 05: how many peers seed the file', (v) => Number.parseInt(v, 10), 4)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx portlab lab 02 --step\n  npx portlab lab 05 --lang fr --size 20MB --rate 1MB/s\n  npx portlab lab clients',
+    )
+    .action(
+      (name: string, opts: { step?: boolean; lang?: string; size: number; rate: number; peers: number }) =>
+        run(async () => {
+          const out = new Printer(chooseLang(opts.lang));
+          if (name === 'clients') {
+            for (const file of await writeClientFiles(config())) out.say(`wrote ${file}`);
+            for (const line of commandLines(config(), 'alice', 'wonderland')) out.say(line);
+            return 0;
+          }
+          return runDemo(findLab(name), config(), out, { ...opts, step: Boolean(opts.step) });
+        }),
+    );
+
+  program
+    .command('check')
+    .argument('<lab>', 'the lab whose exercise to check: 01 … 05')
+    .description('check your exercise: what is right, what is still missing (exit code 1 until done)')
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
+    .option('--answers <file>', 'lab 01: your answers file (default: ports-quiz.txt)')
+    .option('--user <name>', 'labs 02 and 03: whose mailbox or page (default: bob, alice)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx portlab check 01 --answers ports-quiz.txt\n  npx portlab check 03',
+    )
+    .action((name: string, opts: { lang?: string; answers?: string; user?: string }) =>
+      run(async () => runCheck(findLab(name), config(), new Printer(chooseLang(opts.lang)), opts)),
+    );
+}

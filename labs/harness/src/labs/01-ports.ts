@@ -1,0 +1,140 @@
+/**
+ * Lab 1 — ports: one machine offers several services, and the port number says which one a
+ * client wants. The demo asks `portlab probe` who answers where, then speaks to a wrong port on
+ * purpose; the exercise is a quiz on the well-known ports (IANA registry, RFC 6335).
+ */
+import { readFile } from 'node:fs/promises';
+import { type LabConfig, type ServiceName, serviceSpec } from '@portlab/config';
+import { HandTyped, REPLY } from '../clients/hand-typed.js';
+import type { CheckItem, Lab } from '../lab.js';
+
+/** The quiz: each question names a service; the answer is a port number. */
+export const QUIZ: {
+  key: string;
+  question: { fr: string; en: string };
+  answer(config: LabConfig): number;
+}[] = [
+  ...(['http', 'https', 'smtp', 'submission', 'imap', 'imaps', 'pop3', 'ftp'] as ServiceName[]).map((s) => ({
+    key: s,
+    question: {
+      fr: `port standard de ${serviceSpec(s).protocol} (${s})`,
+      en: `standard port of ${serviceSpec(s).protocol} (${s})`,
+    },
+    answer: () => serviceSpec(s).standardPort,
+  })),
+  {
+    key: 'lab-imap',
+    question: { fr: 'port IMAP de ce lab', en: 'IMAP port of this lab' },
+    answer: (config) => config.portOf('imap'),
+  },
+  {
+    key: 'lab-ftp',
+    question: { fr: 'port FTP (contrôle) de ce lab', en: 'FTP (control) port of this lab' },
+    answer: (config) => config.portOf('ftp'),
+  },
+];
+
+/** The answers file: one `key = port` per line; `#` starts a comment. */
+export function parseAnswers(text: string): Map<string, string> {
+  const answers = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const m = /^([a-z0-9-]+)\s*[=:]\s*(.*)$/i.exec(line);
+    if (m) answers.set(m[1]!.toLowerCase(), m[2]!.trim());
+  }
+  return answers;
+}
+
+export const portsLab: Lab = {
+  id: '01',
+  slug: 'ports',
+  title: { fr: 'Les ports : un serveur, plusieurs services', en: 'Ports: one server, several services' },
+  steps: [
+    {
+      title: { fr: 'Qui écoute sur quel port ?', en: 'Who listens on which port?' },
+      intro: {
+        fr: 'portlab probe frappe à chaque port du lab et nomme le protocole qui répond (sa bannière). Même machine, même adresse IP : seul le numéro de port change.',
+        en: 'portlab probe knocks on every port of the lab and names the protocol that answers (its banner). Same machine, same IP address: only the port number changes.',
+      },
+      async run({ services }) {
+        await services.portlab(['probe']);
+      },
+    },
+    {
+      title: { fr: 'Parler au mauvais port, exprès', en: 'Speaking to the wrong port, on purpose' },
+      intro: {
+        fr: 'On envoie une requête HTTP (langue du web) au port SMTP (langue du courrier). Le serveur SMTP ne comprend pas : il répond par une erreur 5xx. Le port choisit le service ; le protocole doit être le bon.',
+        en: 'We send an HTTP request (the language of the web) to the SMTP port (the language of mail). The SMTP server does not understand it: it answers with a 5xx error. The port picks the service; the protocol must match.',
+      },
+      async run({ config, out, transcript }) {
+        const smtp = await HandTyped.open(config.host, config.portOf('smtp'));
+        out.command(`nc -C ${config.host} ${config.portOf('smtp')}`);
+        out.say(await smtp.read(REPLY));
+        out.say('GET / HTTP/1.1', 'cyan');
+        out.say(await smtp.say('GET / HTTP/1.1', REPLY));
+        smtp.type('QUIT');
+        await smtp.read(REPLY).catch(() => '');
+        smtp.close();
+        await transcript.show(out);
+        out.say({
+          fr: "Et l'inverse : une commande SMTP au port HTTP. Le serveur web répond « 400 Bad Request ».",
+          en: "And the other way round: an SMTP command to the HTTP port. The web server answers '400 Bad Request'.",
+        });
+        const http = await HandTyped.open(config.host, config.portOf('http'));
+        out.command(`nc -C ${config.host} ${config.portOf('http')}`);
+        out.say('EHLO me', 'cyan');
+        http.type('EHLO me');
+        out.say((await http.read(/HTTP\/1\.1 \d{3}[^\n]*\n/)).trim());
+        http.close();
+        await transcript.show(out);
+      },
+    },
+    {
+      title: { fr: 'Pourquoi 8000 de plus ?', en: 'Why 8000 more?' },
+      intro: {
+        fr: "Les ports standard sont sous 1024 : ce sont des ports « privilégiés » que seul l'administrateur (root) peut ouvrir. Le lab tourne comme un utilisateur ordinaire, il ajoute donc 8000 (25 → 8025). Les ports de 1024 et plus gardent leur numéro.",
+        en: 'Standard ports are below 1024: they are "privileged" ports that only the administrator (root) may open. The lab runs as an ordinary user, so it adds 8000 (25 -> 8025). Ports of 1024 and above keep their number.',
+      },
+      async run({ config, out }) {
+        const start = await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').catch(
+          () => null,
+        );
+        if (start) {
+          out.command('cat /proc/sys/net/ipv4/ip_unprivileged_port_start');
+          out.say(`  ${start.trim()}`);
+        }
+        out.table(
+          ['service', 'protocol', 'standard', 'lab'],
+          config.services.map((s) => [s.name, s.protocol, s.standardPort, s.port]),
+        );
+      },
+    },
+  ],
+  async check(config, options) {
+    const file = options.answers ?? 'ports-quiz.txt';
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw new Error(
+        `cannot read ${file}: copy labs/01-ports/ports-quiz.txt here and fill it in (or give --answers FILE)`,
+      );
+    });
+    const answers = parseAnswers(text);
+    return QUIZ.map((q): CheckItem => {
+      const given = answers.get(q.key);
+      const right = given !== undefined && Number(given) === q.answer(config);
+      return {
+        ok: right,
+        done: { fr: `${q.key} : juste`, en: `${q.key}: right` },
+        todo:
+          given === undefined || given === ''
+            ? {
+                fr: `${q.key} : pas encore de réponse (${q.question.fr})`,
+                en: `${q.key}: no answer yet (${q.question.en})`,
+              }
+            : {
+                fr: `${q.key} : ${given} n'est pas le bon port (${q.question.fr})`,
+                en: `${q.key}: ${given} is not the right port (${q.question.en})`,
+              },
+      };
+    });
+  },
+};

@@ -1,0 +1,214 @@
+/**
+ * Lab 3 — files: FTP (RFC 959) keeps two kinds of connection, the control connection for commands
+ * and a data connection, on another port, for each listing or file. In passive mode (PASV, §4.1.2)
+ * the client dials the port the server names; in active mode (PORT) the server dials the client.
+ * What lands in public_html/ is on the web at once, at /~user/.
+ */
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { Client } from 'basic-ftp';
+import { HandTyped, REPLY } from '../clients/hand-typed.js';
+import { commandLines, writeClientFiles } from '../clients/lab-clients.js';
+import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { readTranscript } from '../transcript-file.js';
+
+/** The page the exercise asks for: a heading "TP3 …" or "Lab 3 …". */
+export const ASKED_HEADING = /<h1[^>]*>\s*(TP ?3|Lab ?3)\b/i;
+
+async function say(ctx: StepContext, ftp: HandTyped, line: string): Promise<string> {
+  ctx.out.say(line, 'cyan');
+  const answer = await ftp.say(line, REPLY);
+  ctx.out.say(answer.trimEnd());
+  return answer;
+}
+
+async function login(ctx: StepContext): Promise<HandTyped> {
+  const { config, out } = ctx;
+  out.command(`nc -C ${config.host} ${config.portOf('ftp')}`);
+  const ftp = await HandTyped.open(config.host, config.portOf('ftp'));
+  out.say((await ftp.read(REPLY)).trimEnd());
+  await say(ctx, ftp, 'USER alice');
+  await say(ctx, ftp, 'PASS wonderland');
+  return ftp;
+}
+
+/** Everything a data connection carries until the server closes it. */
+function readAll(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', () => undefined);
+  });
+}
+
+export const filesLab: Lab = {
+  id: '03',
+  slug: 'files',
+  title: { fr: 'Les fichiers : FTP et la page web', en: 'Files: FTP and the web page' },
+  steps: [
+    {
+      title: { fr: 'FTP à la main, mode passif', en: 'FTP by hand, passive mode' },
+      intro: {
+        fr: "Connexion de contrôle sur le port FTP pour les commandes. PASV : le serveur ouvre un autre port et nous le donne (les deux derniers nombres : p1×256+p2). Le client s'y connecte pour recevoir la liste : c'est la connexion de données.",
+        en: 'A control connection on the FTP port for the commands. PASV: the server opens another port and tells us (the last two numbers: p1×256+p2). The client connects there to get the listing: the data connection.',
+      },
+      async run(ctx) {
+        const ftp = await login(ctx);
+        await say(ctx, ftp, 'PWD');
+        const pasv = await say(ctx, ftp, 'PASV');
+        const n = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(pasv);
+        if (!n) throw new Error(`the server's PASV answer has no address: ${pasv}`);
+        const dataPort = Number(n[5]) * 256 + Number(n[6]);
+        ctx.out.say(`  ${n[5]}×256+${n[6]} = ${dataPort}`, 'yellow');
+        ctx.out.command(
+          `nc ${ctx.config.host} ${dataPort}   # ${ctx.out.t({ fr: 'dans un 2e terminal', en: 'in a 2nd terminal' })}`,
+        );
+        const data = connect({ host: ctx.config.host, port: dataPort });
+        const listing = readAll(data);
+        await once(data, 'connect');
+        await say(ctx, ftp, 'LIST');
+        ctx.out.say((await listing).trimEnd() || '(empty)', 'dim');
+        await ftp.read(REPLY).then((r) => ctx.out.say(r.trimEnd()));
+        await say(ctx, ftp, 'QUIT');
+        ftp.close();
+        await ctx.transcript.show(ctx.out);
+      },
+    },
+    {
+      title: {
+        fr: 'Le mode actif : le serveur rappelle le client',
+        en: 'Active mode: the server calls the client back',
+      },
+      intro: {
+        fr: "PORT : c'est le client qui écoute sur un port, et le serveur qui s'y connecte. Derrière une box ou un pare-feu, cet appel entrant est souvent bloqué : c'est pourquoi les clients utilisent le mode passif.",
+        en: 'PORT: the client listens on a port and the server connects to it. Behind a home router or a firewall that incoming call is often blocked: that is why clients use passive mode.',
+      },
+      async run(ctx) {
+        const { config, out } = ctx;
+        const ftp = await login(ctx);
+        const listener = createServer();
+        await new Promise<void>((resolve) => listener.listen(0, config.host, resolve));
+        const port = (listener.address() as { port: number }).port;
+        const accepted = new Promise<string>((resolve) =>
+          listener.once('connection', (s) => resolve(readAll(s))),
+        );
+        out.say(
+          { fr: `(le client écoute sur le port ${port})`, en: `(the client listens on port ${port})` },
+          'dim',
+        );
+        await say(ctx, ftp, `PORT ${config.host.replaceAll('.', ',')},${port >> 8},${port & 255}`);
+        await say(ctx, ftp, 'LIST');
+        out.say((await accepted).trimEnd() || '(empty)', 'dim');
+        await ftp.read(REPLY).then((r) => out.say(r.trimEnd()));
+        await say(ctx, ftp, 'QUIT');
+        ftp.close();
+        listener.close();
+        await ctx.transcript.show(out);
+      },
+    },
+    {
+      title: { fr: 'Publier une page, la voir sur le web', en: 'Publishing a page, seeing it on the web' },
+      intro: {
+        fr: 'Un client FTP (comme FileZilla) dépose index.html dans public_html/ ; le serveur web la sert aussitôt à /~alice/. Deux services, deux ports, les mêmes octets.',
+        en: 'An FTP client (as FileZilla does) puts index.html into public_html/; the web server serves it at once at /~alice/. Two services, two ports, the same bytes.',
+      },
+      async run(ctx) {
+        const { config, out } = ctx;
+        const page = '<!doctype html>\n<title>Alice</title>\n<h1>Alice was here</h1>\n';
+        const client = new Client();
+        try {
+          await client.access({
+            host: config.host,
+            port: config.portOf('ftp'),
+            user: 'alice',
+            password: 'wonderland',
+          });
+          await client.ensureDir('/public_html');
+          out.command(
+            `curl -T index.html ftp://${config.host}:${config.portOf('ftp')}/public_html/ -u alice:wonderland`,
+          );
+          await client.uploadFrom(Readable.from([page]), 'index.html');
+        } finally {
+          client.close();
+        }
+        await ctx.transcript.show(out, { linesPerSession: 40 });
+        const url = `http://${config.host}:${config.portOf('http')}/~alice/`;
+        out.command(`curl -i ${url}`);
+        const res = await fetch(url);
+        out.say(`HTTP/1.1 ${res.status} ${res.statusText}`);
+        out.say((await res.text()).trimEnd());
+        await ctx.transcript.show(out);
+      },
+    },
+    {
+      title: { fr: 'Des clients prêts à l’emploi', en: 'Ready-made clients' },
+      intro: {
+        fr: 'Les réglages de FileZilla (fichier à importer) et des lignes de commande curl et swaks, faits pour ce lab :',
+        en: 'FileZilla settings (a file to import) and curl and swaks command lines, made for this lab:',
+      },
+      async run({ config, out }) {
+        const files = await writeClientFiles(config);
+        for (const file of files) out.say(`  ${file}`);
+        for (const line of commandLines(config, 'alice', 'wonderland')) out.say(line);
+      },
+    },
+  ],
+
+  async check(config, options) {
+    const user = options.user ?? 'alice';
+    const url = `http://${config.host}:${config.portOf('http')}/~${user}/`;
+    const res = await fetch(url).catch((err: Error) => {
+      throw new Error(
+        `the web server does not answer at ${url} (${err.message}): is the lab running? (npm start)`,
+      );
+    });
+    const page = res.ok ? await res.text() : '';
+    const stored = (await readTranscript(config, 'ftp')).some(
+      (e) => e.type === 'line' && e.dir === 'C' && /^(STOR|APPE) .*index\.html?$/i.test(e.line),
+    );
+    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
+      ok,
+      done,
+      todo,
+    });
+    return [
+      item(
+        stored,
+        { fr: 'une page index.html a été envoyée par FTP', en: 'an index.html page was uploaded over FTP' },
+        {
+          fr: "aucune page index.html n'a encore été envoyée par FTP",
+          en: 'no index.html page has been uploaded over FTP yet',
+        },
+      ),
+      item(
+        res.ok,
+        { fr: `la page est en ligne à /~${user}/`, en: `the page is online at /~${user}/` },
+        {
+          fr: `/~${user}/ répond ${res.status} : pas encore de page à cet endroit`,
+          en: `/~${user}/ answers ${res.status}: no page there yet`,
+        },
+      ),
+      item(
+        /<title>[^<]*\S[^<]*<\/title>/i.test(page),
+        { fr: 'elle a un titre', en: 'it has a title' },
+        {
+          fr: "la page n'a pas encore de titre (balise <title>)",
+          en: 'the page has no title yet (<title> tag)',
+        },
+      ),
+      item(
+        ASKED_HEADING.test(page),
+        { fr: 'elle a le titre principal demandé', en: 'it has the heading asked for' },
+        {
+          fr: "la page n'a pas encore le titre principal <h1> demandé par la fiche",
+          en: 'the page does not have the <h1> heading the sheet asks for yet',
+        },
+      ),
+    ];
+  },
+};

@@ -1,0 +1,144 @@
+/**
+ * Lab 4 — the web: HTTP/1.1 by hand (RFC 9112: request line, Host header, status line, header
+ * fields), status codes (RFC 9110 §15), then the same page over HTTPS and what the browser's
+ * certificate warning means (a self-signed certificate: nobody the client trusts vouches for it).
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { HandTyped } from '../clients/hand-typed.js';
+import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { readTranscript } from '../transcript-file.js';
+
+/** The head of an HTTP response: status line and header fields, up to the empty line (RFC 9112 §2.1). */
+const HEAD = /\r?\n\r?\n/;
+
+async function request(ctx: StepContext, lines: string[]): Promise<string> {
+  const { config, out } = ctx;
+  out.command(`nc -C ${config.host} ${config.portOf('http')}`);
+  const http = await HandTyped.open(config.host, config.portOf('http'));
+  for (const line of [...lines, '']) {
+    out.say(line, 'cyan');
+    http.type(line);
+  }
+  const head = (await http.read(HEAD)).trimEnd();
+  out.say(head);
+  http.close();
+  await ctx.transcript.show(out);
+  return head;
+}
+
+export const webLab: Lab = {
+  id: '04',
+  slug: 'web',
+  title: { fr: 'Le web : HTTP et HTTPS', en: 'The web: HTTP and HTTPS' },
+  steps: [
+    {
+      title: { fr: 'Une requête HTTP à la main', en: 'An HTTP request by hand' },
+      intro: {
+        fr: "Une requête : la ligne de requête (méthode, chemin, version), des en-têtes dont Host (quel site), une ligne vide. La réponse : la ligne d'état (200 OK), des en-têtes, une ligne vide, la page.",
+        en: 'A request: the request line (method, path, version), header fields including Host (which site), an empty line. The response: the status line (200 OK), header fields, an empty line, the page.',
+      },
+      async run(ctx) {
+        await request(ctx, ['GET / HTTP/1.1', `Host: ${ctx.config.host}`, 'Connection: close']);
+      },
+    },
+    {
+      title: { fr: 'Les codes d’état', en: 'Status codes' },
+      intro: {
+        fr: "2xx réussi, 3xx ailleurs, 4xx erreur du client, 5xx erreur du serveur. Une page qui n'existe pas : 404. Sans Host en HTTP/1.1 : 400. HEAD : seulement les en-têtes.",
+        en: '2xx success, 3xx elsewhere, 4xx client error, 5xx server error. A page that does not exist: 404. No Host in HTTP/1.1: 400. HEAD: the headers only.',
+      },
+      async run(ctx) {
+        await request(ctx, ['GET /no-such-page HTTP/1.1', `Host: ${ctx.config.host}`, 'Connection: close']);
+        await request(ctx, ['GET / HTTP/1.1', 'Connection: close']);
+        await request(ctx, ['HEAD / HTTP/1.1', `Host: ${ctx.config.host}`, 'Connection: close']);
+      },
+    },
+    {
+      title: { fr: 'HTTPS et l’avertissement du certificat', en: 'HTTPS and the certificate warning' },
+      intro: {
+        fr: "HTTPS = HTTP dans TLS. Le serveur présente un certificat. Celui du lab est auto-signé : aucune autorité connue du navigateur ne le garantit, d'où l'avertissement. Le chiffrement fonctionne quand même ; ce qui manque, c'est la preuve de l'identité.",
+        en: "HTTPS = HTTP inside TLS. The server shows a certificate. The lab's is self-signed: no authority the browser knows vouches for it, hence the warning. Encryption still works; what is missing is proof of identity.",
+      },
+      async run({ config, out, transcript }) {
+        const port = config.portOf('https');
+        out.command(`curl https://${config.host}:${port}/`);
+        const refused = await tlsGet(config.host, port, {}).catch((err: Error) => err.message);
+        out.say(`  ${refused}`);
+        const pem = await readFile(path.join(config.paths.tls, 'cert.pem'), 'utf8');
+        const cert = new X509Certificate(pem);
+        out.say({ fr: 'Le certificat du lab :', en: "The lab's certificate:" });
+        out.say(`  subject  ${cert.subject.replaceAll('\n', ', ')}`);
+        out.say(`  issuer   ${cert.issuer.replaceAll('\n', ', ')}`);
+        out.say(`  valid    ${cert.validFrom} -> ${cert.validTo}`);
+        out.say(`  SHA-256  ${cert.fingerprint256}`);
+        out.command(
+          `curl --cacert ${path.join(config.paths.tls, 'cert.pem')} https://${config.host}:${port}/`,
+        );
+        out.say(`  ${await tlsGet(config.host, port, { ca: pem })}`);
+        await transcript.show(out);
+      },
+    },
+  ],
+
+  async check(config) {
+    const http = await readTranscript(config, 'http');
+    const https = await readTranscript(config, 'https');
+    const said = (events: typeof http, dir: 'C' | 'S', pattern: RegExp) =>
+      events.some((e) => e.type === 'line' && e.dir === dir && pattern.test(e.line));
+    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
+      ok,
+      done,
+      todo,
+    });
+    return [
+      item(
+        said(http, 'S', / 404\b/),
+        { fr: 'une page introuvable demandée (404)', en: 'a page that does not exist asked for (404)' },
+        {
+          fr: "aucune réponse 404 encore : demande une page qui n'existe pas",
+          en: 'no 404 answer yet: ask for a page that does not exist',
+        },
+      ),
+      item(
+        said(http, 'S', / 400\b/),
+        { fr: 'une requête incomplète refusée (400)', en: 'an incomplete request refused (400)' },
+        {
+          fr: "aucune réponse 400 encore : qu'est-ce qu'une requête HTTP/1.1 doit contenir ?",
+          en: 'no 400 answer yet: what must an HTTP/1.1 request hold?',
+        },
+      ),
+      item(
+        said(http, 'C', /^HEAD /),
+        { fr: 'une requête HEAD', en: 'a HEAD request' },
+        { fr: 'aucune requête HEAD encore', en: 'no HEAD request yet' },
+      ),
+      item(
+        said(https, 'S', / 200\b/),
+        { fr: 'une page obtenue en HTTPS', en: 'a page fetched over HTTPS' },
+        { fr: 'aucune page obtenue en HTTPS encore', en: 'no page fetched over HTTPS yet' },
+      ),
+    ];
+  },
+};
+
+/** GET / over TLS; resolves with the status line, rejects with why the certificate was refused. */
+function tlsGet(host: string, port: number, options: { ca?: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // The certificate is made for the lab's address (subjectAltName IP), so check it against that.
+    const socket = tlsConnect({ host, port, servername: '', ...options }, () => {
+      socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      text += d;
+    });
+    socket.on('end', () => resolve(text.split('\r\n')[0] ?? ''));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`${err.code ?? ''} ${err.message}`.trim())),
+    );
+  });
+}

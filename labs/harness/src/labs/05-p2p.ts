@@ -1,0 +1,481 @@
+/**
+ * Lab 5 — client-server versus peer-to-peer (BitTorrent, BEP 3). The same file, downloaded (a) by
+ * FTP from one server and (b) from several peers, every machine with the same upload cap (see
+ * p2p/capped-ftp.ts). Then each design loses a machine mid-download: FTP fails (and resumes with
+ * REST once the server is back, RFC 3659 §5); BitTorrent goes on from the other peers.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { formatBytes, type Metainfo, PeerNode, parseMetainfo, type Torrent } from '@portlab/bittorrent';
+import type { LabConfig } from '@portlab/config';
+import { Transcript, type TranscriptEvent } from '@portlab/transcript';
+import { Client } from 'basic-ftp';
+import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { PORTLAB_BIN } from '../lab-services.js';
+import { cappedDownload } from '../p2p/capped-ftp.js';
+import { ftpRoles, peerRoles } from '../p2p/roles.js';
+import { readTranscript } from '../transcript-file.js';
+
+interface Shared {
+  dir: string;
+  file: string;
+  torrent: string;
+  meta: Metainfo;
+  sha1: string;
+  seeders: { port: number; child: ChildProcess }[];
+  events: TranscriptEvent[];
+  timings: { method: string; sources: number; seconds: number }[];
+}
+
+/** A path as short as it can be said: relative when under the current folder. */
+const shown = (p: string) => (p.startsWith(process.cwd()) ? path.relative(process.cwd(), p) : p);
+
+const shared = (ctx: StepContext) => ctx.state.get('p2p') as Shared;
+
+/**
+ * The shared file: bytes the project generates (AES-CTR over zeros, fixed key), so it is free to
+ * share and the same on every machine. Never a copyrighted work: the lesson on legal use starts here.
+ */
+async function makeFile(file: string, size: number): Promise<void> {
+  if (existsSync(file) && (await stat(file)).size === size) return;
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 'portlab-lab-5'), Buffer.alloc(16));
+  await writeFile(file, cipher.update(Buffer.alloc(size)));
+}
+
+async function sha1Of(file: string): Promise<string> {
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** `portlab p2p seed TORRENT --rate R`: one more machine sharing the file, in its own process. */
+async function startSeeder(torrent: string, rate: number): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [PORTLAB_BIN, 'p2p', 'seed', torrent, '--rate', String(rate)], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      output += d;
+      const m = / on [\d.:[\]a-f]+:(\d+), upload cap/.exec(output);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`portlab p2p seed exited (${code}): ${output}`)));
+  });
+  return { port, child };
+}
+
+/** A port the system says is free now (bind 0, read it, let it go). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A downloading peer in this process: its own port, the same upload cap, its own node on the graph. */
+async function downloader(config: LabConfig, rate: number): Promise<PeerNode> {
+  const port = await freePort(config.host);
+  const node = new PeerNode({
+    host: config.host,
+    port,
+    uploadRate: rate,
+    transcript: new Transcript('peer', port, {
+      logDir: config.paths.log,
+      ...config.transcript,
+      node: `${config.host}:${port}`,
+    }),
+  });
+  await node.listen();
+  return node;
+}
+
+function done(torrent: Torrent): Promise<void> {
+  return torrent.complete
+    ? Promise.resolve()
+    : new Promise((resolve) => torrent.once('done', () => resolve()));
+}
+
+function sourcesTable(ctx: StepContext, torrent: Torrent, labels: Map<number, string>): void {
+  const total = torrent.have.size;
+  ctx.out.table(
+    [ctx.out.t({ fr: 'source', en: 'source' }), 'pieces', ctx.out.t({ fr: 'octets', en: 'bytes' }), '%'],
+    [...torrent.sources.values()]
+      .sort((a, b) => b.pieces - a.pieces)
+      .map((s) => {
+        const port = Number(s.address.split(':').pop());
+        return [
+          `${s.address} ${labels.get(port) ?? ''}`.trim(),
+          s.pieces,
+          s.bytes,
+          Math.round((s.pieces / total) * 100),
+        ];
+      }),
+  );
+}
+
+function seederLabels(s: Shared): Map<number, string> {
+  return new Map(s.seeders.map((x, i) => [x.port, `peer #${i + 1}`]));
+}
+
+/** A bar per method, as long as its time: the chart of the comparison. */
+export function barChart(rows: { label: string; seconds: number }[], width = 40): string[] {
+  const longest = Math.max(...rows.map((r) => r.seconds), 0.001);
+  const label = Math.max(...rows.map((r) => r.label.length));
+  return rows.map(
+    (r) =>
+      `${r.label.padEnd(label)}  ${'█'.repeat(Math.max(1, Math.round((r.seconds / longest) * width)))} ${r.seconds.toFixed(1)} s`,
+  );
+}
+
+export const p2pLab: Lab = {
+  id: '05',
+  slug: 'p2p',
+  title: { fr: 'Client-serveur et pair-à-pair', en: 'Client-server and peer-to-peer' },
+  steps: [
+    {
+      title: { fr: 'Le fichier, le serveur, les pairs', en: 'The file, the server, the peers' },
+      intro: {
+        fr: "Un même fichier (fabriqué par le projet : libre de partage) est déposé sur le serveur FTP et partagé par des pairs BitTorrent. Chaque machine a la même limite d'envoi.",
+        en: 'One file (made by the project: free to share) is put on the FTP server and shared by BitTorrent peers. Every machine has the same upload cap.',
+      },
+      async run(ctx) {
+        const { config, out, options } = ctx;
+        const dir = path.join(config.dataDir, 'labs', '05');
+        await mkdir(dir, { recursive: true });
+        const file = path.join(dir, `lab5-${formatBytes(options.size).replace(' ', '')}.bin`);
+        await makeFile(file, options.size);
+        await ctx.services.portlab(['p2p', 'create', file]);
+        const torrent = `${file}.torrent`;
+        const meta = parseMetainfo(await readFile(torrent), torrent);
+        const s: Shared = {
+          dir,
+          file,
+          torrent,
+          meta,
+          sha1: await sha1Of(file),
+          seeders: [],
+          events: [],
+          timings: [],
+        };
+        ctx.state.set('p2p', s);
+        const client = new Client(0);
+        try {
+          await client.access({
+            host: config.host,
+            port: config.portOf('ftp'),
+            user: 'alice',
+            password: 'wonderland',
+          });
+          out.command(
+            `curl -T ${path.basename(file)} ftp://${config.host}:${config.portOf('ftp')}/ -u alice:wonderland`,
+          );
+          await client.uploadFrom(file, path.basename(file));
+        } finally {
+          client.close();
+        }
+        ctx.defer(() => {
+          for (const seeder of s.seeders) seeder.child.kill('SIGINT');
+        });
+        for (let i = 0; i < options.peers; i++) {
+          out.command(
+            `portlab p2p seed ${shown(torrent)} --rate ${formatBytes(options.rate).replace(' ', '')}/s &`,
+          );
+          s.seeders.push(await startSeeder(torrent, options.rate));
+        }
+        out.table(
+          ['machine', 'port', ctx.out.t({ fr: "limite d'envoi", en: 'upload cap' })],
+          [
+            ['FTP server', config.portOf('ftp'), `${formatBytes(options.rate)}/s`],
+            ...s.seeders.map((x, i) => [`peer #${i + 1}`, x.port, `${formatBytes(options.rate)}/s`]),
+          ],
+        );
+        s.events.push(...(await ctx.transcript.take()));
+      },
+    },
+    {
+      title: {
+        fr: '(a) Client-serveur : FTP depuis un seul serveur',
+        en: '(a) Client-server: FTP from one server',
+      },
+      intro: {
+        fr: 'Un client, un serveur : tous les octets viennent de la même machine, à la vitesse de son envoi.',
+        en: 'One client, one server: every byte comes from the same machine, at the speed of its uplink.',
+      },
+      async run(ctx) {
+        const s = shared(ctx);
+        const { config, out, options } = ctx;
+        const local = path.join(s.dir, 'ftp-copy.bin');
+        out.command(
+          `curl -O ftp://${config.host}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
+        );
+        const r = await cappedDownload(config, path.basename(s.file), local, { rate: options.rate });
+        out.say(
+          `FTP: ${formatBytes(r.bytes)} ${out.t({ fr: 'en', en: 'in' })} ${r.seconds.toFixed(1)} s, 1 source (${config.host}:${config.portOf('ftp')})`,
+        );
+        s.timings.push({ method: 'FTP', sources: 1, seconds: r.seconds });
+        s.events.push(...(await ctx.transcript.show(out, { linesPerSession: 14 })));
+      },
+    },
+    {
+      title: {
+        fr: '(b) Pair-à-pair : BitTorrent depuis plusieurs pairs',
+        en: '(b) Peer-to-peer: BitTorrent from several peers',
+      },
+      intro: {
+        fr: 'Le fichier arrive en morceaux (pieces), de tous les pairs qui les ont, en même temps. Chaque morceau est vérifié (SHA-1).',
+        en: 'The file comes in pieces, from every peer that has them, at the same time. Each piece is checked (SHA-1).',
+      },
+      async run(ctx) {
+        const s = shared(ctx);
+        const { config, out, options } = ctx;
+        const target = path.join(s.dir, 'you');
+        await rm(target, { recursive: true, force: true });
+        out.command(`portlab p2p get ${shown(s.torrent)} --out ${shown(target)}`);
+        const node = await downloader(config, options.rate);
+        const began = performance.now();
+        const torrent = await node.add(s.meta, path.join(target, s.meta.name), { create: true });
+        await done(torrent);
+        const seconds = (performance.now() - began) / 1000;
+        await node.close();
+        sourcesTable(ctx, torrent, seederLabels(s));
+        out.say(
+          `BitTorrent: ${formatBytes(s.meta.length)} ${out.t({ fr: 'en', en: 'in' })} ${seconds.toFixed(1)} s, ${torrent.sources.size} sources`,
+        );
+        s.timings.push({ method: 'BitTorrent', sources: torrent.sources.size, seconds });
+        s.events.push(...(await ctx.transcript.show(out, { connectionsOnly: true })));
+      },
+    },
+    {
+      title: { fr: 'Côte à côte', en: 'Side by side' },
+      intro: {
+        fr: 'Même fichier, même limite par machine. Avec N sources, le téléchargement va environ N fois plus vite.',
+        en: 'Same file, same cap per machine. With N sources the download goes about N times faster.',
+      },
+      async run(ctx) {
+        const s = shared(ctx);
+        const { out } = ctx;
+        const ftp = s.timings.find((t) => t.method === 'FTP')!;
+        const p2p = s.timings.find((t) => t.method === 'BitTorrent')!;
+        out.table(
+          ['', 'FTP (client-server)', 'BitTorrent (P2P)'],
+          [
+            [out.t({ fr: 'sources', en: 'sources' }), ftp.sources, p2p.sources],
+            [
+              out.t({ fr: 'durée', en: 'time' }),
+              `${ftp.seconds.toFixed(1)} s`,
+              `${p2p.seconds.toFixed(1)} s`,
+            ],
+            [
+              out.t({ fr: 'débit', en: 'rate' }),
+              `${formatBytes(s.meta.length / ftp.seconds)}/s`,
+              `${formatBytes(s.meta.length / p2p.seconds)}/s`,
+            ],
+          ],
+        );
+        for (const line of barChart(s.timings.map((t) => ({ label: t.method, seconds: t.seconds }))))
+          out.say(line);
+        const factor = ftp.seconds / p2p.seconds;
+        out.say(
+          `P2P ${out.t({ fr: 'plus rapide :', en: 'faster:' })} ×${factor.toFixed(1)} (${p2p.sources} ${out.t({ fr: 'pairs', en: 'peers' })})`,
+          'bold',
+        );
+        await writeFile(
+          path.join(s.dir, 'results.json'),
+          JSON.stringify(
+            { size: s.meta.length, rate: ctx.options.rate, timings: s.timings, factor },
+            null,
+            2,
+          ),
+        );
+      },
+    },
+    {
+      title: {
+        fr: '(c) Le serveur FTP s’arrête pendant le téléchargement',
+        en: '(c) The FTP server stops mid-download',
+      },
+      intro: {
+        fr: "Un seul serveur : s'il tombe, le téléchargement échoue. Quand il revient, REST reprend là où on en était, sans tout recommencer.",
+        en: 'A single server: if it goes down, the download fails. When it comes back, REST resumes where we were, without starting again.',
+      },
+      async run(ctx) {
+        const s = shared(ctx);
+        const { config, out, options, services } = ctx;
+        const local = path.join(s.dir, 'ftp-interrupted.bin');
+        let stopping: Promise<unknown> | null = null;
+        const onProgress = (bytes: number) => {
+          if (!stopping && bytes >= s.meta.length * 0.4) stopping = services.stop('files');
+        };
+        let have = 0;
+        try {
+          await cappedDownload(config, path.basename(s.file), local, { rate: options.rate, onProgress });
+        } catch (err) {
+          have = (err as Error & { bytes: number }).bytes;
+          out.say(
+            `${out.t({ fr: 'ÉCHEC', en: 'FAILED' })} ${out.t({ fr: 'après', en: 'after' })} ${formatBytes(have)}: ${(err as Error).message}`,
+            'red',
+          );
+        }
+        await stopping;
+        await services.start('files');
+        out.command(
+          `curl -C - -O ftp://${config.host}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
+        );
+        await cappedDownload(config, path.basename(s.file), local, { rate: options.rate, start: have });
+        const same = (await sha1Of(local)) === s.sha1;
+        out.say(
+          `REST ${have}: ${out.t({ fr: 'reprise', en: 'resumed' })}; SHA-1 ${same ? out.t({ fr: 'identique', en: 'identical' }) : 'DIFFERENT'}`,
+        );
+        s.events.push(...(await ctx.transcript.show(out, { linesPerSession: 14 })));
+      },
+    },
+    {
+      title: {
+        fr: '(d) Un pair disparaît pendant le téléchargement',
+        en: '(d) A peer vanishes mid-download',
+      },
+      intro: {
+        fr: "Toi et un camarade téléchargez en même temps. Un pair s'éteint brutalement (kill -9) : les autres prennent le relais.",
+        en: 'You and a classmate download at the same time. One peer is switched off abruptly (kill -9): the others take over.',
+      },
+      async run(ctx) {
+        const s = shared(ctx);
+        const { config, out, options } = ctx;
+        const you = await downloader(config, options.rate);
+        const mate = await downloader(config, options.rate);
+        for (const who of ['you-2', 'classmate'])
+          await rm(path.join(s.dir, who), { recursive: true, force: true });
+        const mine = await you.add(s.meta, path.join(s.dir, 'you-2', s.meta.name), { create: true });
+        const theirs = await mate.add(s.meta, path.join(s.dir, 'classmate', s.meta.name), { create: true });
+        const victim = s.seeders[0]!;
+        let killed = false;
+        mine.on('piece', () => {
+          if (!killed && mine.have.pieces >= mine.have.size * 0.3) {
+            killed = true;
+            out.command(`kill -9 ${victim.child.pid}   # peer #1 (${config.host}:${victim.port})`);
+            victim.child.kill('SIGKILL');
+          }
+        });
+        mine.on('peer-gone', (address, reason) => out.say(`peer ${address} gone (${reason})`, 'yellow'));
+        await Promise.all([done(mine), done(theirs)]);
+        await Promise.all([you.close(), mate.close()]);
+        const labels = seederLabels(s).set(mate.port, ctx.out.t({ fr: 'camarade', en: 'classmate' }));
+        sourcesTable(ctx, mine, labels);
+        const same = (await sha1Of(path.join(s.dir, 'you-2', s.meta.name))) === s.sha1;
+        out.say(
+          `${out.t({ fr: 'complet malgré la perte de peer #1', en: 'complete despite losing peer #1' })}; SHA-1 ${same ? out.t({ fr: 'identique', en: 'identical' }) : 'DIFFERENT'}`,
+          'bold',
+        );
+        ctx.state.set('you', `${config.host}:${you.port}`);
+        ctx.state.set('classmate', `${config.host}:${mate.port}`);
+        s.events.push(...(await ctx.transcript.show(out, { connectionsOnly: true })));
+      },
+    },
+    {
+      title: { fr: 'Qui écoute, qui se connecte ?', en: 'Who listens, who connects?' },
+      intro: {
+        fr: "D'après les transcripts : le serveur FTP ne fait qu'écouter (accepter), le client FTP ne fait que se connecter. Un pair fait les deux : il est client ET serveur.",
+        en: 'From the transcripts: the FTP server only listens (accepts), the FTP client only connects. A peer does both: it is client AND server.',
+      },
+      async run(ctx) {
+        const s = shared(ctx);
+        const { out } = ctx;
+        const ftp = ftpRoles(s.events);
+        const peers = peerRoles(s.events);
+        const name = new Map<string, string>([
+          [String(ctx.state.get('you')), out.t({ fr: 'toi', en: 'you' })],
+          [String(ctx.state.get('classmate')), out.t({ fr: 'camarade', en: 'classmate' })],
+          ...s.seeders.map((x, i): [string, string] => [`${ctx.config.host}:${x.port}`, `peer #${i + 1}`]),
+        ]);
+        const yes = (n: number) =>
+          n > 0 ? `${out.t({ fr: 'oui', en: 'yes' })} (${n})` : out.t({ fr: 'non', en: 'no' });
+        out.table(
+          [
+            'machine',
+            out.t({ fr: 'écoute (accepte)', en: 'listens (accepts)' }),
+            out.t({ fr: 'se connecte', en: 'connects' }),
+          ],
+          [
+            [
+              out.t({ fr: 'serveur FTP', en: 'FTP server' }),
+              yes(ftp.server.accepted),
+              yes(ftp.server.dialled),
+            ],
+            [
+              out.t({ fr: 'client FTP', en: 'FTP client' }),
+              yes(ftp.client.accepted),
+              yes(ftp.client.dialled),
+            ],
+            ...[...peers]
+              .filter(([node]) => name.has(node))
+              .map(([node, r]) => [`${name.get(node)} ${node}`, yes(r.accepted), yes(r.dialled)]),
+          ],
+        );
+      },
+    },
+  ],
+
+  async check(config) {
+    const peer = await readTranscript(config, 'peer');
+    const ftp = await readTranscript(config, 'ftp');
+    const dialledTo = new Map<string, Set<string>>();
+    for (const e of peer) {
+      if (e.type === 'open' && e.role === 'client' && e.node) {
+        dialledTo.set(e.node, (dialledTo.get(e.node) ?? new Set()).add(e.to));
+      }
+    }
+    const several = [...dialledTo.values()].some((to) => to.size >= 3);
+    const both = [...peerRoles(peer).values()].some((r) => r.accepted > 0 && r.dialled > 0);
+    const resumed = ftp.some((e) => e.type === 'line' && e.dir === 'C' && /^REST [1-9]\d*$/.test(e.line));
+    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
+      ok,
+      done,
+      todo,
+    });
+    return [
+      item(
+        several,
+        {
+          fr: 'un téléchargement BitTorrent depuis au moins 3 pairs',
+          en: 'a BitTorrent download from at least 3 peers',
+        },
+        {
+          fr: "aucun pair ne s'est encore connecté à au moins 3 autres pairs",
+          en: 'no peer has connected to at least 3 other peers yet',
+        },
+      ),
+      item(
+        both,
+        {
+          fr: 'un pair qui a à la fois accepté et ouvert des connexions',
+          en: 'a peer that both accepted and opened connections',
+        },
+        {
+          fr: "aucun pair n'a encore été à la fois client et serveur : que faut-il lancer en même temps ?",
+          en: 'no peer has been both client and server yet: what must run at the same time?',
+        },
+      ),
+      item(
+        resumed,
+        { fr: 'un téléchargement FTP repris après une coupure', en: 'an FTP download resumed after a cut' },
+        {
+          fr: "aucun téléchargement FTP n'a encore été repris là où il s'était arrêté",
+          en: 'no FTP download has been resumed where it stopped yet',
+        },
+      ),
+    ];
+  },
+};

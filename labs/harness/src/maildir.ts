@@ -1,0 +1,65 @@
+/**
+ * Reads a user's INBOX the way `ls` and `cat` would (Maildir: new/ holds unread arrivals, cur/ the
+ * messages a client has seen; ":2,S" at the end of a name is the \Seen flag). Used by lab 2's check.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface StoredMessage {
+  file: string;
+  seen: boolean;
+  /** Header fields, lower-case names; the first occurrence of each (the Received: nearest the top). */
+  headers: Map<string, string>;
+}
+
+export async function inbox(mailDir: string, user: string): Promise<StoredMessage[]> {
+  const messages: StoredMessage[] = [];
+  for (const sub of ['new', 'cur']) {
+    const dir = path.join(mailDir, user, sub);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const text = await readFile(path.join(dir, name), 'latin1');
+      const info = name.split(':2,')[1] ?? '';
+      messages.push({ file: path.join(dir, name), seen: info.includes('S'), headers: headerFields(text) });
+    }
+  }
+  return messages;
+}
+
+/** RFC 5322 §2.2: fields up to the first empty line; a line starting with white space continues the field. */
+function headerFields(text: string): Map<string, string> {
+  const head = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const fields = new Map<string, string>();
+  for (const field of head.split(/\r?\n(?![ \t])/)) {
+    const colon = field.indexOf(':');
+    if (colon <= 0) continue;
+    const name = field.slice(0, colon).trim().toLowerCase();
+    if (!fields.has(name))
+      fields.set(
+        name,
+        decodeWords(
+          field
+            .slice(colon + 1)
+            .replace(/\r?\n[ \t]+/g, ' ')
+            .trim(),
+        ),
+      );
+  }
+  return fields;
+}
+
+/** RFC 2047 encoded words (=?UTF-8?Q?Zo=C3=A9?=), as clients write a subject with accents. */
+function decodeWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?') // white space between two encoded words is not part of the text (§6.2)
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, _charset: string, encoding: string, text: string) =>
+      encoding.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8'),
+    );
+}

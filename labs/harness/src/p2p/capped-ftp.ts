@@ -1,0 +1,72 @@
+/**
+ * The FTP half of lab 5, made fair. A BitTorrent peer here sends no faster than its upload cap (a
+ * token bucket, as a home connection's uplink); the FTP server has no cap of its own. So the FTP
+ * client reads through a token bucket of the same rate: the server's machine gets the same uplink
+ * as each peer, and the comparison measures the design (one source against several), not the code.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { TokenBucket } from '@portlab/bittorrent';
+import type { LabConfig } from '@portlab/config';
+import { Client } from 'basic-ftp';
+
+export class CappedFile extends Writable {
+  bytes: number;
+  private readonly fd: number;
+
+  /** Appends to `file` from `start` bytes (a REST resume keeps what is there). */
+  constructor(
+    file: string,
+    private readonly bucket: TokenBucket,
+    start = 0,
+    private readonly onProgress: (bytes: number) => void = () => undefined,
+  ) {
+    super();
+    this.fd = openSync(file, start > 0 ? 'a' : 'w');
+    this.bytes = start;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.bucket.take(chunk.length).then(() => {
+      if (this.destroyed) return done(); // the transfer failed while this chunk waited for its tokens
+      writeSync(this.fd, chunk);
+      this.bytes += chunk.length;
+      this.onProgress(this.bytes);
+      done();
+    }, done);
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    closeSync(this.fd);
+    done(err);
+  }
+}
+
+/** Downloads `remote` into `local` at most at `rate` bytes/s, from `start` (REST) if given. */
+export async function cappedDownload(
+  config: LabConfig,
+  remote: string,
+  local: string,
+  options: { rate: number; start?: number; onProgress?: (bytes: number) => void },
+): Promise<{ bytes: number; seconds: number }> {
+  const began = performance.now();
+  const file = new CappedFile(local, new TokenBucket(options.rate), options.start ?? 0, options.onProgress);
+  const client = new Client(0);
+  try {
+    await client.access({
+      host: config.host,
+      port: config.portOf('ftp'),
+      user: 'alice',
+      password: 'wonderland',
+    });
+    await client.downloadTo(file, remote, options.start ?? 0);
+  } catch (err) {
+    const e = new Error((err as Error).message) as Error & { bytes: number };
+    e.bytes = file.bytes;
+    throw e;
+  } finally {
+    client.close();
+    if (!file.destroyed) file.destroy();
+  }
+  return { bytes: file.bytes, seconds: (performance.now() - began) / 1000 };
+}
