@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
+import nodemailer from 'nodemailer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -221,6 +222,35 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', { timeo
     await expect(page.locator('svg.graph .node.process.peer').count()).resolves.toBe(4);
     await expect(page.locator('svg.graph .edge[data-port^="4688"]').count()).resolves.toBe(6);
     await page.locator('#connections').screenshot({ path: path.join(outputDir, 'dashboard-mesh.png') });
+  });
+
+  it('shows the SMTP dialogue of a mail sent with nodemailer, then the message in the mailbox', async () => {
+    const subject = `Dashboard test ${Date.now()}`;
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: lab.ports.smtp,
+      ignoreTLS: true,
+    });
+    const info = await transport.sendMail({
+      from: 'alice@lab.test',
+      to: 'bob@lab.test',
+      subject,
+      text: 'Sent by nodemailer, seen on the dashboard.',
+    });
+    expect(info.response).toMatch(/^250/);
+    await row('MAIL FROM:<alice@lab.test>').first().waitFor();
+    await row('RCPT TO:<bob@lab.test>').first().waitFor();
+    await row(subject).first().waitFor(); // the message summarised in one line: its size and Subject
+    await page.locator('#mail').getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('#mail-user').selectOption('bob');
+    await page
+      .locator('#mail')
+      .getByRole('button', { name: new RegExp(subject) })
+      .click();
+    await expect(page.locator('#mail pre.body').textContent()).resolves.toMatch(
+      /Sent by nodemailer, seen on the dashboard\./,
+    );
+    await shot('dashboard-nodemailer');
   });
 
   it('shows a message and a file placed on disk in the standard layouts', async () => {
