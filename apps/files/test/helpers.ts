@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigFile } from '@portlab/config';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import { freePortRange, type TempLab, tempLab } from '@portlab/testkit';
 import { Client } from 'basic-ftp';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -17,28 +17,6 @@ export interface FilesApp {
   /** $DATA/files/<user> */
   home(user: string): string;
   stop(): Promise<void>;
-}
-
-/**
- * A contiguous range of free ports for passive mode. testkit's freePorts gives scattered ports, and
- * files.passivePorts is a range: try random ranges below Linux's ephemeral ports (32768+), where no
- * outgoing connection takes one behind our back, until every port of one is free.
- */
-export async function freePortRange(size: number): Promise<{ from: number; to: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const from = 20000 + Math.floor(Math.random() * (12000 - size));
-    const ports = Array.from({ length: size }, (_, i) => from + i);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return { from, to: from + size - 1 };
-  }
-  throw new Error(`no ${size} contiguous free ports found between 20000 and 32000`);
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 /** Starts the real files app (dist/main.js) in its own temp lab; resolves once it says it is ready. */

@@ -21,9 +21,13 @@ export interface WebServerOptions {
 
 /** The web app's routes on one fastify instance; main.ts makes one for HTTP and one for HTTPS. */
 export async function buildWebServer(options: WebServerOptions): Promise<FastifyInstance> {
+  // Node answers a request without Host by itself, before any hook: the transcript (and lab 4's check)
+  // would never see that 400. requireHostHeader: false hands such requests to the hook below.
   const app = Fastify({
     logger: false, // The transcript is this server's log.
-    ...(options.tls ? { https: options.tls } : {}),
+    ...(options.tls
+      ? { https: { ...options.tls, requireHostHeader: false } }
+      : { http: { requireHostHeader: false } }),
   }) as unknown as FastifyInstance;
   // RFC 9110 §10.2.4: the Server header names the software; `portlab probe` and curl -I show it.
   app.addHook('onSend', async (_request, reply) => {
@@ -41,9 +45,19 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
       const code = reply.statusCode;
       runtime
         .sessionOf(request.raw.socket)
-        ?.server(`HTTP/${request.raw.httpVersion} ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd());
+        // Node answers every HTTP/1.x request with an HTTP/1.1 status line: log what went on the wire.
+        ?.server(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd());
     });
   }
+  // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without exactly one Host header.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && request.raw.headers.host === undefined) {
+      await reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send('400 Bad Request: HTTP/1.1 needs a Host header (RFC 9112, section 3.2)\n');
+    }
+  });
   homeRoutes(app, options.config);
   apiRoutes(app, options.config, options.hub);
   browseRoutes(app, options.config);

@@ -7,7 +7,6 @@ import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Client } from 'basic-ftp';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePortRange } from '../../files/test/helpers.js';
 
 /**
  * The swarm section end to end: the real lab (`portlab up`) on free ports, a real swarm
@@ -73,7 +72,7 @@ declare const document: { querySelector(selector: string): Element | null };
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  lab = await tempLab({ files: { passivePorts: await freePortRange(4) } });
+  lab = await tempLab();
   mkdirSync(outputDir, { recursive: true });
   const up = portlab('up');
   await waitFor(() => /all services listening/.test(up.output()), {

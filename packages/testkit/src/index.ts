@@ -22,6 +22,28 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/**
+ * A contiguous range of free ports, for FTP's passive data ports (files.passivePorts is a range, and
+ * freePorts gives scattered ones). Random ranges below Linux's ephemeral ports (32768+), where no
+ * outgoing connection takes a port behind our back, until every port of one is free.
+ */
+export async function freePortRange(size: number): Promise<{ from: number; to: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const from = 20000 + Math.floor(Math.random() * (12000 - size));
+    const ports = Array.from({ length: size }, (_, i) => from + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return { from, to: from + size - 1 };
+  }
+  throw new Error(`no ${size} contiguous free ports found between 20000 and 32000`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 export interface TempLab {
   /** The temporary folder holding everything. */
   dir: string;
@@ -34,7 +56,10 @@ export interface TempLab {
   cleanup(): void;
 }
 
-/** A throw-away lab: its own data dir and a config file giving every service a free port. */
+/**
+ * A throw-away lab: its own data dir and a config file giving every service a free port, and FTP a
+ * free range of passive data ports (8, unless `extra.files.passivePorts` says otherwise).
+ */
 export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab> {
   const dir = mkdtempSync(path.join(tmpdir(), 'portlab-test-'));
   const dataDir = path.join(dir, 'var');
@@ -43,11 +68,16 @@ export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab>
     ServiceName,
     number
   >;
+  // FTP's passive data ports too, so that no test falls back on the lab's own 8200-8299.
+  const passivePorts = extra.files?.passivePorts ?? (await freePortRange(8));
   const configFile = path.join(dir, 'portlab.config.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({ dataDir, ...extra, ports: { ...ports, ...extra.ports } }, null, 2),
-  );
+  const config = {
+    dataDir,
+    ...extra,
+    ports: { ...ports, ...extra.ports },
+    files: { ...extra.files, passivePorts },
+  };
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
   const env: NodeJS.ProcessEnv = { ...process.env, PORTLAB_CONFIG: configFile, NO_COLOR: '1' };
   for (const name of ['PORTLAB_DATA_DIR', 'PORTLAB_HOST', 'PORTLAB_PORT_OFFSET']) delete env[name];
   return {

@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream';
+import { freePortRange, type TempLab, tempLab } from '@portlab/testkit';
+import { Client } from 'basic-ftp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portlab, startLab } from './helpers.js';
+
+let lab: TempLab;
+let passive: { from: number; to: number };
+let running: { stop(): Promise<void> };
+let before: { code: number; out: string };
+let demo: { code: number; out: string };
+beforeAll(async () => {
+  // Passive data ports of our own, free now: never the lab's 8200-8299, which a running lab may hold.
+  passive = await freePortRange(10);
+  lab = await tempLab({ files: { passivePorts: passive } });
+  running = await startLab(lab);
+  before = await portlab(lab, ['check', '03', '--lang', 'en']);
+  demo = await portlab(lab, ['lab', '03', '--lang', 'en']);
+});
+afterAll(async () => {
+  await running.stop();
+  lab.cleanup();
+});
+
+/** What a student does with FileZilla or curl -T: put index.html into public_html/. */
+async function publish(page: string): Promise<void> {
+  const client = new Client();
+  try {
+    await client.access({ host: '127.0.0.1', port: lab.ports.ftp, user: 'alice', password: 'wonderland' });
+    await client.uploadFrom(Readable.from([page]), 'public_html/index.html');
+  } finally {
+    client.close();
+  }
+}
+
+const inPassiveRange = (port: number) => port >= passive.from && port <= passive.to;
+
+describe('lab 03: files', () => {
+  it('passive mode: the control connection on the FTP port, the data connection on the port PASV names', () => {
+    expect(demo.code, demo.out).toBe(0);
+    expect(demo.out).toContain(`$ nc -C 127.0.0.1 ${lab.ports.ftp}`);
+    expect(demo.out).toMatch(
+      new RegExp(`client 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${lab.ports.ftp} FTP\\n`),
+    );
+    const pasv = /227 Entering Passive Mode \(127,0,0,1,(\d+),(\d+)\)/.exec(demo.out);
+    expect(pasv, demo.out).not.toBeNull();
+    const port = Number(pasv![1]) * 256 + Number(pasv![2]);
+    expect(inPassiveRange(port)).toBe(true);
+    expect(demo.out).toContain(`${pasv![1]}×256+${pasv![2]} = ${port}`);
+    expect(demo.out).toContain(`$ nc 127.0.0.1 ${port}`);
+    const open =
+      /data connection open \(passive, data port (\d+)\): 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:(\d+)\s+\[data\]/.exec(
+        demo.out,
+      );
+    expect(open?.[2]).toBe(String(port));
+    expect(Number(open![1])).toBe(port);
+    expect(demo.out).toMatch(/C: LIST\n\s+S: 150 [^\n]*\n\s+S: 226 /);
+  });
+
+  it('active mode: the client listens and the server dials it', () => {
+    const listens = /\(the client listens on port (\d+)\)/.exec(demo.out);
+    expect(listens, demo.out).not.toBeNull();
+    const port = listens![1];
+    expect(demo.out).toMatch(/C: PORT 127,0,0,1,\d+,\d+\n/);
+    expect(demo.out).toMatch(
+      new RegExp(
+        `data connection open \\(active, the server dialled the client\\): 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${port}`,
+      ),
+    );
+  });
+
+  it('publishes a page over FTP and shows it on the web at /~alice/', () => {
+    expect(demo.out).toMatch(/C: STOR index\.html\n/);
+    expect(demo.out).toContain(`$ curl -i http://127.0.0.1:${lab.ports.http}/~alice/`);
+    expect(demo.out).toMatch(/HTTP\/1\.1 200 OK\n[\s\S]*<h1>Alice was here<\/h1>/);
+    expect(demo.out).toMatch(
+      new RegExp(`-> 127\\.0\\.0\\.1:${lab.ports.http} HTTP\\n\\s+C: GET /~alice/ HTTP/1\\.1`),
+    );
+  });
+
+  it('check on a fresh lab: exit 1, says what is missing without the answer', () => {
+    expect(before.code, before.out).toBe(1);
+    expect(before.out).toContain('✘ no index.html page has been uploaded over FTP yet');
+    expect(before.out).toContain('✘ the page does not have the <h1> heading the sheet asks for yet');
+    expect(before.out).not.toMatch(/TP ?3|Lab ?3/i);
+  });
+
+  it('check: the demo page is online but lacks the asked heading; the student page finishes it', async () => {
+    const afterDemo = await portlab(lab, ['check', '03', '--lang', 'en']);
+    expect(afterDemo.code, afterDemo.out).toBe(1);
+    expect(afterDemo.out).toContain('✔ an index.html page was uploaded over FTP');
+    expect(afterDemo.out).toContain('✔ the page is online at /~alice/');
+    expect(afterDemo.out).toContain('✘ the page does not have the <h1> heading the sheet asks for yet');
+
+    await publish('<!doctype html>\n<title>Zoé</title>\n<h1>TP3 Zoé</h1>\n<p>Publiée par FTP.</p>\n');
+    const done = await portlab(lab, ['check', '03', '--lang', 'fr']);
+    expect(done.out).toContain('✔ elle a le titre principal demandé');
+    expect(done.out).toContain('Tout est juste : exercice terminé.');
+    expect(done.code).toBe(0);
+  });
+});
