@@ -17,7 +17,7 @@ export { commandLines, fileZillaSites, writeClientFiles } from './clients/lab-cl
 export { chooseLang, type Lang, type Text } from './i18n.js';
 export type { CheckItem, Lab } from './lab.js';
 export { findLab, LABS } from './labs/index.js';
-export { Printer } from './output.js';
+export { Printer, table } from './output.js';
 export { runCheck, runDemo } from './runner.js';
 export { deliverWelcome, welcomeMessage } from './welcome.js';
 

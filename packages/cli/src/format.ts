@@ -1,18 +1,7 @@
 import { styleText } from 'node:util';
 
-/** A plain-text table with aligned columns, as `ss -ltn` prints one. */
-export function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+/** The labs print the same tables as the commands: one function for both. */
+export { table } from '@portlab/labs';
 
 /** Colour only for a terminal that wants it (NO_COLOR: https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
