@@ -21,7 +21,10 @@ export async function runDemo(
   const transcript = new TranscriptView(config);
   const deferred: (() => Promise<void> | void)[] = [];
   const defer = (fn: () => Promise<void> | void) => deferred.push(fn);
-  const pause = options.step && process.stdin.isTTY ? createInterface({ input: process.stdin }) : null;
+  const pause =
+    options.step && process.stdin.isTTY
+      ? createInterface({ input: process.stdin, output: process.stdout })
+      : null;
   try {
     out.heading(`portlab lab ${lab.id} — ${out.t(lab.title)}`);
     await services.ensureRunning();

@@ -63,8 +63,8 @@ export const portsLab: Lab = {
     {
       title: { fr: 'Parler au mauvais port, exprès', en: 'Speaking to the wrong port, on purpose' },
       intro: {
-        fr: 'On envoie une requête HTTP (langue du web) au port SMTP (langue du courrier). Le serveur SMTP ne comprend pas : il répond par une erreur 5xx. Le port choisit le service ; le protocole doit être le bon.',
-        en: 'We send an HTTP request (the language of the web) to the SMTP port (the language of mail). The SMTP server does not understand it: it answers with a 5xx error. The port picks the service; the protocol must match.',
+        fr: 'On envoie une requête HTTP (langue du web) au port SMTP (langue du courrier). Le serveur SMTP ne comprend pas : il répond par un code d’erreur (4xx ou 5xx) et raccroche. Le port choisit le service ; le protocole doit être le bon.',
+        en: 'We send an HTTP request (the language of the web) to the SMTP port (the language of mail). The SMTP server does not understand it: it answers with an error code (4xx or 5xx) and hangs up. The port picks the service; the protocol must match.',
       },
       async run({ config, out, transcript }) {
         const smtp = await HandTyped.open(config.host, config.portOf('smtp'));
@@ -112,11 +112,19 @@ export const portsLab: Lab = {
   ],
   async check(config, options) {
     const file = options.answers ?? 'ports-quiz.txt';
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new Error(
-        `cannot read ${file}: copy labs/01-ports/ports-quiz.txt here and fill it in (or give --answers FILE)`,
-      );
-    });
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null) {
+      return [
+        {
+          ok: false,
+          done: { fr: '', en: '' },
+          todo: {
+            fr: `impossible de lire ${file} : copiez labs/01-ports/ports-quiz.txt ici et remplissez-le (ou donnez --answers FICHIER)`,
+            en: `cannot read ${file}: copy labs/01-ports/ports-quiz.txt here and fill it in (or give --answers FILE)`,
+          },
+        },
+      ];
+    }
     const answers = parseAnswers(text);
     return QUIZ.map((q): CheckItem => {
       const given = answers.get(q.key);
