@@ -33,7 +33,8 @@ class PieceInProgress<P> {
     readonly index: number,
     readonly length: number,
   ) {
-    this.data = Buffer.alloc(length);
+    // Not zero-filled: the piece is used only once every block was copied in (`received`).
+    this.data = Buffer.allocUnsafe(length);
     this.blocks = this.freshBlocks();
   }
 

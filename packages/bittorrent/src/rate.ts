@@ -21,6 +21,19 @@ export class TokenBucket {
     this.tokens = burst;
   }
 
+  /**
+   * Takes the tokens now if the bucket has them and nobody waits before us: the common case needs
+   * no promise, so an uncapped peer sends a whole batch of blocks in one go. False: call `take`.
+   */
+  tryTake(bytes: number): boolean {
+    if (!Number.isFinite(this.rate)) return true;
+    if (this.queue.length > 0) return false;
+    this.refill();
+    if (this.tokens < Math.min(bytes, this.burst)) return false;
+    this.tokens -= bytes;
+    return true;
+  }
+
   take(bytes: number): Promise<void> {
     if (!Number.isFinite(this.rate)) return Promise.resolve();
     return new Promise((resolve) => {
@@ -29,10 +42,14 @@ export class TokenBucket {
     });
   }
 
-  private drain(): void {
+  private refill(): void {
     const now = performance.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
+  }
+
+  private drain(): void {
+    this.refill();
     while (this.queue.length > 0 && this.tokens >= Math.min(this.queue[0]!.bytes, this.burst)) {
       const next = this.queue.shift()!;
       this.tokens -= next.bytes; // may go below zero for a block larger than the burst: repaid later

@@ -71,7 +71,6 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   private readonly serving = new Set<PeerWire>();
   /** Addresses and peer ids of peers dropped for bad pieces. */
   private readonly banned = new Set<string>();
-  private writes: Promise<void> = Promise.resolve();
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly rechokeTimer: NodeJS.Timeout;
   private stopped = false;
@@ -135,14 +134,13 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     if (this.stopped) return;
     await this.announce('stopped').catch(() => undefined);
     this.halt('stopped');
-    await this.writes;
     await this.storage.close();
   }
 
   /** Vanishes as a machine that loses power would: no goodbye to the tracker or the peers. */
   destroy(): void {
     this.halt('destroyed');
-    void this.writes.then(() => this.storage.close());
+    void this.storage.close();
   }
 
   private halt(reason: string): void {
@@ -335,7 +333,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       wire.send({ type: wanted ? 'interested' : 'notInterested' });
       wire.said(wanted ? 'interested' : 'not interested');
     }
-    this.fill(wire);
+    this.refill(wire);
+  }
+
+  /**
+   * Tops the queue up once a quarter of it came in: requests leave in batches, each one write for
+   * us and one wake-up for the sender, rather than one per block.
+   */
+  private refill(wire: PeerWire): void {
+    if (wire.requests.size <= (wire.queueDepth * 3) / 4) this.fill(wire);
   }
 
   /** Keeps the peer's request queue full. */
@@ -352,6 +358,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       wire.said(`piece ${index} re-requested`, this.data('re-request', { piece: index, from: wire.address }));
     }
     wire.socket.cork();
+    wire.sendHaves();
     for (const block of blocks) {
       wire.requests.set(`${block.index}:${block.begin}`, block);
       wire.send({ type: 'request', ...block });
@@ -363,6 +370,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   private forgetRequests(wire: PeerWire): void {
     for (const ref of wire.requests.values()) this.picker.unrequest(wire, ref);
     wire.requests.clear();
+    wire.sendHaves();
     this.picker.release(wire);
     for (const other of this.wires) this.fill(other);
   }
@@ -380,7 +388,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       other.send({ type: 'cancel', ...asked });
     }
     if (complete) this.pieceDone(index, complete.data, complete.sources);
-    this.fill(wire);
+    this.refill(wire);
   }
 
   private pieceDone(index: number, data: Buffer, sources: Map<PeerWire, number>): void {
@@ -388,11 +396,17 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       this.badPiece(index, sources);
       return;
     }
+    try {
+      this.storage.write(index, data);
+    } catch (err) {
+      // A full or vanished disk: nothing more can be kept, so this torrent stops here.
+      this.emit('warning', `cannot write piece ${index} to ${this.storage.file}: ${(err as Error).message}`);
+      this.destroy();
+      return;
+    }
     this.picker.verified(index);
     this.have.set(index);
     this.missing -= data.length;
-    const written = this.storage.write(index, data); // readable at once, before the `have` below
-    this.writes = this.writes.then(() => written);
     // The source of a piece is the peer that sent most of it (all of it, but in endgame).
     const [source, bytes] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
     const stats = this.sources.get(source.address) ?? {
@@ -416,7 +430,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     );
     this.emit('piece', index, source.address);
     for (const wire of this.wires) {
-      wire.send({ type: 'have', index });
+      wire.have(index);
       if (wire.amInterested) this.updateInterest(wire);
     }
     if (this.complete) void this.finish();
@@ -445,9 +459,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   }
 
   private async finish(): Promise<void> {
-    await this.writes;
     this.emit('done');
-    for (const wire of this.wires) if (wire.has.complete) wire.close('both sides have every piece');
+    for (const wire of this.wires) {
+      if (wire.has.complete) wire.close('both sides have every piece');
+      else wire.sendHaves();
+    }
     await this.announce('completed');
   }
 
@@ -468,34 +484,35 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     // BEP 3: requests from a choked peer, or for a piece we lack, are not answered.
     if (wire.amChoking || !this.have.has(index)) return;
     wire.uploads.push(ref);
-    // Start reading the piece now, so the disk works while earlier blocks are being sent.
-    void this.storage.read(index, begin, length).catch(() => undefined);
     if (!this.serving.has(wire)) void this.serveUploads(wire);
   }
 
-  /** Sends the requested blocks in order, each after the upload cap lets it through. */
+  /**
+   * Sends the requested blocks in order, each after the upload cap lets it through. When the cap
+   * has tokens nothing waits: the blocks a chunk of requests asks for go out while that chunk is
+   * handled, in one write (see PeerWire.receive). A request that arrives while this loop waits
+   * (for tokens, or for the socket to drain) is queued, and the loop takes it.
+   */
   private async serveUploads(wire: PeerWire): Promise<void> {
     this.serving.add(wire);
     try {
-      await this.sendBlocks(wire);
+      while (wire.uploads.length > 0 && !wire.closed && !wire.amChoking) {
+        const ref = wire.uploads[0]!;
+        if (!this.peer.upload.tryTake(ref.length)) await this.peer.upload.take(ref.length);
+        if (wire.uploads[0] !== ref) continue; // cancelled, or choked, while we waited
+        const block = this.storage.read(ref.index, ref.begin, ref.length);
+        wire.uploads.shift();
+        const flowing = wire.send({ type: 'piece', index: ref.index, begin: ref.begin, block });
+        this.uploaded += ref.length;
+        if (ref.begin + ref.length === pieceSize(this.meta, ref.index)) wire.said(`piece ${ref.index} sent`);
+        if (!flowing) await wire.drained();
+      }
     } catch (err) {
       // The file went away under us (stopped, or deleted by hand): this upload ends here.
       if (!this.stopped) wire.close(`cannot read the file: ${(err as Error).message}`);
-    }
-    this.serving.delete(wire);
-  }
-
-  private async sendBlocks(wire: PeerWire): Promise<void> {
-    while (wire.uploads.length > 0 && !wire.closed && !wire.amChoking) {
-      const ref = wire.uploads[0]!;
-      await this.peer.upload.take(ref.length);
-      const block = await this.storage.read(ref.index, ref.begin, ref.length);
-      if (wire.uploads[0] !== ref) continue; // cancelled, or choked, while we waited
-      wire.uploads.shift();
-      const flowing = wire.send({ type: 'piece', index: ref.index, begin: ref.begin, block });
-      this.uploaded += ref.length;
-      if (ref.begin + ref.length === pieceSize(this.meta, ref.index)) wire.said(`piece ${ref.index} sent`);
-      if (!flowing) await wire.drained();
+    } finally {
+      // In the same step as the loop's last check: no request can slip in between and wait forever.
+      this.serving.delete(wire);
     }
   }
 

@@ -119,7 +119,11 @@ function uint32s(...values: number[]): Buffer {
   return out;
 }
 
-/** Cuts a byte stream into messages. */
+/**
+ * Cuts a byte stream into messages. A message inside one received chunk is a view of that chunk;
+ * only a message split across chunks is copied, and only its own bytes (at hundreds of MB/s, copying
+ * every chunk into one growing buffer costs as much as the hashing).
+ */
 export class MessageReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -129,7 +133,7 @@ export class MessageReader {
 
   /** Adds bytes; returns the messages now complete. Throws ProtocolError on a broken message. */
   push(chunk: Buffer): Message[] {
-    this.chunks.push(chunk);
+    if (chunk.length > 0) this.chunks.push(chunk);
     this.buffered += chunk.length;
     const messages: Message[] = [];
     while (this.buffered >= 4) {
@@ -147,16 +151,34 @@ export class MessageReader {
   }
 
   private peekLength(): number {
-    if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!.readUInt32BE(0);
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readUInt32BE(0);
+    return this.copy(4, false).readUInt32BE(0);
   }
 
+  /** The next n bytes, consumed: a view when one chunk holds them all, else a copy. */
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
+    const first = this.chunks[0]!;
     this.buffered -= n;
+    if (first.length < n) return this.copy(n, true);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    return first.subarray(0, n);
+  }
+
+  /** Copies the next n bytes out of several chunks, consuming them if `consume`. */
+  private copy(n: number, consume: boolean): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let i = 0;
+    while (filled < n) {
+      const chunk = this.chunks[i]!;
+      const used = chunk.copy(out, filled, 0, Math.min(chunk.length, n - filled));
+      filled += used;
+      if (!consume) i++;
+      else if (used === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(used);
+    }
     return out;
   }
 }
