@@ -1,10 +1,12 @@
 import type { RecentClaims } from './recent.js';
 import type { Part } from './response.js';
-import type { FolderSnapshots } from './snapshots.js';
-import type { FlagChange, FolderState, StoredFolder, StoredMessage } from './storage.js';
+import type { FlagChange, FolderSnapshot, StoredFolder, StoredMessage } from './storage.js';
 
-/** A message as the selected session knows it. */
-export interface ViewMessage extends StoredMessage {}
+/**
+ * A message as the selected session knows it: the store's shared object, never modified (a flag
+ * change puts another object in its place).
+ */
+export type ViewMessage = StoredMessage;
 
 /**
  * The selected mailbox as this session's client knows it (RFC 3501 §5.5, §7): message sequence
@@ -14,6 +16,9 @@ export interface ViewMessage extends StoredMessage {}
  * - EXISTS and FETCH FLAGS at the end of any command, or at once during IDLE;
  * - EXPUNGE never while a FETCH, STORE or SEARCH by sequence number runs (§7.4.1), because
  *   the numbers the client used would then mean other messages.
+ *
+ * The message objects are the store's snapshot's, shared with every other session that has the
+ * mailbox selected: a session costs an array of references, not a copy of 10,000 messages.
  */
 export class MailboxView {
   /** Sequence number n is messages[n - 1]. */
@@ -25,25 +30,26 @@ export class MailboxView {
   private stale = false;
   /** The highest UID the view has heard of (new ones are above it). */
   private lastUid: number;
+  /** The store's snapshot the view was last compared with: the same one again means no news. */
+  private seen: FolderSnapshot;
 
   constructor(
     readonly folder: StoredFolder,
     /** The canonical mailbox name, as the change feed names it. */
     readonly name: string,
     readonly readOnly: boolean,
-    status: FolderState,
-    messages: StoredMessage[],
+    snapshot: FolderSnapshot,
     /** This session's \Recent messages. */
     readonly recent: Set<number>,
     private readonly claims: RecentClaims,
     private readonly claimKey: string,
-    private readonly snapshots: FolderSnapshots,
   ) {
-    this.messages = messages;
-    this.lastUid = messages.at(-1)?.uid ?? 0;
-    this.uidValidity = status.uidValidity;
-    this.uidNextAtSelect = status.uidNext;
-    this.highestModseq = status.highestModseq;
+    this.seen = snapshot;
+    this.messages = [...snapshot.messages];
+    this.lastUid = this.messages.at(-1)?.uid ?? 0;
+    this.uidValidity = snapshot.status.uidValidity;
+    this.uidNextAtSelect = snapshot.status.uidNext;
+    this.highestModseq = snapshot.status.highestModseq;
   }
 
   readonly uidValidity: number;
@@ -88,19 +94,10 @@ export class MailboxView {
 
   added(): void {
     this.stale = true;
-    this.staleSince = this.snapshots.current(this.claimKey);
   }
 
-  /** The snapshot generation the view must see at least, since the last news. */
-  private staleSince = 0;
-
   flagsChanged(change: FlagChange): void {
-    const message = this.byUid(change.uid);
-    if (!message || change.modseq <= message.modseq) return;
-    message.flags = change.flags;
-    message.modseq = change.modseq;
-    this.highestModseq = Math.max(this.highestModseq, change.modseq);
-    this.pendingFlags.add(change.uid);
+    this.replace({ ...change, notify: true });
   }
 
   expunged(uid: number): void {
@@ -109,14 +106,18 @@ export class MailboxView {
 
   /** This session's own STORE: the client is told by the STORE itself, not again later. */
   stored(changed: StoredMessage[]): void {
-    for (const c of changed) {
-      const message = this.byUid(c.uid);
-      if (!message) continue;
-      message.flags = c.flags;
-      message.modseq = c.modseq;
-      this.highestModseq = Math.max(this.highestModseq, c.modseq);
-      this.pendingFlags.delete(c.uid);
-    }
+    for (const c of changed) this.replace({ ...c, notify: false });
+  }
+
+  /** Puts a message's new flags in the view, if they are newer than what it has. */
+  private replace(change: { uid: number; flags: string[]; modseq: number; notify: boolean }): void {
+    const seq = this.seqOf(change.uid);
+    const message = this.messages[seq - 1];
+    if (!message || change.modseq <= message.modseq) return;
+    this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
+    this.highestModseq = Math.max(this.highestModseq, change.modseq);
+    if (change.notify) this.pendingFlags.add(change.uid);
+    else this.pendingFlags.delete(change.uid);
   }
 
   /** True if something waits to be told, or the store must be looked at. */
@@ -129,28 +130,33 @@ export class MailboxView {
   /**
    * Looks at the store: messages delivered since (they get their UIDs now), and what another
    * process changed (the change feed only reports this process). `force` looks even if the feed
-   * said nothing (NOOP, CHECK: RFC 3501 §6.1.2 makes NOOP the way to poll).
+   * said nothing (NOOP, CHECK: RFC 3501 §6.1.2 makes NOOP the way to poll). The store hands out the
+   * same snapshot while nothing changed, so a look at an unchanged mailbox costs a comparison;
+   * otherwise the two lists, both in UID order, are walked side by side.
    */
   async sync(force = false): Promise<void> {
     if (!this.stale && !force) return;
     this.stale = false;
-    const atLeast = force ? this.snapshots.current(this.claimKey) + 1 : this.staleSince;
-    if (force) this.snapshots.changed(this.claimKey);
-    const stored = await this.snapshots.messages(this.claimKey, this.folder, atLeast);
-    const present = new Set<number>();
+    const snapshot = await this.folder.snapshot();
+    if (snapshot === this.seen) return;
+    this.seen = snapshot;
+    const known = this.messages;
     const fresh: StoredMessage[] = [];
-    for (const m of stored) {
-      present.add(m.uid);
-      const known = this.byUid(m.uid);
-      if (known) {
-        if (m.modseq > known.modseq)
-          this.flagsChanged({ user: '', folder: '', uid: m.uid, flags: m.flags, modseq: m.modseq });
+    let i = 0;
+    for (const m of snapshot.messages) {
+      while (i < known.length && known[i]!.uid < m.uid) this.pendingExpunge.add(known[i++]!.uid);
+      if (i < known.length && known[i]!.uid === m.uid) {
+        const mine = known[i]!;
+        if (m.modseq > mine.modseq) this.pendingFlags.add(m.uid);
+        // The store's object, newer or the same: share it rather than keep a copy.
+        if (m.modseq >= mine.modseq) known[i] = m;
+        i++;
       } else if (m.uid > this.lastUid) {
         fresh.push(m);
       }
-      this.highestModseq = Math.max(this.highestModseq, m.modseq);
     }
-    for (const m of this.messages) if (!present.has(m.uid)) this.pendingExpunge.add(m.uid);
+    while (i < known.length) this.pendingExpunge.add(known[i++]!.uid);
+    this.highestModseq = Math.max(this.highestModseq, snapshot.status.highestModseq);
     if (fresh.length) {
       for (const uid of this.claims.claim(this.claimKey, fresh, this.readOnly)) this.recent.add(uid);
       this.lastUid = fresh.at(-1)!.uid;

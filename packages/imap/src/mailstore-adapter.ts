@@ -1,12 +1,9 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Folder, Mailbox, MailStore } from '@portlab/mailstore';
+import { type Folder, type Mailbox, type MailStore, MailStoreError } from '@portlab/mailstore';
 import type { FolderEntry, MailStorage, StoredFolder, UserMailbox } from './storage.js';
 
 /**
- * The lab's Maildir store seen as IMAP storage. The store has folders, messages, flags and the
- * change feed; subscriptions (RFC 3501 §6.3.6) it lacks are kept here, in a `subscriptions` file
- * beside the Maildir, one name a line, as Dovecot keeps them.
+ * The lab's Maildir store seen as IMAP storage: folders, messages, flags, subscriptions and the
+ * change feed, each a call to @portlab/mailstore.
  */
 export function mailStorage(store: MailStore): MailStorage {
   return {
@@ -23,9 +20,13 @@ class MaildirMailbox implements UserMailbox {
   }
 
   async folder(name: string): Promise<StoredFolder | null> {
-    const wanted = name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
-    const exists = (await this.mailbox.listFolders()).some((f) => f.name === wanted);
-    return exists ? new MaildirFolder(await this.mailbox.folder(wanted)) : null;
+    try {
+      return new MaildirFolder(await this.mailbox.folder(name));
+    } catch (err) {
+      // No such folder, or a name that cannot be one: either way there is no mailbox of that name.
+      if (err instanceof MailStoreError && err.code !== 'EXISTS') return null;
+      throw err;
+    }
   }
 
   createFolder(name: string): Promise<void> {
@@ -40,23 +41,12 @@ class MaildirMailbox implements UserMailbox {
     return this.mailbox.renameFolder(from, to);
   }
 
-  async subscriptions(): Promise<string[]> {
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    return text.split('\n').filter((line) => line !== '');
+  subscriptions(): Promise<string[]> {
+    return this.mailbox.subscriptions();
   }
 
-  async setSubscribed(name: string, subscribed: boolean): Promise<void> {
-    const names = new Set(await this.subscriptions());
-    if (subscribed) names.add(name);
-    else names.delete(name);
-    await mkdir(this.mailbox.dir, { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, [...names].map((n) => `${n}\n`).join(''));
-    await rename(tmp, this.file);
-  }
-
-  private get file(): string {
-    return path.join(this.mailbox.dir, 'subscriptions');
+  setSubscribed(name: string, subscribed: boolean): Promise<void> {
+    return this.mailbox.setSubscribed(name, subscribed);
   }
 }
 
@@ -68,9 +58,11 @@ class MaildirFolder implements StoredFolder {
     return this.folder.name;
   }
 
+  snapshot = () => this.folder.snapshot();
   status = () => this.folder.status();
   messages = () => this.folder.messages();
   read = (uid: number) => this.folder.read(uid);
+  readStart = (uid: number, length: number) => this.folder.readStart(uid, length);
   stream = (uid: number) => this.folder.stream(uid);
   setFlags: StoredFolder['setFlags'] = (uids, operation, flags) =>
     this.folder.setFlags(uids, operation, flags);

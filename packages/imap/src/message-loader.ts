@@ -9,6 +9,9 @@ import type { StoredFolder, StoredMessage } from './storage.js';
  */
 export const BATCH = 32;
 
+/** Bytes read first when only the header is wanted (a message of 20 KB costs a 4 KB read). */
+const HEADER_GUESS = 4096;
+
 export class MessageLoader {
   constructor(
     private readonly folder: StoredFolder,
@@ -21,10 +24,18 @@ export class MessageLoader {
     return bytes;
   }
 
+  /** The header if the cache has it (no waiting), else undefined. */
+  cachedHeader(message: StoredMessage): Buffer | undefined {
+    return this.cache.get(message.id);
+  }
+
   async header(message: StoredMessage): Promise<Buffer> {
     const cached = this.cache.get(message.id);
     if (cached) return cached;
-    const bytes = await this.folder.read(message.uid);
+    // Most headers fit in the first few KB: read those, and the whole message only if they do not.
+    let bytes = await this.folder.readStart(message.uid, HEADER_GUESS);
+    if (bytes.length === HEADER_GUESS && headerEnd(bytes) === bytes.length)
+      bytes = await this.folder.read(message.uid);
     const header = bytes.subarray(0, headerEnd(bytes));
     this.cache.set(message.id, header);
     return header;

@@ -13,7 +13,7 @@ export class RecentClaims {
    * The UIDs that are \Recent for a session now looking at `messages`. A read-only session
    * (EXAMINE) sees them but does not take them (RFC 3501 §6.3.2).
    */
-  claim(mailbox: string, messages: StoredMessage[], readOnly: boolean): Set<number> {
+  claim(mailbox: string, messages: readonly StoredMessage[], readOnly: boolean): Set<number> {
     const before = this.claimed.get(mailbox) ?? 0;
     const recent = new Set<number>();
     let highest = before;
@@ -26,7 +26,7 @@ export class RecentClaims {
   }
 
   /** How many messages a STATUS (RECENT) would show without taking them. */
-  count(mailbox: string, messages: StoredMessage[]): number {
+  count(mailbox: string, messages: readonly StoredMessage[]): number {
     const before = this.claimed.get(mailbox) ?? 0;
     return messages.filter((m) => m.recent && m.uid > before).length;
   }

@@ -41,6 +41,9 @@ function literalSummary(bytes: Buffer): string {
 /** How many untagged responses of one command the transcript shows before it counts the rest. */
 const TRANSCRIPT_UNTAGGED = 100;
 
+/** Held responses are handed to the socket in pieces of about this size. */
+const FLUSH_BYTES = 64 * 1024;
+
 /**
  * Writes responses to the client and the same lines to the transcript. Literals go on the wire
  * whole and into the transcript as one 'summary' line; a command answered with thousands of
@@ -49,6 +52,10 @@ const TRANSCRIPT_UNTAGGED = 100;
 export class ResponseWriter {
   private untaggedThisCommand = 0;
   private holding = false;
+  /** Responses held back (see hold()): buffers, then text not yet made a buffer; and their size. */
+  private held: Buffer[] = [];
+  private heldText = '';
+  private heldBytes = 0;
 
   constructor(
     public socket: Socket,
@@ -71,24 +78,26 @@ export class ResponseWriter {
     this.untaggedThisCommand = 0;
   }
 
-  /** Gathers the responses of one command into few TCP segments (10,000 FETCH lines, one write). */
+  /**
+   * Gathers the responses of one command into few writes and TCP segments: 10,000 FETCH lines
+   * go to the socket as a few 64 KB buffers, not as 10,000 writes.
+   */
   hold(): void {
-    if (this.holding) return;
     this.holding = true;
-    this.socket.cork();
   }
 
   /** Sends what was held, now (the command is done, or IDLE waits for news). */
   release(): void {
-    if (!this.holding) return;
     this.holding = false;
-    this.socket.uncork();
+    this.flush();
   }
 
-  /** Sends what was held and waits until the socket took it: a FETCH of a whole mailbox is never all in memory. */
+  /**
+   * Hands a full piece of held responses to the socket, and waits while the socket's buffer is
+   * full: a FETCH of a whole mailbox is never all in memory.
+   */
   async drained(): Promise<void> {
-    const holding = this.holding;
-    this.release();
+    if (this.heldBytes >= FLUSH_BYTES) this.flush();
     if (this.socket.writableNeedDrain && !this.socket.destroyed) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -98,36 +107,61 @@ export class ResponseWriter {
         this.socket.on('drain', done).on('close', done);
       });
     }
-    if (holding) this.hold();
+  }
+
+  private flush(): void {
+    if (this.heldText !== '') this.held.push(Buffer.from(this.heldText, 'utf8'));
+    const pieces = this.held;
+    this.held = [];
+    this.heldText = '';
+    this.heldBytes = 0;
+    if (pieces.length && this.socket.writable)
+      this.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
   }
 
   private send(parts: Part[], flags: Flag[] = []): void {
     if (!this.socket.writable) return;
     const wire: (string | Buffer)[] = [];
-    const lines: string[][] = [[]];
     for (const part of parts) {
-      if (typeof part === 'string') {
-        wire.push(part);
-        lines[lines.length - 1]!.push(part);
-      } else {
-        wire.push(`{${part.length}}\r\n`, part);
-        lines[lines.length - 1]!.push(`{${part.length}}`);
-        lines.push([literalSummary(part)], []);
-      }
+      if (typeof part === 'string') wire.push(part);
+      else wire.push(`{${part.length}}\r\n`, part);
     }
     wire.push('\r\n');
-    this.socket.write(
-      wire.every((w) => typeof w === 'string') ? wire.join('') : Buffer.concat(wire.map(bufferOf)),
-    );
-    this.record(lines, parts[0] === '* ' ? 'untagged' : 'other', flags);
+    if (this.holding) {
+      // Text runs are joined and made one buffer when flushed: few copies, few writes.
+      for (const piece of wire) {
+        if (typeof piece === 'string') this.heldText += piece;
+        else {
+          if (this.heldText !== '') this.held.push(Buffer.from(this.heldText, 'utf8'));
+          this.heldText = '';
+          this.held.push(piece);
+        }
+        this.heldBytes += piece.length;
+      }
+      if (this.heldBytes >= FLUSH_BYTES * 4) this.flush();
+    } else {
+      this.socket.write(
+        wire.every((w) => typeof w === 'string') ? wire.join('') : Buffer.concat(wire.map(bufferOf)),
+      );
+    }
+    this.record(parts, parts[0] === '* ' ? 'untagged' : 'other', flags);
   }
 
-  private record(lines: string[][], kind: 'untagged' | 'other', flags: Flag[]): void {
+  private record(parts: Part[], kind: 'untagged' | 'other', flags: Flag[]): void {
     if (!this.transcript) return;
     if (kind === 'untagged' && ++this.untaggedThisCommand > TRANSCRIPT_UNTAGGED) {
       if (this.untaggedThisCommand === TRANSCRIPT_UNTAGGED + 1)
         this.transcript.server('{more untagged responses follow, not shown}', ['summary']);
       return;
+    }
+    // The line as text, each literal as `{N}` and a summary line of its own after it.
+    const lines: string[][] = [[]];
+    for (const part of parts) {
+      if (typeof part === 'string') lines[lines.length - 1]!.push(part);
+      else {
+        lines[lines.length - 1]!.push(`{${part.length}}`);
+        lines.push([literalSummary(part)], []);
+      }
     }
     lines.forEach((words, i) => {
       const text = words.join('');

@@ -9,7 +9,6 @@ import { mailStorage } from './mailstore-adapter.js';
 import type { ReaderLimits } from './parser/command-reader.js';
 import { RecentClaims } from './recent.js';
 import { Session } from './session.js';
-import { FolderSnapshots } from './snapshots.js';
 import type { MailStorage } from './storage.js';
 
 export interface ImapServerOptions {
@@ -34,7 +33,6 @@ export interface ServerContext {
   secureContext: SecureContext;
   recent: RecentClaims;
   headerCache: HeaderCache;
-  snapshots: FolderSnapshots;
   limits: ReaderLimits;
 }
 
@@ -48,22 +46,6 @@ const MAX_CLIENTS = 2000;
 
 /** \Recent is per mailbox across sessions: IMAP and IMAPS share one registry. */
 const recentOf = new WeakMap<MailStore, RecentClaims>();
-const snapshotsByStore = new WeakMap<MailStore, FolderSnapshots>();
-
-/** Folder listings shared by the sessions of a store; every change makes older listings stale. */
-function snapshotsOf(store: MailStore): FolderSnapshots {
-  let snapshots = snapshotsByStore.get(store);
-  if (!snapshots) {
-    const made = new FolderSnapshots();
-    const changed = (c: { user: string; folder: string }) => made.changed(`${c.user}/${c.folder}`);
-    store.changes.on('added', changed);
-    store.changes.on('flags', changed);
-    store.changes.on('expunged', changed);
-    snapshotsByStore.set(store, made);
-    snapshots = made;
-  }
-  return snapshots;
-}
 
 /**
  * An IMAP server over the lab's mail store. Give it to `runtime.serve('imap' | 'imaps', ...)`;
@@ -83,7 +65,6 @@ export function createImapServer(options: ImapServerOptions): Server {
     secureContext: createSecureContext(options.certificate),
     recent,
     headerCache: new HeaderCache(),
-    snapshots: snapshotsOf(options.store),
     limits: { maxLineBytes: MAX_LINE_BYTES, maxLiteralBytes: options.config.mail.maxMessageBytes },
   };
   const start = (socket: Socket, secure: boolean) => {

@@ -191,21 +191,10 @@ export class Session {
     const canonical = canonicalMailbox(name);
     const folder = await this.mailbox!.folder(canonical);
     if (!folder) return null;
-    const status = await folder.status();
-    const messages = await folder.messages();
+    const snapshot = await folder.snapshot();
     const key = `${this.user}/${canonical}`;
-    const recent = this.server.recent.claim(key, messages, readOnly);
-    const view = new MailboxView(
-      folder,
-      canonical,
-      readOnly,
-      status,
-      messages,
-      recent,
-      this.server.recent,
-      key,
-      this.server.snapshots,
-    );
+    const recent = this.server.recent.claim(key, snapshot.messages, readOnly);
+    const view = new MailboxView(folder, canonical, readOnly, snapshot, recent, this.server.recent, key);
     this.follow(view);
     this.selected = view;
     this.state = 'selected';

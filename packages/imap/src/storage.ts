@@ -66,12 +66,29 @@ export interface FolderState {
   recent: number;
 }
 
+/**
+ * A folder's state and messages from one look, shared: every session with the folder selected
+ * holds the same message objects, so they are never modified (a change makes new ones).
+ */
+export interface FolderSnapshot {
+  readonly status: FolderState;
+  /** In UID order. */
+  readonly messages: readonly StoredMessage[];
+}
+
 export interface StoredFolder {
   readonly name: string;
+  /**
+   * Status and messages from one look; the same object until the folder changes. Changes by
+   * other processes show here at the latest at the next call.
+   */
+  snapshot(): Promise<FolderSnapshot>;
   status(): Promise<FolderState>;
   /** Every message, in UID order. */
   messages(): Promise<StoredMessage[]>;
   read(uid: number): Promise<Buffer>;
+  /** The first `length` bytes of a message, or all of it if shorter: enough for its header. */
+  readStart(uid: number, length: number): Promise<Buffer>;
   stream(uid: number): Promise<Readable>;
   /** Returns the messages whose flags changed, as they are now. */
   setFlags(

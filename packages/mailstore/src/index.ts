@@ -5,8 +5,15 @@ export {
   type MessageAdded,
   type MessageExpunged,
 } from './changes.js';
+export { MailStoreError, type MailStoreErrorCode } from './errors.js';
 export { INFO_SEPARATOR } from './flags.js';
-export { type FlagOperation, Folder, type FolderStatus, type MessageInfo } from './folder.js';
+export {
+  type FlagOperation,
+  Folder,
+  type FolderSnapshot,
+  type FolderStatus,
+  type MessageInfo,
+} from './folder.js';
 export { DEFAULT_FOLDERS, DELIMITER, type FolderInfo, Mailbox } from './mailbox.js';
 export { type Delivered, MailStore } from './store.js';
 export { UIDLIST_FILE } from './uidlist.js';

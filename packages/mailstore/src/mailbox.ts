@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import type { MailChanges } from './changes.js';
 import type { DirectorySyncs } from './durable.js';
+import { MailStoreError } from './errors.js';
 import { Folder } from './folder.js';
 import { withFileLock } from './lock.js';
 
@@ -66,7 +67,8 @@ export class Mailbox {
         () => true,
         () => false,
       );
-      if (!exists) throw new Error(`no folder '${name}' in the mailbox of ${this.user}`);
+      if (!exists)
+        throw new MailStoreError('NOT_FOUND', `no folder '${name}' in the mailbox of ${this.user}`);
       folder = new Folder(canonical, dir, {
         user: this.user,
         syncs: this.syncs,
@@ -89,7 +91,7 @@ export class Mailbox {
   async createFolder(name: string): Promise<void> {
     await this.ensure();
     checkFolderName(name);
-    if (await this.exists(name)) throw new Error(`folder '${name}' already exists`);
+    if (await this.exists(name)) throw new MailStoreError('EXISTS', `folder '${name}' already exists`);
     await this.makeFolderDirs(name);
   }
 
@@ -97,7 +99,7 @@ export class Mailbox {
   async deleteFolder(name: string): Promise<void> {
     await this.ensure();
     checkFolderName(name);
-    if (!(await this.exists(name))) throw new Error(`no folder '${name}' to delete`);
+    if (!(await this.exists(name))) throw new MailStoreError('NOT_FOUND', `no folder '${name}' to delete`);
     const children = (await this.listFolders()).filter((f) => f.name.startsWith(`${name}${DELIMITER}`));
     if (children.length)
       throw new Error(`folder '${name}' has subfolders: delete ${children[0]!.name} first`);
@@ -110,8 +112,8 @@ export class Mailbox {
     await this.ensure();
     checkFolderName(from);
     checkFolderName(to);
-    if (!(await this.exists(from))) throw new Error(`no folder '${from}' to rename`);
-    if (await this.exists(to)) throw new Error(`folder '${to}' already exists`);
+    if (!(await this.exists(from))) throw new MailStoreError('NOT_FOUND', `no folder '${from}' to rename`);
+    if (await this.exists(to)) throw new MailStoreError('EXISTS', `folder '${to}' already exists`);
     const moving = (await this.listFolders()).filter(
       (f) => f.name === from || f.name.startsWith(`${from}${DELIMITER}`),
     );
@@ -156,6 +158,36 @@ export class Mailbox {
   }
 
   /**
+   * The folders the user subscribed to (IMAP SUBSCRIBE, LSUB: RFC 3501 §6.3.6), kept in
+   * `subscriptions` beside the Maildir, one name a line, as Dovecot keeps them. A name may be
+   * subscribed whether or not a folder of that name exists (§6.3.6 allows it).
+   */
+  async subscriptions(): Promise<string[]> {
+    const text = await readFile(this.subscriptionsFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return '';
+      throw err;
+    });
+    return text.split('\n').filter((line) => line !== '');
+  }
+
+  /** Adds or removes a subscription: under a lock (two clients at once lose nothing), replaced atomically. */
+  async setSubscribed(name: string, subscribed: boolean): Promise<void> {
+    const file = this.subscriptionsFile;
+    await withFileLock(`${file}.lock`, async () => {
+      const names = new Set(await this.subscriptions());
+      if (subscribed === names.has(name)) return;
+      if (subscribed) names.add(name);
+      else names.delete(name);
+      await writeFile(`${file}.tmp`, [...names].map((n) => `${n}\n`).join(''));
+      await rename(`${file}.tmp`, file);
+    });
+  }
+
+  private get subscriptionsFile(): string {
+    return path.join(this.dir, 'subscriptions');
+  }
+
+  /**
    * UIDVALIDITY must differ from any value a folder of the same name had before (RFC 3501 §2.3.1.1),
    * so a folder deleted and made again in the same second still gets a new one: the last value
    * given is kept in `portlab-uidvalidity` and the next is max(now, last + 1).
@@ -184,7 +216,8 @@ function canonicalName(name: string): string {
 
 /** A folder name becomes a directory name: keep it to what cannot escape the Maildir or clash. */
 function checkFolderName(name: string): void {
-  if (canonicalName(name) === 'INBOX') throw new Error('INBOX cannot be created, deleted or renamed');
+  if (canonicalName(name) === 'INBOX')
+    throw new MailStoreError('INVALID_NAME', 'INBOX cannot be created, deleted or renamed');
   const bad =
     name.length === 0 ||
     name.length > 200 ||
@@ -193,7 +226,8 @@ function checkFolderName(name: string): void {
     name.includes(`${DELIMITER}${DELIMITER}`) ||
     /[/\\\x00-\x1f\x7f]/.test(name);
   if (bad) {
-    throw new Error(
+    throw new MailStoreError(
+      'INVALID_NAME',
       `invalid folder name '${name}': use letters, digits and spaces, with '${DELIMITER}' between levels (Work${DELIMITER}Projects); no '/'`,
     );
   }

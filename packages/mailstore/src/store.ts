@@ -3,6 +3,7 @@ import path from 'node:path';
 import { USER_NAME } from '@portlab/config';
 import { MailChanges } from './changes.js';
 import { DirectorySyncs, writeDurably } from './durable.js';
+import { MailStoreError } from './errors.js';
 import { Mailbox } from './mailbox.js';
 import { uniqueName } from './names.js';
 
@@ -27,7 +28,7 @@ export class MailStore {
 
   /** A user's mailbox, made with its default folders on first use. */
   async mailbox(user: string): Promise<Mailbox> {
-    if (!USER_NAME.test(user)) throw new Error(`invalid user name '${user}'`);
+    if (!USER_NAME.test(user)) throw new MailStoreError('INVALID_NAME', `invalid user name '${user}'`);
     let mailbox = this.mailboxes.get(user);
     if (!mailbox) {
       mailbox = new Mailbox(user, path.join(this.root, user), this.syncs, this.changes);
@@ -46,7 +47,8 @@ export class MailStore {
    * Only when this resolves may SMTP answer 250. Readers never look in tmp/.
    */
   async deliver(user: string, message: Buffer, folder = 'INBOX'): Promise<Delivered> {
-    const { dir } = await (await this.mailbox(user)).folder(folder);
+    const target = await (await this.mailbox(user)).folder(folder);
+    const { dir } = target;
     const id = uniqueName(message.length);
     const tmp = path.join(dir, 'tmp', id);
     const file = path.join(dir, 'new', id);
@@ -57,6 +59,7 @@ export class MailStore {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
+    target.delivered();
     await this.syncs.of(path.join(dir, 'new')).sync();
     this.changes.emit('added', { user, folder, id });
     return { id, file };

@@ -139,6 +139,15 @@ export default command({
       !view.readOnly &&
       items.some((i) => (i.kind === 'section' && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT');
     const loader = new MessageLoader(view.folder, session.server.headerCache);
+    /** The bytes the items need: none (null), the header, or all; undefined if the message is gone. */
+    const load = (m: ViewMessage): Buffer | null | Promise<Buffer | undefined> => {
+      if (need === 'none') return null;
+      if (need === 'header') {
+        const hit = loader.cachedHeader(m);
+        if (hit) return hit;
+      }
+      return (need === 'all' ? loader.bytes(m) : loader.header(m)).catch(() => undefined);
+    };
     let missing = 0;
     await inBatches(messages, async (batch) => {
       const seenNow = new Set<number>();
@@ -150,14 +159,14 @@ export default command({
           for (const c of changed) seenNow.add(c.uid);
         }
       }
-      const loaded = await Promise.all(
-        batch.map((m) =>
-          need === 'none'
-            ? null
-            : (need === 'all' ? loader.bytes(m) : loader.header(m)).catch(() => undefined),
-        ),
-      );
-      batch.forEach((message, i) => {
+      // Headers in the cache are taken at once: a batch waits for the disk only if it must.
+      const direct = batch.map((m) => load(m));
+      const loaded = direct.some((d) => d instanceof Promise)
+        ? await Promise.all(direct)
+        : (direct as (Buffer | null)[]);
+      batch.forEach((asked, i) => {
+        // After a \Seen set above, the view holds the message with its new flags.
+        const message = seenNow.has(asked.uid) ? (view.byUid(asked.uid) ?? asked) : asked;
         const bytes = loaded[i];
         if (bytes === undefined) {
           missing++;
@@ -231,7 +240,7 @@ function fetchItems(
       case 'section':
         out.push([
           `BODY${sectionName(item.section)} `,
-          bytesPart(extractSection(bytes!, mime(), item.section)),
+          bytesPart(extractSection(bytes!, mime, item.section)),
         ]);
         break;
     }

@@ -20,9 +20,9 @@ export async function statusOf(session: Session, name: string, items: string[]):
   const canonical = name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
   const folder = await session.mailbox!.folder(canonical);
   if (!folder) return null;
-  const status = await folder.status();
+  const { status, messages } = await folder.snapshot();
   const recent = items.includes('RECENT')
-    ? session.server.recent.count(`${session.user}/${canonical}`, await folder.messages())
+    ? session.server.recent.count(`${session.user}/${canonical}`, messages)
     : 0;
   const values: Record<string, number> = {
     MESSAGES: status.messages,

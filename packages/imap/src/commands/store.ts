@@ -69,7 +69,9 @@ export default command({
     } catch (err) {
       return no((err as Error).message);
     }
-    for (const message of targets) {
+    for (const target of targets) {
+      // The view holds the message as it is now (the objects are replaced, never modified).
+      const message = view.byUid(target.uid) ?? target;
       // .SILENT skips the answer, except for the MODSEQ a CONDSTORE client needs (RFC 7162 §3.1.3).
       if (silent && unchangedSince === null) continue;
       const items = [`FLAGS (${view.flagsOf(message).join(' ')})`];

@@ -1,6 +1,5 @@
 import { ImapSyntaxError } from '../parser/tokenizer.js';
-import type { HeaderField } from './header.js';
-import type { MimeEntity } from './structure.js';
+import { headerEnd, type MimeEntity } from './structure.js';
 
 /**
  * A body section of FETCH (RFC 3501 §6.4.5): `BODY[1.2.HEADER.FIELDS (From To)]<0.100>` is the
@@ -64,9 +63,19 @@ export function headerOnly(section: Section): boolean {
 /**
  * The bytes of a section, or an empty buffer for a part that does not exist (RFC 3501 leaves
  * this to the server; empty is what Dovecot answers). The partial range applies last.
+ * `root` may be given as a function, called only if the section needs the MIME structure: the
+ * HEADER.FIELDS of the message itself (what a mail client's first sync asks of every message)
+ * are found in the bytes directly.
  */
-export function extractSection(bytes: Buffer, root: MimeEntity, section: Section): Buffer {
-  const whole = sectionBytes(bytes, root, section);
+export function extractSection(
+  bytes: Buffer,
+  root: MimeEntity | (() => MimeEntity),
+  section: Section,
+): Buffer {
+  const whole =
+    section.path.length === 0 && section.specifier.startsWith('HEADER.FIELDS')
+      ? headerFields(bytes, 0, headerEnd(bytes), section)
+      : sectionBytes(bytes, typeof root === 'function' ? root() : root, section);
   if (!section.partial) return whole;
   const { start, length } = section.partial;
   return whole.subarray(Math.min(start, whole.length), Math.min(start + length, whole.length));
@@ -84,7 +93,7 @@ function sectionBytes(bytes: Buffer, root: MimeEntity, section: Section): Buffer
   if (!message) return Buffer.alloc(0);
   if (section.specifier === 'TEXT') return bytes.subarray(message.bodyStart, message.end);
   if (section.specifier === 'HEADER') return bytes.subarray(message.headerStart, message.bodyStart);
-  return headerFields(bytes, message.header, section.fields, section.specifier === 'HEADER.FIELDS.NOT');
+  return headerFields(bytes, message.headerStart, message.bodyStart, section);
 }
 
 /** Part numbers (RFC 3501 §6.4.5): the parts of a multipart, 1 for a single-part body, deeper through message/rfc822. */
@@ -99,9 +108,86 @@ export function partAt(root: MimeEntity, path: number[]): MimeEntity | undefined
   return entity;
 }
 
-/** HEADER.FIELDS: the lines of the named fields as they are, then the empty line that ends a header. */
-export function headerFields(bytes: Buffer, header: HeaderField[], names: string[], not: boolean): Buffer {
-  const wanted = new Set(names.map((n) => n.toLowerCase()));
-  const chosen = header.filter((f) => wanted.has(f.key) !== not);
-  return Buffer.concat([...chosen.map((f) => bytes.subarray(f.start, f.end)), Buffer.from('\r\n')]);
+/**
+ * The lower-case field names of a section as bytes, made once per FETCH rather than once per
+ * message; null if one of them is not ASCII (those are compared as text).
+ */
+const fieldNames = new WeakMap<Section, Buffer[] | null>();
+function fieldNamesOf(section: Section): Buffer[] | null {
+  if (!fieldNames.has(section)) {
+    const names = section.fields.map((n) => n.toLowerCase());
+    fieldNames.set(
+      section,
+      names.every((n) => /^[\x00-\x7f]*$/.test(n)) ? names.map((n) => Buffer.from(n, 'latin1')) : null,
+    );
+  }
+  return fieldNames.get(section)!;
+}
+
+/** ASCII white space as String.prototype.trim sees it: TAB, LF, VT, FF, CR, space. */
+const isSpace = (byte: number) => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+
+/**
+ * True if the field name in `bytes[start, end)` (white space around it ignored) is one of `names`,
+ * compared without case. Undefined if the name is not ASCII: then the caller compares it as text.
+ */
+function asciiNameIn(bytes: Buffer, start: number, end: number, names: Buffer[]): boolean | undefined {
+  let a = start;
+  let b = end;
+  while (a < b && isSpace(bytes[a]!)) a++;
+  while (b > a && isSpace(bytes[b - 1]!)) b--;
+  if (a === b) return undefined;
+  next: for (const name of names) {
+    if (name.length !== b - a) continue;
+    for (let i = 0; i < name.length; i++) {
+      let byte = bytes[a + i]!;
+      if (byte >= 0x80) return undefined;
+      if (byte >= 0x41 && byte <= 0x5a) byte |= 0x20;
+      if (byte !== name[i]) continue next;
+    }
+    return true;
+  }
+  for (let i = a; i < b; i++) if (bytes[i]! >= 0x80) return undefined;
+  return false;
+}
+
+/**
+ * HEADER.FIELDS (.NOT): the named fields of the header in `bytes[start, end)` exactly as they are
+ * (folded lines too), then the empty line that ends a header. A field is its first line and the
+ * lines after it that start with a space or tab (RFC 5322 §2.2.3); its name is what comes before
+ * the colon, compared as parseHeader reads it (trimmed, without case). A mail client's first sync
+ * asks this of every message, so plain ASCII names are compared as bytes, with no string made.
+ */
+export function headerFields(bytes: Buffer, start: number, end: number, section: Section): Buffer {
+  const names = fieldNamesOf(section);
+  const not = section.specifier === 'HEADER.FIELDS.NOT';
+  const chosen: Buffer[] = [];
+  let field = -1;
+  const close = (fieldEnd: number) => {
+    if (field === -1) return;
+    const colon = bytes.indexOf(0x3a, field);
+    const nameEnd = colon === -1 || colon >= fieldEnd ? fieldEnd : colon;
+    let named = names ? asciiNameIn(bytes, field, nameEnd, names) : undefined;
+    if (named === undefined) {
+      const key = bytes.toString('utf8', field, nameEnd).trim().toLowerCase();
+      named = key === '' ? undefined : section.fields.some((f) => f.toLowerCase() === key);
+    }
+    if (named !== undefined && named !== not) chosen.push(bytes.subarray(field, fieldEnd));
+    field = -1;
+  };
+  let at = start;
+  while (at < end) {
+    const lf = bytes.indexOf(0x0a, at);
+    const lineEnd = lf === -1 || lf >= end ? end : lf + 1;
+    const first = bytes[at];
+    const continues = (first === 0x20 || first === 0x09) && field !== -1;
+    if (!continues) {
+      close(at);
+      if (first !== 0x0d && first !== 0x0a) field = at;
+    }
+    at = lineEnd;
+  }
+  close(end);
+  chosen.push(Buffer.from('\r\n'));
+  return Buffer.concat(chosen);
 }
