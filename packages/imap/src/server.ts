@@ -73,9 +73,11 @@ export function createImapServer(options: ImapServerOptions): Server {
     socket.setNoDelay(true);
     void new Session(socket, context, options.sessionOf(socket), secure).run();
   };
+  // Half-open sockets: a client that sends its commands and closes its side (`printf … | nc -N`)
+  // still gets every reply; the session ends the connection once it has read everything.
   const server = options.implicitTls
-    ? createTlsServer(options.certificate, (socket) => start(socket, true))
-    : createTcpServer((socket) => start(socket, false));
+    ? createTlsServer({ ...options.certificate, allowHalfOpen: true }, (socket) => start(socket, true))
+    : createTcpServer({ allowHalfOpen: true }, (socket) => start(socket, false));
   server.maxConnections = MAX_CLIENTS;
   return server;
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { waitFor } from '@portlab/testkit';
@@ -81,6 +82,19 @@ describe('a session typed by hand (LF line ends, as nc sends them)', () => {
     expect(all.indexOf('p1 OK')).toBeLessThan(all.indexOf('* SEARCH 2'));
     expect(all.indexOf('p2 OK')).toBeLessThan(all.indexOf('p3 OK'));
     c.close();
+  });
+
+  it('answers every command of a client that sends them all and closes its side (printf | nc -N)', async () => {
+    const socket = connect(lab.port, '127.0.0.1', () =>
+      socket.end('h1 LOGIN bob builder\nh2 SELECT INBOX\nh3 FETCH 1 (FLAGS)\nh4 LOGOUT\n'),
+    );
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk;
+    });
+    await new Promise((resolve) => socket.once('close', resolve));
+    for (const tag of ['h1', 'h2', 'h3', 'h4']) expect(text).toMatch(new RegExp(`^${tag} OK`, 'm'));
+    expect(text).toMatch(/^\* 1 FETCH \(FLAGS/m);
   });
 
   it('authenticates with AUTHENTICATE PLAIN after a + prompt', async () => {
