@@ -126,7 +126,13 @@ export class PeerNode {
     }
     const { handshake, rest } = dialled;
     if (!session) return refuse('no transcript session for this connection');
-    session.client(handshakeLine(handshake), undefined, peerData(handshake, session));
+    // Its socket's port is a temporary one: a peer that speaks BEP 10 is named by its extended
+    // handshake instead (Torrent.introduce).
+    session.client(
+      handshakeLine(handshake),
+      undefined,
+      handshake.extended ? undefined : peerData(handshake, session),
+    );
     const torrent = this.torrents.get(handshake.infoHash.toString('hex'));
     if (!torrent) return refuse('no such torrent here');
     socket.write(encodeHandshake(torrent.meta.infoHash, this.peerId));

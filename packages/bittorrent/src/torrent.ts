@@ -200,7 +200,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       wire.send({ type: 'bitfield', bits: this.have.bytes });
       wire.said(`bitfield ${this.have.pieces}/${this.have.size} pieces`);
     }
-    this.emit('peer', wire.address);
+    // A peer that dialled us and speaks BEP 10 is announced once named (see `introduce`).
+    if (wire.named) this.emit('peer', wire.address);
     wire.start(rest);
   }
 
@@ -221,6 +222,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   }
 
   onMessage(wire: PeerWire, message: Message): void {
+    if (!wire.named && !(message.type === 'extended' && message.extId === 0)) {
+      this.introduce(wire, 'no extended handshake first: known by the address of its connection');
+      if (wire.closed) return;
+    }
     switch (message.type) {
       case 'keep-alive':
         break;
@@ -272,8 +277,12 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.wires.delete(wire);
     this.picker.peerGone(wire.has);
     this.forgetRequests(wire);
-    wire.heard(`peer gone (${reason})`, this.data('peer-gone', { peer: wire.address, reason }));
-    this.emit('peer-gone', wire.address, reason);
+    // A peer never named was never announced: its departure is no news either.
+    wire.heard(
+      `peer gone (${reason})`,
+      wire.named ? this.data('peer-gone', { peer: wire.address, reason }) : undefined,
+    );
+    if (wire.named) this.emit('peer-gone', wire.address, reason);
     if (!wire.amChoking) this.unchokeWaiting();
   }
 
@@ -313,9 +322,32 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     } catch (err) {
       throw new ProtocolError(`bad extended handshake: ${(err as Error).message}`);
     }
-    const v = (handshake as { v?: unknown } | null)?.v;
+    const { v, p } = (handshake ?? {}) as { v?: unknown; p?: unknown };
     wire.client = v instanceof Uint8Array ? Buffer.from(v).toString('utf8').slice(0, 64) : undefined;
-    wire.heard(`extended handshake${wire.client ? ` client ${wire.client}` : ''}`);
+    // BEP 10 `p`: the TCP port the sender listens on (a peer that dialled us is on another one).
+    const port = typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536 ? p : undefined;
+    const line = `extended handshake${wire.client ? ` client ${wire.client}` : ''}${port ? `, listens on port ${port}` : ''}`;
+    if (wire.named) wire.heard(line);
+    else this.introduce(wire, line, port);
+  }
+
+  /**
+   * Names a peer that dialled us, at its first message: BEP 10 sends the extended handshake first,
+   * and its `p` gives the port the peer listens on. Named by that port, the peer is the one others
+   * dial and the tracker lists, not a second peer on a temporary port. `line` is the transcript line
+   * that names it. A peer we are connected to already (we dialled it) keeps that connection.
+   */
+  private introduce(wire: PeerWire, line: string, port?: number): void {
+    const address = port ? wire.listensOn(port) : wire.address;
+    if ([...this.wires].some((w) => w !== wire && w.named && w.address === address)) {
+      wire.heard(line);
+      wire.close(`already connected to ${address}`);
+      return;
+    }
+    wire.address = address;
+    wire.named = true;
+    wire.heard(line, this.data('peer', { peer: address }));
+    this.emit('peer', address);
   }
 
   // Downloading

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Transcript } from '@portlab/transcript';
+import { type LineData, Transcript } from '@portlab/transcript';
 import { createMetainfo, createTracker, type Metainfo, PeerNode, parseMetainfo } from '../src/index.js';
 
 export function sha256(file: string): string {
@@ -45,14 +45,23 @@ export async function startNode(logDir: string, uploadRate?: number): Promise<Pe
   return node;
 }
 
-/** Lines of a service's transcript. */
-export function transcriptLines(logDir: string, service: string): string[] {
+/** The line events of a service's transcript. */
+function lineEvents(logDir: string, service: string): { line: string; data?: LineData }[] {
   Transcript.prototype.flush.call(new Transcript(service, 0, { logDir }));
   const text = readFileSync(path.join(logDir, `${service}.ndjson`), 'utf8');
   return text
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { type: string; line?: string })
-    .filter((e) => e.type === 'line')
-    .map((e) => e.line!);
+    .map((l) => JSON.parse(l) as { type: string; line: string; data?: LineData })
+    .filter((e) => e.type === 'line');
+}
+
+/** Lines of a service's transcript. */
+export function transcriptLines(logDir: string, service: string): string[] {
+  return lineEvents(logDir, service).map((e) => e.line);
+}
+
+/** The `data` of a service's transcript lines that have one. */
+export function transcriptData(logDir: string, service: string): LineData[] {
+  return lineEvents(logDir, service).flatMap((e) => (e.data ? [e.data] : []));
 }

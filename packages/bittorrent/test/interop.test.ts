@@ -9,7 +9,15 @@ import path from 'node:path';
 import { freePorts } from '@portlab/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Metainfo, PeerNode } from '../src/index.js';
-import { randomFile, sha256, startNode, startTracker, torrentFor, transcriptLines } from './helpers.js';
+import {
+  randomFile,
+  sha256,
+  startNode,
+  startTracker,
+  torrentFor,
+  transcriptData,
+  transcriptLines,
+} from './helpers.js';
 
 function installed(binary: string): boolean {
   const found = spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -106,6 +114,12 @@ describe.skipIf(!hasAria2)('with aria2c', () => {
     expect(lines).toContainEqual(expect.stringMatching(/not a plain BitTorrent handshake/));
     expect(lines).toContainEqual(expect.stringMatching(/^handshake peer_id A2-/));
     expect(lines).toContainEqual(expect.stringMatching(/^extended handshake client aria2\//));
+    // aria2c dialled our seeders from temporary ports; its BEP 10 `p` names it by its listening port.
+    const named = transcriptData(logDir, 'peer')
+      .filter((d) => d.torrent === meta.infoHash.toString('hex') && d.peer !== undefined)
+      .map((d) => d.peer);
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named)).toEqual(new Set([`127.0.0.1:${port}`]));
   });
 
   it('our peer downloads a file that aria2c seeds', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,15 @@ import {
   pieceSize,
   readHandshake,
 } from '../src/index.js';
-import { randomFile, sha256, startNode, startTracker, torrentFor, transcriptLines } from './helpers.js';
+import {
+  randomFile,
+  sha256,
+  startNode,
+  startTracker,
+  torrentFor,
+  transcriptData,
+  transcriptLines,
+} from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-swarm-'));
 const logDir = path.join(dir, 'log');
@@ -120,6 +128,53 @@ describe('a swarm of our peers', () => {
     await done;
     expect(sha256(target)).toBe(sha256(file));
     expect(torrent.downloaded).toBe(meta.length - (half - 1) * meta.pieceLength);
+  });
+
+  it('names a peer that dialled us by the port it listens on (BEP 10 `p`), once', async () => {
+    // Three peers each hold a third of the pieces and fetch the rest from the other two. Each dials
+    // those that started before it: the first is only dialled, by peers on temporary ports.
+    const file = randomFile(dir, 'thirds.bin', 1024 * 1024);
+    const { meta } = await torrentFor(file, tracker.url);
+    const whole = readFileSync(file);
+    const started: Awaited<ReturnType<typeof download>>[] = [];
+    const twice: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const target = path.join(dir, `third-${k}`, 'thirds.bin');
+      const partial = Buffer.alloc(meta.length);
+      for (let i = k; i < meta.pieceHashes.length; i += 3) {
+        whole.copy(partial, i * meta.pieceLength, i * meta.pieceLength, (i + 1) * meta.pieceLength);
+      }
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, partial);
+      const peer = await download(meta, target);
+      // Never two connections to one peer at once.
+      peer.torrent.on('peer', (address) => {
+        const same = [...peer.torrent.wires].filter((w) => w.named && w.address === address);
+        if (same.length > 1) twice.push(`peer ${k} twice connected to ${address}`);
+      });
+      started.push(peer);
+    }
+    await Promise.all(started.map((p) => p.done));
+    expect(twice).toEqual([]);
+    const listening = started.map(({ node }) => `127.0.0.1:${node.port}`);
+    for (const [k, { torrent }] of started.entries()) {
+      expect(sha256(torrent.storage.file)).toBe(sha256(file));
+      const sources = [...torrent.sources.values()];
+      for (const source of sources)
+        expect(listening.filter((a) => a !== listening[k])).toContain(source.address);
+      expect(sources.reduce((sum, s) => sum + s.pieces, 0)).toBe(
+        meta.pieceHashes.length - Math.ceil((meta.pieceHashes.length - k) / 3),
+      );
+    }
+    // On the dashboard's side: every peer named in this torrent's transcript data listens.
+    const named = transcriptData(logDir, 'peer')
+      .filter((d) => d.torrent === meta.infoHash.toString('hex'))
+      .flatMap((d) => [d.peer, d.from].filter((a) => a !== undefined));
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named)).toEqual(new Set(listening));
+    expect(transcriptLines(logDir, 'peer')).toContainEqual(
+      expect.stringMatching(/^extended handshake client portlab, listens on port \d+$/),
+    );
   });
 
   it('drops malformed handshakes, absurd length prefixes and bencode bombs, and nothing else', async () => {

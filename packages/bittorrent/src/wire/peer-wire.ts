@@ -51,8 +51,15 @@ export class PeerWire {
   strikes = 0;
   /** The time this peer was last choked or unchoked by us (for round-robin unchoking). */
   chokeChangedAt = Date.now();
-  /** "ip:port" of the other end. */
-  readonly address: string;
+  /**
+   * "ip:port" people know this peer by: the port it listens on. A peer we dialled is known by the
+   * port we dialled; one that dialled us comes from a temporary port, so it is renamed by the port
+   * its BEP 10 handshake gives (`p`, see `listensOn`), if it gives one. The socket's own address is
+   * `session.peer`.
+   */
+  address: string;
+  /** Whether `address` is settled: not yet while the BEP 10 handshake of a peer that dialled us may come. */
+  named: boolean;
   readonly peerId: Buffer;
   readonly extended: boolean;
   closed = false;
@@ -74,6 +81,7 @@ export class PeerWire {
     private readonly handler: WireHandler,
   ) {
     this.address = session.peer;
+    this.named = outgoing || !handshake.extended;
     this.peerId = handshake.peerId;
     this.extended = handshake.extended;
     this.has = new Bitfield(pieceCount);
@@ -86,6 +94,11 @@ export class PeerWire {
     socket.on('error', (err) => this.close(err.message));
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close(`silent for ${IDLE_TIMEOUT_MS / 1000} s`));
     this.keepAlive = setInterval(() => this.send({ type: 'keep-alive' }), KEEP_ALIVE_MS).unref();
+  }
+
+  /** The address this peer listens on, from its BEP 10 `p`: its IP with that port. */
+  listensOn(port: number): string {
+    return `${this.session.peer.slice(0, this.session.peer.lastIndexOf(':'))}:${port}`;
   }
 
   /** Counts a block received, to size the request queue to this peer's speed. */
