@@ -1,4 +1,5 @@
 import { parseDateTime } from '../dates.js';
+import { canonicalMailbox } from '../mailbox-name.js';
 import { wordsOf } from '../parser/args.js';
 import { AUTHENTICATED, command, no, ok, refuseName } from './command.js';
 
@@ -33,7 +34,7 @@ export default command({
     const refused = refuseName(name);
     if (refused) return refused;
     if (message.length === 0) return no('an empty message cannot be appended');
-    const folder = await session.mailbox!.folder(name.toUpperCase() === 'INBOX' ? 'INBOX' : name);
+    const folder = await session.mailbox!.folder(canonicalMailbox(name));
     if (!folder) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
     let stored: Awaited<ReturnType<typeof folder.append>>;
     try {

@@ -73,3 +73,10 @@ export function refuseName(name: string): Completion | null {
   const problem = mailboxNameProblem(name);
   return problem ? no(problem, 'CANNOT') : null;
 }
+
+/** The arguments of a command that names one mailbox and nothing else (DELETE, SUBSCRIBE, …). */
+export function oneMailbox(args: Args): string {
+  const name = args.astring('mailbox');
+  args.end();
+  return name;
+}

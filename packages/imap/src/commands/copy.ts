@@ -1,3 +1,4 @@
+import { canonicalMailbox } from '../mailbox-name.js';
 import { messagesOf } from '../message-set.js';
 import type { Args } from '../parser/args.js';
 import { formatSequenceSet, parseSequenceSet, type SequenceSet } from '../parser/sequence-set.js';
@@ -31,7 +32,7 @@ export async function transfer(
   const view = session.selected!;
   if (move && view.readOnly)
     return no('the mailbox is read-only (EXAMINE): messages cannot move out', 'READ-ONLY');
-  const target = await session.mailbox!.folder(name.toUpperCase() === 'INBOX' ? 'INBOX' : name);
+  const target = await session.mailbox!.folder(canonicalMailbox(name));
   if (!target) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
   const uids = messagesOf(view, set, uid).map((m) => m.uid);
   if (uids.length === 0) return ok(`${move ? 'MOVE' : 'COPY'} completed: no message matched`);

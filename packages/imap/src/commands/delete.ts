@@ -1,16 +1,12 @@
 import { DELIMITER } from '../mailbox-name.js';
-import { AUTHENTICATED, command, no, ok, refuseName } from './command.js';
+import { AUTHENTICATED, command, no, ok, oneMailbox, refuseName } from './command.js';
 
 /** RFC 3501 §6.3.4: DELETE mailbox, with its messages. Not INBOX, not one that holds others. */
 export default command({
   name: 'DELETE',
   states: AUTHENTICATED,
   usage: 'DELETE mailbox',
-  parse(args) {
-    const name = args.astring('mailbox');
-    args.end();
-    return name;
-  },
+  parse: oneMailbox,
   async run({ session }, name) {
     const refused = refuseName(name);
     if (refused) return refused;

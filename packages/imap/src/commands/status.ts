@@ -1,3 +1,4 @@
+import { canonicalMailbox } from '../mailbox-name.js';
 import { wordsOf } from '../parser/args.js';
 import { ImapSyntaxError } from '../parser/tokenizer.js';
 import { mailboxName, type Part } from '../response.js';
@@ -17,7 +18,7 @@ export function statusItems(words: string[]): string[] {
 
 /** `STATUS name (MESSAGES 3 UNSEEN 1 ...)`, or null if there is no such mailbox (RFC 3501 §7.2.4). */
 export async function statusOf(session: Session, name: string, items: string[]): Promise<Part[] | null> {
-  const canonical = name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+  const canonical = canonicalMailbox(name);
   const folder = await session.mailbox!.folder(canonical);
   if (!folder) return null;
   const { status, messages } = await folder.snapshot();
