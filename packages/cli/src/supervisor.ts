@@ -162,7 +162,10 @@ export class Supervisor {
     setTimeout(() => {
       if (app.wanted && !app.child && !this.shuttingDown) {
         this.spawn(app.name);
-        void app.ready.then(() => this.log(`${app.name} restarted (pid ${app.child?.pid}).`));
+        void app.ready.then(() => {
+          // The new process may have died before it was ready: then its own crash line says so.
+          if (app.child) this.log(`${app.name} restarted (pid ${app.child.pid}).`);
+        });
       }
     }, delay);
   }
