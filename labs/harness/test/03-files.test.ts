@@ -81,6 +81,9 @@ describe('lab 03: files', () => {
   it('check on a fresh lab: exit 1, says what is missing without the answer', () => {
     expect(before.code, before.out).toBe(1);
     expect(before.out).toContain('✘ no index.html page has been uploaded over FTP yet');
+    // The listing the server makes when there is no index.html is not the student's page.
+    expect(before.out).toContain('✘ /~alice/ shows no index.html page yet');
+    expect(before.out).toContain('✘ the page has no title yet');
     expect(before.out).toContain('✘ the page does not have the <h1> heading the sheet asks for yet');
     expect(before.out).not.toMatch(/TP ?3|Lab ?3/i);
   });

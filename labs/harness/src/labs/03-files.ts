@@ -5,7 +5,9 @@
  * What lands in public_html/ is on the web at once, at /~user/.
  */
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { HandTyped, REPLY } from '../clients/hand-typed.js';
@@ -167,9 +169,22 @@ export const filesLab: Lab = {
         `the web server does not answer at ${url} (${err.message}): is the lab running? (npm start)`,
       );
     });
-    const page = res.ok ? await res.text() : '';
-    const stored = (await readTranscript(config, 'ftp')).some(
-      (e) => e.type === 'line' && e.dir === 'C' && /^(STOR|APPE) .*index\.html?$/i.test(e.line),
+    // The user's own index.html, not the listing the server makes when there is none.
+    const hasIndex = existsSync(path.join(config.paths.files, user, 'public_html', 'index.html'));
+    const page = res.ok && hasIndex ? await res.text() : '';
+    // Uploaded by this user: a STOR in an FTP session that logged in as them.
+    const ftp = await readTranscript(config, 'ftp');
+    const own = new Set(
+      ftp.flatMap((e) =>
+        e.type === 'line' && e.dir === 'C' && e.line.toLowerCase() === `user ${user}` ? [e.session] : [],
+      ),
+    );
+    const stored = ftp.some(
+      (e) =>
+        e.type === 'line' &&
+        e.dir === 'C' &&
+        own.has(e.session) &&
+        /^(STOR|APPE) .*index\.html?$/i.test(e.line),
     );
     const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
       ok,
@@ -186,11 +201,11 @@ export const filesLab: Lab = {
         },
       ),
       item(
-        res.ok,
+        res.ok && hasIndex,
         { fr: `la page est en ligne à /~${user}/`, en: `the page is online at /~${user}/` },
         {
-          fr: `/~${user}/ répond ${res.status} : pas encore de page à cet endroit`,
-          en: `/~${user}/ answers ${res.status}: no page there yet`,
+          fr: `/~${user}/ n'affiche pas encore de page index.html (seulement la liste des fichiers, ou une erreur)`,
+          en: `/~${user}/ shows no index.html page yet (only the list of files, or an error)`,
         },
       ),
       item(
