@@ -18,7 +18,9 @@ let outside: string;
 const html = (user: string) => path.join(lab.dataDir, 'files', user, 'public_html');
 
 /** GET with the path sent exactly as written: fetch and curl would tidy "../" away first. */
-function get(rawPath: string): Promise<{ status: number; type: string; body: Buffer; location?: string }> {
+function get(
+  rawPath: string,
+): Promise<{ status: number; type: string; body: Buffer; location?: string; csp?: string }> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port: lab.ports.http, path: rawPath }, (res) => {
       const chunks: Buffer[] = [];
@@ -29,6 +31,9 @@ function get(rawPath: string): Promise<{ status: number; type: string; body: Buf
           type: String(res.headers['content-type'] ?? ''),
           body: Buffer.concat(chunks),
           ...(res.headers.location ? { location: res.headers.location } : {}),
+          ...(res.headers['content-security-policy']
+            ? { csp: String(res.headers['content-security-policy']) }
+            : {}),
         }),
       );
     })
@@ -71,6 +76,12 @@ describe('/~user/: public_html on the web', () => {
     expect(res.type).toBe('text/html; charset=utf-8');
     expect(res.body.toString()).toBe('<h1>Alice</h1>\n');
     expect((await get('/~alice/style.css')).type).toBe('text/css; charset=utf-8');
+  });
+
+  it("sandboxes users' pages, so one student's script cannot read the lab's /api with a visitor's browser", async () => {
+    expect((await get('/~alice/')).csp).toMatch(/^sandbox allow-scripts/);
+    expect((await get('/~alice/style.css')).csp).toMatch(/^sandbox/);
+    expect((await get('/~alice/docs/')).csp).toMatch(/^sandbox/); // a listing too
   });
 
   it('redirects /~alice and /~alice/docs to their folder URL', async () => {

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -73,24 +73,26 @@ export async function serveControl(
       );
     rmSync(socketPath, { force: true }); // Left by a supervisor that was killed.
   }
+  const answer = (socket: Socket, reply: ControlReply) => socket.end(`${JSON.stringify(reply)}\n`);
   const server = createServer((socket) => {
     let input = '';
-    socket.on('data', (chunk) => {
+    const onData = (chunk: Buffer) => {
       input += chunk;
       const end = input.indexOf('\n');
       if (end < 0) {
         if (input.length > 4096) socket.destroy();
         return;
       }
-      let request: ControlRequest;
-      try {
-        request = JSON.parse(input.slice(0, end)) as ControlRequest;
-      } catch {
-        socket.end(`${JSON.stringify({ ok: false, message: 'not a JSON request' })}\n`);
-        return;
-      }
-      void handle(request).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
-    });
+      socket.off('data', onData); // One request per connection: what follows the line is ignored.
+      const request = parseRequest(input.slice(0, end));
+      if (!request) return answer(socket, { ok: false, message: 'not a control request' });
+      // Whatever goes wrong with one request must not stop the supervisor, and so the lab.
+      handle(request).then(
+        (reply) => answer(socket, reply),
+        (err: Error) => answer(socket, { ok: false, message: err.message }),
+      );
+    };
+    socket.on('data', onData);
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve, reject) => {
@@ -98,4 +100,16 @@ export async function serveControl(
     server.listen(socketPath, () => resolve());
   });
   return server;
+}
+
+/** A request as the CLI sends it, or null: anything else on the socket is refused, not trusted. */
+function parseRequest(line: string): ControlRequest | null {
+  try {
+    const value = JSON.parse(line) as Partial<ControlRequest> | null;
+    if (!value || !['status', 'stop', 'start'].includes(value.command as string)) return null;
+    if (value.name !== undefined && typeof value.name !== 'string') return null;
+    return value as ControlRequest;
+  } catch {
+    return null;
+  }
 }

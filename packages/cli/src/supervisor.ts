@@ -65,12 +65,13 @@ export class Supervisor {
   /** Makes what every app needs once (accounts, certificate), then starts them all. */
   async start(): Promise<void> {
     const { config } = this.options;
-    this.control = await serveControl(config.paths.run, (request) => this.handle(request));
     if (await new UserStore(config.paths.users).ensure()) {
       this.log(`Created ${config.paths.users} with the demo accounts alice and bob (lab.test).`);
     }
     const cert = await ensureLabCertificate(config.paths.tls, [config.host]);
     if (cert.created) this.log(`Created the lab certificate in ${config.paths.tls}/ (self-signed).`);
+    // Last of the preparations: a failure above leaves no socket open to keep the process alive.
+    this.control = await serveControl(config.paths.run, (request) => this.handle(request));
     for (const name of this.options.apps ?? APPS) this.spawn(name);
     await Promise.all([...this.apps.values()].map((a) => a.ready));
   }
@@ -80,10 +81,6 @@ export class Supervisor {
     return [...this.apps.values()].flatMap((a) =>
       [...a.services].map(([service, info]) => ({ app: a.name, service, info })),
     );
-  }
-
-  pidOf(app: AppName): number | undefined {
-    return this.apps.get(app)?.child?.pid;
   }
 
   private spawn(name: AppName): AppProcess {
@@ -167,7 +164,7 @@ export class Supervisor {
           if (app.child) this.log(`${app.name} restarted (pid ${app.child.pid}).`);
         });
       }
-    }, delay);
+    }, delay).unref(); // A pending restart must not keep a stopped supervisor alive.
   }
 
   /** Valid names for stop/start: an app (the whole process) or one service inside it. */
@@ -234,18 +231,25 @@ export class Supervisor {
       };
     }
     const want: ServiceState = verb === 'stop' ? 'stopped' : 'listening';
-    const child = app.child;
-    const reply = new Promise<ServiceInfo>((resolve) => {
-      const onMessage = (report: AppReport) => {
-        if (report.type === 'service' && report.service === service && report.state !== 'starting') {
-          child.off('message', onMessage);
-          resolve(app.services.get(service)!);
-        }
-      };
-      child.on('message', onMessage);
-    });
     const current = app.services.get(service)!;
     if (current.state === want) return { ok: true, message: `${service} is already ${want}` };
+    if (verb === 'stop' && current.state !== 'listening') {
+      return { ok: true, message: `${service} is not listening (${current.state}): nothing to stop` };
+    }
+    const child = app.child;
+    // The app answers with the service's new state; if it dies first, its exit is the answer.
+    const reply = new Promise<ServiceInfo>((resolve) => {
+      const done = () => {
+        child.off('message', onMessage);
+        child.off('exit', done);
+        resolve(app.services.get(service)!);
+      };
+      const onMessage = (report: AppReport) => {
+        if (report.type === 'service' && report.service === service && report.state !== 'starting') done();
+      };
+      child.on('message', onMessage);
+      child.once('exit', done);
+    });
     const order: SupervisorOrder = { type: verb === 'stop' ? 'stop-service' : 'start-service', service };
     child.send(order);
     const info = await reply;

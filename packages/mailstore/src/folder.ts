@@ -325,11 +325,19 @@ export class Folder {
       const index = await this.sync(false);
       const added: { id: string; file: string; internalDate: Date; flags: string[] }[] = [];
       this.wrote('cur');
-      for (const source of sources) {
-        const id = uniqueName(source.size);
-        const file = `${id}${INFO_SEPARATOR}${infoOfFlags(source.flags)}`;
-        await link(source.file, path.join(this.dir, 'cur', file));
-        added.push({ id, file, internalDate: source.internalDate, flags: source.flags });
+      try {
+        for (const source of sources) {
+          const id = uniqueName(source.size);
+          const file = `${id}${INFO_SEPARATOR}${infoOfFlags(source.flags)}`;
+          await link(source.file, path.join(this.dir, 'cur', file));
+          added.push({ id, file, internalDate: source.internalDate, flags: source.flags });
+        }
+      } catch (err) {
+        // All or nothing (RFC 3501 §6.4.7: a failed COPY copies nothing): undo the links made so far.
+        await Promise.all(
+          added.map((a) => unlink(path.join(this.dir, 'cur', a.file)).catch(() => undefined)),
+        );
+        throw err;
       }
       if (added.length === 0) return new Map();
       await this.context.syncs.of(path.join(this.dir, 'cur')).sync();

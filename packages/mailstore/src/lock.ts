@@ -13,7 +13,10 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 
 const RETRY_MS = 2;
 const MAX_RETRY_MS = 50;
-/** A lock older than this is broken even if its pid exists again (a reused pid). */
+/**
+ * A lock file still without a pid after this long was left by a process that died between creating
+ * and writing it. A lock with a pid is judged by its pid alone: a live holder in a long expunge keeps it.
+ */
 const STALE_AFTER_MS = 30_000;
 const GIVE_UP_AFTER_MS = 60_000;
 
@@ -27,8 +30,15 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): P
     return await fn();
   } finally {
     held.delete(lockFile);
-    await rm(lockFile, { force: true });
+    // Remove it only if it is still ours: never free a lock another process took over.
+    if ((await ownerOf(lockFile)) === process.pid) await rm(lockFile, { force: true });
   }
+}
+
+async function ownerOf(lockFile: string): Promise<number | null> {
+  const text = await readFile(lockFile, 'utf8').catch(() => '');
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) ? pid : null;
 }
 
 async function acquire(lockFile: string): Promise<void> {
@@ -59,9 +69,8 @@ async function isStale(lockFile: string): Promise<boolean> {
   try {
     const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
     const pid = Number.parseInt(text, 10);
-    if (Date.now() - info.mtimeMs > STALE_AFTER_MS) return true;
-    // Just created, its pid not written yet: the creator is alive and busy.
-    if (!Number.isInteger(pid)) return false;
+    // No pid yet: just created by a busy process, or left empty by one that died right then.
+    if (!Number.isInteger(pid)) return Date.now() - info.mtimeMs > STALE_AFTER_MS;
     if (pid === process.pid) return !held.has(lockFile);
     return !processExists(pid);
   } catch (err) {

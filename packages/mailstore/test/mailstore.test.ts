@@ -1,5 +1,13 @@
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,6 +219,27 @@ describe('several processes', () => {
     writeFileSync(path.join(root, 'bob', `${UIDLIST_FILE}.lock`), '999999999\n');
     const inbox = await (await store.mailbox('bob')).folder('INBOX');
     expect(await inbox.messages()).toHaveLength(1);
+  });
+
+  it('waits for a live holder however old its lock is, and frees only its own lock', async () => {
+    await store.deliver('bob', message('held'));
+    const lock = path.join(root, 'bob', `${UIDLIST_FILE}.lock`);
+    // Another live process (our parent) holds the lock, taken two minutes ago: a long expunge.
+    writeFileSync(lock, `${process.ppid}\n`);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lock, old, old);
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    let listed = false;
+    const listing = inbox.messages().then((m) => {
+      listed = true;
+      return m;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(listed).toBe(false); // not broken: its holder is alive
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.ppid}\n`);
+    rmSync(lock); // the holder is done
+    expect(await listing).toHaveLength(1);
+    expect(existsSync(lock)).toBe(false);
   });
 });
 

@@ -55,8 +55,8 @@ export function followTranscripts(
     }
   };
 
+  const buffer = Buffer.alloc(64 * 1024); // One read buffer for every file, every poll.
   const readNew = (tail: Tail): void => {
-    const buffer = Buffer.alloc(64 * 1024);
     for (;;) {
       const n = readSync(tail.fd, buffer, 0, buffer.length, tail.offset);
       if (n === 0) break;
@@ -66,11 +66,13 @@ export function followTranscripts(
       tail.partial = lines.pop() ?? '';
       for (const line of lines) {
         if (!line) continue;
+        let event: TranscriptEvent;
         try {
-          onEvent(JSON.parse(line) as TranscriptEvent);
+          event = JSON.parse(line) as TranscriptEvent;
         } catch {
-          // A line that is not JSON is not ours: skip it rather than stop following.
+          continue; // A line that is not JSON is not ours: skip it rather than stop following.
         }
+        onEvent(event);
       }
     }
   };
@@ -103,7 +105,8 @@ export function followTranscripts(
         tails.delete(file);
         if (ino !== null) {
           openTail(file, false);
-          readNew(tails.get(file)!);
+          const fresh = tails.get(file); // Absent if the file went away again in between.
+          if (fresh) readNew(fresh);
         }
       } else if (fstatSync(tail.fd).size < tail.offset) {
         tail.offset = 0; // Truncated in place.

@@ -306,17 +306,17 @@ export class Pop3Session {
   private async drain(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
-    try {
-      while (this.queue.length > 0 && !this.socket.destroyed) {
+    while (this.queue.length > 0 && !this.socket.destroyed) {
+      try {
         await this.execute(this.queue.shift()!);
+      } catch (err) {
+        // One command failing (a message expunged over IMAP meanwhile) must not stall those behind it.
+        this.err(`internal error: ${(err as Error).message}`);
       }
-    } catch (err) {
-      this.err(`internal error: ${(err as Error).message}`);
-    } finally {
-      this.busy = false;
-      this.socket.resume();
-      if (this.inputEnded && this.queue.length === 0) this.socket.end();
     }
+    this.busy = false;
+    this.socket.resume();
+    if (this.inputEnded && this.queue.length === 0) this.socket.end();
   }
 
   private async execute(line: string): Promise<void> {

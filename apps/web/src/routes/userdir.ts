@@ -87,9 +87,17 @@ function notFound(reply: FastifyReply) {
   return reply.code(404).type('text/plain; charset=utf-8').send('404 Not Found\n');
 }
 
+/**
+ * A user's page runs in a sandbox (CSP 3, `sandbox`): its scripts run, but in an origin of their own,
+ * so a page put up by one student cannot read the lab's /api (everyone's mail) with the visitor's
+ * browser — the reason real sites serve user content from another domain.
+ */
+const USER_CONTENT_POLICY = 'sandbox allow-scripts allow-forms allow-popups';
+
 function sendFile(reply: FastifyReply, file: string, size: number, mtime: Date) {
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   return reply
+    .header('content-security-policy', USER_CONTENT_POLICY)
     .type(type)
     .header('content-length', size)
     .header('last-modified', mtime.toUTCString())
@@ -108,7 +116,7 @@ async function listing(reply: FastifyReply, folder: string, urlPath: string) {
     })
     .join('\n');
   const title = `Index of ${escapeMarkup(urlPath)}`;
-  reply.type('text/html; charset=utf-8');
+  reply.header('content-security-policy', USER_CONTENT_POLICY).type('text/html; charset=utf-8');
   return `<!doctype html>
 <html>
 <head><meta charset="utf-8"><title>${title}</title></head>
