@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
@@ -184,6 +184,25 @@ describe('portlab up, the supervisor', () => {
       /unknown service 'gopher'\. Valid names: web, mail, files, peer, http, https, smtp/,
     );
   }, 60_000);
+
+  it('answers junk on its control socket with an error, and goes on', async () => {
+    for (const junk of ['null', '{"command":"reboot"}', 'not json at all']) {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = createConnection(path.join(lab.dataDir, 'run', 'portlab.sock'), () =>
+          socket.write(`${junk}\n`),
+        );
+        let text = '';
+        socket.on('data', (d) => {
+          text += d;
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(JSON.parse(reply)).toEqual({ ok: false, message: 'not a control request' });
+    }
+    const status = await portlab(lab, ['stop', 'gopher']); // the supervisor still answers
+    expect(status.stderr).toMatch(/Valid names/);
+  });
 
   it('restarts an app that crashes, and says so', async () => {
     const pid = JSON.parse(readFileSync(path.join(lab.dataDir, 'run', 'web.json'), 'utf8')).pid as number;
