@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -123,6 +123,8 @@ export class Folder {
   private snapshotNow: FolderSnapshot | null = null;
   /** One MessageInfo per message, rebuilt only when its entry or its file changes. */
   private readonly infos = new Map<string, { entry: UidEntry; where: string; info: MessageInfo }>();
+  /** Sizes of messages whose file names do not carry `,S=` (see sizeOnDisk), by unique name. */
+  private readonly foreignSizes = new Map<string, number>();
   /** A look waiting for the lock: callers that arrive meanwhile share it. */
   private refreshing: Promise<FolderIndex> | null = null;
   /** Counts this process's writes to new/ and cur/: a look that saw one begin keeps no stamp. */
@@ -670,13 +672,27 @@ export class Folder {
       uid: entry.uid,
       id: entry.id,
       flags: [...flagsOfInfo(where.info), ...entry.keywords],
-      size: sizeOfName(entry.id) ?? 0,
+      size: sizeOfName(entry.id) ?? this.sizeOnDisk(entry.id, where),
       internalDate: new Date(entry.internalDate * 1000),
       modseq: entry.modseq,
       recent: where.sub === 'new',
     };
     this.infos.set(entry.id, { entry, where: key, info });
     return info;
+  }
+
+  /**
+   * The size of a message whose name does not say it (`,S=` is Dovecot's habit, not every tool's:
+   * mutt and procmail leave it out), read once from the file and remembered: RFC822.SIZE and POP3's
+   * LIST must be exact.
+   */
+  private sizeOnDisk(id: string, where: Located): number {
+    let size = this.foreignSizes.get(id);
+    if (size === undefined) {
+      size = statSync(path.join(this.dir, where.sub, where.file), { throwIfNoEntry: false })?.size ?? 0;
+      this.foreignSizes.set(id, size);
+    }
+    return size;
   }
 
   /** The entries of these UIDs that exist, in UID order. */

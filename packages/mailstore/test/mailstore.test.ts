@@ -214,6 +214,16 @@ describe('several processes', () => {
     for (const run of seen) for (const [id, uid] of Object.entries(run)) expect(uidOf.get(id)).toBe(uid);
   });
 
+  it('gives the exact size of a message another tool wrote without ,S= in its name (mutt, procmail)', async () => {
+    await store.deliver('bob', message('ours'));
+    const bytes = Buffer.from('From: mutt@lab.test\r\nSubject: by hand\r\n\r\nwritten by another tool\r\n');
+    writeFileSync(path.join(root, 'bob', 'cur', '1700000000.12345_1.otherhost:2,S'), bytes);
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    const foreign = (await inbox.messages()).find((m) => m.id === '1700000000.12345_1.otherhost');
+    expect(foreign?.size).toBe(bytes.length);
+    expect(foreign?.flags).toContain('\\Seen');
+  });
+
   it('breaks a lock left by a process that died', async () => {
     await store.deliver('bob', message('locked'));
     writeFileSync(path.join(root, 'bob', `${UIDLIST_FILE}.lock`), '999999999\n');
