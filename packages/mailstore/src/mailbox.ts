@@ -144,6 +144,11 @@ export class Mailbox {
     for (const sub of ['cur', 'new', 'tmp'])
       await mkdir(path.join(dir, sub), { recursive: true, mode: 0o700 });
     if (dir !== this.dir) await writeFile(path.join(dir, 'maildirfolder'), '');
+    // New directories are entries of their parents: flush those too (see durable.ts), so that a first
+    // delivery's 250 never rests on a folder a power cut could take back.
+    await this.syncs.of(dir).sync();
+    await this.syncs.of(path.dirname(dir)).sync();
+    if (dir !== this.dir) await this.syncs.of(path.dirname(this.dir)).sync();
   }
 
   private async cleanTmp(): Promise<void> {
