@@ -55,16 +55,20 @@ async function login(files: FilesContext, connection: FtpConnection, username: s
     const jail = await Jail.open(await ensurePublic(config));
     return { fs: new JailedFileSystem(connection, jail, { readOnly: true, quotaBytes: 0 }) };
   }
-  const user = await runtime.users.authenticate(username, password, config.domain);
-  if (!user) {
-    const waited = await throttle.failed(address);
+  const login = await throttle.authenticate(runtime.users, {
+    name: username,
+    password,
+    domain: config.domain,
+    address,
+  });
+  if (login.user === null) {
     // ftp-srv keeps the first USER for the session; forgetting it lets the client try again (RFC 959: USER, then PASS).
     connection.username = undefined;
     throw new Error(
-      `Login incorrect (answered after ${waited} ms; each failure from ${address} doubles the wait)`,
+      `Login incorrect (answered after ${login.waitedMs} ms; each failure from ${address} doubles the wait)`,
     );
   }
-  throttle.succeeded(address);
+  const { user } = login;
   const jail = await Jail.open(await ensureHome(config, user));
   return {
     fs: new JailedFileSystem(connection, jail, { readOnly: false, quotaBytes: config.files.quotaBytes }),

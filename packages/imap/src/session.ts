@@ -166,13 +166,13 @@ export class Session {
   /** Checks a password; a wrong one costs a growing delay (LoginThrottle) before the NO. */
   async authenticate(login: string, password: string): Promise<Completion> {
     const { users, throttle, config, storage } = this.server;
-    const address = this.socket.remoteAddress ?? '';
-    const user = await users.authenticate(login, password, config.domain);
-    if (!user) {
-      await throttle.failed(address);
-      return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'wrong user name or password' };
-    }
-    throttle.succeeded(address);
+    const { user } = await throttle.authenticate(users, {
+      name: login,
+      password,
+      domain: config.domain,
+      address: this.socket.remoteAddress ?? '',
+    });
+    if (!user) return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'wrong user name or password' };
     this.user = user;
     this.mailbox = await storage.mailbox(user);
     this.state = 'authenticated';

@@ -1,3 +1,5 @@
+import type { UserStore } from '@portlab/config';
+
 /**
  * A growing delay after failed logins from one address, as real servers do (Dovecot's
  * auth_failure_delay, OpenSSH's per-connection delay): guessing passwords gets slow, a typo does not.
@@ -47,6 +49,20 @@ export class LoginThrottle {
 
   succeeded(address: string): void {
     this.failures.delete(address);
+  }
+
+  /**
+   * A login as every protocol does it: the password checked against the lab's accounts, a wrong one
+   * answered only after the growing delay, a right one clearing the address's failures.
+   */
+  async authenticate(
+    users: Pick<UserStore, 'authenticate'>,
+    login: { name: string; password: string; domain: string; address: string },
+  ): Promise<{ user: string } | { user: null; waitedMs: number }> {
+    const user = await users.authenticate(login.name, login.password, login.domain);
+    if (!user) return { user: null, waitedMs: await this.failed(login.address) };
+    this.succeeded(login.address);
+    return { user };
   }
 
   private prune(): void {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { loadConfig } from '@portlab/config';
+import { loadConfig, UserStore } from '@portlab/config';
 import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppRuntime, LoginThrottle, readRunState, serviceStatuses } from '../src/index.js';
@@ -94,6 +94,23 @@ describe('an app runtime', () => {
 });
 
 describe('the login throttle', () => {
+  it('checks a login against the accounts: a wrong password waits, a right one clears the failures', async () => {
+    const users = new UserStore(path.join(lab.dataDir, 'users.json'));
+    await users.ensure();
+    const throttle = new LoginThrottle({ baseDelayMs: 1, maxDelayMs: 8 });
+    const login = (password: string) =>
+      throttle.authenticate(users, {
+        name: 'alice@lab.test',
+        password,
+        domain: 'lab.test',
+        address: '10.0.0.9',
+      });
+    expect(await login('wrong')).toEqual({ user: null, waitedMs: 1 });
+    expect(await login('wrong')).toEqual({ user: null, waitedMs: 2 });
+    expect(await login('wonderland')).toEqual({ user: 'alice' });
+    expect(throttle.failuresOf('10.0.0.9')).toBe(0);
+  });
+
   it('doubles the delay with each failure from one address, up to a maximum, and forgets on success', async () => {
     const throttle = new LoginThrottle({ baseDelayMs: 1, maxDelayMs: 8 });
     expect(throttle.delayFor('10.0.0.1')).toBe(1);

@@ -143,14 +143,14 @@ export class Pop3Session {
 
   private async login(name: string, password: string): Promise<void> {
     const { runtime, config, throttle, store } = this.deps;
-    const address = this.socket.remoteAddress ?? '';
-    const user = await runtime.users.authenticate(name, password, config.domain);
-    if (!user) {
-      // The delay grows with each failure from this address (LoginThrottle).
-      await throttle.failed(address);
-      return this.err('[AUTH] wrong user name or password');
-    }
-    throttle.succeeded(address);
+    // A wrong password is answered after a delay that grows with each failure (LoginThrottle).
+    const { user } = await throttle.authenticate(runtime.users, {
+      name,
+      password,
+      domain: config.domain,
+      address: this.socket.remoteAddress ?? '',
+    });
+    if (!user) return this.err('[AUTH] wrong user name or password');
     this.inbox = await (await store.mailbox(user)).folder('INBOX');
     const messages = await this.inbox.messages();
     this.uidValidity = (await this.inbox.status()).uidValidity;

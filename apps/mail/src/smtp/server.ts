@@ -121,13 +121,15 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
     callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
   ): void => {
     void (async () => {
-      const user = await runtime.users.authenticate(auth.username ?? '', auth.password ?? '', config.domain);
-      if (!user) {
-        // The delay grows with each failure from this address (LoginThrottle): guessing gets slow.
-        await throttle.failed(session.remoteAddress);
+      // A wrong password is answered after a delay that grows with each failure (LoginThrottle).
+      const { user } = await throttle.authenticate(runtime.users, {
+        name: auth.username ?? '',
+        password: auth.password ?? '',
+        domain: config.domain,
+        address: session.remoteAddress,
+      });
+      if (!user)
         return callback(new SmtpError(535, '5.7.8 Authentication failed: wrong user name or password'));
-      }
-      throttle.succeeded(session.remoteAddress);
       callback(null, { user });
     })().catch(callback);
   };
