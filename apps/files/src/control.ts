@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { Flag, Session } from '@portlab/transcript';
+import { plainAddress } from '@portlab/transcript';
 import { COMMANDS } from './commands/index.js';
 import type { FilesContext } from './context.js';
 import type { FtpConnection } from './ftp-srv-internals.js';
@@ -47,7 +48,7 @@ export function attachControl(connection: FtpConnection, files: FilesContext): v
   const { config, runtime } = files;
   const first = connection.commandSocket;
   const session = runtime.sessionOf(first);
-  const address = (first.remoteAddress ?? '?').replace(/^::ffff:/, '');
+  const address = plainAddress(first.remoteAddress, '?');
 
   if (!admit(files, address, first)) {
     const max = config.files.maxConnectionsPerAddress;

@@ -1,5 +1,6 @@
 import type { ServiceName } from '@portlab/config';
 import { Jail } from '@portlab/service';
+import { plainAddress } from '@portlab/transcript';
 import { FtpSrv } from 'ftp-srv';
 import type { FilesContext } from './context.js';
 import { attachControl } from './control.js';
@@ -49,7 +50,7 @@ export function createFtpServer(
 /** USER/PASS (RFC 959 §4.1.1): a lab account jailed in its folder, or anonymous, read-only. */
 async function login(files: FilesContext, connection: FtpConnection, username: string, password: string) {
   const { config, runtime, throttle } = files;
-  const address = (connection.commandSocket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+  const address = plainAddress(connection.commandSocket.remoteAddress, '?');
   if (ANONYMOUS.has(username.toLowerCase())) {
     if (!config.files.anonymous) throw new Error('Anonymous login is off on this server (files.anonymous)');
     const jail = await Jail.open(await ensurePublic(config));

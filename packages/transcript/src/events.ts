@@ -69,7 +69,15 @@ export interface ServiceEvent extends Base {
 
 export type TranscriptEvent = LineEvent | ConnectionEvent | ServiceEvent;
 
+/**
+ * An address as people write it: an IPv4 client seen through an IPv6 socket (RFC 4291 §2.5.5.2,
+ * "::ffff:127.0.0.1") is named by its IPv4 address.
+ */
+export function plainAddress(address: string | undefined, unknown = ''): string {
+  return (address ?? unknown).replace(/^::ffff:/, '');
+}
+
 export function endpoint(address: string | undefined, port: number | undefined): string {
-  const host = (address ?? '?').replace(/^::ffff:/, '');
+  const host = plainAddress(address, '?');
   return host.includes(':') ? `[${host}]:${port ?? '?'}` : `${host}:${port ?? '?'}`;
 }

@@ -5,6 +5,7 @@ export {
   type Flag,
   type LineData,
   type LineEvent,
+  plainAddress,
   type ServiceEvent,
   type TranscriptEvent,
 } from './events.js';

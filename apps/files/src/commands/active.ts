@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { plainAddress } from '@portlab/transcript';
 import { logDataConnection } from '../data-log.js';
 import { ActiveConnector } from '../ftp-srv-internals.js';
 import { ReplyError } from '../reply-error.js';
@@ -40,7 +41,7 @@ export const active: CommandHandler = {
       if (!target) {
         throw new ReplyError(501, 'Syntax: PORT 127,0,0,1,200,10 or EPRT |1|127.0.0.1|51210|');
       }
-      const client = (connection.commandSocket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const client = plainAddress(connection.commandSocket.remoteAddress);
       if (target.host !== client) {
         throw new ReplyError(
           501,

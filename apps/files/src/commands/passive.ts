@@ -1,4 +1,5 @@
 import { isIPv6, type Server, type Socket } from 'node:net';
+import { plainAddress } from '@portlab/transcript';
 import { logDataConnection } from '../data-log.js';
 import { PassiveConnector } from '../ftp-srv-internals.js';
 import { type CommandHandler, replyError } from './types.js';
@@ -13,7 +14,7 @@ import { type CommandHandler, replyError } from './types.js';
 export const passive: CommandHandler = {
   async run({ connection, command, session, files }) {
     const extended = command.directive === 'EPSV';
-    const address = (connection.commandSocket.localAddress ?? '').replace(/^::ffff:/, '');
+    const address = plainAddress(connection.commandSocket.localAddress);
     if (!extended && isIPv6(address)) {
       return connection.reply(501, 'PASV can only name an IPv4 address (RFC 959): use EPSV (RFC 2428)');
     }

@@ -1,3 +1,4 @@
+import { plainAddress } from '@portlab/transcript';
 import type { SMTPServerSession } from 'smtp-server';
 
 /**
@@ -9,7 +10,7 @@ export function traceHeaders(session: SMTPServerSession, serverName: string, now
   const { envelope } = session;
   const sender = envelope.mailFrom ? envelope.mailFrom.address : '';
   const helo = session.hostNameAppearsAs || 'unknown';
-  const address = session.remoteAddress.replace(/^::ffff:/, '');
+  const address = plainAddress(session.remoteAddress);
   // Name the recipient only when there is one: with several, the line would tell each of them about the others (BCC).
   const only = envelope.rcptTo.length === 1 ? `\r\n\tfor <${envelope.rcptTo[0]!.address}>` : '';
   const received =

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { isLoopback, type LabConfig, USER_NAME, UserStore } from '@portlab/config';
+import { plainAddress } from '@portlab/transcript';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { viewPath } from '../browse/files.js';
 import { BrowseError, userRoot } from '../browse/jail.js';
@@ -33,7 +34,7 @@ export function browseRoutes(app: FastifyInstance, config: LabConfig): void {
 
   app.register(async (scope) => {
     scope.addHook('onRequest', async (request, reply) => {
-      const from = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const from = plainAddress(request.socket.remoteAddress);
       if (!isLoopback(from)) {
         return reply.code(403).send({
           error:

@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv4 } from 'node:net';
 import type { Transcript } from '@portlab/transcript';
+import { plainAddress } from '@portlab/transcript';
 import { encode } from '../bencode.js';
 import { acceptedSessions, type SessionOf } from '../sessions.js';
 import { describePeerId } from '../wire/handshake.js';
@@ -82,7 +83,7 @@ function announce(
     throw new AnnounceError(`unknown event '${event}': use started, completed or stopped`);
   }
   // The address the request came from, not one the peer claims: a peer cannot point others elsewhere.
-  const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const ip = plainAddress(req.socket.remoteAddress);
   const peer: PeerEntry = { ip, port, peerId, left, seenAt: Date.now() };
   const key = infoHash.toString('hex');
   if (!swarms.update(key, peer, event)) throw new AnnounceError('this tracker is full: try again later');
