@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import {
   appendFileSync,
   mkdtempSync,
@@ -11,9 +10,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailStore, UIDLIST_FILE } from '../src/index.js';
+import { runWorkers } from './workers.js';
 
 let root: string;
 let store: MailStore;
@@ -179,17 +178,7 @@ describe('the uidlist as a log', () => {
 
 describe('several processes with the index', () => {
   it('never give two messages the same UID while they deliver, flag and list at once', async () => {
-    const worker = fileURLToPath(new URL('./busy-worker.js', import.meta.url));
-    const runs = Array.from(
-      { length: 3 },
-      (_, i) =>
-        new Promise<Record<string, number>>((resolve, reject) => {
-          const child = fork(worker, [root, String(i)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-          child.once('message', (seen) => resolve(seen as Record<string, number>));
-          child.once('exit', (code) => code !== 0 && reject(new Error(`worker ${i} exited with ${code}`)));
-        }),
-    );
-    const seen = await Promise.all(runs);
+    const seen = await runWorkers('./busy-worker.js', root, 3);
     const final = await (await inboxOf(store)).messages();
     expect(final).toHaveLength(3 * 20);
     expect(new Set(final.map((m) => m.uid)).size).toBe(60);

@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -10,10 +9,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailStore, type MessageAdded, UIDLIST_FILE } from '../src/index.js';
 import { compareNames, uniqueName } from '../src/names.js';
+import { runWorkers } from './workers.js';
 
 let root: string;
 let store: MailStore;
@@ -194,17 +193,7 @@ describe('folders', () => {
 
 describe('several processes', () => {
   it('never give two messages the same UID', async () => {
-    const worker = fileURLToPath(new URL('./uid-worker.js', import.meta.url));
-    const runs = Array.from(
-      { length: 4 },
-      (_, i) =>
-        new Promise<Record<string, number>>((resolve, reject) => {
-          const child = fork(worker, [root, String(i)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-          child.once('message', (seen) => resolve(seen as Record<string, number>));
-          child.once('exit', (code) => code !== 0 && reject(new Error(`worker ${i} exited with ${code}`)));
-        }),
-    );
-    const seen = await Promise.all(runs);
+    const seen = await runWorkers('./uid-worker.js', root, 4);
     const inbox = await (await store.mailbox('bob')).folder('INBOX');
     const final = await inbox.messages();
     expect(final).toHaveLength(4 * 25);
