@@ -5,6 +5,9 @@ import { Writable } from 'node:stream';
 import { formatBytes } from './quota.js';
 import { ReplyError } from './reply-error.js';
 
+/** What is read and dropped of an upload already over the quota before the connection is cut. */
+const MAX_DROPPED_BYTES = 64 * 1024 * 1024;
+
 /** Temp files of uploads in progress: hidden from listings, counted by the quota. */
 export const UPLOAD_PREFIX = '.portlab-upload-';
 
@@ -42,6 +45,9 @@ export class Upload extends Writable {
   /** Bytes the file holds so far (kept bytes included). */
   size: number;
   private stored = false;
+  /** Set once the upload passed the quota: what follows is dropped, and this is the reply. */
+  private refused: ReplyError | null = null;
+  private dropped = 0;
 
   private constructor(
     private readonly plan: UploadPlan,
@@ -70,9 +76,17 @@ export class Upload extends Writable {
   override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
     const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
-    if (this.size + bytes > this.plan.maxBytes) {
+    if (this.refused || this.size + bytes > this.plan.maxBytes) {
+      // Past the quota, the rest of the upload is read and dropped, and the 552 comes at its end:
+      // cutting the data connection while the client still sends resets it (RST), and the client's
+      // FTP library would report "connection reset" instead of reading our 552. Up to a bound.
       const quota = formatBytes(this.plan.quotaBytes);
-      done(new ReplyError(552, `${this.plan.clientPath}: quota of ${quota} exceeded; nothing stored`));
+      this.refused ??= new ReplyError(
+        552,
+        `${this.plan.clientPath}: quota of ${quota} exceeded; nothing stored`,
+      );
+      this.dropped += bytes;
+      done(this.dropped > MAX_DROPPED_BYTES ? this.refused : null);
       return;
     }
     this.handle.writev(buffers, this.size).then(() => {
@@ -82,6 +96,10 @@ export class Upload extends Writable {
   }
 
   override _final(done: (error?: Error | null) => void): void {
+    if (this.refused) {
+      done(this.refused);
+      return;
+    }
     const unwanted = this.plan.stillWanted();
     if (unwanted) {
       done(new ReplyError(426, `${this.plan.clientPath}: ${unwanted}; nothing stored`));
