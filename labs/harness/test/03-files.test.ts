@@ -69,12 +69,12 @@ describe('lab 03: files', () => {
     );
   });
 
-  it('publishes a page over FTP and shows it on the web at /~alice/', () => {
-    expect(demo.out).toMatch(/C: STOR index\.html\n/);
-    expect(demo.out).toContain(`$ curl -i http://127.0.0.1:${lab.ports.http}/~alice/`);
-    expect(demo.out).toMatch(/HTTP\/1\.1 200 OK\n[\s\S]*<h1>Alice was here<\/h1>/);
+  it("publishes a page over FTP (as bob, leaving alice's exercise alone) and shows it at /~bob/", () => {
+    expect(demo.out).toMatch(/C: USER bob\n[\s\S]*C: STOR index\.html\n/);
+    expect(demo.out).toContain(`$ curl -i http://127.0.0.1:${lab.ports.http}/~bob/`);
+    expect(demo.out).toMatch(/HTTP\/1\.1 200 OK\n[\s\S]*<h1>Bob was here<\/h1>/);
     expect(demo.out).toMatch(
-      new RegExp(`-> 127\\.0\\.0\\.1:${lab.ports.http} HTTP\\n\\s+C: GET /~alice/ HTTP/1\\.1`),
+      new RegExp(`-> 127\\.0\\.0\\.1:${lab.ports.http} HTTP\\n\\s+C: GET /~bob/ HTTP/1\\.1`),
     );
   });
 
@@ -88,13 +88,18 @@ describe('lab 03: files', () => {
     expect(before.out).not.toMatch(/TP ?3|Lab ?3/i);
   });
 
-  it('check: the demo page is online but lacks the asked heading; the student page finishes it', async () => {
-    const afterDemo = await portlab(lab, ['check', '03', '--lang', 'en']);
-    expect(afterDemo.code, afterDemo.out).toBe(1);
-    expect(afterDemo.out).toContain('✔ an index.html page was uploaded over FTP');
-    expect(afterDemo.out).toContain('✔ the page is online at /~alice/');
-    expect(afterDemo.out).toContain('✘ the page does not have the <h1> heading the sheet asks for yet');
+  it("check: the demo did not do alice's exercise; its page for bob lacks the asked heading", async () => {
+    const alice = await portlab(lab, ['check', '03', '--lang', 'en']);
+    expect(alice.code, alice.out).toBe(1);
+    expect(alice.out).toContain('✘ no index.html page has been uploaded over FTP yet');
+    const bob = await portlab(lab, ['check', '03', '--user', 'bob', '--lang', 'en']);
+    expect(bob.code, bob.out).toBe(1);
+    expect(bob.out).toContain('✔ an index.html page was uploaded over FTP');
+    expect(bob.out).toContain('✔ the page is online at /~bob/');
+    expect(bob.out).toContain('✘ the page does not have the <h1> heading the sheet asks for yet');
+  });
 
+  it('check: a page uploaded with the asked heading finishes the exercise', async () => {
     await publish('<!doctype html>\n<title>Zoé</title>\n<h1>TP3 Zoé</h1>\n<p>Publiée par FTP.</p>\n');
     const done = await portlab(lab, ['check', '03', '--lang', 'fr']);
     expect(done.out).toContain('✔ elle a le titre principal demandé');

@@ -116,30 +116,31 @@ export const filesLab: Lab = {
     {
       title: { fr: 'Publier une page, la voir sur le web', en: 'Publishing a page, seeing it on the web' },
       intro: {
-        fr: 'Un client FTP (comme FileZilla) dépose index.html dans public_html/ ; le serveur web la sert aussitôt à /~alice/. Deux services, deux ports, les mêmes octets.',
-        en: 'An FTP client (as FileZilla does) puts index.html into public_html/; the web server serves it at once at /~alice/. Two services, two ports, the same bytes.',
+        fr: "Un client FTP (comme FileZilla) dépose index.html dans public_html/ ; le serveur web la sert aussitôt à /~bob/. Deux services, deux ports, les mêmes octets. (La démo publie pour bob : la page d'alice, celle de l'exercice, n'est pas touchée.)",
+        en: "An FTP client (as FileZilla does) puts index.html into public_html/; the web server serves it at once at /~bob/. Two services, two ports, the same bytes. (The demo publishes for bob: alice's page, the exercise's, is left alone.)",
       },
       async run(ctx) {
         const { config, out } = ctx;
-        const page = '<!doctype html>\n<title>Alice</title>\n<h1>Alice was here</h1>\n';
+        // As bob, so that replaying the demo never replaces the page alice made for the exercise.
+        const page = '<!doctype html>\n<title>Bob</title>\n<h1>Bob was here</h1>\n';
         const client = new Client();
         try {
           await client.access({
             host: config.host,
             port: config.portOf('ftp'),
-            user: 'alice',
-            password: 'wonderland',
+            user: 'bob',
+            password: 'builder',
           });
           await client.ensureDir('/public_html');
           out.command(
-            `curl -T index.html ftp://${config.host}:${config.portOf('ftp')}/public_html/ -u alice:wonderland`,
+            `curl -T index.html ftp://${config.host}:${config.portOf('ftp')}/public_html/ -u bob:builder`,
           );
           await client.uploadFrom(Readable.from([page]), 'index.html');
         } finally {
           client.close();
         }
         await ctx.transcript.show(out, { linesPerSession: 40 });
-        const url = `http://${config.host}:${config.portOf('http')}/~alice/`;
+        const url = `http://${config.host}:${config.portOf('http')}/~bob/`;
         out.command(`curl -i ${url}`);
         const res = await fetch(url);
         out.say(`HTTP/1.1 ${res.status} ${res.statusText}`);
