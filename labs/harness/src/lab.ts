@@ -51,6 +51,11 @@ export interface CheckItem {
   todo: Text;
 }
 
+/** One line of `portlab check`: `done` when `ok`, else `todo`. */
+export function checkItem(ok: boolean, done: Text, todo: Text): CheckItem {
+  return { ok, done, todo };
+}
+
 export interface Lab {
   id: string;
   slug: string;

@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { Printer } from '../output.js';
 
 const REPLY_TIMEOUT_MS = 10_000;
 
@@ -90,6 +91,19 @@ export class HandTyped {
       this.waiter?.();
     });
   }
+}
+
+/** Types `line` on `client`, shows it as the student sees it typed (in cyan), then shows the answer. */
+export async function typeAndShow(
+  out: Printer,
+  client: HandTyped,
+  line: string,
+  until: RegExp,
+): Promise<string> {
+  out.say(line, 'cyan');
+  const answer = await client.say(line, until);
+  out.say(answer.trimEnd());
+  return answer;
 }
 
 /** A complete SMTP or FTP reply: the last line is "NNN text" (RFC 5321 §4.2.1, RFC 959 §4.2). */

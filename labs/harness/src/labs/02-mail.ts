@@ -7,9 +7,9 @@
 import type { LabConfig } from '@portlab/config';
 import { ImapFlow } from 'imapflow';
 import { parseAutoconfig } from '../clients/autoconfig.js';
-import { HandTyped, imapDone, POP3_END, POP3_STATUS, REPLY } from '../clients/hand-typed.js';
+import { HandTyped, imapDone, POP3_END, POP3_STATUS, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { asSeenOnTheWire, hex, Wiretap } from '../clients/wiretap.js';
-import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { checkItem, type Lab, type StepContext } from '../lab.js';
 import { inbox } from '../maildir.js';
 
 /** The subject the exercise asks for: "TP2 <first name>" or "Lab 2 <first name>". */
@@ -17,27 +17,14 @@ export const ASKED_SUBJECT = /^(TP ?2|Lab ?2)\b/i;
 
 const DEMO_SUBJECT = 'Demo: hello Bob';
 
-/** Types `line`, shows it as the student would see it typed, and shows the answer. */
-async function typeAndShow(
-  ctx: StepContext,
-  client: HandTyped,
-  line: string,
-  until: RegExp,
-): Promise<string> {
-  ctx.out.say(line, 'cyan');
-  const answer = await client.say(line, until);
-  ctx.out.say(answer.trimEnd());
-  return answer;
-}
-
 /** The message body of an SMTP DATA, typed line by line; a lone "." ends it (RFC 5321 §4.5.2). */
 async function typeMessage(ctx: StepContext, client: HandTyped, from: string, to: string): Promise<void> {
-  await typeAndShow(ctx, client, 'DATA', REPLY);
+  await typeAndShow(ctx.out, client, 'DATA', REPLY);
   for (const line of [`From: <${from}>`, `To: <${to}>`, `Subject: ${DEMO_SUBJECT}`, '', 'Hello Bob!']) {
     ctx.out.say(line, 'cyan');
     client.type(line);
   }
-  await typeAndShow(ctx, client, '.', REPLY);
+  await typeAndShow(ctx.out, client, '.', REPLY);
 }
 
 function notListening(ctx: StepContext, service: 'imap'): boolean {
@@ -64,11 +51,11 @@ export const mailLab: Lab = {
         out.command(`nc -C ${config.host} ${config.portOf('smtp')}`);
         const smtp = await HandTyped.open(config.host, config.portOf('smtp'));
         out.say((await smtp.read(REPLY)).trimEnd());
-        await typeAndShow(ctx, smtp, 'EHLO me', REPLY);
-        await typeAndShow(ctx, smtp, `MAIL FROM:<alice@${config.domain}>`, REPLY);
-        await typeAndShow(ctx, smtp, `RCPT TO:<bob@${config.domain}>`, REPLY);
+        await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
+        await typeAndShow(ctx.out, smtp, `MAIL FROM:<alice@${config.domain}>`, REPLY);
+        await typeAndShow(ctx.out, smtp, `RCPT TO:<bob@${config.domain}>`, REPLY);
         await typeMessage(ctx, smtp, `alice@${config.domain}`, `bob@${config.domain}`);
-        await typeAndShow(ctx, smtp, 'QUIT', REPLY);
+        await typeAndShow(ctx.out, smtp, 'QUIT', REPLY);
         smtp.close();
         out.say({ fr: 'Ce que le serveur a noté :', en: 'What the server recorded:' });
         await ctx.transcript.show(out);
@@ -86,10 +73,15 @@ export const mailLab: Lab = {
         out.command(`nc -C ${config.host} ${config.portOf('imap')}`);
         const imap = await HandTyped.open(config.host, config.portOf('imap'));
         out.say((await imap.read(/\r?\n/)).trimEnd());
-        await typeAndShow(ctx, imap, 'a1 LOGIN bob builder', imapDone('a1'));
-        await typeAndShow(ctx, imap, 'a2 SELECT INBOX', imapDone('a2'));
-        await typeAndShow(ctx, imap, 'a3 FETCH * (BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])', imapDone('a3'));
-        await typeAndShow(ctx, imap, 'a4 LOGOUT', imapDone('a4'));
+        await typeAndShow(ctx.out, imap, 'a1 LOGIN bob builder', imapDone('a1'));
+        await typeAndShow(ctx.out, imap, 'a2 SELECT INBOX', imapDone('a2'));
+        await typeAndShow(
+          ctx.out,
+          imap,
+          'a3 FETCH * (BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])',
+          imapDone('a3'),
+        );
+        await typeAndShow(ctx.out, imap, 'a4 LOGOUT', imapDone('a4'));
         imap.close();
         await ctx.transcript.show(out);
       },
@@ -105,13 +97,13 @@ export const mailLab: Lab = {
         out.command(`nc -C ${config.host} ${config.portOf('pop3')}`);
         const pop = await HandTyped.open(config.host, config.portOf('pop3'));
         out.say((await pop.read(POP3_STATUS)).trimEnd());
-        await typeAndShow(ctx, pop, 'USER bob', POP3_STATUS);
-        await typeAndShow(ctx, pop, 'PASS builder', POP3_STATUS);
-        const stat = await typeAndShow(ctx, pop, 'STAT', POP3_STATUS);
+        await typeAndShow(ctx.out, pop, 'USER bob', POP3_STATUS);
+        await typeAndShow(ctx.out, pop, 'PASS builder', POP3_STATUS);
+        const stat = await typeAndShow(ctx.out, pop, 'STAT', POP3_STATUS);
         const count = Number(/\+OK (\d+)/.exec(stat)?.[1] ?? 1);
-        await typeAndShow(ctx, pop, 'LIST', POP3_END);
-        await typeAndShow(ctx, pop, `RETR ${count}`, POP3_END);
-        await typeAndShow(ctx, pop, 'QUIT', POP3_STATUS);
+        await typeAndShow(ctx.out, pop, 'LIST', POP3_END);
+        await typeAndShow(ctx.out, pop, `RETR ${count}`, POP3_END);
+        await typeAndShow(ctx.out, pop, 'QUIT', POP3_STATUS);
         pop.close();
         await ctx.transcript.show(out);
       },
@@ -128,9 +120,9 @@ export const mailLab: Lab = {
         out.command(`nc -C ${config.host} ${config.portOf('submission')}`);
         const smtp = await HandTyped.open(config.host, config.portOf('submission'));
         out.say((await smtp.read(REPLY)).trimEnd());
-        await typeAndShow(ctx, smtp, 'EHLO me', REPLY);
-        await typeAndShow(ctx, smtp, `AUTH PLAIN ${plain}`, REPLY);
-        await typeAndShow(ctx, smtp, 'QUIT', REPLY);
+        await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
+        await typeAndShow(ctx.out, smtp, `AUTH PLAIN ${plain}`, REPLY);
+        await typeAndShow(ctx.out, smtp, 'QUIT', REPLY);
         smtp.close();
         const events = await ctx.transcript.show(out);
         const auth = events.find((e) => e.type === 'line' && e.flags?.includes('credentials'));
@@ -156,22 +148,22 @@ export const mailLab: Lab = {
         const tap = await Wiretap.open(config.host, config.portOf('submission'));
         const smtp = await HandTyped.open(config.host, tap.port);
         out.say((await smtp.read(REPLY)).trimEnd());
-        await typeAndShow(ctx, smtp, 'EHLO me', REPLY);
-        await typeAndShow(ctx, smtp, 'STARTTLS', REPLY);
+        await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
+        await typeAndShow(ctx.out, smtp, 'STARTTLS', REPLY);
         const clearBytes = tap.captured.length;
         await smtp.startTls();
         out.say(
           { fr: '(TLS établi : la suite est chiffrée)', en: '(TLS set up: what follows is encrypted)' },
           'dim',
         );
-        await typeAndShow(ctx, smtp, 'EHLO me', REPLY);
+        await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
         await typeAndShow(
-          ctx,
+          ctx.out,
           smtp,
           `AUTH PLAIN ${Buffer.from('\0alice\0wonderland').toString('base64')}`,
           REPLY,
         );
-        await typeAndShow(ctx, smtp, 'QUIT', REPLY);
+        await typeAndShow(ctx.out, smtp, 'QUIT', REPLY);
         smtp.close();
         tap.close();
         out.say({ fr: 'Sur le fil, avant STARTTLS :', en: 'On the wire, before STARTTLS:' });
@@ -232,13 +224,8 @@ export const mailLab: Lab = {
     // RFC 3848: "with ESMTPA" / "ESMTPSA" in Received: means the sender logged in (A), over TLS (S).
     const loggedIn = subject.filter((m) => /with ESMTPS?A\b/.test(m.headers.get('received') ?? ''));
     const read = loggedIn.filter((m) => m.seen);
-    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
-      ok,
-      done,
-      todo,
-    });
     return [
-      item(
+      checkItem(
         fromAlice.length > 0,
         {
           fr: `la boîte de ${user} contient un message d'alice`,
@@ -249,7 +236,7 @@ export const mailLab: Lab = {
           en: `${user}'s mailbox holds no message from alice yet`,
         },
       ),
-      item(
+      checkItem(
         subject.length > 0,
         { fr: "l'objet est celui demandé", en: 'the subject is the one asked for' },
         {
@@ -257,7 +244,7 @@ export const mailLab: Lab = {
           en: 'no message from alice has the subject the sheet asks for yet',
         },
       ),
-      item(
+      checkItem(
         loggedIn.length > 0,
         {
           fr: 'il a été envoyé avec une connexion authentifiée (AUTH)',
@@ -268,7 +255,7 @@ export const mailLab: Lab = {
           en: 'that message was not sent with a login (AUTH): which port asks for one?',
         },
       ),
-      item(
+      checkItem(
         read.length > 0,
         { fr: `${user} l'a lu (drapeau \\Seen)`, en: `${user} has read it (\\Seen flag)` },
         {

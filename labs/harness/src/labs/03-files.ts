@@ -10,19 +10,17 @@ import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'basic-ftp';
-import { HandTyped, REPLY } from '../clients/hand-typed.js';
+import { HandTyped, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { commandLines, writeClientFiles } from '../clients/lab-clients.js';
-import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { checkItem, type Lab, type StepContext } from '../lab.js';
 import { readTranscript } from '../transcript-file.js';
 
 /** The page the exercise asks for: a heading "TP3 …" or "Lab 3 …". */
 export const ASKED_HEADING = /<h1[^>]*>\s*(TP ?3|Lab ?3)\b/i;
 
-async function say(ctx: StepContext, ftp: HandTyped, line: string): Promise<string> {
-  ctx.out.say(line, 'cyan');
-  const answer = await ftp.say(line, REPLY);
-  ctx.out.say(answer.trimEnd());
-  return answer;
+/** Types an FTP command and shows it with the server's reply (RFC 959 §4.2). */
+function say(ctx: StepContext, ftp: HandTyped, line: string): Promise<string> {
+  return typeAndShow(ctx.out, ftp, line, REPLY);
 }
 
 async function login(ctx: StepContext): Promise<HandTyped> {
@@ -187,13 +185,8 @@ export const filesLab: Lab = {
         own.has(e.session) &&
         /^(STOR|APPE) .*index\.html?$/i.test(e.line),
     );
-    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
-      ok,
-      done,
-      todo,
-    });
     return [
-      item(
+      checkItem(
         stored,
         { fr: 'une page index.html a été envoyée par FTP', en: 'an index.html page was uploaded over FTP' },
         {
@@ -201,7 +194,7 @@ export const filesLab: Lab = {
           en: 'no index.html page has been uploaded over FTP yet',
         },
       ),
-      item(
+      checkItem(
         res.ok && hasIndex,
         { fr: `la page est en ligne à /~${user}/`, en: `the page is online at /~${user}/` },
         {
@@ -209,7 +202,7 @@ export const filesLab: Lab = {
           en: `/~${user}/ shows no index.html page yet (only the list of files, or an error)`,
         },
       ),
-      item(
+      checkItem(
         /<title>[^<]*\S[^<]*<\/title>/i.test(page),
         { fr: 'elle a un titre', en: 'it has a title' },
         {
@@ -217,7 +210,7 @@ export const filesLab: Lab = {
           en: 'the page has no title yet (<title> tag)',
         },
       ),
-      item(
+      checkItem(
         ASKED_HEADING.test(page),
         { fr: 'elle a le titre principal demandé', en: 'it has the heading asked for' },
         {

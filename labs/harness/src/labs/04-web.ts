@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { HandTyped } from '../clients/hand-typed.js';
-import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { checkItem, type Lab, type StepContext } from '../lab.js';
 import { readTranscript } from '../transcript-file.js';
 
 /** The head of an HTTP response: status line and header fields, up to the empty line (RFC 9112 §2.1). */
@@ -88,13 +88,8 @@ export const webLab: Lab = {
     const https = await readTranscript(config, 'https');
     const said = (events: typeof http, dir: 'C' | 'S', pattern: RegExp) =>
       events.some((e) => e.type === 'line' && e.dir === dir && pattern.test(e.line));
-    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
-      ok,
-      done,
-      todo,
-    });
     return [
-      item(
+      checkItem(
         said(http, 'S', / 404\b/),
         { fr: 'une page introuvable demandée (404)', en: 'a page that does not exist asked for (404)' },
         {
@@ -102,7 +97,7 @@ export const webLab: Lab = {
           en: 'no 404 answer yet: ask for a page that does not exist',
         },
       ),
-      item(
+      checkItem(
         said(http, 'S', / 400\b/),
         { fr: 'une requête incomplète refusée (400)', en: 'an incomplete request refused (400)' },
         {
@@ -110,12 +105,12 @@ export const webLab: Lab = {
           en: 'no 400 answer yet: what must an HTTP/1.1 request hold?',
         },
       ),
-      item(
+      checkItem(
         said(http, 'C', /^HEAD /),
         { fr: 'une requête HEAD', en: 'a HEAD request' },
         { fr: 'aucune requête HEAD encore', en: 'no HEAD request yet' },
       ),
-      item(
+      checkItem(
         said(https, 'S', / 200\b/),
         { fr: 'une page obtenue en HTTPS', en: 'a page fetched over HTTPS' },
         { fr: 'aucune page obtenue en HTTPS encore', en: 'no page fetched over HTTPS yet' },

@@ -14,7 +14,7 @@ import { formatBytes, type Metainfo, PeerNode, parseMetainfo, type Torrent } fro
 import type { LabConfig } from '@portlab/config';
 import { Transcript, type TranscriptEvent } from '@portlab/transcript';
 import { Client } from 'basic-ftp';
-import type { CheckItem, Lab, StepContext } from '../lab.js';
+import { checkItem, type Lab, type StepContext } from '../lab.js';
 import { PORTLAB_BIN } from '../lab-services.js';
 import { cappedDownload } from '../p2p/capped-ftp.js';
 import { ftpRoles, peerRoles } from '../p2p/roles.js';
@@ -440,13 +440,8 @@ export const p2pLab: Lab = {
     const several = [...dialledTo.values()].some((to) => to.size >= 3);
     const both = [...peerRoles(peer).values()].some((r) => r.accepted > 0 && r.dialled > 0);
     const resumed = ftp.some((e) => e.type === 'line' && e.dir === 'C' && /^REST [1-9]\d*$/.test(e.line));
-    const item = (ok: boolean, done: CheckItem['done'], todo: CheckItem['todo']): CheckItem => ({
-      ok,
-      done,
-      todo,
-    });
     return [
-      item(
+      checkItem(
         several,
         {
           fr: 'un téléchargement BitTorrent depuis au moins 3 pairs',
@@ -457,7 +452,7 @@ export const p2pLab: Lab = {
           en: 'no peer has connected to at least 3 other peers yet',
         },
       ),
-      item(
+      checkItem(
         both,
         {
           fr: 'un pair qui a à la fois accepté et ouvert des connexions',
@@ -468,7 +463,7 @@ export const p2pLab: Lab = {
           en: 'no peer has been both client and server yet: what must run at the same time?',
         },
       ),
-      item(
+      checkItem(
         resumed,
         { fr: 'un téléchargement FTP repris après une coupure', en: 'an FTP download resumed after a cut' },
         {

@@ -67,7 +67,12 @@ export class Marionette {
         this.greeted();
         continue;
       }
-      const [, id, error, result] = message as [1, number, { error: string; message: string } | null, unknown];
+      const [, id, error, result] = message as [
+        1,
+        number,
+        { error: string; message: string } | null,
+        unknown,
+      ];
       const waiting = this.pending.get(id);
       this.pending.delete(id);
       if (error) waiting?.reject(new Error(`Marionette ${error.error}: ${error.message}`));
