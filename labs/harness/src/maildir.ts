@@ -4,6 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import libmime from 'libmime';
 
 export interface StoredMessage {
   file: string;
@@ -37,7 +38,8 @@ function headerFields(text: string): Map<string, string> {
     if (!fields.has(name))
       fields.set(
         name,
-        decodeWords(
+        // RFC 2047 encoded words (=?UTF-8?Q?Zo=C3=A9?=), as clients write a subject with accents.
+        libmime.decodeWords(
           field
             .slice(colon + 1)
             .replace(/\r?\n[ \t]+/g, ' ')
@@ -46,20 +48,4 @@ function headerFields(text: string): Map<string, string> {
       );
   }
   return fields;
-}
-
-/** RFC 2047 encoded words (=?UTF-8?Q?Zo=C3=A9?=), as clients write a subject with accents. */
-function decodeWords(value: string): string {
-  return value
-    .replace(/\?=\s+=\?/g, '?==?') // white space between two encoded words is not part of the text (§6.2)
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, _charset: string, encoding: string, text: string) =>
-      encoding.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(
-            text
-              .replace(/_/g, ' ')
-              .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
-            'latin1',
-          ).toString('utf8'),
-    );
 }

@@ -2,8 +2,11 @@
  * Just enough MIME to show a message as text: its headers, and its first text/plain part decoded.
  * HTML parts are never rendered (a message is untrusted input; the raw source is there to look at).
  * RFC 5322 (message format), RFC 2045 (Content-Type, Content-Transfer-Encoding), RFC 2046
- * (multipart), RFC 2047 (encoded words in headers).
+ * (multipart), RFC 2047 (encoded words in headers). The decoding itself is libmime's and libqp's
+ * (nodemailer's MIME libraries, also used by the IMAP server): only the walk through the parts is here.
  */
+import libmime from 'libmime';
+import libqp from 'libqp';
 
 export interface Header {
   name: string;
@@ -42,46 +45,17 @@ export function parseHeaders(block: string): Header[] {
 
 /** RFC 2047 §4: `=?charset?B?base64?=` and `=?charset?Q?quoted?=`; spaces between two words vanish. */
 export function decodeEncodedWords(value: string): string {
-  return value
-    .replace(/(\?=)\s+(=\?)/g, '$1$2')
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_all, charset: string, encoding: string, text: string) => {
-      const bytes =
-        encoding.toUpperCase() === 'B'
-          ? Buffer.from(text, 'base64')
-          : quotedPrintable(text.replace(/_/g, ' '));
-      return decodeCharset(bytes, charset);
-    });
-}
-
-/** RFC 2045 §6.7: `=XX` is a byte, `=` at the end of a line joins it to the next. `text` is latin1. */
-function quotedPrintable(text: string): Buffer {
-  const joined = text.replace(/=\r?\n/g, '');
-  const bytes: number[] = [];
-  for (let i = 0; i < joined.length; i++) {
-    const hex = joined.slice(i + 1, i + 3);
-    if (joined[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
-      bytes.push(Number.parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(joined.charCodeAt(i) & 0xff); // latin1 text: one char is one byte
-    }
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value; // a malformed encoded word is shown as it was written
   }
-  return Buffer.from(bytes);
 }
 
 /** `text/plain; charset="utf-8"` -> type and lower-cased parameters (RFC 2045 §5.1). */
 function contentType(value: string | undefined): { type: string; params: Record<string, string> } {
-  const [type = 'text/plain', ...rest] = (value ?? 'text/plain').split(';');
-  const params: Record<string, string> = {};
-  for (const p of rest) {
-    const eq = p.indexOf('=');
-    if (eq > 0)
-      params[p.slice(0, eq).trim().toLowerCase()] = p
-        .slice(eq + 1)
-        .trim()
-        .replace(/^"|"$/g, '');
-  }
-  return { type: type.trim().toLowerCase(), params };
+  const { value: type, params } = libmime.parseHeaderValue(value ?? 'text/plain');
+  return { type: type.toLowerCase() || 'text/plain', params };
 }
 
 function header(headers: Header[], name: string): string | undefined {
@@ -118,7 +92,7 @@ function firstTextPart(raw: string, depth = 0): string | null {
     encoding === 'base64'
       ? Buffer.from(body, 'base64')
       : encoding === 'quoted-printable'
-        ? quotedPrintable(body)
+        ? libqp.decode(body)
         : Buffer.from(body, 'latin1');
   return decodeCharset(bytes, params.charset);
 }
