@@ -3,17 +3,19 @@
  * Run by `portlab up`; `node apps/web/dist/main.js` runs it alone.
  */
 import { startApp } from '@portlab/service';
-import { buildWebServer, EventHub } from './server.js';
+import { buildWebServer, EventHub, StatusWatch } from './server.js';
 
 const runtime = startApp('web');
 const { config } = runtime;
+// One of each for both servers: HTTP and HTTPS dashboards read the same transcripts and statuses.
 const hub = new EventHub(config.paths.log);
+const statusWatch = new StatusWatch(config);
 
-const http = await buildWebServer({ config, runtime, hub });
+const http = await buildWebServer({ config, runtime, hub, statusWatch });
 await runtime.serve('http', http.server);
 
 const { key, cert } = await runtime.certificate();
-const https = await buildWebServer({ config, runtime, hub, tls: { key, cert } });
+const https = await buildWebServer({ config, runtime, hub, statusWatch, tls: { key, cert } });
 await runtime.serve('https', https.server);
 
 runtime.ready();

@@ -9,6 +9,7 @@ import { browseRoutes } from './routes/browse.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
 import { userdirRoutes } from './routes/userdir.js';
+import { StatusWatch } from './status-watch.js';
 
 export interface WebServerOptions {
   config: LabConfig;
@@ -17,6 +18,8 @@ export interface WebServerOptions {
   /** Writes each request line and status line to the transcript when given. */
   runtime?: AppRuntime;
   hub: EventHub;
+  /** The service list pushed to dashboards; one for HTTP and HTTPS alike (made here when not given). */
+  statusWatch?: StatusWatch;
 }
 
 /** The web app's routes on one fastify instance; main.ts makes one for HTTP and one for HTTPS. */
@@ -59,7 +62,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     }
   });
   homeRoutes(app, options.config);
-  apiRoutes(app, options.config, options.hub);
+  apiRoutes(app, options.config, options.hub, options.statusWatch ?? new StatusWatch(options.config));
   browseRoutes(app, options.config);
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
@@ -69,3 +72,4 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
 }
 
 export { EventHub } from './event-hub.js';
+export { StatusWatch } from './status-watch.js';

@@ -3,7 +3,7 @@ import { serviceStatuses } from '@portlab/service';
 import type { FastifyInstance } from 'fastify';
 import type { EventHub, StartAt } from '../event-hub.js';
 import { timeOfId } from '../event-id.js';
-import { StatusWatch } from '../status-watch.js';
+import type { StatusWatch } from '../status-watch.js';
 
 /** How often an idle SSE stream sends a comment line, so proxies and browsers keep it open. */
 const HEARTBEAT_MS = 15_000;
@@ -24,9 +24,12 @@ interface EventsQuery {
   status?: string;
 }
 
-export function apiRoutes(app: FastifyInstance, config: LabConfig, hub: EventHub): void {
-  const statusWatch = new StatusWatch(config);
-
+export function apiRoutes(
+  app: FastifyInstance,
+  config: LabConfig,
+  hub: EventHub,
+  statusWatch: StatusWatch,
+): void {
   app.get('/healthz', async () => ({ ok: true }));
 
   /** Every service of the lab: its ports, whether it listens, how many clients it has now. */
