@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Folder } from '@portlab/mailstore';
+import { LineReader } from '@portlab/service';
 import type { Flag, Session } from '@portlab/transcript';
 import type { MailDeps } from '../deps.js';
 import { summarizeMessage } from '../summary.js';
-import { LineReader } from './line-reader.js';
 import { multilineBody, topOf } from './message.js';
 
 /** RFC 1939 §3: a session is in one state at a time. */

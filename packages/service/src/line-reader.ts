@@ -1,6 +1,6 @@
 /**
- * Splits a byte stream into lines, as textproto.Reader does in Go: CRLF or a bare LF (a student's
- * `nc`) ends a line. A line longer than `maxLength` is dropped up to its end and reported, so one
+ * Splits the byte stream of a text protocol's command connection into lines (POP3, RFC 1939 §3; FTP,
+ * RFC 959 §4.1), as textproto.Reader does in Go: CRLF or a bare LF (a student's `nc`) ends a line. A line longer than `maxLength` is dropped up to its end and reported, so one
  * bad line does not cost the session, and a client cannot make us buffer without limit.
  */
 export class LineReader {
