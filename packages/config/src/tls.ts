@@ -1,8 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
+
+/** How long to wait for the certificate of a pair another process has begun to write. */
+const PAIR_WAIT_MS = 10_000;
 
 export interface LabCertificate {
   key: string;
@@ -21,11 +24,8 @@ export async function ensureLabCertificate(
 ): Promise<LabCertificate> {
   const keyFile = path.join(tlsDir, 'key.pem');
   const certFile = path.join(tlsDir, 'cert.pem');
-  try {
-    return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), created: false };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const existing = readPair(keyFile, certFile);
+  if (existing) return { ...existing, created: false };
   const names = [
     ...new Set(['localhost', 'lab.test', '*.lab.test', hostname(), '127.0.0.1', '::1', ...extraNames]),
   ];
@@ -48,15 +48,45 @@ export async function ensureLabCertificate(
     ],
   });
   mkdirSync(tlsDir, { recursive: true });
-  // Two apps may start at once: each writes its own temp file and renames, so the pair read
-  // back is always a whole one (the later rename wins for both files in the same order).
-  writeAtomic(keyFile, pems.private, 0o600);
-  writeAtomic(certFile, pems.cert, 0o644);
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), created: true };
+  // Two apps may start at once on an empty data dir, each with a pair of its own. Whoever links
+  // key.pem first (link() fails on an existing name: an atomic test-and-set) writes the pair; the
+  // others throw theirs away and wait for its cert.pem. So every app serves the pair on disk.
+  const keyTmp = `${keyFile}.${process.pid}.tmp`;
+  const certTmp = `${certFile}.${process.pid}.tmp`;
+  writeFileSync(keyTmp, pems.private, { mode: 0o600 });
+  writeFileSync(certTmp, pems.cert, { mode: 0o644 });
+  let created = false;
+  try {
+    linkSync(keyTmp, keyFile);
+    linkSync(certTmp, certFile);
+    created = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(keyTmp, { force: true });
+    rmSync(certTmp, { force: true });
+  }
+  return { ...(await waitForPair(keyFile, certFile)), created };
 }
 
-function writeAtomic(file: string, text: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, file);
+/** The key and certificate on disk, or null while either is missing. */
+function readPair(keyFile: string, certFile: string): { key: string; cert: string } | null {
+  try {
+    return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return null;
+  }
+}
+
+/** The pair another process is writing: its cert.pem follows its key.pem within milliseconds. */
+async function waitForPair(keyFile: string, certFile: string): Promise<{ key: string; cert: string }> {
+  for (let waited = 0; waited < PAIR_WAIT_MS; waited += 50) {
+    const pair = readPair(keyFile, certFile);
+    if (pair) return pair;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(
+    `${keyFile} exists but ${certFile} does not (a start was cut while making them): delete both and start again`,
+  );
 }
