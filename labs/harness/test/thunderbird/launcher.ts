@@ -16,16 +16,19 @@ const steps = readFileSync(fileURLToPath(new URL('./sheet-steps.js', import.meta
 export interface Thunderbird {
   /** Runs `steps[name](...args)` inside Thunderbird and returns what it resolves to. */
   step<T>(name: string, ...args: unknown[]): Promise<T>;
-  /** What Thunderbird printed, for a failure message. */
-  output(): string;
   quit(): Promise<void>;
 }
 
 export async function startThunderbird(lab: { httpPort: number; httpsPort: number }): Promise<Thunderbird> {
   const [marionettePort] = await freePorts(1);
-  const profile = makeProfile({ marionettePort: marionettePort!, ...lab });
+  const { dir, profile, home } = makeProfile({ marionettePort: marionettePort!, ...lab });
+  // Its own home, so that nothing it writes outside --profile outlives the test.
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  for (const name of ['XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME']) delete env[name];
   // Its own process group, so that quit() can end Thunderbird's content processes with it.
-  const child = spawn(THUNDERBIRD, [
+  const child = spawn(
+    THUNDERBIRD,
+    [
       '--headless',
       '--no-remote',
       '--profile',
@@ -33,13 +36,21 @@ export async function startThunderbird(lab: { httpPort: number; httpsPort: numbe
       '--marionette',
       // Chrome-context scripts (the account, the certificate, sending) need this since Gecko 138.
       '--remote-allow-system-access',
-    ], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    },
+  );
+  // The end of what Thunderbird prints (its JavaScript errors among it), for a failure message;
+  // headless GTK complains about icon themes at length, which says nothing.
   let output = '';
   const keep = (chunk: Buffer) => {
-    output = (output + chunk).slice(-20_000);
+    const said = String(chunk)
+      .split('\n')
+      .filter((line) => line.trim() && !/Gtk-CRITICAL|gtk_icon_theme|glib warning/.test(line));
+    output = [output, ...said].join('\n').slice(-4_000);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -57,7 +68,7 @@ export async function startThunderbird(lab: { httpPort: number; httpsPort: numbe
     await marionette.command('WebDriver:SetTimeouts', { script: 60_000 });
   } catch (error) {
     await stop(child, exited, 0);
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`Thunderbird did not start: ${(error as Error).message}\n${output}`);
   }
 
@@ -68,21 +79,24 @@ export async function startThunderbird(lab: { httpPort: number; httpsPort: numbe
 ${steps}
 const args = Array.from(arguments).slice(0, -1);
 Promise.resolve().then(() => steps[${JSON.stringify(name)}](...args)).then(
-  (value) => done({ value }),
-  (error) => done({ error: String(error) + '\\n' + (error?.stack ?? '') }),
+  (value) => done(JSON.stringify({ value })),
+  (error) => done(JSON.stringify({ error: String(error) + '\\n' + (error?.stack ?? '') })),
 );`;
+      // The result crosses as a JSON string: Marionette's own serializer would turn objects it does not
+      // know (XPCOM ones) into null without a word.
       const reply = (await marionette.command('WebDriver:ExecuteAsyncScript', { script, args })) as {
-        value: { value?: T; error?: string };
+        value: string;
       };
-      if (reply.value.error !== undefined) throw new Error(`Thunderbird step ${name}: ${reply.value.error}`);
-      return reply.value.value as T;
+      const { value, error } = JSON.parse(reply.value) as { value?: T; error?: string };
+      if (error !== undefined)
+        throw new Error(`Thunderbird step ${name}: ${error}\n--- Thunderbird's last output ---\n${output}`);
+      return value as T;
     },
-    output: () => output,
     async quit() {
       await marionette.command('Marionette:Quit', { flags: ['eForceQuit'] }).catch(() => undefined);
       marionette.close();
       await stop(child, exited, 10_000);
-      rmSync(profile, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,12 @@
  */
 import { connect, type Socket } from 'node:net';
 
+interface MarionetteError {
+  error: string;
+  message: string;
+  data?: { text?: string };
+}
+
 interface Pending {
   resolve(result: unknown): void;
   reject(error: Error): void;
@@ -67,15 +73,12 @@ export class Marionette {
         this.greeted();
         continue;
       }
-      const [, id, error, result] = message as [
-        1,
-        number,
-        { error: string; message: string } | null,
-        unknown,
-      ];
+      const [, id, error, result] = message as [1, number, MarionetteError | null, unknown];
       const waiting = this.pending.get(id);
       this.pending.delete(id);
-      if (error) waiting?.reject(new Error(`Marionette ${error.error}: ${error.message}`));
+      // "unexpected alert open" carries the alert's text: the first thing to know when one pops up.
+      const alert = error?.data?.text ? ` (alert: ${error.data.text})` : '';
+      if (error) waiting?.reject(new Error(`Marionette ${error.error}: ${error.message}${alert}`));
       else waiting?.resolve(result);
     }
   }

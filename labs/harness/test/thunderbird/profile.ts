@@ -4,7 +4,7 @@
  * each feature that calls a Mozilla or Google server is off, and as a last guard every host name
  * resolves to 127.0.0.1, so whatever is left can only knock on this machine's own door.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -33,7 +33,6 @@ export function prefsFor({ marionettePort, httpPort, httpsPort }: ProfileOptions
     ],
     ['network.dns.disablePrefetch', true, 'no speculative lookups'],
     ['network.prefetch-next', false, 'no link prefetching'],
-    ['network.predictor.enabled', false, 'no speculative connections'],
     ['network.captive-portal-service.enabled', false, 'no captive portal probe'],
     ['network.connectivity-service.enabled', false, 'no connectivity probe'],
 
@@ -77,24 +76,34 @@ export function prefsFor({ marionettePort, httpPort, httpsPort }: ProfileOptions
     ['mailnews.auto_config.guess.enabled', false, 'no guessing of server names'],
     ['mail.shell.checkDefaultClient', false, 'no "make Thunderbird your default" dialog'],
     ['mail.rights.override', true, 'no "know your rights" bar'],
-    ['mail.provider.enabled', false, 'no offer of a new address from a provider'],
     ['mail.cloud_files.enabled', false, 'no cloud file providers'],
     [
       'app.use_without_mail_account',
       true,
       'the account hub does not open by itself: the test makes the account',
     ],
-    ['calendar.timezone.useSystemTimezone', true, 'no time zone prompt'],
     ['signon.rememberSignons', true, '"Remember password" works (Marionette would turn it off)'],
   ];
 }
 
-/** Makes the profile directory; the caller removes it. */
-export function makeProfile(options: ProfileOptions): string {
+export interface ThunderbirdDirs {
+  /** Everything below: what the caller removes. */
+  dir: string;
+  profile: string;
+  /** HOME for Thunderbird: it makes ~/.thunderbird, ~/.cache/thunderbird… whatever --profile says. */
+  home: string;
+}
+
+/** Makes a fresh profile (its prefs.js from prefsFor) and an empty home beside it. */
+export function makeProfile(options: ProfileOptions): ThunderbirdDirs {
   const dir = mkdtempSync(path.join(tmpdir(), 'portlab-thunderbird-'));
+  const profile = path.join(dir, 'profile');
+  const home = path.join(dir, 'home');
+  mkdirSync(profile);
+  mkdirSync(home);
   const lines = prefsFor(options).map(
     ([name, value, why]) => `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)}); // ${why}`,
   );
-  writeFileSync(path.join(dir, 'prefs.js'), `${lines.join('\n')}\n`);
-  return dir;
+  writeFileSync(path.join(profile, 'prefs.js'), `${lines.join('\n')}\n`);
+  return { dir, profile, home };
 }

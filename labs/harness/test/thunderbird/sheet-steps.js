@@ -1,33 +1,36 @@
 /*
  * Lab 2's Thunderbird steps, run INSIDE Thunderbird (privileged "chrome" JavaScript sent over
  * Marionette), through the same modules its account setup, "Get Messages" and "Send" buttons use.
- * Not a module: launcher.ts sends this whole text followed by `return steps.NAME(...args)`.
- * Each step returns plain JSON; a failure is thrown with what Thunderbird said.
+ * Not a module: launcher.ts sends this whole text, then a call of `steps.NAME(...args)`, as one
+ * Marionette script. Each step resolves to plain JSON; a failure throws with what Thunderbird said.
  */
 const { MailServices } = ChromeUtils.importESModule('resource:///modules/MailServices.sys.mjs');
 const SOCKET = { 0: 'plain', 1: 'trySTARTTLS', 2: 'STARTTLS', 3: 'SSL' };
 
-/** Waits for a mail URL (IMAP update, SMTP send) to stop; resolves with its status and the URL. */
+/** Waits for a mail URL (here an IMAP folder update) to stop; resolves with its status. */
 function urlListener() {
   const { promise, resolve } = Promise.withResolvers();
   const listener = {
     QueryInterface: ChromeUtils.generateQI(['nsIUrlListener']),
     OnStartRunningUrl() {},
-    OnStopRunningUrl(url, status) {
-      resolve({ url, status });
+    OnStopRunningUrl(_url, status) {
+      resolve({ status });
     },
   };
   return { listener, done: promise };
 }
 
-/** True if `status` is NSS's "bad certificate" class: the case the security exception window is for. */
-function isCertError(status) {
+/** A failure status in words; NSS's "bad certificate" class is the one the security exception is for. */
+function failure(status) {
   const nss = Cc['@mozilla.org/nss_errors_service;1'].getService(Ci.nsINSSErrorsService);
+  let certificate = false;
   try {
-    return nss.getErrorClass(status) === Ci.nsINSSErrorsService.ERROR_CLASS_BAD_CERT;
+    certificate = nss.getErrorClass(status) === Ci.nsINSSErrorsService.ERROR_CLASS_BAD_CERT;
   } catch {
-    return false; // not an NSS error at all
+    // not an NSS error at all
   }
+  const code = `status 0x${(status >>> 0).toString(16)}`;
+  return certificate ? `${code}, the server's certificate was refused (no security exception?)` : code;
 }
 
 /** A server's settings as the sheet's table names them (an AccountConfig entry or a live server). */
@@ -44,9 +47,10 @@ function describe(server) {
 // biome-ignore lint/correctness/noUnusedVariables: called by the text launcher.ts appends
 const steps = {
   /**
-   * What the account hub does with an address: FetchConfig.fromISP asks
-   * http(s)://autoconfig.<domain>/mail/config-v1.1.xml and http(s)://<domain>/.well-known/… in
-   * parallel, keeps the first that parses (readFromXML), then fills in %EMAILLOCALPART%.
+   * The lookup of the account hub that reads a provider's own file: FetchConfig.fromISP asks
+   * http(s)://autoconfig.<domain>/mail/config-v1.1.xml and http(s)://<domain>/.well-known/… all at
+   * once, keeps the best answer that parses (https before http; readFromXML), then the hub fills
+   * in %EMAILLOCALPART% and the other variables.
    */
   async autoconfig({ fullName, email }) {
     const { FetchConfig } = ChromeUtils.importESModule(
@@ -109,39 +113,31 @@ const steps = {
   },
 
   /**
-   * "Get Messages" on the INBOX. Before the security exception it fails on the certificate; then
-   * the step returns that certificate, as the exception window shows it.
+   * "Confirm Security Exception" with "Permanently store this exception" ticked: the exception
+   * window (chrome://pippki/content/exceptionDialog.js, addException) calls exactly this. An
+   * override holds one certificate: the connections that follow work only if the server shows it.
    */
+  addSecurityException({ host, port, der }) {
+    const certdb = Cc['@mozilla.org/security/x509certdb;1'].getService(Ci.nsIX509CertDB);
+    const overrides = Cc['@mozilla.org/security/certoverride;1'].getService(Ci.nsICertOverrideService);
+    const cert = certdb.constructX509FromBase64(der);
+    overrides.rememberValidityOverride(host, port, {}, cert, false); // false: not temporary
+    return { subject: cert.subjectName, stored: overrides.hasMatchingOverride(host, port, {}, cert, {}) };
+  },
+
+  /** "Get Messages" on the INBOX (SELECT, then FETCH of the new headers), then its message list. */
   async getMessages(accountKey) {
     const server = MailServices.accounts.getAccount(accountKey).incomingServer;
     const inbox = server.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
     const { listener, done } = urlListener();
     inbox.getNewMessages(null, listener);
-    const { url, status } = await done;
-    if (isCertError(status)) {
-      const cert = url.QueryInterface(Ci.nsIMsgMailNewsUrl).failedSecInfo?.serverCert;
-      return { certError: true, certificate: cert ? { subject: cert.subjectName, der: cert.getBase64DERString() } : null };
-    }
-    if (!Components.isSuccessCode(status)) throw new Error(`Get Messages failed: status 0x${status.toString(16)}`);
-    return {
-      certError: false,
-      messages: [...inbox.messages].map((hdr) => ({
-        uri: inbox.getUriForMsg(hdr),
-        subject: hdr.mime2DecodedSubject,
-        author: hdr.mime2DecodedAuthor,
-      })),
-    };
-  },
-
-  /**
-   * "Confirm Security Exception" with "Permanently store this exception" ticked: the exception
-   * window (chrome://pippki/content/exceptionDialog.js) calls exactly this.
-   */
-  addSecurityException({ host, port, der }) {
-    const certdb = Cc['@mozilla.org/security/x509certdb;1'].getService(Ci.nsIX509CertDB);
-    const overrides = Cc['@mozilla.org/security/certoverride;1'].getService(Ci.nsICertOverrideService);
-    overrides.rememberValidityOverride(host, port, {}, certdb.constructX509FromBase64(der), false);
-    return overrides.hasMatchingOverride(host, port, {}, certdb.constructX509FromBase64(der), {});
+    const { status } = await done;
+    if (!Components.isSuccessCode(status)) throw new Error(`Get Messages failed: ${failure(status)}`);
+    return [...inbox.messages].map((hdr) => ({
+      uri: inbox.getUriForMsg(hdr),
+      subject: hdr.mime2DecodedSubject,
+      author: hdr.mime2DecodedAuthor,
+    }));
   },
 
   /**
@@ -149,7 +145,9 @@ const steps = {
    * and decodes it, as the message pane shows it.
    */
   async readMessage(uri) {
-    const { MsgHdrToMimeMessage } = ChromeUtils.importESModule('resource:///modules/gloda/MimeMessage.sys.mjs');
+    const { MsgHdrToMimeMessage } = ChromeUtils.importESModule(
+      'resource:///modules/gloda/MimeMessage.sys.mjs',
+    );
     const hdr = MailServices.messageServiceFromURI(uri).messageURIToMsgHdr(uri);
     const { promise, resolve } = Promise.withResolvers();
     MsgHdrToMimeMessage(hdr, null, (_hdr, message) => resolve(message), true, {});
@@ -160,8 +158,8 @@ const steps = {
 
   /**
    * Write + Send: nsIMsgSend builds the message, sends it over the identity's SMTP server, then
-   * files a copy in the IMAP Sent folder. A certificate refused on the submission port comes back
-   * as onTransportSecurityError, the case where the exception window opens again.
+   * files a copy in the IMAP Sent folder (APPEND). A refused certificate on the submission port
+   * comes back as onTransportSecurityError: the case where the exception window opens again.
    */
   async send({ accountKey, to, subject, body }) {
     const identity = MailServices.accounts.getAccount(accountKey).defaultIdentity;
@@ -170,7 +168,7 @@ const steps = {
     fields.to = to;
     fields.subject = subject;
     const { promise, resolve, reject } = Promise.withResolvers();
-    const result = { sent: false, copied: null, certificate: null };
+    const result = { sent: false, copiedToSent: null };
     const listener = {
       QueryInterface: ChromeUtils.generateQI(['nsIMsgSendListener', 'nsIMsgCopyServiceListener']),
       onStartSending() {},
@@ -179,21 +177,21 @@ const steps = {
       onStatus() {},
       onGetDraftFolderURI() {},
       onSendNotPerformed(_id, status) {
-        reject(new Error(`send not performed: status 0x${status.toString(16)}`));
+        reject(new Error(`send not performed: ${failure(status)}`));
       },
-      onTransportSecurityError(_id, _status, secInfo) {
-        result.certificate = { subject: secInfo.serverCert.subjectName, der: secInfo.serverCert.getBase64DERString() };
+      onTransportSecurityError(_id, status) {
+        reject(new Error(`sending failed: ${failure(status)}`));
       },
       onStopSending(_id, status) {
         result.sent = Components.isSuccessCode(status);
-        if (!result.sent) resolve(result); // no copy follows a failed send
+        if (!result.sent) reject(new Error(`sending failed: ${failure(status)}`));
       },
       onStartCopy() {},
       onProgressCopy() {},
       setMessageKey() {},
       getMessageId() {},
       onStopCopy(status) {
-        result.copied = Components.isSuccessCode(status);
+        result.copiedToSent = Components.isSuccessCode(status);
         resolve(result);
       },
     };
