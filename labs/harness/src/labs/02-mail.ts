@@ -228,11 +228,11 @@ export const mailLab: Lab = {
       checkItem(
         fromAlice.length > 0,
         {
-          fr: `la boîte de ${user} contient un message d'alice`,
+          fr: `la boîte ${ofFr(user)} contient un message d'alice`,
           en: `${user}'s mailbox holds a message from alice`,
         },
         {
-          fr: `la boîte de ${user} ne contient encore aucun message d'alice`,
+          fr: `la boîte ${ofFr(user)} ne contient encore aucun message d'alice`,
           en: `${user}'s mailbox holds no message from alice yet`,
         },
       ),
@@ -266,6 +266,11 @@ export const mailLab: Lab = {
     ];
   },
 };
+
+/** French "de bob", but "d'alice": "de" drops its e before a vowel. */
+function ofFr(name: string): string {
+  return /^[aeiouyh]/i.test(name) ? `d'${name}` : `de ${name}`;
+}
 
 /** Reads the newest message's subject with imapflow, using only what the autoconfig said. */
 async function readWithImapflow(
