@@ -135,6 +135,31 @@ describe('curl', () => {
   });
 });
 
+describe('large uploads (more than one buffer of the receiver)', () => {
+  it('arrive whole in passive mode, active mode and over TLS; the transcript counts the bytes', async () => {
+    const file = path.join(work, 'large.bin');
+    const body = randomBytes(5_000_000);
+    writeFileSync(file, body);
+    const ways: [string, string[]][] = [
+      ['passive.bin', []], // A plain data connection read straight into the buffer (read-into.ts).
+      ['active.bin', ['-P', '127.0.0.1']], // The server dials: a socket it made itself.
+      ['tls.bin', ['--ssl-reqd', '-k']], // PROT P: decrypted chunks copied into the buffer.
+    ];
+    for (const [name, options] of ways) {
+      const sent = await run('curl', ['-sS', ...options, '-T', file, url(name)]);
+      expect(sent.stderr).toBe('');
+      expect(readFileSync(path.join(app.home('alice'), name)).equals(body)).toBe(true);
+    }
+    await waitFor(
+      () =>
+        transcript(app).some((e) =>
+          e.line?.startsWith(`data connection closed: 0 bytes sent, ${body.length} received in `),
+        ),
+      { what: 'the upload counted in the transcript' },
+    );
+  });
+});
+
 describe("python3's ftplib", () => {
   const script = (tls: boolean) => `
 import ftplib, io, ssl, sys
@@ -168,6 +193,32 @@ f.quit()
       expect(result.stdout.trim()).toBe('ok /');
     });
   }
+});
+
+describe('resumed uploads (REST, then STOR; RFC 3659 §5)', () => {
+  it("keep the first bytes of the file and write the rest after them, with python3's ftplib", async () => {
+    const result = await run('python3', [
+      '-c',
+      `
+import ftplib, io
+f = ftplib.FTP()
+f.connect('127.0.0.1', ${app.ftp}, timeout=10)
+f.login('alice', 'wonderland')
+f.storbinary('STOR resumed.bin', io.BytesIO(b'a' * 1000))
+f.storbinary('STOR resumed.bin', io.BytesIO(b'b' * 600), rest=400)
+try:
+    f.storbinary('STOR resumed.bin', io.BytesIO(b'c'), rest=5000)
+except ftplib.error_perm as e:
+    print(e)
+f.quit()
+`,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('554 /resumed.bin: REST 5000 is past the end of the file (1000 bytes)');
+    expect(readFileSync(path.join(app.home('alice'), 'resumed.bin'), 'latin1')).toBe(
+      'a'.repeat(400) + 'b'.repeat(600),
+    );
+  });
 });
 
 describe('lftp', () => {

@@ -1,5 +1,5 @@
-import { pipeline } from 'node:stream/promises';
 import type { JailedFileSystem } from '../jailed-fs.js';
+import { receive } from '../receive.js';
 import type { Upload } from '../upload.js';
 import { overDataConnection } from './transfer.js';
 import { type CommandHandler, replyError, required } from './types.js';
@@ -32,11 +32,12 @@ export const stor: CommandHandler = {
     }
     try {
       await overDataConnection(connection, `Receiving ${upload.clientPath}`, async (socket) => {
-        await pipeline(socket, upload);
+        await receive(socket, upload);
+        await upload.store();
         return `${upload.clientPath}: stored, ${upload.size} bytes`;
       });
     } finally {
-      upload.destroy(); // Removes the temp file if the upload never finished; nothing once stored.
+      await upload.discard(); // Removes the temp file if the upload never finished; nothing once stored.
     }
   },
 };
