@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
+import { LineReader } from '@portlab/service';
 import type { Flag, Session } from '@portlab/transcript';
 import { plainAddress } from '@portlab/transcript';
 import { COMMANDS } from './commands/index.js';
@@ -109,7 +109,9 @@ export function attachControl(connection: FtpConnection, files: FilesContext): v
   let epoch = 0;
   let aborts = 0;
   const lines = new LineReader(
+    MAX_LINE,
     (line) => {
+      if (!line) return; // an empty line (Enter pressed twice in nc) is no command
       idle.refresh();
       busy++;
       const readIn = epoch;
@@ -187,33 +189,4 @@ function recordReplies(connection: FtpConnection, session: Session | undefined):
       watch(socket);
     },
   });
-}
-
-/** Cuts the byte stream of the control connection into command lines (RFC 959 §4.1: CRLF ends one). */
-class LineReader {
-  private decoder = new StringDecoder('utf8');
-  private pending = '';
-
-  constructor(
-    private readonly onLine: (line: string) => void,
-    private readonly onTooLong: () => void,
-  ) {}
-
-  push(chunk: Buffer): void {
-    const parts = (this.pending + this.decoder.write(chunk)).split('\n');
-    this.pending = parts.pop() ?? '';
-    for (const part of parts) {
-      const line = part.endsWith('\r') ? part.slice(0, -1) : part;
-      if (line) this.onLine(line);
-    }
-    if (this.pending.length > MAX_LINE) {
-      this.reset();
-      this.onTooLong();
-    }
-  }
-
-  reset(): void {
-    this.pending = '';
-    this.decoder = new StringDecoder('utf8');
-  }
 }

@@ -60,6 +60,19 @@ describe('wrong passwords', () => {
   });
 });
 
+describe('an over-long command line', () => {
+  it('gets 500 once, is dropped up to its end, and the session goes on', async () => {
+    const raw = await RawFtp.connect(app.ftp);
+    await raw.reply();
+    // 10 KB with no line end yet, then the end: one line over the 4,096-byte limit, never buffered whole.
+    raw.socket.write(`USER ${'x'.repeat(10_000)}`);
+    expect(await raw.send('')).toMatch(/^500 Line too long/);
+    expect(await raw.send('NOOP')).toMatch(/^200/);
+    expect(await raw.send('USER alice')).toMatch(/^331/);
+    raw.close();
+  });
+});
+
 describe('the quota (files.quotaBytes)', () => {
   it('refuses an upload that would pass it with 552, and stores nothing of it', async () => {
     const client = await login(app);

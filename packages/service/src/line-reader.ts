@@ -28,6 +28,13 @@ export class LineReader {
     }
   }
 
+  /** Forgets a line begun and not ended: its bytes came before a switch (STARTTLS, AUTH TLS). */
+  reset(): void {
+    this.pending = [];
+    this.pendingLength = 0;
+    this.dropping = false;
+  }
+
   private keep(part: Buffer): void {
     if (this.dropping) return;
     if (this.pendingLength + part.length > this.maxLength) {
