@@ -15,7 +15,7 @@ export { type AddOptions, PeerNode, type PeerNodeOptions } from './peer-node.js'
 export { PiecePicker } from './piece-picker.js';
 export { formatBytes, parseRate, TokenBucket } from './rate.js';
 export type { SessionOf } from './sessions.js';
-export { FileStorage } from './storage.js';
+export { FileStorage, type UploadBlock } from './storage.js';
 export { type PeerContext, type SourceStats, Torrent } from './torrent.js';
 export {
   type AnnounceRequest,

@@ -131,8 +131,11 @@ export async function createMetainfo(file: string, options: CreateOptions): Prom
   }
 }
 
-export function sha1(data: Uint8Array): Buffer {
-  return createHash('sha1').update(data).digest();
+/** The SHA-1 of `parts` one after the other: a piece is hashed block by block, where its blocks lie. */
+export function sha1(...parts: Uint8Array[]): Buffer {
+  const hash = createHash('sha1');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
 }
 
 type Dict = Record<string, unknown>;

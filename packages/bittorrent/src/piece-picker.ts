@@ -13,12 +13,16 @@ import type { Bitfield } from './bitfield.js';
 import { BLOCK_SIZE, type BlockRef } from './wire/messages.js';
 
 interface Block {
-  received: boolean;
+  /**
+   * The bytes, once received: a view of the chunk the socket read (which it keeps alive until the
+   * piece is written), not a copy. The piece is hashed and written block by block, so its bytes are
+   * never gathered into one buffer: at hundreds of MB/s, each copy costs about as much as the SHA-1.
+   */
+  data: Buffer | undefined;
   requestedBy: Set<unknown>;
 }
 
 class PieceInProgress<P> {
-  data: Buffer;
   blocks: Block[];
   received = 0;
   /** Bytes of this piece from each peer. */
@@ -33,8 +37,6 @@ class PieceInProgress<P> {
     readonly index: number,
     readonly length: number,
   ) {
-    // Not zero-filled: the piece is used only once every block was copied in (`received`).
-    this.data = Buffer.allocUnsafe(length);
     this.blocks = this.freshBlocks();
   }
 
@@ -52,7 +54,7 @@ class PieceInProgress<P> {
 
   private freshBlocks(): Block[] {
     return Array.from({ length: Math.ceil(this.length / BLOCK_SIZE) }, () => ({
-      received: false,
+      data: undefined,
       requestedBy: new Set(),
     }));
   }
@@ -67,8 +69,8 @@ export interface Picked {
 export interface Received<P> {
   /** Peers that were also asked for this block (endgame): send them a cancel. */
   cancel: P[];
-  /** The whole piece, once its last block is in: check its SHA-1 before keeping it. */
-  complete?: { data: Buffer; sources: Map<P, number> };
+  /** The whole piece, once its last block is in, as its blocks in order: check its SHA-1 before keeping it. */
+  complete?: { blocks: Buffer[]; sources: Map<P, number> };
 }
 
 export class PiecePicker<P> {
@@ -119,15 +121,14 @@ export class PiecePicker<P> {
   received(peer: P, index: number, begin: number, data: Buffer): Received<P> {
     const p = this.active.get(index);
     const block = p?.blocks[begin / BLOCK_SIZE];
-    if (!p || !block || block.received) return { cancel: [] };
-    block.received = true;
-    data.copy(p.data, begin);
+    if (!p || !block || block.data) return { cancel: [] };
+    block.data = data;
     p.received++;
     p.sources.set(peer, (p.sources.get(peer) ?? 0) + data.length);
     const cancel = [...block.requestedBy].filter((other) => other !== peer) as P[];
     block.requestedBy.clear();
     if (p.received < p.blocks.length) return { cancel };
-    return { cancel, complete: { data: p.data, sources: p.sources } };
+    return { cancel, complete: { blocks: p.blocks.map((b) => b.data!), sources: p.sources } };
   }
 
   /** The piece passed its hash check and is ours. */
@@ -140,7 +141,6 @@ export class PiecePicker<P> {
     const p = this.active.get(index);
     if (!p) return;
     for (const source of p.sources.keys()) p.excluded.add(source);
-    p.data = Buffer.alloc(p.length);
     p.reset();
   }
 
@@ -164,7 +164,7 @@ export class PiecePicker<P> {
     let took = false;
     for (let i = 0; i < p.blocks.length && picked.blocks.length < room; i++) {
       const block = p.blocks[i]!;
-      if (block.received || block.requestedBy.has(peer)) continue;
+      if (block.data || block.requestedBy.has(peer)) continue;
       if (block.requestedBy.size > 0 && !endgame) continue;
       block.requestedBy.add(peer);
       picked.blocks.push({ index: p.index, begin: i * BLOCK_SIZE, length: p.blockLength(i) });
@@ -178,7 +178,11 @@ export class PiecePicker<P> {
     }
   }
 
-  /** The missing piece the fewest peers have, starting the scan at a random place to break ties. */
+  /**
+   * The missing piece the fewest peers have, starting the scan at a random place to break ties.
+   * A piece only this peer has is as rare as can be: the scan stops there (from a lone seeder,
+   * every piece is one).
+   */
   private rarest(has: Bitfield): number {
     const count = this.have.size;
     const start = Math.floor(Math.random() * count);
@@ -187,6 +191,7 @@ export class PiecePicker<P> {
       const i = (start + k) % count;
       if (!has.has(i) || this.have.has(i) || this.active.has(i)) continue;
       if (best < 0 || this.availability[i]! < this.availability[best]!) best = i;
+      if (this.availability[best]! <= 1) break;
     }
     return best;
   }
@@ -194,7 +199,7 @@ export class PiecePicker<P> {
   private everythingRequested(): boolean {
     if (this.have.pieces + this.active.size < this.have.size) return false;
     for (const p of this.active.values()) {
-      if (p.blocks.some((b) => !b.received && b.requestedBy.size === 0)) return false;
+      if (p.blocks.some((b) => !b.data && b.requestedBy.size === 0)) return false;
     }
     return true;
   }

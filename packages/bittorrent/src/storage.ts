@@ -3,7 +3,7 @@
  * whatever is on disk is either a verified piece or not counted: resuming is re-hashing the file
  * at start (`verify`) and keeping the pieces that match.
  */
-import { readSync, writeSync } from 'node:fs';
+import { readSync, writeSync, writevSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Bitfield } from './bitfield.js';
@@ -12,8 +12,36 @@ import { type Metainfo, pieceSize, sha1 } from './metainfo.js';
 /** Pieces recently read for upload: a peer asks for a piece block by block, so read it once. */
 const CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A piece read for upload. Its buffer is used again for another piece once it has left the cache
+ * and no socket still holds one of its blocks: a fresh buffer per piece would cost page faults and
+ * garbage collections (at hundreds of MB/s, more than the read itself).
+ */
+class CachedPiece {
+  /** Blocks handed to sockets and not yet sent. */
+  sending = 0;
+  evicted = false;
+  readonly data: Buffer;
+
+  /** @param buffer room for a whole piece (any piece: the last one may be shorter) */
+  constructor(
+    readonly buffer: Buffer,
+    size: number,
+  ) {
+    this.data = buffer.subarray(0, size);
+  }
+}
+
+/** A block to upload; call `sent` once the socket has sent it (or given up). */
+export interface UploadBlock {
+  data: Buffer;
+  sent: () => void;
+}
+
 export class FileStorage {
-  private readonly cache = new Map<number, Buffer>();
+  private readonly cache = new Map<number, CachedPiece>();
+  /** Buffers of evicted pieces that no socket sends any more: the next reads go into them. */
+  private readonly spare: Buffer[] = [];
 
   private constructor(
     readonly file: string,
@@ -66,44 +94,69 @@ export class FileStorage {
    * libuv's thread pool, which at hundreds of MB/s is where a peer's time went. The price: a disk
    * that stalls stalls this peer's connections meanwhile.
    */
-  read(index: number, begin: number, length: number): Buffer {
-    let piece = this.cache.get(index);
-    if (!piece) {
-      piece = this.readPiece(index);
-      this.remember(index, piece);
-    }
-    return piece.subarray(begin, begin + length);
+  read(index: number, begin: number, length: number): UploadBlock {
+    const piece = this.cache.get(index) ?? this.readPiece(index);
+    piece.sending++;
+    return {
+      data: piece.data.subarray(begin, begin + length),
+      sent: () => {
+        piece.sending--;
+        this.recycle(piece);
+      },
+    };
   }
 
-  /** Writes a verified piece, and keeps it at hand: peers told we have it often ask for it at once. */
-  write(index: number, data: Buffer): void {
+  /**
+   * Writes a verified piece, given as its blocks in order, in one positional `writev`: the blocks go
+   * from where they were received to the page cache, never gathered into one buffer first. Once this
+   * returns, `read` finds the piece (in the page cache): peers told we have it may ask at once.
+   */
+  write(index: number, blocks: Buffer[]): void {
     const at = index * this.meta.pieceLength;
-    let written = 0;
-    while (written < data.length) {
-      written += writeSync(this.handle.fd, data, written, data.length - written, at + written);
-    }
-    this.remember(index, data);
+    const size = blocks.reduce((sum, block) => sum + block.length, 0);
+    const written = writevSync(this.handle.fd, blocks, at);
+    // A short write (the disk just filled up): write the rest, which throws the disk's error.
+    if (written < size) this.writeAll(Buffer.concat(blocks).subarray(written), at + written);
   }
 
   async close(): Promise<void> {
     await this.handle.close();
   }
 
-  private remember(index: number, piece: Buffer): void {
+  private remember(index: number, piece: CachedPiece): void {
     this.cache.set(index, piece);
     if (this.cache.size * this.meta.pieceLength > CACHE_BYTES) {
-      this.cache.delete(this.cache.keys().next().value!);
+      const [oldest, evicted] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      evicted.evicted = true;
+      this.recycle(evicted);
     }
   }
 
-  private readPiece(index: number): Buffer {
-    const size = pieceSize(this.meta, index);
+  /** Keeps the buffer of a piece no longer cached nor sent for the next read (up to CACHE_BYTES of them). */
+  private recycle(piece: CachedPiece): void {
+    if (!piece.evicted || piece.sending > 0) return;
+    if (this.spare.length * this.meta.pieceLength < CACHE_BYTES) this.spare.push(piece.buffer);
+  }
+
+  private writeAll(data: Buffer, at: number): void {
+    for (let done = 0; done < data.length; ) {
+      done += writeSync(this.handle.fd, data, done, data.length - done, at + done);
+    }
+  }
+
+  /** Reads a piece into the cache. */
+  private readPiece(index: number): CachedPiece {
     // Not zero-filled: every byte is read from the file, or the read fails below.
-    const buffer = Buffer.allocUnsafe(size);
-    const read = readSync(this.handle.fd, buffer, 0, size, index * this.meta.pieceLength);
-    if (read !== size) {
+    const piece = new CachedPiece(
+      this.spare.pop() ?? Buffer.allocUnsafe(this.meta.pieceLength),
+      pieceSize(this.meta, index),
+    );
+    const read = readSync(this.handle.fd, piece.data, 0, piece.data.length, index * this.meta.pieceLength);
+    if (read !== piece.data.length) {
       throw new Error(`${this.file} is shorter than its torrent says (piece ${index} is cut off)`);
     }
-    return buffer;
+    this.remember(index, piece);
+    return piece;
   }
 }

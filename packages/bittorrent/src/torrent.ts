@@ -22,7 +22,7 @@ import type { TokenBucket } from './rate.js';
 import type { FileStorage } from './storage.js';
 import { announce, type PeerAddress } from './tracker/client.js';
 import { describePeerId, encodeHandshake, type Handshake } from './wire/handshake.js';
-import { BLOCK_SIZE, type BlockRef, type Message, ProtocolError } from './wire/messages.js';
+import { BLOCK_SIZE, type BlockRef, blockKey, type Message, ProtocolError } from './wire/messages.js';
 import { handshakeLine, PeerWire, readHandshake, type WireHandler } from './wire/peer-wire.js';
 
 const UNCHOKE_SLOTS = 4;
@@ -358,8 +358,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       wire.close('both sides have every piece');
       return;
     }
+    // A seed wants nothing: no need to look through the pieces at each `have` it hears.
     let wanted = false;
-    for (let i = 0; i < this.have.size && !wanted; i++) wanted = wire.has.has(i) && !this.have.has(i);
+    for (let i = 0; i < this.have.size && !wanted && !this.complete; i++) {
+      wanted = wire.has.has(i) && !this.have.has(i);
+    }
     if (wanted !== wire.amInterested) {
       wire.amInterested = wanted;
       wire.send({ type: wanted ? 'interested' : 'notInterested' });
@@ -392,7 +395,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     wire.socket.cork();
     wire.sendHaves();
     for (const block of blocks) {
-      wire.requests.set(`${block.index}:${block.begin}`, block);
+      wire.requests.set(blockKey(block.index, block.begin), block);
       wire.send({ type: 'request', ...block });
     }
     wire.socket.uncork();
@@ -408,7 +411,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   }
 
   private onBlock(wire: PeerWire, index: number, begin: number, block: Buffer): void {
-    const key = `${index}:${begin}`;
+    const key = blockKey(index, begin);
     const asked = wire.requests.get(key);
     if (!asked || asked.length !== block.length) return; // cancelled, or not ours to take
     wire.requests.delete(key);
@@ -419,17 +422,17 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       other.requests.delete(key);
       other.send({ type: 'cancel', ...asked });
     }
-    if (complete) this.pieceDone(index, complete.data, complete.sources);
+    if (complete) this.pieceDone(index, complete.blocks, complete.sources);
     this.refill(wire);
   }
 
-  private pieceDone(index: number, data: Buffer, sources: Map<PeerWire, number>): void {
-    if (!sha1(data).equals(this.meta.pieceHashes[index]!)) {
+  private pieceDone(index: number, blocks: Buffer[], sources: Map<PeerWire, number>): void {
+    if (!sha1(...blocks).equals(this.meta.pieceHashes[index]!)) {
       this.badPiece(index, sources);
       return;
     }
     try {
-      this.storage.write(index, data);
+      this.storage.write(index, blocks);
     } catch (err) {
       // A full or vanished disk: nothing more can be kept, so this torrent stops here.
       this.emit('warning', `cannot write piece ${index} to ${this.storage.file}: ${(err as Error).message}`);
@@ -438,7 +441,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     }
     this.picker.verified(index);
     this.have.set(index);
-    this.missing -= data.length;
+    this.missing -= pieceSize(this.meta, index);
     // The source of a piece is the peer that sent most of it (all of it, but in endgame).
     const [source, bytes] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
     const stats = this.sources.get(source.address) ?? {
@@ -534,7 +537,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         if (wire.uploads[0] !== ref) continue; // cancelled, or choked, while we waited
         const block = this.storage.read(ref.index, ref.begin, ref.length);
         wire.uploads.shift();
-        const flowing = wire.send({ type: 'piece', index: ref.index, begin: ref.begin, block });
+        const flowing = wire.send(
+          { type: 'piece', index: ref.index, begin: ref.begin, block: block.data },
+          block.sent,
+        );
         this.uploaded += ref.length;
         if (ref.begin + ref.length === pieceSize(this.meta, ref.index)) wire.said(`piece ${ref.index} sent`);
         if (!flowing) await wire.drained();

@@ -130,6 +130,21 @@ describe('a swarm of our peers', () => {
     expect(torrent.downloaded).toBe(meta.length - (half - 1) * meta.pieceLength);
   });
 
+  it('sends a file larger than its read cache intact (evicted pieces lend their buffers to new ones)', async () => {
+    // 24 MiB: more than the seeder's 16 MiB read cache, so pieces are read into the buffers of
+    // pieces that left it (storage.test.ts checks a buffer still being sent is not taken).
+    const file = randomFile(dir, 'large.bin', 24 * 1024 * 1024);
+    const { meta } = await torrentFor(file, tracker.url);
+    await seeders(1, file, meta);
+    const target = path.join(dir, 'out', 'large.bin');
+    const { torrent, done } = await download(meta, target);
+    const bad: number[] = [];
+    torrent.on('bad-piece', (index) => bad.push(index));
+    await done;
+    expect(bad).toEqual([]);
+    expect(sha256(target)).toBe(sha256(file));
+  });
+
   it('names a peer that dialled us by the port it listens on (BEP 10 `p`), once', async () => {
     // Three peers each hold a third of the pieces and fetch the rest from the other two. Each dials
     // those that started before it: the first is only dialled, by peers on temporary ports.

@@ -41,8 +41,8 @@ export class PeerWire {
   peerInterested = false;
   /** What the peer has: from its bitfield, then each have. */
   readonly has: Bitfield;
-  /** Blocks we asked this peer for and still wait for, by "index:begin". */
-  readonly requests = new Map<string, BlockRef>();
+  /** Blocks we asked this peer for and still wait for, by `blockKey`. */
+  readonly requests = new Map<number, BlockRef>();
   /** Pieces we got whose `have` waits for our next requests to this peer (see `have`). */
   private haves: number[] = [];
   /** Blocks the peer asked us for, in order. */
@@ -130,14 +130,21 @@ export class PeerWire {
   /**
    * Queues a message; false when more than SEND_BUFFER bytes wait to be sent (then wait for
    * `drained`). Node's own threshold is 16 KiB, one block: waiting on it after each block would
-   * leave the link idle between blocks.
+   * leave the link idle between blocks. `sent` is called once the message has left (or the
+   * connection is gone): until then the socket holds its bytes, not a copy of them.
    */
-  send(message: Message): boolean {
-    if (this.closed) return false;
+  send(message: Message, sent?: () => void): boolean {
+    if (this.closed) {
+      sent?.();
+      return false;
+    }
     // Corked, a piece's header and block leave in one write (with no Nagle, apart they would be
     // two TCP segments, the first of 13 bytes).
     this.socket.cork();
-    for (const part of encodeParts(message)) this.socket.write(part);
+    const parts = encodeParts(message);
+    const last = parts.pop()!;
+    for (const part of parts) this.socket.write(part);
+    this.socket.write(last, sent);
     this.socket.uncork();
     return this.socket.writableLength < SEND_BUFFER;
   }
