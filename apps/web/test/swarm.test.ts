@@ -142,12 +142,12 @@ describe.skipIf(!hasChromium)('the swarm section in headless Chromium', { timeou
   });
 
   it('draws a mesh while downloaders share pieces with each other as well as with the seeds', async () => {
-    // Started one after the other, each new downloader dials the seeds and the downloaders before
-    // it, which dialled the seeds: they both connect and are connected to, as peers are.
-    // Their own upload cap keeps them sharing for a few seconds: the mesh lasts while they do.
-    const downloads = [];
-    for (const name of ['second', 'third', 'fourth'])
-      downloads.push(await get(torrent, name, '--rate', SEED_RATE));
+    // Started together, so that they overlap even on a busy machine: each downloader dials the seeds
+    // and the downloaders that announced before it, which dialled the seeds: those both connect and
+    // are connected to, as peers are. Their own upload cap keeps them sharing for a few seconds.
+    const downloads = await Promise.all(
+      ['second', 'third', 'fourth'].map((name) => get(torrent, name, '--rate', SEED_RATE)),
+    );
     // The page says mesh, with 2 nodes or more that both connect and are connected to, among the
     // 4 seeds and the downloaders: each its own node, though the seeds share a process.
     await page.waitForFunction(() => {
