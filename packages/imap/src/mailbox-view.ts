@@ -85,9 +85,12 @@ export class MailboxView {
     return this.pendingExpunge.has(uid);
   }
 
-  /** \Recent is a flag FETCH shows too. */
-  flagsOf(message: ViewMessage): string[] {
-    return this.recent.has(message.uid) ? [...message.flags, '\\Recent'] : message.flags;
+  /** The flags as FETCH shows them, `(\Seen \Recent)`: \Recent is a flag FETCH shows too. */
+  flagList(message: ViewMessage): string {
+    const recent = this.recent.has(message.uid);
+    // No flag at all (new mail): a constant, no string to make.
+    if (message.flags.length === 0) return recent ? '(\\Recent)' : '()';
+    return `(${message.flags.join(' ')}${recent ? ' \\Recent' : ''})`;
   }
 
   // --- the change feed ------------------------------------------------------------------------
@@ -192,7 +195,7 @@ export class MailboxView {
       if (!seq || this.pendingExpunge.has(uid)) continue;
       const message = this.messages[seq - 1]!;
       const modseq = condstore ? ` MODSEQ (${message.modseq})` : '';
-      out.push([`${seq} FETCH (UID ${uid} FLAGS (${this.flagsOf(message).join(' ')})${modseq})`]);
+      out.push([`${seq} FETCH (UID ${uid} FLAGS ${this.flagList(message)}${modseq})`]);
     }
     this.pendingFlags.clear();
     return out;

@@ -61,7 +61,7 @@ class MaildirFolder implements StoredFolder {
   snapshot = () => this.folder.snapshot();
   status = () => this.folder.status();
   messages = () => this.folder.messages();
-  read = (uid: number) => this.folder.read(uid);
+  read = (uid: number, into?: Buffer) => this.folder.read(uid, into);
   readStart = (uid: number, length: number) => this.folder.readStart(uid, length);
   stream = (uid: number) => this.folder.stream(uid);
   setFlags: StoredFolder['setFlags'] = (uids, operation, flags) =>

@@ -41,21 +41,39 @@ function literalSummary(bytes: Buffer): string {
 /** How many untagged responses of one command the transcript shows before it counts the rest. */
 const TRANSCRIPT_UNTAGGED = 100;
 
-/** Held responses are handed to the socket in pieces of about this size. */
-const FLUSH_BYTES = 64 * 1024;
+/** A command's first buffer: most answers are a line or two. */
+const FIRST_BUFFER_BYTES = 2048;
+
+/**
+ * Buffers double up to this size; held responses go to the socket in pieces of about this size.
+ * A literal larger than half of it is not copied: it goes to the socket as it is.
+ */
+const BUFFER_BYTES = 64 * 1024;
+
+/** Text is encoded into the buffer when this long, or when a literal comes. */
+const TEXT_LENGTH = 8192;
 
 /**
  * Writes responses to the client and the same lines to the transcript. Literals go on the wire
  * whole and into the transcript as one 'summary' line; a command answered with thousands of
  * untagged lines (FETCH 1:*) shows the first hundred and a count of the rest.
+ *
+ * Responses are written into a buffer as they are made, as Go's bufio.Writer does: 10,000 FETCH
+ * lines are a few dozen buffers handed to the socket, not 10,000 small writes or copies. Between
+ * commands the session keeps no buffer, so an idle connection costs no more than its socket.
  */
 export class ResponseWriter {
   private untaggedThisCommand = 0;
   private holding = false;
-  /** Responses held back (see hold()): buffers, then text not yet made a buffer; and their size. */
-  private held: Buffer[] = [];
-  private heldText = '';
-  private heldBytes = 0;
+  /** Where responses are written; `buffer[start, end)` is written but not yet given to the socket. */
+  private buffer: Buffer | null = null;
+  private start = 0;
+  private end = 0;
+  /** Text written since the last literal, kept as a string until then: one encoding for many lines. */
+  private text = '';
+  /** Pieces ready for the socket, in order (filled parts of buffers, large literals), and their size. */
+  private ready: Buffer[] = [];
+  private readyBytes = 0;
 
   constructor(
     public socket: Socket,
@@ -64,40 +82,40 @@ export class ResponseWriter {
 
   /** `* ...`: data the server sends, with or without a command asking. */
   untagged(...parts: Part[]): void {
-    this.send(['* ', ...parts]);
+    this.send('* ', parts);
   }
 
   /** `+ text`: go on (a literal, an AUTHENTICATE step, IDLE). */
   continuation(text: string): void {
-    this.send([`+ ${text}`]);
+    this.send(`+ ${text}`, []);
   }
 
   /** The tagged completion: `a1 OK [CODE] text`. */
   tagged(tag: string, status: 'OK' | 'NO' | 'BAD', text: string, code?: string, flags: Flag[] = []): void {
-    this.send([`${tag} ${status} ${code ? `[${code}] ` : ''}${text}`], flags);
+    this.send(`${tag} ${status} ${code ? `[${code}] ` : ''}${text}`, [], flags);
     this.untaggedThisCommand = 0;
   }
 
   /**
-   * Gathers the responses of one command into few writes and TCP segments: 10,000 FETCH lines
-   * go to the socket as a few 64 KB buffers, not as 10,000 writes.
+   * Gathers the responses of one command into few writes and TCP segments, until release():
+   * meanwhile they go to the socket 64 KB at a time.
    */
   hold(): void {
     this.holding = true;
   }
 
-  /** Sends what was held, now (the command is done, or IDLE waits for news). */
+  /** Sends what was held, now (the command is done, or IDLE waits for news), and lets the buffer go. */
   release(): void {
     this.holding = false;
     this.flush();
+    this.buffer = null;
   }
 
   /**
-   * Hands a full piece of held responses to the socket, and waits while the socket's buffer is
-   * full: a FETCH of a whole mailbox is never all in memory.
+   * Waits while the socket's own buffer is full (the client reads slower than we answer): a FETCH
+   * of a whole mailbox is never all in memory.
    */
   async drained(): Promise<void> {
-    if (this.heldBytes >= FLUSH_BYTES) this.flush();
     if (this.socket.writableNeedDrain && !this.socket.destroyed) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -109,53 +127,95 @@ export class ResponseWriter {
     }
   }
 
-  private flush(): void {
-    if (this.heldText !== '') this.held.push(Buffer.from(this.heldText, 'utf8'));
-    const pieces = this.held;
-    this.held = [];
-    this.heldText = '';
-    this.heldBytes = 0;
-    if (pieces.length && this.socket.writable)
-      this.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
-  }
-
-  private send(parts: Part[], flags: Flag[] = []): void {
+  /** One response: the text, each literal as `{N}` CRLF and its bytes (RFC 3501 §4.3), then CRLF. */
+  private send(first: string, parts: Part[], flags: Flag[] = []): void {
     if (!this.socket.writable) return;
-    const wire: (string | Buffer)[] = [];
+    this.text += first;
     for (const part of parts) {
-      if (typeof part === 'string') wire.push(part);
-      else wire.push(`{${part.length}}\r\n`, part);
-    }
-    wire.push('\r\n');
-    if (this.holding) {
-      // Text runs are joined and made one buffer when flushed: few copies, few writes.
-      for (const piece of wire) {
-        if (typeof piece === 'string') this.heldText += piece;
-        else {
-          if (this.heldText !== '') this.held.push(Buffer.from(this.heldText, 'utf8'));
-          this.heldText = '';
-          this.held.push(piece);
-        }
-        this.heldBytes += piece.length;
+      if (typeof part === 'string') this.text += part;
+      else {
+        this.text += `{${part.length}}\r\n`;
+        this.writeBytes(part);
       }
-      if (this.heldBytes >= FLUSH_BYTES * 4) this.flush();
-    } else {
-      this.socket.write(
-        wire.every((w) => typeof w === 'string') ? wire.join('') : Buffer.concat(wire.map(bufferOf)),
-      );
     }
-    this.record(parts, parts[0] === '* ' ? 'untagged' : 'other', flags);
+    this.text += '\r\n';
+    if (!this.holding) this.release();
+    else {
+      if (this.text.length >= TEXT_LENGTH) this.writeText();
+      if (this.readyBytes >= BUFFER_BYTES) this.flush();
+    }
+    this.record(first, parts, flags);
   }
 
-  private record(parts: Part[], kind: 'untagged' | 'other', flags: Flag[]): void {
+  /** Text waiting is encoded into the buffer (UTF-8: at most 3 bytes per UTF-16 code unit). */
+  private writeText(): void {
+    if (this.text === '') return;
+    this.reserve(this.text.length * 3);
+    this.end += this.buffer!.write(this.text, this.end);
+    this.text = '';
+  }
+
+  private writeBytes(bytes: Buffer): void {
+    this.writeText();
+    if (bytes.length > BUFFER_BYTES / 2) {
+      this.cut();
+      this.queue(bytes);
+      return;
+    }
+    this.reserve(bytes.length);
+    this.buffer!.set(bytes, this.end);
+    this.end += bytes.length;
+  }
+
+  /** Makes room for `bytes` more: a new buffer, twice the last one, when this one is full. */
+  private reserve(bytes: number): void {
+    if (this.buffer && this.end + bytes <= this.buffer.length) return;
+    const size = this.buffer ? Math.min(this.buffer.length * 2, BUFFER_BYTES) : FIRST_BUFFER_BYTES;
+    this.cut();
+    this.buffer = Buffer.allocUnsafe(Math.max(size, bytes));
+    this.start = 0;
+    this.end = 0;
+  }
+
+  /** What the buffer holds is ready for the socket; the buffer goes on filling after it. */
+  private cut(): void {
+    if (this.end === this.start) return;
+    const piece = this.buffer!.subarray(this.start, this.end);
+    this.start = this.end;
+    this.queue(piece);
+  }
+
+  private queue(piece: Buffer): void {
+    this.ready.push(piece);
+    this.readyBytes += piece.length;
+  }
+
+  /** Hands everything written to the socket, in one write (several pieces: one writev). */
+  private flush(): void {
+    this.writeText();
+    this.cut();
+    const pieces = this.ready;
+    this.ready = [];
+    this.readyBytes = 0;
+    if (pieces.length === 0 || !this.socket.writable) return;
+    if (pieces.length === 1) {
+      this.socket.write(pieces[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const piece of pieces) this.socket.write(piece);
+    this.socket.uncork();
+  }
+
+  private record(first: string, parts: Part[], flags: Flag[]): void {
     if (!this.transcript) return;
-    if (kind === 'untagged' && ++this.untaggedThisCommand > TRANSCRIPT_UNTAGGED) {
+    if (first === '* ' && ++this.untaggedThisCommand > TRANSCRIPT_UNTAGGED) {
       if (this.untaggedThisCommand === TRANSCRIPT_UNTAGGED + 1)
         this.transcript.server('{more untagged responses follow, not shown}', ['summary']);
       return;
     }
     // The line as text, each literal as `{N}` and a summary line of its own after it.
-    const lines: string[][] = [[]];
+    const lines: string[][] = [[first]];
     for (const part of parts) {
       if (typeof part === 'string') lines[lines.length - 1]!.push(part);
       else {
@@ -170,8 +230,4 @@ export class ResponseWriter {
       else if (text !== '' || i === 0) this.transcript!.server(text, flags);
     });
   }
-}
-
-function bufferOf(part: string | Buffer): Buffer {
-  return typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
 }

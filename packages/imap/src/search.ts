@@ -1,12 +1,13 @@
 import { dayOf, parseSearchDate } from './dates.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
-import { BATCH, type MessageLoader } from './message-loader.js';
-import { bodyTexts, decodeHeaderValue, headerText } from './mime/decode.js';
+import { inBatches, type MessageLoader, ReadBuffers } from './message-loader.js';
+import { decodeHeaderValue } from './mime/decode.js';
 import { fieldValue } from './mime/header.js';
 import { parseMime } from './mime/structure.js';
 import { stringOf } from './parser/args.js';
 import { inSequenceSet, parseSequenceSet, type SequenceSet } from './parser/sequence-set.js';
 import { ImapSyntaxError, type Token } from './parser/tokenizer.js';
+import { containsText, Needle } from './text-search.js';
 
 /** A search key of RFC 3501 §6.4.4 (and MODSEQ, RFC 7162 §3.1.5), as a tree. */
 export type SearchKey =
@@ -20,7 +21,7 @@ export type SearchKey =
   | { op: 'size'; larger: boolean; size: number }
   | { op: 'date'; sent: boolean; compare: 'before' | 'on' | 'since'; day: number }
   | { op: 'header'; field: string; value: string }
-  | { op: 'body' | 'text'; value: string }
+  | { op: 'body' | 'text'; needle: Needle }
   | { op: 'modseq'; modseq: number };
 
 const USAGE = 'SEARCH [CHARSET UTF-8] key ... (e.g. SEARCH UNSEEN FROM "alice" SINCE 1-Jan-2024)';
@@ -101,7 +102,7 @@ function parseKey(r: { tokens: Token[]; at: number }): SearchKey {
       return { op: 'header', field: arg('a field name').toLowerCase(), value: arg('a string') };
     case 'BODY':
     case 'TEXT':
-      return { op: name.toLowerCase() as 'body' | 'text', value: arg('a string') };
+      return { op: name.toLowerCase() as 'body' | 'text', needle: new Needle(arg('a string')) };
     case 'UID':
       return { op: 'uid', set: parseSequenceSet(arg('a UID set')) };
     case 'NOT':
@@ -127,7 +128,10 @@ export function usesModseq(key: SearchKey): boolean {
   return key.op === 'not' && usesModseq(key.key);
 }
 
-/** What a message offers to the keys, read only when a key needs it. */
+/**
+ * What a message offers to the keys, read only when a key needs it. Its bytes are read into a
+ * buffer used again for later messages: they are looked at while its batch is, never kept.
+ */
 class Candidate {
   private header: Promise<Buffer> | null = null;
   private bytes: Promise<Buffer> | null = null;
@@ -136,15 +140,16 @@ class Candidate {
     readonly message: ViewMessage,
     readonly seq: number,
     private readonly loader: MessageLoader,
+    private readonly readBuffer: () => Buffer,
   ) {}
 
   headerBytes(): Promise<Buffer> {
-    this.header ??= this.loader.header(this.message);
+    this.header ??= this.loader.header(this.message).then((cached) => cached.header);
     return this.header;
   }
 
   allBytes(): Promise<Buffer> {
-    this.bytes ??= this.loader.bytes(this.message);
+    this.bytes ??= this.loader.bytes(this.message, this.readBuffer());
     return this.bytes;
   }
 }
@@ -156,15 +161,19 @@ export async function search(
   loader: MessageLoader,
 ): Promise<ViewMessage[]> {
   const found: ViewMessage[] = [];
+  const buffers = new ReadBuffers();
   const candidates = view.messages
-    .map((m, i) => new Candidate(m, i + 1, loader))
-    .filter((c) => !view.isExpunged(c.message.uid));
+    .map((message, i) => ({ message, seq: i + 1 }))
+    .filter(({ message }) => !view.isExpunged(message.uid))
+    .map(({ message, seq }, n) => new Candidate(message, seq, loader, () => buffers.of(n)));
   const largestUid = view.messages.at(-1)?.uid ?? 0;
-  for (let i = 0; i < candidates.length; i += BATCH) {
-    const batch = candidates.slice(i, i + BATCH);
-    const results = await Promise.all(batch.map((c) => matches(key, c, view, largestUid)));
-    for (const [j, c] of batch.entries()) if (results[j]) found.push(c.message);
-  }
+  await inBatches(
+    candidates,
+    (c) => matches(key, c, view, largestUid),
+    async (batch, results) => {
+      for (const [j, c] of batch.entries()) if (results[j]) found.push(c.message);
+    },
+  );
   return found;
 }
 
@@ -226,11 +235,8 @@ async function matches(
     }
     case 'body':
     case 'text': {
-      const needle = key.value.toLowerCase();
       const bytes = await c.allBytes();
-      const root = parseMime(bytes);
-      if (key.op === 'text' && headerText(root).toLowerCase().includes(needle)) return true;
-      return bodyTexts(bytes, root).some((t) => t.toLowerCase().includes(needle));
+      return containsText(bytes, parseMime(bytes), key.needle, key.op === 'text');
     }
   }
 }

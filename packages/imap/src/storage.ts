@@ -86,7 +86,8 @@ export interface StoredFolder {
   status(): Promise<FolderState>;
   /** Every message, in UID order. */
   messages(): Promise<StoredMessage[]>;
-  read(uid: number): Promise<Buffer>;
+  /** The bytes; read into `into` (and a view of it) when it is large enough. */
+  read(uid: number, into?: Buffer): Promise<Buffer>;
   /** The first `length` bytes of a message, or all of it if shorter: enough for its header. */
   readStart(uid: number, length: number): Promise<Buffer>;
   stream(uid: number): Promise<Readable>;

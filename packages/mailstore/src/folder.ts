@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { MailChanges } from './changes.js';
@@ -9,6 +9,7 @@ import { MailStoreError } from './errors.js';
 import { flagsOfInfo, INFO_SEPARATOR, infoOfFlags, isFilenameFlag, normalizeFlag } from './flags.js';
 import { withFileLock } from './lock.js';
 import { compareNames, sizeOfName, uniqueName } from './names.js';
+import { readUpTo } from './read-file.js';
 import { type Stamp, stampOf, unchanged } from './stamp.js';
 import {
   appendUidList,
@@ -155,23 +156,23 @@ export class Folder {
     return (await this.snapshot()).status;
   }
 
-  /** A message's bytes, exactly as stored. */
-  async read(uid: number): Promise<Buffer> {
-    return this.withFile(uid, (file) => readFile(file));
+  /**
+   * A message's bytes, exactly as stored. The size is known (the name's `,S=`, or read once), so
+   * no fstat is needed; one byte more than it is asked, and a file longer than its name says is
+   * still read whole. A caller reading many messages one after the other (IMAP SEARCH) may give
+   * a buffer of its own to read into, used again for the next message; the bytes returned are
+   * then a view of it.
+   */
+  async read(uid: number, into?: Buffer): Promise<Buffer> {
+    return this.withFile(uid, async (file, size) => {
+      const bytes = await readUpTo(file, size + 1, into);
+      return bytes.length <= size ? bytes : readFile(file);
+    });
   }
 
   /** The first `length` bytes of a message (fewer if it is shorter): enough for its header. */
   async readStart(uid: number, length: number): Promise<Buffer> {
-    return this.withFile(uid, async (file) => {
-      const handle = await open(file, 'r');
-      try {
-        const buffer = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, 0);
-        return buffer.subarray(0, bytesRead);
-      } finally {
-        await handle.close();
-      }
-    });
+    return this.withFile(uid, (file) => readUpTo(file, length));
   }
 
   /** A message's bytes as a stream, for large messages (IMAP FETCH BODY[], POP3 RETR). */
@@ -710,11 +711,12 @@ export class Folder {
   }
 
   /**
-   * Runs `fn` with the path of a message's file, from the index as it is (no stat per message:
-   * a FETCH of 10,000 headers reads 10,000 files, not 30,000). Another process may have renamed
-   * the file (a flag change) since the last look: on ENOENT, look again, reading the directories.
+   * Runs `fn` with the path and size of a message's file, from the index as it is (no stat per
+   * message: a FETCH of 10,000 headers reads 10,000 files, not 30,000). Another process may have
+   * renamed the file (a flag change) since the last look: on ENOENT, look again, reading the
+   * directories.
    */
-  private async withFile<T>(uid: number, fn: (file: string) => Promise<T>): Promise<T> {
+  private async withFile<T>(uid: number, fn: (file: string, size: number) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) this.wrote('new', 'cur');
       const index = attempt === 0 && this.index ? this.index : await this.current();
@@ -727,7 +729,7 @@ export class Folder {
         );
       }
       try {
-        return await fn(this.pathOf(index, entry.id));
+        return await fn(this.pathOf(index, entry.id), this.infoOf(index, entry)!.size);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
       }

@@ -139,6 +139,34 @@ describe('UIDs, flags and MODSEQ', () => {
     await expect(inbox.read(99)).rejects.toThrow(/no message with UID 99 in bob\/INBOX/);
   });
 
+  it('reads into a buffer it is given when the message fits, into a new one when not', async () => {
+    const small = message('small');
+    const large = Buffer.concat([message('large'), Buffer.alloc(5000, 'x')]);
+    await store.deliver('bob', small);
+    await store.deliver('bob', large);
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    await inbox.messages();
+    const into = Buffer.alloc(1024);
+    const read = await inbox.read(1, into);
+    expect(read).toEqual(small);
+    expect(read.buffer).toBe(into.buffer);
+    const again = await inbox.read(2, into);
+    expect(again).toEqual(large);
+    expect(again.buffer).not.toBe(into.buffer);
+    expect(await inbox.readStart(2, 10)).toEqual(large.subarray(0, 10));
+    expect(await inbox.readStart(1, 4096)).toEqual(small);
+  });
+
+  it('reads a message whole even when the size in its name is wrong (another tool, by hand)', async () => {
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    const bytes = Buffer.from('Subject: longer than its name says\r\n\r\nbody\r\n');
+    for (const [i, size] of [10, bytes.length + 100].entries())
+      writeFileSync(path.join(root, 'bob', 'new', `1700000000.M${i}P1Q1.othertool,S=${size}`), bytes);
+    const messages = await inbox.messages();
+    expect(messages).toHaveLength(2);
+    for (const m of messages) expect(await inbox.read(m.uid)).toEqual(bytes);
+  });
+
   it('appends with flags and a date, copies and moves with new UIDs in the target', async () => {
     const mailbox = await store.mailbox('alice');
     const drafts = await mailbox.folder('Drafts');

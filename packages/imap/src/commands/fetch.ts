@@ -1,10 +1,19 @@
 import { formatDateTime } from '../dates.js';
-import type { ViewMessage } from '../mailbox-view.js';
+import type { CachedHeader } from '../header-cache.js';
+import type { MailboxView, ViewMessage } from '../mailbox-view.js';
 import { inBatches, MessageLoader } from '../message-loader.js';
-import { messagesOf } from '../message-set.js';
+import { sequenceNumbersOf } from '../message-set.js';
 import { bodyStructure } from '../mime/bodystructure.js';
 import { envelope } from '../mime/envelope.js';
-import { extractSection, headerOnly, parseSection, type Section, sectionName } from '../mime/section.js';
+import {
+  extractSection,
+  headerOnly,
+  messageFieldsOnly,
+  parseSection,
+  partialOf,
+  type Section,
+  sectionName,
+} from '../mime/section.js';
 import { type MimeEntity, parseMime } from '../mime/structure.js';
 import type { Args } from '../parser/args.js';
 import { parseSequenceSet, type SequenceSet } from '../parser/sequence-set.js';
@@ -29,7 +38,18 @@ type Item =
         | 'MODSEQ';
     }
   | { kind: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT' }
-  | { kind: 'section'; section: Section; peek: boolean };
+  | {
+      kind: 'section';
+      section: Section;
+      peek: boolean;
+      /** `BODY[HEADER.FIELDS (FROM)]<0>`, as the answer names it (RFC 3501 §7.4.2). */
+      name: string;
+      /**
+       * For HEADER.FIELDS of the message itself: the name without the partial, under which the
+       * header cache keeps the block beside the header.
+       */
+      cacheName: string | null;
+    };
 
 /** RFC 3501 §6.4.5: the macros, each a list of items. */
 const MACROS: Record<string, string[]> = {
@@ -63,7 +83,14 @@ function parseItem(word: string): Item {
   if (SIMPLE.includes(upper)) return { kind: upper } as Item;
   const match = /^BODY(\.PEEK)?\[([^\]]*)\](<[^>]*>)?$/i.exec(word);
   if (!match) throw new ImapSyntaxError(`unknown FETCH item ${word}: use ${USAGE}`);
-  return { kind: 'section', section: parseSection(match[2]!, match[3]), peek: match[1] !== undefined };
+  const section = parseSection(match[2]!, match[3]);
+  return {
+    kind: 'section',
+    section,
+    peek: match[1] !== undefined,
+    name: `BODY${sectionName(section)}`,
+    cacheName: messageFieldsOnly(section) ? sectionName({ ...section, partial: undefined }) : null,
+  };
 }
 
 function parseFetch(args: Args, { uid }: { uid: boolean }): FetchArgs {
@@ -119,6 +146,12 @@ function bytesPart(bytes: Buffer): Part {
 }
 
 /**
+ * What FETCH reads of a message: nothing (null), its header (from the header cache, with the
+ * HEADER.FIELDS block made from it last time), or all its bytes; undefined if it is gone.
+ */
+type Loaded = null | CachedHeader | Buffer | undefined;
+
+/**
  * RFC 3501 §6.4.5 FETCH: data of each message named. BODY[...] without .PEEK, RFC822 and
  * RFC822.TEXT set \Seen (in a read-write mailbox), and the answer then carries the new FLAGS.
  */
@@ -132,55 +165,36 @@ export default command({
   async run({ session, uid }, { set, items, changedSince }) {
     const view = session.selected!;
     if (changedSince !== null || items.some((i) => i.kind === 'MODSEQ')) session.enabled.add('CONDSTORE');
-    let messages = messagesOf(view, set, uid).filter((m) => !view.isExpunged(m.uid));
-    if (changedSince !== null) messages = messages.filter((m) => m.modseq > changedSince);
+    // Sequence numbers hold still while FETCH runs (no EXPUNGE is told meanwhile, RFC 3501 §7.4.1),
+    // and the view holds each message as it is now (with the \Seen set below, say).
+    const at = (seq: number) => view.messages[seq - 1]!;
+    let seqs = sequenceNumbersOf(view, set, uid).filter((seq) => !view.isExpunged(at(seq).uid));
+    if (changedSince !== null) seqs = seqs.filter((seq) => at(seq).modseq > changedSince);
+    const seenNow = await setSeen(view, seqs.map(at), items);
+    const asksFlags = items.some((i) => i.kind === 'FLAGS');
     const need = needs(items);
-    const setsSeen =
-      !view.readOnly &&
-      items.some((i) => (i.kind === 'section' && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT');
     const loader = new MessageLoader(view.folder, session.server.headerCache);
-    /** The bytes the items need: none (null), the header, or all; undefined if the message is gone. */
-    const load = (m: ViewMessage): Buffer | null | Promise<Buffer | undefined> => {
+    const load = (seq: number): Loaded | Promise<Loaded> => {
       if (need === 'none') return null;
       if (need === 'header') {
-        const hit = loader.cachedHeader(m);
+        // Headers in the cache are taken at once: a batch waits for the disk only if it must.
+        const hit = loader.cachedHeader(at(seq));
         if (hit) return hit;
       }
-      return (need === 'all' ? loader.bytes(m) : loader.header(m)).catch(() => undefined);
+      return (need === 'all' ? loader.bytes(at(seq)) : loader.header(at(seq))).catch(() => undefined);
     };
     let missing = 0;
-    await inBatches(messages, async (batch) => {
-      const seenNow = new Set<number>();
-      if (setsSeen) {
-        const unseen = batch.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);
-        if (unseen.length) {
-          const changed = await view.folder.setFlags(unseen, 'add', ['\\Seen']);
-          view.stored(changed);
-          for (const c of changed) seenNow.add(c.uid);
-        }
-      }
-      // Headers in the cache are taken at once: a batch waits for the disk only if it must.
-      const direct = batch.map((m) => load(m));
-      const loaded = direct.some((d) => d instanceof Promise)
-        ? await Promise.all(direct)
-        : (direct as (Buffer | null)[]);
-      batch.forEach((asked, i) => {
-        // After a \Seen set above, the view holds the message with its new flags.
-        const message = seenNow.has(asked.uid) ? (view.byUid(asked.uid) ?? asked) : asked;
-        const bytes = loaded[i];
-        if (bytes === undefined) {
+    await inBatches(seqs, load, async (batch, loaded) => {
+      batch.forEach((seq, i) => {
+        const source = loaded[i];
+        if (source === undefined) {
           missing++;
           return;
         }
-        const withFlags = seenNow.has(message.uid) && !items.some((it) => it.kind === 'FLAGS');
-        const parts = fetchItems(
-          message,
-          items,
-          bytes,
-          withFlags,
-          session.selected === view ? view.flagsOf(message) : message.flags,
-        );
-        session.out.untagged(`${view.seqOf(message.uid)} FETCH `, ...parts);
+        const message = at(seq);
+        const addFlags = !asksFlags && seenNow.has(message.uid);
+        const flags = view.flagList(message);
+        session.out.untagged(...fetchResponse(seq, message, items, source, loader, flags, addFlags));
       });
       await session.out.drained();
     });
@@ -190,67 +204,99 @@ export default command({
   },
 });
 
-/** The data items of one message, in the order asked: `(UID 4 FLAGS (\Seen) BODY[] {310} ...)`. */
-function fetchItems(
+/**
+ * Sets \Seen where the items ask it; returns the UIDs whose flags changed. All at once, before a
+ * message is read: a file renamed (flags are in Maildir file names) while being read would have
+ * to be looked for again.
+ */
+async function setSeen(view: MailboxView, messages: ViewMessage[], items: Item[]): Promise<Set<number>> {
+  const setsSeen =
+    !view.readOnly &&
+    items.some((i) => (i.kind === 'section' && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT');
+  const unseen = setsSeen ? messages.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid) : [];
+  if (unseen.length === 0) return new Set();
+  const changed = await view.folder.setFlags(unseen, 'add', ['\\Seen']);
+  view.stored(changed);
+  return new Set(changed.map((c) => c.uid));
+}
+
+/**
+ * The answer for one message, `12 FETCH (UID 4 FLAGS (\Seen) BODY[] {310} ...)`: its data items in
+ * the order asked, then FLAGS if \Seen was just set and FLAGS not asked (RFC 3501 §6.4.5). Text is
+ * gathered into one string until something other than text comes (a literal, a structure), so the
+ * answer to a client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
+ */
+function fetchResponse(
+  seq: number,
   message: ViewMessage,
   items: Item[],
-  bytes: Buffer | null,
+  source: Exclude<Loaded, undefined>,
+  loader: MessageLoader,
+  flags: string,
   addFlags: boolean,
-  flags: string[],
 ): Part[] {
+  const bytes = source === null ? null : Buffer.isBuffer(source) ? source : source.header;
   let root: MimeEntity | null = null;
   const mime = () => {
     root ??= parseMime(bytes!);
     return root;
   };
-  const out: Part[][] = [];
-  for (const item of items) {
+  const parts: Part[] = [];
+  let text = `${seq} FETCH (`;
+  /** The text so far, then parts that are not all text. */
+  const put = (...more: Part[]) => {
+    parts.push(text, ...more);
+    text = '';
+  };
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (i > 0) text += ' ';
     switch (item.kind) {
       case 'UID':
-        out.push([`UID ${message.uid}`]);
+        text += `UID ${message.uid}`;
         break;
       case 'FLAGS':
-        out.push([`FLAGS (${flags.join(' ')})`]);
+        text += `FLAGS ${flags}`;
         break;
       case 'INTERNALDATE':
-        out.push([`INTERNALDATE "${formatDateTime(message.internalDate)}"`]);
+        text += `INTERNALDATE "${formatDateTime(message.internalDate)}"`;
         break;
       case 'RFC822.SIZE':
-        out.push([`RFC822.SIZE ${message.size}`]);
+        text += `RFC822.SIZE ${message.size}`;
         break;
       case 'MODSEQ':
-        out.push([`MODSEQ (${message.modseq})`]);
+        text += `MODSEQ (${message.modseq})`;
         break;
       case 'ENVELOPE':
-        out.push(['ENVELOPE ', ...envelope(mime().header)]);
+        put('ENVELOPE ', ...envelope(mime().header));
         break;
       case 'BODY':
       case 'BODYSTRUCTURE':
-        out.push([`${item.kind} `, ...bodyStructure(bytes!, mime(), item.kind === 'BODYSTRUCTURE')]);
+        put(`${item.kind} `, ...bodyStructure(bytes!, mime(), item.kind === 'BODYSTRUCTURE'));
         break;
       case 'RFC822':
-        out.push(['RFC822 ', bytesPart(bytes!)]);
+        put('RFC822 ', bytesPart(bytes!));
         break;
       case 'RFC822.HEADER':
-        out.push(['RFC822.HEADER ', bytesPart(bytes!.subarray(0, mime().bodyStart))]);
+        put('RFC822.HEADER ', bytesPart(bytes!.subarray(0, mime().bodyStart)));
         break;
       case 'RFC822.TEXT':
-        out.push(['RFC822.TEXT ', bytesPart(bytes!.subarray(mime().bodyStart))]);
+        put('RFC822.TEXT ', bytesPart(bytes!.subarray(mime().bodyStart)));
         break;
-      case 'section':
-        out.push([
-          `BODY${sectionName(item.section)} `,
-          bytesPart(extractSection(bytes!, mime, item.section)),
-        ]);
+      case 'section': {
+        // A cached header keeps the HEADER.FIELDS block made from it last time: a client's next
+        // sync is a lookup, not a walk through every header.
+        const whole =
+          item.cacheName !== null && source !== null && !Buffer.isBuffer(source)
+            ? loader.headerFields(source, item.section, item.cacheName)
+            : null;
+        const section = whole ? partialOf(whole, item.section) : extractSection(bytes!, mime, item.section);
+        put(`${item.name} `, bytesPart(section));
         break;
+      }
     }
   }
-  if (addFlags) out.push([`FLAGS (${flags.join(' ')})`]);
-  const flat: Part[] = ['('];
-  out.forEach((item, i) => {
-    if (i > 0) flat.push(' ');
-    flat.push(...item);
-  });
-  flat.push(')');
-  return flat;
+  if (addFlags) text += `${items.length > 0 ? ' ' : ''}FLAGS ${flags}`;
+  parts.push(`${text})`);
+  return parts;
 }

@@ -74,7 +74,7 @@ export default command({
       const message = view.byUid(target.uid) ?? target;
       // .SILENT skips the answer, except for the MODSEQ a CONDSTORE client needs (RFC 7162 §3.1.3).
       if (silent && unchangedSince === null) continue;
-      const items = [`FLAGS (${view.flagsOf(message).join(' ')})`];
+      const items = [`FLAGS ${view.flagList(message)}`];
       if (silent) items.length = 0;
       if (uid || condstore) items.unshift(`UID ${message.uid}`);
       if (condstore) items.push(`MODSEQ (${message.modseq})`);

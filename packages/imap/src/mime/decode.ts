@@ -9,6 +9,8 @@ import type { MimeEntity } from './structure.js';
  * turned into Unicode.
  */
 export function decodeHeaderValue(value: string): string {
+  // An encoded word starts with `=?` (RFC 2047 §2): without one there is nothing to decode.
+  if (!value.includes('=?')) return value;
   try {
     return libmime.decodeWords(value);
   } catch {
@@ -16,24 +18,27 @@ export function decodeHeaderValue(value: string): string {
   }
 }
 
-/** The decoded text of every text part (attachments of other types are not text). */
-export function bodyTexts(bytes: Buffer, entity: MimeEntity): string[] {
-  if (entity.parts) return entity.parts.flatMap((p) => bodyTexts(bytes, p));
-  if (entity.message) {
-    const inner = entity.message;
-    return [headerText(inner), ...bodyTexts(bytes, inner)];
-  }
-  if (entity.contentType.type !== 'text') return [];
+/** The content of a part as it was before its transfer encoding (RFC 2045 §6), and its charset. */
+export function partContent(bytes: Buffer, entity: MimeEntity): { content: Buffer; charset: string } {
   const raw = bytes.subarray(entity.bodyStart, entity.end);
   const encoding = (fieldValue(entity.header, 'content-transfer-encoding') ?? '').toLowerCase().trim();
-  const decoded =
+  const content =
     encoding === 'base64'
       ? Buffer.from(raw.toString('latin1'), 'base64')
       : encoding === 'quoted-printable'
         ? decodeQuotedPrintable(raw)
         : raw;
-  const charset = paramOf(entity.contentType.params, 'charset') ?? 'utf-8';
-  return [/^(utf-?8|us-ascii)$/i.test(charset) ? decoded.toString('utf8') : decodeCharset(decoded, charset)];
+  return { content, charset: (paramOf(entity.contentType.params, 'charset') ?? 'utf-8').toLowerCase() };
+}
+
+/** True for the charsets whose bytes are UTF-8 (US-ASCII is a part of it). */
+export function isUtf8(charset: string): boolean {
+  return /^(utf-?8|us-ascii)$/.test(charset);
+}
+
+/** Text in any charset as Unicode (libmime's tables for the charsets other than UTF-8). */
+export function decodeText(content: Buffer, charset: string): string {
+  return isUtf8(charset) ? content.toString('utf8') : decodeCharset(content, charset);
 }
 
 /** The header of an entity as text, encoded words decoded. */

@@ -72,10 +72,24 @@ export function extractSection(
   root: MimeEntity | (() => MimeEntity),
   section: Section,
 ): Buffer {
-  const whole =
-    section.path.length === 0 && section.specifier.startsWith('HEADER.FIELDS')
-      ? headerFields(bytes, 0, headerEnd(bytes), section)
-      : sectionBytes(bytes, typeof root === 'function' ? root() : root, section);
+  const whole = messageFieldsOnly(section)
+    ? messageHeaderFields(bytes, section)
+    : sectionBytes(bytes, typeof root === 'function' ? root() : root, section);
+  return partialOf(whole, section);
+}
+
+/** True for HEADER.FIELDS (.NOT) of the message itself: the same bytes for every FETCH that asks. */
+export function messageFieldsOnly(section: Section): boolean {
+  return section.path.length === 0 && section.specifier.startsWith('HEADER.FIELDS');
+}
+
+/** HEADER.FIELDS (.NOT) of the message itself, from its bytes (or its header alone). */
+export function messageHeaderFields(bytes: Buffer, section: Section): Buffer {
+  return headerFields(bytes, 0, headerEnd(bytes), section);
+}
+
+/** `<start.length>`: the octets asked of a section, fewer if it ends first (RFC 3501 §6.4.5). */
+export function partialOf(whole: Buffer, section: Section): Buffer {
   if (!section.partial) return whole;
   const { start, length } = section.partial;
   return whole.subarray(Math.min(start, whole.length), Math.min(start + length, whole.length));
