@@ -116,11 +116,17 @@ export class MailboxView {
   private replace(change: { uid: number; flags: string[]; modseq: number; notify: boolean }): void {
     const seq = this.seqOf(change.uid);
     const message = this.messages[seq - 1];
-    if (!message || change.modseq <= message.modseq) return;
-    this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
-    this.highestModseq = Math.max(this.highestModseq, change.modseq);
-    if (change.notify) this.pendingFlags.add(change.uid);
-    else this.pendingFlags.delete(change.uid);
+    if (!message || change.modseq < message.modseq) return;
+    if (change.modseq > message.modseq) {
+      this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
+      this.highestModseq = Math.max(this.highestModseq, change.modseq);
+      if (change.notify) this.pendingFlags.add(change.uid);
+      else this.pendingFlags.delete(change.uid);
+    } else if (!change.notify) {
+      // The same change heard twice: the store's feed (during the STORE, or FETCH's \Seen) came
+      // first, then this session's own answer told the client. Not again at the next command.
+      this.pendingFlags.delete(change.uid);
+    }
   }
 
   /** True if something waits to be told, or the store must be looked at. */

@@ -75,6 +75,24 @@ describe('a session typed by hand (LF line ends, as nc sends them)', () => {
     expect(await c.command('a6', 'LOGOUT')).toContain('* BYE');
   });
 
+  it('tells the flags a FETCH or STORE changed once, in its own answer, not again after (RFC 3501 §6.4.5)', async () => {
+    // A message of its own, unread, in a folder of its own: the other tests count INBOX's.
+    const c = await loggedIn();
+    expect(await c.command('s1', 'CREATE Once')).toMatch(/^s1 OK/m);
+    await lab.store.deliver('bob', message('unread'), 'Once');
+    await c.command('s2', 'SELECT Once');
+    const fetched = await c.command('s3', 'FETCH 1 BODY[]');
+    expect(fetched.match(/^\* 1 FETCH/gm)).toHaveLength(1);
+    expect(fetched).toMatch(/FLAGS \(\\Seen/);
+    expect(await c.command('s4', 'NOOP')).not.toMatch(/\* 1 FETCH/);
+    const stored = await c.command('s5', 'STORE 1 +FLAGS (\\Flagged)');
+    expect(stored.match(/^\* 1 FETCH/gm)).toHaveLength(1);
+    expect(await c.command('s6', 'NOOP')).not.toMatch(/\* 1 FETCH/);
+    await c.command('s7', 'UNSELECT');
+    expect(await c.command('s8', 'DELETE Once')).toMatch(/^s8 OK/m);
+    await c.command('s9', 'LOGOUT');
+  });
+
   it('runs pipelined commands in order', async () => {
     const c = await loggedIn();
     c.write('p1 SELECT INBOX\np2 SEARCH SUBJECT nested\np3 NOOP\n');
