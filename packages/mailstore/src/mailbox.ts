@@ -165,13 +165,17 @@ export class Mailbox {
   /**
    * The folders the user subscribed to (IMAP SUBSCRIBE, LSUB: RFC 3501 §6.3.6), kept in
    * `subscriptions` beside the Maildir, one name a line, as Dovecot keeps them. A name may be
-   * subscribed whether or not a folder of that name exists (§6.3.6 allows it).
+   * subscribed whether or not a folder of that name exists (§6.3.6 allows it). Until the user
+   * subscribes or unsubscribes anything, the default folders are subscribed, as Dovecot's
+   * `auto = subscribe` does: Thunderbird lists only subscribed folders (LIST (SUBSCRIBED)), and
+   * would otherwise show Inbox alone, then Sent after a first mail.
    */
   async subscriptions(): Promise<string[]> {
     const text = await readFile(this.subscriptionsFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
+      if (err.code === 'ENOENT') return null;
       throw err;
     });
+    if (text === null) return DEFAULT_FOLDERS.map((f) => f.name);
     return text.split('\n').filter((line) => line !== '');
   }
 

@@ -208,15 +208,18 @@ describe('typed errors', () => {
 describe('subscriptions', () => {
   it('keeps subscribed names in a file, one a line, seen by every process', async () => {
     const mailbox = await store.mailbox('bob');
-    expect(await mailbox.subscriptions()).toEqual([]);
+    // A mailbox nobody subscribed anything in has its default folders subscribed (as Dovecot's
+    // `auto = subscribe`), so that Thunderbird shows them all from the start.
+    expect(await mailbox.subscriptions()).toEqual(['INBOX', 'Sent', 'Drafts', 'Trash', 'Junk']);
     await Promise.all(['INBOX', 'Sent', 'Work'].map((name) => mailbox.setSubscribed(name, true)));
-    await mailbox.setSubscribed('Sent', false);
+    await Promise.all(['Sent', 'Drafts', 'Trash', 'Junk'].map((name) => mailbox.setSubscribed(name, false)));
     await mailbox.setSubscribed('Work', true);
     expect(readFileSync(path.join(inboxDir, 'subscriptions'), 'utf8').split('\n').sort()).toEqual([
       '',
       'INBOX',
       'Work',
     ]);
+    // Unsubscribed defaults stay so: the file, once written, is the whole list.
     expect((await (await new MailStore(root).mailbox('bob')).subscriptions()).sort()).toEqual([
       'INBOX',
       'Work',
