@@ -101,9 +101,9 @@ describe('mailboxes, read-only from Maildir++ on disk', () => {
       subject: 'Café à 10h',
       flags: [],
     });
-    expect(messages.find((m) => m.id === '1738663100.M2P1.lab')!.flags).toEqual(['Seen']);
+    expect(messages.find((m) => m.id === '1738663100.M2P1.lab')!.flags).toEqual(['\\Seen']);
     const sent = (await get('/api/mail/alice/Sent')).body.messages as { flags: string[] }[];
-    expect(sent[0]!.flags).toEqual(['Answered', 'Seen']);
+    expect(sent[0]!.flags).toEqual(['\\Answered', '\\Seen']);
   });
 
   it('shows a message as its text/plain part and its raw source, never its HTML rendered', async () => {

@@ -23,6 +23,18 @@ export function flagsOfInfo(info: string): string[] {
   return [...info].flatMap((letter) => LETTER_TO_FLAG[letter] ?? []);
 }
 
+/** The Maildir unique name of a file name: what comes before `:2,` (the message's id). */
+export function uniqueNameOf(file: string): string {
+  const at = file.indexOf(INFO_SEPARATOR);
+  return at === -1 ? file : file.slice(0, at);
+}
+
+/** The info part of a file name: `FS` of `…:2,FS`. */
+export function infoPart(file: string): string {
+  const at = file.indexOf(INFO_SEPARATOR);
+  return at === -1 ? '' : file.slice(at + INFO_SEPARATOR.length);
+}
+
 /** True if the flag is stored in the file name rather than in the UID list. */
 export function isFilenameFlag(flag: string): boolean {
   return FLAG_TO_LETTER.has(flag);

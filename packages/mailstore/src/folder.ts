@@ -6,7 +6,15 @@ import type { MailChanges } from './changes.js';
 import type { DirectorySyncs } from './durable.js';
 import { writeDurably } from './durable.js';
 import { MailStoreError } from './errors.js';
-import { flagsOfInfo, INFO_SEPARATOR, infoOfFlags, isFilenameFlag, normalizeFlag } from './flags.js';
+import {
+  flagsOfInfo,
+  INFO_SEPARATOR,
+  infoOfFlags,
+  infoPart,
+  isFilenameFlag,
+  normalizeFlag,
+  uniqueNameOf,
+} from './flags.js';
 import { withFileLock } from './lock.js';
 import { compareNames, sizeOfName, uniqueName } from './names.js';
 import { readUpTo } from './read-file.js';
@@ -504,13 +512,13 @@ export class Folder {
     for (const name of listing.names) {
       if (now.has(name)) continue;
       moved.gone.push(name);
-      const id = idOf(name);
+      const id = uniqueNameOf(name);
       if (listing.files.get(id) === name) listing.files.delete(id);
     }
     for (const name of names) {
       if (listing.names.has(name)) continue;
       moved.came.push(name);
-      listing.files.set(idOf(name), name);
+      listing.files.set(uniqueNameOf(name), name);
     }
     listing.names = now;
     if (moved.gone.length || moved.came.length) this.snapshotNow = null;
@@ -530,9 +538,9 @@ export class Folder {
   ): Promise<void> {
     const fileOf = (id: string) => index.dirs.cur.files.get(id) ?? index.dirs.new.files.get(id);
     // A message another tool renamed to other flags: it went under one name and came under another.
-    const wentAs = new Map(moved.gone.map((name) => [idOf(name), name]));
+    const wentAs = new Map(moved.gone.map((name) => [uniqueNameOf(name), name]));
     for (const name of moved.came) {
-      const id = idOf(name);
+      const id = uniqueNameOf(name);
       const old = wentAs.get(id);
       const entry = index.byId.get(id);
       if (old === undefined || !entry || infoPart(old) === infoPart(name)) continue;
@@ -543,10 +551,10 @@ export class Folder {
     const fresh = new Set<string>();
     if (only) {
       for (const name of only.gone) {
-        const entry = index.byId.get(idOf(name));
+        const entry = index.byId.get(uniqueNameOf(name));
         if (entry && fileOf(entry.id) === undefined) change.expunge.push(entry.uid);
       }
-      for (const name of only.came) if (!index.byId.has(idOf(name))) fresh.add(idOf(name));
+      for (const name of only.came) if (!index.byId.has(uniqueNameOf(name))) fresh.add(uniqueNameOf(name));
     } else {
       const known = new Set<string>();
       for (const entry of index.list.entries) {
@@ -789,18 +797,6 @@ function place(index: FolderIndex, id: string, to: Sub | null, file = ''): void 
     index.dirs[to].files.set(id, file);
     index.dirs[to].names.add(file);
   }
-}
-
-/** The Maildir unique name of a file name: what comes before `:2,`. */
-function idOf(file: string): string {
-  const at = file.indexOf(INFO_SEPARATOR);
-  return at === -1 ? file : file.slice(0, at);
-}
-
-/** The info part of a file name: `FS` of `…:2,FS`. */
-function infoPart(file: string): string {
-  const at = file.indexOf(INFO_SEPARATOR);
-  return at === -1 ? '' : file.slice(at + INFO_SEPARATOR.length);
 }
 
 /** Where a UID is in a list in UID order (binary search). */

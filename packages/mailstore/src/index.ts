@@ -6,7 +6,7 @@ export {
   type MessageExpunged,
 } from './changes.js';
 export { MailStoreError, type MailStoreErrorCode } from './errors.js';
-export { INFO_SEPARATOR } from './flags.js';
+export { flagsOfInfo, INFO_SEPARATOR, infoPart, uniqueNameOf } from './flags.js';
 export {
   type FlagOperation,
   Folder,

@@ -1,5 +1,6 @@
 import { type Dirent, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { flagsOfInfo, infoPart, uniqueNameOf } from '@portlab/mailstore';
 import { BrowseError, resolveInside } from './jail.js';
 import { type Header, parseHeaders, parseMessage } from './mime.js';
 import { readStart } from './read-start.js';
@@ -37,16 +38,6 @@ export interface MessageView extends MessageSummary {
   /** True when the file was larger than what is shown. */
   truncated: boolean;
 }
-
-/** The flag letters of the Maildir info part, with their IMAP names (RFC 9051 §2.3.2). */
-const FLAGS: Record<string, string> = {
-  P: 'Passed',
-  R: 'Answered',
-  S: 'Seen',
-  T: 'Deleted',
-  D: 'Draft',
-  F: 'Flagged',
-};
 
 /** Headers are read from the first bytes only: listing a folder does not read every body. */
 const HEAD_BYTES = 16 * 1024;
@@ -113,20 +104,15 @@ function messageFiles(dir: string): MessageFile[] {
   return files;
 }
 
-function idOf(name: string): string {
-  const colon = name.indexOf(':');
-  return colon < 0 ? name : name.slice(0, colon);
-}
-
+/** The flags of a message file, by their IMAP names (`\Seen`), as the IMAP server reads them. */
 function flagsOf(name: string): string[] {
-  const info = /:2,([A-Za-z]*)$/.exec(name)?.[1] ?? '';
-  return [...info].map((letter) => FLAGS[letter] ?? letter);
+  return flagsOfInfo(infoPart(name));
 }
 
 function summary(file: MessageFile, headers: Header[], size: number): MessageSummary {
   const get = (name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value ?? '';
   return {
-    id: idOf(file.name),
+    id: uniqueNameOf(file.name),
     flags: flagsOf(file.name),
     size,
     from: get('from'),
@@ -151,7 +137,7 @@ export function listMessages(dir: string): MessageSummary[] {
 
 /** One message by its id, looked up in the folder's own listing: an id can name nothing else. */
 export function readMessage(dir: string, id: string): MessageView {
-  const found = messageFiles(dir).find((f) => idOf(f.name) === id);
+  const found = messageFiles(dir).find((f) => uniqueNameOf(f.name) === id);
   if (!found) throw new BrowseError(404, `no message '${id}' in this folder (moved or deleted?)`);
   const size = statSync(found.file).size;
   const bytes = size > MAX_SHOWN ? readStart(found.file, MAX_SHOWN) : readFileSync(found.file);
