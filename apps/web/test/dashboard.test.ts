@@ -133,6 +133,33 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', { timeo
     await shot('dashboard-laptop');
   });
 
+  it("hides the page's own requests unless asked, and shows everyone else's", async () => {
+    const marker = `/?from-test=${Date.now()}`;
+    expect((await fetch(`${base}${marker}`)).status).toBe(200);
+    await page.locator('#filter-service').selectOption('http');
+    await row(`GET ${marker} HTTP/1.1`).waitFor();
+    const hidden = (await counts()).shown;
+    await page.locator('#show-own').check();
+    // Loading /lab (its page, scripts, /api/…, the event stream) took many requests of its own.
+    await waitFor(async () => (await counts()).shown > hidden + 10, {
+      what: "the page's own requests shown",
+    });
+    const toTop = () =>
+      page.locator('.rows').evaluate((el) => {
+        el.scrollTop = 0;
+      });
+    await toTop();
+    await row(/^.*GET \/lab HTTP\/1\.1/)
+      .first()
+      .waitFor();
+    await page.locator('#show-own').uncheck();
+    await expect(counts().then((c) => c.shown)).resolves.toBe(hidden);
+    await toTop();
+    await expect(row(/GET \/(lab|api)\b/).count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Go to the latest' }).click();
+    await row(`GET ${marker} HTTP/1.1`).waitFor();
+  });
+
   it('turns a card grey when its service stops, and back when it starts', async () => {
     const card = page.locator('.card[data-service="https"]');
     await expect(card.locator('.lab-port strong').textContent()).resolves.toBe(String(lab.ports.https));

@@ -8,6 +8,13 @@ export const MAX_EVENTS = 5000;
 /** A session of these services closing may have changed a mailbox, or a user's files. */
 const MAIL_SERVICES = new Set(['smtp', 'submission', 'smtps', 'pop3', 'pop3s', 'imap', 'imaps']);
 const FILE_SERVICES = new Set(['ftp', 'ftps']);
+/**
+ * The dashboard's own requests (its page, scripts, /api/… and the event stream): a browser with the
+ * page open makes hundreds of them, which would bury the conversations the class is looking at.
+ * They stay in the transcript (`portlab watch` shows them); the page hides them unless asked.
+ */
+const OWN_REQUEST = /^[A-Z]+ \/(lab|api)(\/|\?| |$)/;
+const WEB_SERVICES = new Set(['http', 'https']);
 
 export class LabStore {
   constructor() {
@@ -16,6 +23,8 @@ export class LabStore {
     this.ids = new Set();
     /** Sessions that switched to TLS (a line flagged 'tls'): their later lines are encrypted. */
     this.tlsSessions = new Set();
+    /** HTTP sessions whose last request was the dashboard's own: its status line is marked too. */
+    this.ownPending = new Set();
     this.graph = new ConnectionGraph();
     this.services = [];
     this.connection = 'connecting';
@@ -57,9 +66,11 @@ export class LabStore {
       if (event.type === 'line') {
         event.secure = implicit.has(event.service) || this.tlsSessions.has(event.session);
         if (event.flags?.includes('tls')) this.tlsSessions.add(event.session);
+        if (WEB_SERVICES.has(event.service)) this.markOwn(event);
       }
       if (event.type === 'close') {
         this.tlsSessions.delete(event.session);
+        this.ownPending.delete(event.session);
         if (MAIL_SERVICES.has(event.service)) this.mailTick++;
         if (FILE_SERVICES.has(event.service)) this.filesTick++;
       }
@@ -71,6 +82,17 @@ export class LabStore {
     }
     this.received += added;
     if (added) this.changed();
+  }
+
+  /** `event.own`: a request line of the dashboard's own, or the status line that answers it. */
+  markOwn(event) {
+    if (event.dir === 'C') {
+      event.own = OWN_REQUEST.test(event.line);
+      if (event.own) this.ownPending.add(event.session);
+      else this.ownPending.delete(event.session);
+    } else if (this.ownPending.delete(event.session)) {
+      event.own = true;
+    }
   }
 
   setServices(services) {

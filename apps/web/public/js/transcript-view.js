@@ -87,6 +87,7 @@ export function TranscriptView({ store, version, projector, commands }) {
   const listRef = useRef(null);
   const [service, setService] = useState('');
   const [session, setSession] = useState('');
+  const [showOwn, setShowOwn] = useState(false);
   const [selectedId, setSelectedId] = useState(null);
   const [decoded, setDecoded] = useState(() => new Set());
   const [follow, setFollow] = useState(true);
@@ -95,8 +96,11 @@ export function TranscriptView({ store, version, projector, commands }) {
 
   const rows = useMemo(
     () =>
-      store.events.filter((e) => (!service || e.service === service) && (!session || e.session === session)),
-    [version, service, session],
+      store.events.filter(
+        (e) =>
+          (!service || e.service === service) && (!session || e.session === session) && (showOwn || !e.own),
+      ),
+    [version, service, session, showOwn],
   );
   const services = useMemo(
     () => [...new Set([...store.services.map((s) => s.name), ...store.events.map((e) => e.service)])].sort(),
@@ -203,6 +207,8 @@ export function TranscriptView({ store, version, projector, commands }) {
           ${sessions.map((s) => html`<option value=${s}>${s}</option>`)}
         </select>
       </label>
+      <label><input type="checkbox" id="show-own" checked=${showOwn}
+        onChange=${(ev) => setShowOwn(ev.currentTarget.checked)} /> ${t('showOwn')}</label>
       <button type="button" onClick=${clearFilters} disabled=${!service && !session}>${t('clearFilters')}</button>
       <button type="button" onClick=${goLatest} class=${follow ? '' : 'attention'}>${t('follow')}</button>
       <span class="follow-state" aria-live="polite">${follow ? t('following') : t('paused', { n: newLines })}</span>
