@@ -39,10 +39,20 @@ async function seed(torrent: string): Promise<void> {
   const child = spawn(process.execPath, [bin, 'p2p', 'seed', torrent, '--rate', '1MB/s'], { env: lab.env });
   seeders.push(child);
   let out = '';
-  child.stdout!.on('data', (d) => {
+  const keep = (d: Buffer) => {
     out += d;
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`p2p seed exited (${child.exitCode}): ${out}`);
+      return out.includes('seeding ');
+    },
+    { timeoutMs: 30_000, what: 'p2p seed to start' },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; it said: ${out}`);
   });
-  await waitFor(() => out.includes('seeding '), { timeoutMs: 20_000, what: 'p2p seed to start' });
 }
 
 describe('lab 05: the check against the exercise done with the sheet commands', () => {

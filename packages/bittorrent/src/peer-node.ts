@@ -73,10 +73,14 @@ export class PeerNode {
     return new Promise((resolve, reject) => {
       this.server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? `port ${this.options.port} is in use: choose another with --port`
-              : `cannot listen on ${this.host}:${this.options.port}: ${err.message}`,
+          // The code stays, so a caller that picked the port itself can try another (EADDRINUSE).
+          Object.assign(
+            new Error(
+              err.code === 'EADDRINUSE'
+                ? `port ${this.options.port} is in use: choose another with --port`
+                : `cannot listen on ${this.host}:${this.options.port}: ${err.message}`,
+            ),
+            { code: err.code },
           ),
         ),
       );

@@ -101,6 +101,19 @@ describe('portlab p2p', () => {
     expect(await seed.exit).toBe(0);
   });
 
+  it('seeds started at the same moment (pasted `p2p seed … &` lines) each get a port of their own', async () => {
+    const data = file('pasted.bin', 100_000);
+    await p2p('create', data).exit;
+    const seeds = Array.from({ length: 4 }, () => p2p('seed', `${data}.torrent`));
+    await waitFor(() => seeds.every((s) => s.output().includes('others download it with')), {
+      what: `4 seeds to start: ${seeds.map((s) => s.output()).join(' | ')}`,
+    });
+    const ports = seeds.map((s) => /on 127\.0\.0\.1:(\d+),/.exec(s.output())?.[1]);
+    expect(new Set(ports).size).toBe(4);
+    for (const s of seeds) s.child.kill('SIGINT');
+    for (const s of seeds) expect(await s.exit).toBe(0);
+  });
+
   it.each([
     ['a rate it cannot read', ['seed', 'x', '--rate', 'fast'], /bad rate 'fast': write it like 2MB\/s/],
     ['zero peers', ['swarm', 'x', '--peers', '0'], /expected a whole number from 1 to 50/],

@@ -65,7 +65,23 @@ export async function startPeer(
   config: LabConfig,
   options: { port?: number; rate?: number; exclude?: Set<number> },
 ) {
-  const port = options.port ?? (await freePort(config.host, config.portOf('peer') + 1, options.exclude));
+  if (options.port !== undefined) return listeningPeer(config, options.port, options.rate);
+  // A peer started at the same moment (several `portlab p2p seed … &` pasted at once) may bind the
+  // port found free before this one does: then this one takes the next free port.
+  const taken = new Set(options.exclude);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort(config.host, config.portOf('peer') + 1, taken);
+    try {
+      return await listeningPeer(config, port, options.rate);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      taken.add(port);
+    }
+  }
+  throw new Error('every free port found was taken by another peer before this one: give --port');
+}
+
+async function listeningPeer(config: LabConfig, port: number, rate: number | undefined): Promise<PeerNode> {
   const node = new PeerNode({
     host: config.host,
     port,
@@ -75,7 +91,7 @@ export async function startPeer(
       // Each simulated machine is its own node on the dashboard's graph, though they share a process.
       node: `${config.host}:${port}`,
     }),
-    ...(options.rate ? { uploadRate: options.rate } : {}),
+    ...(rate ? { uploadRate: rate } : {}),
   });
   await node.listen();
   return node;
