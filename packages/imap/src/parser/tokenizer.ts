@@ -74,16 +74,22 @@ function quoted(text: string, start: number): [string, number] {
   throw new ImapSyntaxError('a quoted string was not closed with "');
 }
 
+/** The fetch-atts a section follows (RFC 3501 §9: `"BODY" section`, `"BODY.PEEK" section`). */
+const SECTION_OWNER = /^BODY(\.PEEK)?$/i;
+
 /**
- * An atom, up to a space or a parenthesis. A `[` opens a section (`BODY[HEADER.FIELDS (From To)]`)
- * that may hold spaces and parentheses up to its `]`; `<0.100>` may follow (RFC 3501 §6.4.5).
+ * An atom, up to a space or a parenthesis (RFC 3501 §9 atom-specials: "(" / ")" / "{" / SP / CTL /
+ * list-wildcards / quoted-specials / resp-specials). `[` and `}` are ATOM-CHARs, and `]` is an
+ * ASTRING-CHAR, so `a[b}` is a mailbox name. Only after a fetch-att name does `[` open a section
+ * (`BODY[HEADER.FIELDS (From To)]`) that may hold spaces and parentheses up to its `]`; `<0.100>`
+ * may follow (§6.4.5). The wildcards `%` and `*` are kept: LIST patterns and sequence sets use them.
  */
 function atom(text: string, start: number): [string, number] {
   let i = start;
   while (i < text.length) {
     const c = text[i]!;
     if (c === ' ' || c === '(' || c === ')') break;
-    if (c === '[') {
+    if (c === '[' && SECTION_OWNER.test(text.slice(start, i))) {
       const close = text.indexOf(']', i);
       if (close === -1) throw new ImapSyntaxError(`'[' at column ${i + 1} was not closed with ']'`);
       i = close + 1;
