@@ -18,8 +18,11 @@ export function parseCopy(args: Args): CopyArgs {
 }
 
 /**
- * COPY and MOVE: the messages named go to another mailbox, and the answer names their new UIDs
+ * COPY and MOVE: the messages named go to a mailbox, and the answer names their new UIDs
  * (COPYUID, RFC 4315 §3). A target that does not exist gets NO [TRYCREATE] (RFC 3501 §6.4.7).
+ * The target may be the selected mailbox itself: neither RFC 3501 §6.4.7 nor RFC 6851 forbids
+ * it, so the copies get new UIDs there (the session hears of them as EXISTS) and a MOVE then
+ * expunges the originals, as a MOVE to anywhere else does.
  */
 export async function transfer(
   session: Session,
@@ -36,7 +39,6 @@ export async function transfer(
   if (!target) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
   const uids = messagesOf(view, set, uid).map((m) => m.uid);
   if (uids.length === 0) return ok(`${move ? 'MOVE' : 'COPY'} completed: no message matched`);
-  if (move && target.name === view.name) return no('a message cannot move to the mailbox it is in');
   const mapping = move ? await view.folder.moveTo(uids, target) : await view.folder.copyTo(uids, target);
   const { uidValidity } = await target.status();
   const from = [...mapping.keys()];
