@@ -30,9 +30,35 @@ export function parseSearchDate(text: string): number | null {
   return month === -1 ? null : Date.UTC(Number(m[3]), month, Number(m[1])) / 86_400_000;
 }
 
-/** The day of a date, as SEARCH compares them: "disregarding time and timezone" (RFC 3501 §6.4.4). */
+/**
+ * The day of an INTERNALDATE, as BEFORE / ON / SINCE compare it "disregarding time and timezone"
+ * (RFC 3501 §6.4.4): the day FETCH INTERNALDATE shows, which this server writes in UTC.
+ */
 export function dayOf(date: Date): number {
   return Math.floor(date.getTime() / 86_400_000);
+}
+
+/**
+ * The day a Date: header names, as SENTBEFORE / SENTON / SENTSINCE compare it "disregarding time
+ * and timezone" (RFC 3501 §6.4.4): the day, month and year as the sender wrote them (RFC 5322 §3.3
+ * `date = day month year`), never moved to UTC: "Sun, 25 Mar 2007 00:30:00 +0200" is 25 March even
+ * though it is still the 24th in UTC. Null when the header holds no such date.
+ */
+export function sentDayOf(header: string): number | null {
+  const m = /(?:^|[\s,])(\d{1,2})\s+([A-Za-z]{3})\s+(\d{2,4})(?=\s|$)/.exec(
+    header.replace(/\([^)]*\)/g, ' '),
+  );
+  if (!m) return null;
+  const month = monthIndex(m[2]!);
+  if (month === -1) return null;
+  return Date.UTC(fullYear(m[3]!), month, Number(m[1])) / 86_400_000;
+}
+
+/** RFC 5322 §4.3, obsolete years: two digits below 50 are 20xx, other two or three digits 19xx. */
+function fullYear(digits: string): number {
+  const year = Number(digits);
+  if (digits.length === 2) return year < 50 ? 2000 + year : 1900 + year;
+  return digits.length === 3 ? 1900 + year : year;
 }
 
 function monthIndex(name: string): number {

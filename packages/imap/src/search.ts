@@ -1,4 +1,4 @@
-import { dayOf, parseSearchDate } from './dates.js';
+import { dayOf, parseSearchDate, sentDayOf } from './dates.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
 import { inBatches, type MessageLoader, ReadBuffers } from './message-loader.js';
 import { decodeHeaderValue } from './mime/decode.js';
@@ -148,6 +148,15 @@ class Candidate {
     return this.header;
   }
 
+  /**
+   * The day of the Date: header, for SENTBEFORE / SENTON / SENTSINCE (RFC 3501 §6.4.4). Without a
+   * Date: header that can be read, the internal date stands in, as RFC 5256 §2.2 has SORT do.
+   */
+  async sentDay(): Promise<number> {
+    const date = fieldValue(parseMime(await this.headerBytes()).header, 'date');
+    return (date === undefined ? null : sentDayOf(date)) ?? dayOf(this.message.internalDate);
+  }
+
   allBytes(): Promise<Buffer> {
     this.bytes ??= this.loader.bytes(this.message, this.readBuffer());
     return this.bytes;
@@ -211,20 +220,9 @@ async function matches(
     case 'modseq':
       return m.modseq >= key.modseq;
     case 'date': {
-      let day: number;
-      if (key.sent) {
-        const header = parseMime(await c.headerBytes()).header;
-        const date = new Date(fieldValue(header, 'date') ?? '');
-        if (Number.isNaN(date.getTime())) return false;
-        day = dayOf(date);
-      } else {
-        day = dayOf(m.internalDate);
-      }
-      return key.compare === 'before'
-        ? day < key.day
-        : key.compare === 'on'
-          ? day === key.day
-          : day >= key.day;
+      const day = key.sent ? await c.sentDay() : dayOf(m.internalDate);
+      if (key.compare === 'before') return day < key.day;
+      return key.compare === 'on' ? day === key.day : day >= key.day;
     }
     case 'header': {
       const needle = key.value.toLowerCase();
