@@ -42,7 +42,7 @@ describe('atoms with every ATOM-CHAR (RFC 3501 §9)', () => {
     expect(await c.command('b5', `STATUS ${name} (MESSAGES)`)).toContain('* STATUS "lab[1}]" (MESSAGES 0)');
     const body = message('bracketed');
     c.write(`b6 APPEND ${name} {${body.length}+}\r\n`);
-    c.write(body);
+    c.socket.write(body);
     c.write('\r\n');
     expect(await c.until(/^b6 (OK|NO|BAD).*\r\n/m)).toMatch(/^b6 OK/m);
     expect(await c.command('b7', `EXAMINE ${name}`)).toMatch(/\* 1 EXISTS[\s\S]*^b7 OK/m);
