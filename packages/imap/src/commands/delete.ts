@@ -16,8 +16,9 @@ export default command({
     const child = names.find((n) => n.startsWith(`${name}${DELIMITER}`));
     if (child) return no(`${name} holds ${child}: delete that first`, 'INUSE');
     if (session.selected?.name === name) session.deselect();
+    // The name stays subscribed: RFC 3501 §6.3.6 forbids the server to remove a name from the
+    // subscriptions on its own; LSUB and LIST (SUBSCRIBED) still list it (RFC 5258 §3.1).
     await session.mailbox!.deleteFolder(name);
-    await session.mailbox!.setSubscribed(name, false);
     return ok('DELETE completed');
   },
 });
