@@ -1,6 +1,7 @@
 import { dayOf, parseSearchDate, sentDayOf } from './dates.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
 import { inBatches, type MessageLoader, ReadBuffers } from './message-loader.js';
+import { parseAddressList } from './mime/address.js';
 import { decodeHeaderValue } from './mime/decode.js';
 import { fieldValue } from './mime/header.js';
 import { parseMime } from './mime/structure.js';
@@ -21,6 +22,7 @@ export type SearchKey =
   | { op: 'size'; larger: boolean; size: number }
   | { op: 'date'; sent: boolean; compare: 'before' | 'on' | 'since'; day: number }
   | { op: 'header'; field: string; value: string }
+  | { op: 'address'; field: string; value: string }
   | { op: 'body' | 'text'; needle: Needle }
   | { op: 'modseq'; modseq: number };
 
@@ -96,8 +98,9 @@ function parseKey(r: { tokens: Token[]; at: number }): SearchKey {
     case 'TO':
     case 'CC':
     case 'BCC':
+      return { op: 'address', field: name.toLowerCase(), value: arg('a string') };
     case 'SUBJECT':
-      return { op: 'header', field: name.toLowerCase(), value: arg('a string') };
+      return { op: 'header', field: 'subject', value: arg('a string') };
     case 'HEADER':
       return { op: 'header', field: arg('a field name').toLowerCase(), value: arg('a string') };
     case 'BODY':
@@ -231,10 +234,30 @@ async function matches(
         (f) => f.key === key.field && decodeHeaderValue(f.value).toLowerCase().includes(needle),
       );
     }
+    case 'address': {
+      const needle = key.value.toLowerCase();
+      const header = parseMime(await c.headerBytes()).header;
+      return header.some(
+        (f) => f.key === key.field && addressTexts(f.value).some((t) => t.toLowerCase().includes(needle)),
+      );
+    }
     case 'body':
     case 'text': {
       const bytes = await c.allBytes();
       return containsText(bytes, parseMime(bytes), key.needle, key.op === 'text');
     }
   }
+}
+
+/**
+ * What FROM, TO, CC and BCC look in: "the envelope structure's FROM field" (RFC 3501 §6.4.4), so
+ * each address's display name (its RFC 2047 words decoded) and its mailbox@host, and a group's
+ * name; not the comments and quoting of the header as written.
+ */
+function addressTexts(value: string): string[] {
+  return parseAddressList(value).flatMap((a) => {
+    const texts = a.name === null ? [] : [decodeHeaderValue(a.name)];
+    if (a.mailbox !== null) texts.push(a.host === null ? a.mailbox : `${a.mailbox}@${a.host}`);
+    return texts;
+  });
 }
