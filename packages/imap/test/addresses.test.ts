@@ -25,6 +25,8 @@ const HEADERS = [
     'To: =?utf-8?q?Zo=C3=AB_Quinn?= <zoe@lab.test>',
     'Bcc: Hidden Helper <helper@lab.test>',
   ],
+  // 5: the null address of a bounce, bare and with a name.
+  ['From: <>', 'To: Mailer Daemon <>'],
 ];
 
 beforeAll(async () => {
@@ -45,7 +47,7 @@ beforeAll(async () => {
   }
   c = await RawClient.connect(lab.port);
   expect(await c.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
-  expect(await c.command('l2', 'EXAMINE People')).toMatch(/\* 4 EXISTS/);
+  expect(await c.command('l2', 'EXAMINE People')).toMatch(/\* 5 EXISTS/);
 });
 afterAll(async () => {
   c.close();
@@ -81,6 +83,12 @@ describe('ENVELOPE addresses (RFC 3501 §7.4.2)', () => {
   it('keeps a source route as the adl, and a comment after a bare address as the name', async () => {
     expect(await envelope(3)).toContain('((NIL "@relay.lab.test" "dave" "lab.test"))');
     expect(await envelope(4)).toContain('(("Erin Example" NIL "erin" "lab.test"))');
+  });
+
+  it('gives no address for a bare <>, which would read as the end of a group', async () => {
+    expect(await envelope(5)).toBe(
+      '("Mon, 3 Jun 2024 10:00:00 +0000" "people 5" NIL NIL NIL (("Mailer Daemon" NIL NIL NIL)) NIL NIL NIL NIL)',
+    );
   });
 });
 

@@ -51,8 +51,9 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
 /**
  * One mailbox from `at` up to the next ',' or ';' (RFC 5322 §3.4): `Name <local@host>` with an
  * optional route inside the brackets, or a bare `local@host` whose comment, if any, is the name
- * (`user@host (Real Name)`, as the header wrote it before RFC 822's phrases). Adds it to `out`
- * (nothing, for an empty one) and returns where it ends: at the ',' or ';' after it.
+ * (`user@host (Real Name)`, an old way still seen). Adds it to `out` (nothing for an empty one:
+ * (NIL NIL NIL NIL) would read as the end of a group) and returns where it ends: at the ',' or
+ * ';' after it.
  */
 function mailbox(tokens: Token[], at: number, out: EnvelopeAddress[]): number {
   let end = at;
@@ -83,7 +84,8 @@ function mailbox(tokens: Token[], at: number, out: EnvelopeAddress[]): number {
         .filter((t) => t.kind !== 'comment')
         .map((t) => t.text)
         .join('') || null;
-    out.push({ name: phrase(part.slice(0, open)), adl, ...(address ?? { mailbox: null, host: null }) });
+    const name = phrase(part.slice(0, open));
+    if (name !== null || address) out.push({ name, adl, ...(address ?? { mailbox: null, host: null }) });
   }
   return end;
 }
