@@ -6,7 +6,7 @@ import { AUTHENTICATED, command, ok } from './command.js';
 import { statusItems, statusOf } from './status.js';
 
 const USAGE =
-  'LIST [(SUBSCRIBED SPECIAL-USE)] reference pattern [RETURN (SUBSCRIBED CHILDREN SPECIAL-USE STATUS (...))]';
+  'LIST [(SUBSCRIBED REMOTE RECURSIVEMATCH SPECIAL-USE)] reference pattern [RETURN (SUBSCRIBED CHILDREN SPECIAL-USE STATUS (...))]';
 
 export interface ListArgs {
   reference: string;
