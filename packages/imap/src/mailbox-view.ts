@@ -1,4 +1,4 @@
-import type { RecentClaims } from './recent.js';
+import { lookAndTakeRecent } from './recent.js';
 import type { Part } from './response.js';
 import type { FlagChange, FolderSnapshot, StoredFolder, StoredMessage } from './storage.js';
 
@@ -39,10 +39,8 @@ export class MailboxView {
     readonly name: string,
     readonly readOnly: boolean,
     snapshot: FolderSnapshot,
-    /** This session's \Recent messages. */
+    /** This session's \Recent messages (recent.ts). */
     readonly recent: Set<number>,
-    private readonly claims: RecentClaims,
-    private readonly claimKey: string,
   ) {
     this.seen = snapshot;
     this.messages = [...snapshot.messages];
@@ -146,7 +144,8 @@ export class MailboxView {
   async sync(force = false): Promise<void> {
     if (!this.stale && !force) return;
     this.stale = false;
-    const snapshot = await this.folder.snapshot();
+    // New mail is \Recent for the first session that hears of it (RFC 3501 §7.3.2, recent.ts).
+    const { snapshot, recent } = await lookAndTakeRecent(this.folder, this.readOnly);
     if (snapshot === this.seen) return;
     this.seen = snapshot;
     const known = this.messages;
@@ -166,8 +165,8 @@ export class MailboxView {
     }
     while (i < known.length) this.pendingExpunge.add(known[i++]!.uid);
     this.highestModseq = Math.max(this.highestModseq, snapshot.status.highestModseq);
+    for (const uid of recent) if (uid > this.lastUid) this.recent.add(uid);
     if (fresh.length) {
-      for (const uid of this.claims.claim(this.claimKey, fresh, this.readOnly)) this.recent.add(uid);
       this.lastUid = fresh.at(-1)!.uid;
       this.pendingNew.push(...fresh);
     }
