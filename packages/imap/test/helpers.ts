@@ -131,9 +131,9 @@ export class RawClient {
   }
 
   /** Sends `tag command` with LF only, as typed into nc, and returns everything up to the tagged line. */
-  async command(tag: string, line: string): Promise<string> {
+  async command(tag: string, line: string, timeoutMs?: number): Promise<string> {
     this.write(`${tag} ${line}\n`);
-    return this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`, 'm'));
+    return this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`, 'm'), timeoutMs);
   }
 
   close(): void {

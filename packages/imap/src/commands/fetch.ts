@@ -194,6 +194,8 @@ export default command({
         const message = at(seq);
         const addFlags = !asksFlags && seenNow.has(message.uid);
         const flags = view.flagList(message);
+        if (asksFlags || addFlags)
+          for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
         session.out.untagged(...fetchResponse(seq, message, items, source, loader, flags, addFlags));
       });
       await session.out.drained();
