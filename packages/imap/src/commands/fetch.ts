@@ -168,7 +168,10 @@ export default command({
     // Sequence numbers hold still while FETCH runs (no EXPUNGE is told meanwhile, RFC 3501 §7.4.1),
     // and the view holds each message as it is now (with the \Seen set below, say).
     const at = (seq: number) => view.messages[seq - 1]!;
-    let seqs = sequenceNumbersOf(view, set, uid).filter((seq) => !view.isExpunged(at(seq).uid));
+    const named = sequenceNumbersOf(view, set, uid);
+    let seqs = named.filter((seq) => !view.isExpunged(at(seq).uid));
+    /** Named, but expunged by another session (or process) before the client was told. */
+    let gone = named.length - seqs.length;
     if (changedSince !== null) seqs = seqs.filter((seq) => at(seq).modseq > changedSince);
     const seenNow = await setSeen(view, seqs.map(at), items);
     const asksFlags = items.some((i) => i.kind === 'FLAGS');
@@ -183,12 +186,11 @@ export default command({
       }
       return (need === 'all' ? loader.bytes(at(seq)) : loader.header(at(seq))).catch(() => undefined);
     };
-    let missing = 0;
     await inBatches(seqs, load, async (batch, loaded) => {
       batch.forEach((seq, i) => {
         const source = loaded[i];
         if (source === undefined) {
-          missing++;
+          gone++;
           return;
         }
         const message = at(seq);
@@ -200,9 +202,12 @@ export default command({
       });
       await session.out.drained();
     });
-    if (missing)
-      return { status: 'NO', text: `${missing} messages were expunged meanwhile`, code: 'EXPUNGEISSUED' };
-    return ok('FETCH completed');
+    // RFC 5530 §3 EXPUNGEISSUED: NO only when nothing named is left to answer for. When some
+    // are, the answer is complete for what exists, so OK, as Dovecot does (RFC 2180 §4.1.2 lets a
+    // server leave out the ones gone); the EXPUNGE responses follow at the next allowed moment.
+    if (gone > 0 && gone === named.length)
+      return { status: 'NO', text: 'the messages named were expunged meanwhile', code: 'EXPUNGEISSUED' };
+    return ok(gone ? `FETCH completed; ${gone} messages named were expunged meanwhile` : 'FETCH completed');
   },
 });
 
