@@ -159,6 +159,22 @@ export class Session {
     return caps;
   }
 
+  /**
+   * RFC 7162 §3.1: a CONDSTORE enabling command (ENABLE CONDSTORE, SELECT or EXAMINE (CONDSTORE),
+   * FETCH MODSEQ or CHANGEDSINCE, SEARCH MODSEQ, STORE UNCHANGEDSINCE, STATUS HIGHESTMODSEQ) turns
+   * CONDSTORE on for the rest of the connection: FETCH responses a flag change causes carry UID
+   * and MODSEQ from then on. With a mailbox selected, the first one is answered with
+   * `* OK [HIGHESTMODSEQ n]` (§3.1.2), the point the client's later CHANGEDSINCE starts from.
+   * Returns false if CONDSTORE was on already.
+   */
+  enableCondstore(): boolean {
+    if (this.enabled.has('CONDSTORE')) return false;
+    this.enabled.add('CONDSTORE');
+    if (this.selected)
+      this.out.untagged(`OK [HIGHESTMODSEQ ${this.selected.highestModseq}] highest modification sequence`);
+    return true;
+  }
+
   /** RFC 3501 §6.2.3: a lab may refuse clear-text passwords before STARTTLS (mail.requireTlsForAuth). */
   passwordsAllowed(): boolean {
     return this.secure || !this.server.config.mail.requireTlsForAuth;

@@ -37,6 +37,7 @@ export async function openMailbox(
     session.deselect();
     return refused;
   }
+  // SELECT's own answer carries HIGHESTMODSEQ (RFC 7162 §3.1.2.1), whether CONDSTORE was on or not.
   if (condstore) session.enabled.add('CONDSTORE');
   const view = await session.select(name, readOnly);
   if (!view) return no(`no mailbox ${name}: LIST "" "*" shows the mailboxes`, 'NONEXISTENT');

@@ -21,6 +21,7 @@ export async function statusOf(session: Session, name: string, items: string[]):
   const canonical = canonicalMailbox(name);
   const folder = await session.mailbox!.folder(canonical);
   if (!folder) return null;
+  if (items.includes('HIGHESTMODSEQ')) session.enableCondstore();
   const { status } = await folder.snapshot();
   const values: Record<string, number> = {
     MESSAGES: status.messages,

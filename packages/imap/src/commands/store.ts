@@ -54,7 +54,7 @@ export default command({
   async run({ session, uid }, { set, unchangedSince, operation, silent, flags }) {
     const view = session.selected!;
     if (view.readOnly) return no('the mailbox is read-only (EXAMINE): flags cannot change', 'READ-ONLY');
-    if (unchangedSince !== null) session.enabled.add('CONDSTORE');
+    if (unchangedSince !== null) session.enableCondstore();
     const condstore = session.enabled.has('CONDSTORE');
     const chosen = messagesOf(view, set, uid).filter((m) => !view.isExpunged(m.uid));
     const modified = unchangedSince === null ? [] : chosen.filter((m) => m.modseq > unchangedSince);
