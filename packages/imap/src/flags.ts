@@ -21,16 +21,17 @@ const NOT_IN_ATOM = /[(){ %*"\\\]\x00-\x1f\x7f]/;
 
 /**
  * The flags of a STORE or APPEND, checked against the grammar (RFC 3501 §9): `flag` is a system
- * flag a client may set, or a keyword that is an atom. NIL, a quoted string, `\Recent` (set by the
- * server only, §2.3.2) and a system flag that does not exist (`\Foo`) are not flags: the command
- * is BAD and changes nothing, so no keyword is ever made of them. System flags get their
- * canonical spelling (flags are case-insensitive).
+ * flag a client may set, or a keyword, which is an atom. A quoted string or a literal, `\Recent`
+ * (only the server sets it, §2.3.2) and a system flag that does not exist (`\Foo`) are not flags:
+ * the command is BAD and changes nothing, so no keyword is ever made of them. `NIL` is an atom
+ * there, so a keyword like any other (as Dovecot has it, and imaptest checks). System flags get
+ * their canonical spelling (flags are case-insensitive).
  */
 export function parseFlags(tokens: Token[], usage: string): string[] {
   return tokens.map((token) => {
-    const word = token.type === 'atom' ? token.value : null;
-    if (word === null || word.toUpperCase() === 'NIL')
+    if (token.type !== 'atom')
       throw new ImapSyntaxError(`a flag is a word such as \\Seen or a keyword atom: use ${usage}`);
+    const word = token.value;
     if (word.startsWith('\\')) {
       const system = SYSTEM_FLAGS.find((f) => f.toLowerCase() === word.toLowerCase());
       if (!system)
