@@ -203,12 +203,13 @@ export default command({
       });
       await session.out.drained();
     });
-    // RFC 5530 §3 EXPUNGEISSUED: NO only when nothing named is left to answer for. When some
-    // are, the answer is complete for what exists, so OK, as Dovecot does (RFC 2180 §4.1.2 lets a
-    // server leave out the ones gone); the EXPUNGE responses follow at the next allowed moment.
-    if (gone > 0 && gone === named.length)
-      return { status: 'NO', text: 'the messages named were expunged meanwhile', code: 'EXPUNGEISSUED' };
-    return ok(gone ? `FETCH completed; ${gone} messages named were expunged meanwhile` : 'FETCH completed');
+    // RFC 5530 §3 EXPUNGEISSUED (someone else expunged; a NOOP will tell): NO only when nothing
+    // named is left to answer for. When some are, the answer is complete for what exists, so OK,
+    // as Dovecot does (RFC 2180 §4.1.2 lets a server leave out the ones gone); the EXPUNGE
+    // responses follow at the next moment they are allowed.
+    if (gone === 0) return ok('FETCH completed');
+    const text = `${gone} of the messages named were expunged meanwhile`;
+    return { status: gone === named.length ? 'NO' : 'OK', text, code: 'EXPUNGEISSUED' };
   },
 });
 
