@@ -170,7 +170,7 @@ export default command({
     const at = (seq: number) => view.messages[seq - 1]!;
     const named = sequenceNumbersOf(view, set, uid);
     let seqs = named.filter((seq) => !view.isExpunged(at(seq).uid));
-    /** Named, but expunged by another session (or process) before the client was told. */
+    // Named, but expunged by another session (or process) before the client was told.
     let gone = named.length - seqs.length;
     if (changedSince !== null) seqs = seqs.filter((seq) => at(seq).modseq > changedSince);
     const seenNow = await setSeen(view, seqs.map(at), items);
@@ -245,9 +245,9 @@ function seenItems(message: ViewMessage, items: Item[], flags: string, condstore
 
 /**
  * The answer for one message, `12 FETCH (UID 4 FLAGS (\Seen) BODY[] {310} ...)`: its data items in
- * the order asked, then `more` (seenItems) if \Seen was just set. Text is
- * gathered into one string until something other than text comes (a literal, a structure), so the
- * answer to a client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
+ * the order asked, then `more` (seenItems) if \Seen was just set. Text is gathered into one
+ * string until something other than text comes (a literal, a structure), so the answer to a
+ * client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
  */
 function fetchResponse(
   seq: number,
