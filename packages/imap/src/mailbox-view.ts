@@ -1,4 +1,5 @@
-import type { RecentClaims } from './recent.js';
+import { MAILBOX_FLAGS } from './flags.js';
+import { lookAndTakeRecent } from './recent.js';
 import type { Part } from './response.js';
 import type { FlagChange, FolderSnapshot, StoredFolder, StoredMessage } from './storage.js';
 
@@ -32,6 +33,8 @@ export class MailboxView {
   private lastUid: number;
   /** The store's snapshot the view was last compared with: the same one again means no news. */
   private seen: FolderSnapshot;
+  /** The flags the client was told of in FLAGS (RFC 3501 §7.2.6): the mailbox's, then every keyword met. */
+  private readonly told: Set<string>;
 
   constructor(
     readonly folder: StoredFolder,
@@ -39,13 +42,13 @@ export class MailboxView {
     readonly name: string,
     readonly readOnly: boolean,
     snapshot: FolderSnapshot,
-    /** This session's \Recent messages. */
+    /** This session's \Recent messages (recent.ts). */
     readonly recent: Set<number>,
-    private readonly claims: RecentClaims,
-    private readonly claimKey: string,
   ) {
     this.seen = snapshot;
     this.messages = [...snapshot.messages];
+    this.told = new Set(MAILBOX_FLAGS);
+    for (const m of this.messages) for (const flag of m.flags) this.told.add(flag);
     this.lastUid = this.messages.at(-1)?.uid ?? 0;
     this.uidValidity = snapshot.status.uidValidity;
     this.uidNextAtSelect = snapshot.status.uidNext;
@@ -83,6 +86,36 @@ export class MailboxView {
   /** True if the message was expunged and the client not told yet. */
   isExpunged(uid: number): boolean {
     return this.pendingExpunge.has(uid);
+  }
+
+  /**
+   * `* FLAGS (...)` and `* OK [PERMANENTFLAGS (...)]`: the flags of the mailbox (RFC 3501 §7.2.6),
+   * and those a client can change for good (§7.1; none if read-only; `\*`: new keywords too).
+   */
+  flagsResponses(): string[] {
+    const flags = [...this.told].join(' ');
+    return [
+      `FLAGS (${flags})`,
+      this.readOnly
+        ? 'OK [PERMANENTFLAGS ()] read-only: no flag can be changed'
+        : `OK [PERMANENTFLAGS (${flags} \\*)] flags and new keywords are kept`,
+    ];
+  }
+
+  /**
+   * What must be told before a response shows this message's flags: a keyword the client has not
+   * heard of in a FLAGS response (brought by another session's STORE, a COPY, an APPEND) is
+   * announced first, with FLAGS and PERMANENTFLAGS (RFC 3501 §7.2.6: FLAGS lists the flags the
+   * mailbox has). Nothing, the usual case, otherwise.
+   */
+  newFlagsBefore(message: ViewMessage): string[] {
+    let news = false;
+    for (const flag of message.flags) {
+      if (this.told.has(flag)) continue;
+      this.told.add(flag);
+      news = true;
+    }
+    return news ? this.flagsResponses() : [];
   }
 
   /** The flags as FETCH shows them, `(\Seen \Recent)`: \Recent is a flag FETCH shows too. */
@@ -146,7 +179,8 @@ export class MailboxView {
   async sync(force = false): Promise<void> {
     if (!this.stale && !force) return;
     this.stale = false;
-    const snapshot = await this.folder.snapshot();
+    // New mail is \Recent for the first session that hears of it (RFC 3501 §7.3.2, recent.ts).
+    const { snapshot, recent } = await lookAndTakeRecent(this.folder, this.readOnly);
     if (snapshot === this.seen) return;
     this.seen = snapshot;
     const known = this.messages;
@@ -166,8 +200,8 @@ export class MailboxView {
     }
     while (i < known.length) this.pendingExpunge.add(known[i++]!.uid);
     this.highestModseq = Math.max(this.highestModseq, snapshot.status.highestModseq);
+    for (const uid of recent) if (uid > this.lastUid) this.recent.add(uid);
     if (fresh.length) {
-      for (const uid of this.claims.claim(this.claimKey, fresh, this.readOnly)) this.recent.add(uid);
       this.lastUid = fresh.at(-1)!.uid;
       this.pendingNew.push(...fresh);
     }
@@ -201,6 +235,7 @@ export class MailboxView {
       if (!seq || this.pendingExpunge.has(uid)) continue;
       const message = this.messages[seq - 1]!;
       const modseq = condstore ? ` MODSEQ (${message.modseq})` : '';
+      for (const line of this.newFlagsBefore(message)) out.push([line]);
       out.push([`${seq} FETCH (UID ${uid} FLAGS ${this.flagList(message)}${modseq})`]);
     }
     this.pendingFlags.clear();

@@ -60,6 +60,7 @@ class MaildirFolder implements StoredFolder {
 
   snapshot = () => this.folder.snapshot();
   status = () => this.folder.status();
+  claimRecent = () => this.folder.claimRecent();
   messages = () => this.folder.messages();
   read = (uid: number, into?: Buffer) => this.folder.read(uid, into);
   readStart = (uid: number, length: number) => this.folder.readStart(uid, length);

@@ -1,33 +1,28 @@
-import type { StoredMessage } from './storage.js';
+import type { FolderSnapshot, StoredFolder } from './storage.js';
 
 /**
- * \Recent (RFC 3501 §2.3.2): a message is recent in the first session that selects its mailbox
- * after it arrived, and in no other. The store knows which messages no client has looked at yet
- * (still in the Maildir's new/); this registry, one per server, remembers the highest UID a
- * session already took the \Recent of, per mailbox, so the next session does not see it again.
+ * \Recent (RFC 3501 §2.3.2): "this session is the first session to have been notified about this
+ * message". A new message, however it came (a delivery, APPEND, COPY, MOVE: §6.3.11 and §6.4.7
+ * say the copy is recent too), is recent in exactly one session: the first to see it with the
+ * mailbox selected read-write, at SELECT (§6.3.1) or later when it arrives (§7.3.2: `* n RECENT`
+ * goes with `* n EXISTS`). EXAMINE (§6.3.2) must not take \Recent away: a read-only session sees
+ * which messages are still recent, and leaves them so for the next session that selects.
+ *
+ * The store keeps the first UID not yet seen as recent (`firstrecentuid` in the uidlist, as
+ * Dovecot keeps its first recent UID in its index), so a restart does not make old mail recent
+ * again and two processes never both take a message. STATUS (RECENT) counts the messages at or
+ * above it (§6.3.10).
  */
-export class RecentClaims {
-  private readonly claimed = new Map<string, number>();
-
-  /**
-   * The UIDs that are \Recent for a session now looking at `messages`. A read-only session
-   * (EXAMINE) sees them but does not take them (RFC 3501 §6.3.2).
-   */
-  claim(mailbox: string, messages: readonly StoredMessage[], readOnly: boolean): Set<number> {
-    const before = this.claimed.get(mailbox) ?? 0;
-    const recent = new Set<number>();
-    let highest = before;
-    for (const m of messages) {
-      if (m.recent && m.uid > before) recent.add(m.uid);
-      if (m.uid > highest) highest = m.uid;
-    }
-    if (!readOnly) this.claimed.set(mailbox, highest);
-    return recent;
+export async function lookAndTakeRecent(
+  folder: StoredFolder,
+  readOnly: boolean,
+): Promise<{ snapshot: FolderSnapshot; recent: number[] }> {
+  if (!readOnly) {
+    // One step in the store: whoever comes second finds nothing left to take.
+    const { snapshot, claimed } = await folder.claimRecent();
+    return { snapshot, recent: claimed };
   }
-
-  /** How many messages a STATUS (RECENT) would show without taking them. */
-  count(mailbox: string, messages: readonly StoredMessage[]): number {
-    const before = this.claimed.get(mailbox) ?? 0;
-    return messages.filter((m) => m.recent && m.uid > before).length;
-  }
+  const snapshot = await folder.snapshot();
+  const { firstRecentUid } = snapshot.status;
+  return { snapshot, recent: snapshot.messages.filter((m) => m.uid >= firstRecentUid).map((m) => m.uid) };
 }

@@ -7,7 +7,6 @@ import type { Session as TranscriptSession } from '@portlab/transcript';
 import { HeaderCache } from './header-cache.js';
 import { mailStorage } from './mailstore-adapter.js';
 import type { ReaderLimits } from './parser/command-reader.js';
-import { RecentClaims } from './recent.js';
 import { Session } from './session.js';
 import type { MailStorage } from './storage.js';
 
@@ -31,7 +30,6 @@ export interface ServerContext {
   throttle: LoginThrottle;
   config: LabConfig;
   secureContext: SecureContext;
-  recent: RecentClaims;
   headerCache: HeaderCache;
   limits: ReaderLimits;
 }
@@ -44,26 +42,17 @@ const MAX_LINE_BYTES = 64 * 1024;
 /** Connections one server accepts at once: a bound on file descriptors and memory. */
 const MAX_CLIENTS = 2000;
 
-/** \Recent is per mailbox across sessions: IMAP and IMAPS share one registry. */
-const recentOf = new WeakMap<MailStore, RecentClaims>();
-
 /**
  * An IMAP server over the lab's mail store. Give it to `runtime.serve('imap' | 'imaps', ...)`;
  * each connection (after the TLS handshake, for IMAPS) becomes a Session.
  */
 export function createImapServer(options: ImapServerOptions): Server {
-  let recent = recentOf.get(options.store);
-  if (!recent) {
-    recent = new RecentClaims();
-    recentOf.set(options.store, recent);
-  }
   const context: ServerContext = {
     storage: mailStorage(options.store),
     users: options.users,
     throttle: options.throttle,
     config: options.config,
     secureContext: createSecureContext(options.certificate),
-    recent,
     headerCache: new HeaderCache(),
     limits: { maxLineBytes: MAX_LINE_BYTES, maxLiteralBytes: options.config.mail.maxMessageBytes },
   };

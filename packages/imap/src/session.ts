@@ -9,6 +9,7 @@ import { Args } from './parser/args.js';
 import { type RawCommand, readCommand } from './parser/command-reader.js';
 import { LineInput } from './parser/input.js';
 import { ImapSyntaxError } from './parser/tokenizer.js';
+import { lookAndTakeRecent } from './recent.js';
 import { ResponseWriter } from './response.js';
 import type { ServerContext } from './server.js';
 import type { FlagChange, UserMailbox } from './storage.js';
@@ -158,6 +159,22 @@ export class Session {
     return caps;
   }
 
+  /**
+   * RFC 7162 §3.1: a CONDSTORE enabling command (ENABLE CONDSTORE, SELECT or EXAMINE (CONDSTORE),
+   * FETCH MODSEQ or CHANGEDSINCE, SEARCH MODSEQ, STORE UNCHANGEDSINCE, STATUS HIGHESTMODSEQ) turns
+   * CONDSTORE on for the rest of the connection: FETCH responses a flag change causes carry UID
+   * and MODSEQ from then on. With a mailbox selected, the first one is answered with
+   * `* OK [HIGHESTMODSEQ n]` (§3.1.2), the point the client's later CHANGEDSINCE starts from.
+   * Returns false if CONDSTORE was on already.
+   */
+  enableCondstore(): boolean {
+    if (this.enabled.has('CONDSTORE')) return false;
+    this.enabled.add('CONDSTORE');
+    if (this.selected)
+      this.out.untagged(`OK [HIGHESTMODSEQ ${this.selected.highestModseq}] highest modification sequence`);
+    return true;
+  }
+
   /** RFC 3501 §6.2.3: a lab may refuse clear-text passwords before STARTTLS (mail.requireTlsForAuth). */
   passwordsAllowed(): boolean {
     return this.secure || !this.server.config.mail.requireTlsForAuth;
@@ -191,10 +208,8 @@ export class Session {
     const canonical = canonicalMailbox(name);
     const folder = await this.mailbox!.folder(canonical);
     if (!folder) return null;
-    const snapshot = await folder.snapshot();
-    const key = `${this.user}/${canonical}`;
-    const recent = this.server.recent.claim(key, snapshot.messages, readOnly);
-    const view = new MailboxView(folder, canonical, readOnly, snapshot, recent, this.server.recent, key);
+    const { snapshot, recent } = await lookAndTakeRecent(folder, readOnly);
+    const view = new MailboxView(folder, canonical, readOnly, snapshot, new Set(recent));
     this.follow(view);
     this.selected = view;
     this.state = 'selected';

@@ -53,14 +53,14 @@ export interface StoredMessage {
   size: number;
   internalDate: Date;
   modseq: number;
-  /** Nobody has seen it yet (the store's half of \Recent). */
-  recent: boolean;
 }
 
 export interface FolderState {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** The messages with this UID or higher are \Recent: no session has taken them yet (recent.ts). */
+  firstRecentUid: number;
   messages: number;
   unseen: number;
   recent: number;
@@ -84,6 +84,11 @@ export interface StoredFolder {
    */
   snapshot(): Promise<FolderSnapshot>;
   status(): Promise<FolderState>;
+  /**
+   * A snapshot, and the UIDs of its \Recent messages, taken for the caller in the same step: no
+   * other session (or process) gets them after this (RFC 3501 §2.3.2; see recent.ts).
+   */
+  claimRecent(): Promise<{ snapshot: FolderSnapshot; claimed: number[] }>;
   /** Every message, in UID order. */
   messages(): Promise<StoredMessage[]>;
   /** The bytes; read into `into` (and a view of it) when it is large enough. */

@@ -13,11 +13,16 @@ export interface ImapLab {
   tlsPort: number;
   throttle: LoginThrottle;
   stop(): Promise<void>;
+  /** Stops the server and starts a new one (a new process, as far as it knows) on the same data. */
+  restart(): Promise<ImapLab>;
 }
 
 /** The IMAP server wired as apps/mail wires it: an AppRuntime on tempLab's free ports, a real store. */
 export async function startImapLab(extra: Partial<ConfigFile> = {}): Promise<ImapLab> {
-  const lab = await tempLab(extra);
+  return serveImapLab(await tempLab(extra));
+}
+
+async function serveImapLab(lab: TempLab): Promise<ImapLab> {
   const config = loadConfig({ file: lab.configFile, env: {} });
   const runtime = new AppRuntime('mail', config);
   await runtime.users.ensure();
@@ -44,6 +49,10 @@ export async function startImapLab(extra: Partial<ConfigFile> = {}): Promise<Ima
     async stop() {
       await runtime.shutdown();
       lab.cleanup();
+    },
+    async restart() {
+      await runtime.shutdown();
+      return serveImapLab(lab);
     },
   };
 }
@@ -122,9 +131,9 @@ export class RawClient {
   }
 
   /** Sends `tag command` with LF only, as typed into nc, and returns everything up to the tagged line. */
-  async command(tag: string, line: string): Promise<string> {
+  async command(tag: string, line: string, timeoutMs?: number): Promise<string> {
     this.write(`${tag} ${line}\n`);
-    return this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`, 'm'));
+    return this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`, 'm'), timeoutMs);
   }
 
   close(): void {

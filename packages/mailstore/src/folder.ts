@@ -43,16 +43,17 @@ export interface MessageInfo {
   size: number;
   internalDate: Date;
   modseq: number;
-  /** Still in new/: no mail client has looked at it yet (the basis of IMAP's \Recent). */
-  recent: boolean;
 }
 
 export interface FolderStatus {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** The messages with this UID or higher are \Recent: no session has taken them yet (claimRecent). */
+  firstRecentUid: number;
   messages: number;
   unseen: number;
+  /** How many messages are \Recent (RFC 3501 §2.3.2). */
   recent: number;
 }
 
@@ -98,8 +99,8 @@ interface FolderIndex {
   dirs: Record<Sub, DirListing>;
   /** Lines in the uidlist file, to know when to compact it. */
   lines: number;
-  /** The file ends in a line an append cut short: the next write rewrites it whole. */
-  torn: boolean;
+  /** The file ends in a line an append cut short, or predates a header line: the next write rewrites it whole. */
+  rewrite: boolean;
 }
 
 /** What a folder needs from the store it belongs to. */
@@ -153,6 +154,35 @@ export class Folder {
     await this.current();
     this.snapshotNow ??= this.build(this.index!);
     return this.snapshotNow;
+  }
+
+  /**
+   * \Recent (RFC 3501 §2.3.2): a new message is recent in exactly one session, the first to
+   * select the folder read-write after it arrived, however it arrived (delivery, APPEND, COPY).
+   * This takes the recent messages for the caller: under the lock, the look and the move of
+   * `firstrecentuid` up to UIDNEXT are one step, so two sessions (or two processes) never both
+   * get a message; the line is flushed before the answer, so a restart does not make them recent
+   * again. Returns the snapshot of that look and the UIDs taken (all in it).
+   */
+  async claimRecent(): Promise<{ snapshot: FolderSnapshot; claimed: number[] }> {
+    // Nothing to take (the usual case when news is only flag changes): no lock, no write.
+    const looked = await this.snapshot();
+    if (looked.status.firstRecentUid >= looked.status.uidNext) return { snapshot: looked, claimed: [] };
+    return this.exclusive(async () => {
+      const index = await this.sync();
+      const { firstRecentUid, uidNext, highestModseq } = index.list;
+      if (firstRecentUid < uidNext) {
+        const change = { upsert: [], expunge: [], uidNext, highestModseq, firstRecentUid: uidNext };
+        await this.record(index, change);
+        this.commit(index, change);
+      }
+      this.snapshotNow ??= this.build(index);
+      const { messages } = this.snapshotNow;
+      // The recent ones are the last in UID order.
+      let first = messages.length;
+      while (first > 0 && messages[first - 1]!.uid >= firstRecentUid) first--;
+      return { snapshot: this.snapshotNow, claimed: messages.slice(first).map((m) => m.uid) };
+    });
   }
 
   /** Every message, in UID order. */
@@ -466,7 +496,7 @@ export class Folder {
       const read = stored ?? {
         list: emptyUidList(await this.context.newUidValidity()),
         lines: 0,
-        torn: false,
+        rewrite: false,
       };
       index = indexOf(read, before?.dirs);
     }
@@ -585,18 +615,18 @@ export class Folder {
    */
   private async record(index: FolderIndex, change: UidListChange, whole = false): Promise<void> {
     const { list } = index;
-    if (whole || index.torn || index.lines > COMPACT_AFTER_LINES + 2 * list.entries.length) {
+    if (whole || index.rewrite || index.lines > COMPACT_AFTER_LINES + 2 * list.entries.length) {
       const next = applyChange(list, change);
       await writeUidList(this.listFile, next);
       await this.context.syncs.of(this.dir).sync();
-      index.lines = 4 + next.entries.length;
-      index.torn = false;
+      index.lines = 5 + next.entries.length;
+      index.rewrite = false;
     } else {
       try {
         index.lines += await appendUidList(this.listFile, change);
       } catch (err) {
         // Part of the line may be in the file (a full disk): the next write rewrites it whole.
-        index.torn = true;
+        index.rewrite = true;
         this.stamps.list = null;
         throw err;
       }
@@ -612,7 +642,8 @@ export class Folder {
       change.upsert.length === 0 &&
       change.expunge.length === 0 &&
       change.uidNext === list.uidNext &&
-      change.highestModseq === list.highestModseq
+      change.highestModseq === list.highestModseq &&
+      (change.firstRecentUid ?? list.firstRecentUid) === list.firstRecentUid
     )
       return;
     if (change.expunge.length) {
@@ -635,6 +666,7 @@ export class Folder {
     }
     list.uidNext = change.uidNext;
     list.highestModseq = change.highestModseq;
+    list.firstRecentUid = change.firstRecentUid ?? list.firstRecentUid;
     this.snapshotNow = null;
   }
 
@@ -654,11 +686,19 @@ export class Folder {
       if (!info) continue;
       messages.push(info);
       if (!info.flags.includes('\\Seen')) unseen++;
-      if (info.recent) recent++;
+      if (info.uid >= index.list.firstRecentUid) recent++;
     }
-    const { uidValidity, uidNext, highestModseq } = index.list;
+    const { uidValidity, uidNext, highestModseq, firstRecentUid } = index.list;
     return {
-      status: { uidValidity, uidNext, highestModseq, messages: messages.length, unseen, recent },
+      status: {
+        uidValidity,
+        uidNext,
+        highestModseq,
+        firstRecentUid,
+        messages: messages.length,
+        unseen,
+        recent,
+      },
       messages,
     };
   }
@@ -684,7 +724,6 @@ export class Folder {
       size: sizeOfName(entry.id) ?? this.sizeOnDisk(entry.id, where),
       internalDate: new Date(entry.internalDate * 1000),
       modseq: entry.modseq,
-      recent: where.sub === 'new',
     };
     this.infos.set(entry.id, { entry, where: key, info });
     return info;
@@ -780,7 +819,7 @@ function indexOf(stored: StoredUidList, dirs?: Record<Sub, DirListing>): FolderI
       cur: { names: new Set(), files: new Map() },
     },
     lines: stored.lines,
-    torn: stored.torn,
+    rewrite: stored.rewrite,
   };
 }
 

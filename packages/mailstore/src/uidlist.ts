@@ -2,28 +2,37 @@ import { open, readFile, rename } from 'node:fs/promises';
 
 /**
  * What IMAP needs and Maildir lacks, kept beside each folder in `portlab-uidlist` (the role of
- * Dovecot's dovecot-uidlist): the folder's UIDVALIDITY, the next UID, the highest MODSEQ, and per
- * message its UID, MODSEQ, internal date and keywords. A text file a student can read:
+ * Dovecot's dovecot-uidlist): the folder's UIDVALIDITY, the next UID, the highest MODSEQ, the first
+ * UID no session has yet seen as \Recent, and per message its UID, MODSEQ, internal date and
+ * keywords. A text file a student can read:
  *
  *     portlab-uidlist 1
  *     uidvalidity 1732712345
  *     uidnext 4
  *     highestmodseq 7
+ *     firstrecentuid 3
  *     1 5 1732712345 1732712345.M1234P42Q1.lab,S=1200 $Forwarded
  *     3 7 1732712399 1732712399.M9P42Q2.lab,S=800
  *     3 8 1732712399 1732712399.M9P42Q2.lab,S=800 Important
  *     expunge 1
  *     uidnext 4
  *     highestmodseq 9
+ *     firstrecentuid 4
  *
  * A message line: uid, modseq, internal date (Unix seconds), Maildir unique name, keywords.
  * The file is a log: a change is *appended* (a line for a UID already listed replaces it,
- * `expunge <uid>` removes it, a later `uidnext`/`highestmodseq` line wins), so a STORE on one
+ * `expunge <uid>` removes it, a later `uidnext`/`highestmodseq`/`firstrecentuid` line wins), so a STORE on one
  * message of 10,000 writes one line, not 10,000. When the appended lines outnumber the messages the
  * file is compacted: written whole to a temporary file and renamed over the old one.
  * A crash in the middle of an append leaves a last line without its newline: it is ignored (the
  * change it held was never reported done), and the next writer compacts the file.
  * UIDs only grow (RFC 3501 §2.3.1.1): `uidnext` is never lowered, even when the last message goes.
+ *
+ * `firstrecentuid` is how \Recent (RFC 3501 §2.3.2) survives a restart, as Dovecot keeps its
+ * first recent UID in its index: the messages at or above it have not been seen by any session
+ * yet. A session that selects the folder takes them, and the line moves up to `uidnext`. A file
+ * written before this line existed has none: then nothing counts as recent (old mail must not
+ * become recent again), and the next write rewrites the file whole with the line.
  */
 export const UIDLIST_FILE = 'portlab-uidlist';
 const SIGNATURE = 'portlab-uidlist 1';
@@ -42,15 +51,18 @@ export interface UidList {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** The messages with this UID or higher are \Recent: no session has seen them yet. */
+  firstRecentUid: number;
   /** In UID order. */
   entries: UidEntry[];
 }
 
-/** A list as read from its file: how many lines it had, and whether the last one was cut short. */
+/** A list as read from its file: how many lines it had, and whether it must be rewritten whole. */
 export interface StoredUidList {
   list: UidList;
   lines: number;
-  torn: boolean;
+  /** The last line was cut short (a crash during an append), or the file predates `firstrecentuid`. */
+  rewrite: boolean;
 }
 
 /** One change to a list, as the lines appended for it. */
@@ -60,10 +72,12 @@ export interface UidListChange {
   expunge: number[];
   uidNext: number;
   highestModseq: number;
+  /** Set when a session took the \Recent messages (written only then). */
+  firstRecentUid?: number;
 }
 
 export function emptyUidList(uidValidity: number): UidList {
-  return { uidValidity, uidNext: 1, highestModseq: 1, entries: [] };
+  return { uidValidity, uidNext: 1, highestModseq: 1, firstRecentUid: 1, entries: [] };
 }
 
 export function parseUidList(text: string, file: string): StoredUidList {
@@ -102,15 +116,12 @@ export function parseUidList(text: string, file: string): StoredUidList {
   if (entries.some((e, i) => i > 0 && e.uid < entries[i - 1]!.uid)) entries.sort((a, b) => a.uid - b.uid);
   let highestModseq = header.get('highestmodseq') ?? 1;
   for (const e of entries) highestModseq = Math.max(highestModseq, e.modseq);
+  const uidNext = Math.max(header.get('uidnext') ?? 1, (entries.at(-1)?.uid ?? 0) + 1);
+  const firstRecentUid = header.get('firstrecentuid');
   return {
-    list: {
-      uidValidity,
-      uidNext: Math.max(header.get('uidnext') ?? 1, (entries.at(-1)?.uid ?? 0) + 1),
-      highestModseq,
-      entries,
-    },
+    list: { uidValidity, uidNext, highestModseq, firstRecentUid: firstRecentUid ?? uidNext, entries },
     lines: lines.length,
-    torn,
+    rewrite: torn || firstRecentUid === undefined,
   };
 }
 
@@ -124,6 +135,7 @@ export function formatUidList(list: UidList): string {
     `uidvalidity ${list.uidValidity}`,
     `uidnext ${list.uidNext}`,
     `highestmodseq ${list.highestModseq}`,
+    `firstrecentuid ${list.firstRecentUid}`,
     ...list.entries.map(formatEntry),
   ];
   return `${lines.join('\n')}\n`;
@@ -137,6 +149,7 @@ export function formatUidList(list: UidList): string {
 export function formatChange(change: UidListChange): string {
   const lines = [...change.upsert.map(formatEntry), ...change.expunge.map((uid) => `expunge ${uid}`)];
   if (change.expunge.length) lines.push(`uidnext ${change.uidNext}`, `highestmodseq ${change.highestModseq}`);
+  if (change.firstRecentUid !== undefined) lines.push(`firstrecentuid ${change.firstRecentUid}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -147,7 +160,13 @@ export function applyChange(list: UidList, change: UidListChange): UidList {
   const entries = list.entries.filter((e) => !gone.has(e.uid)).map((e) => replaced.get(e.uid) ?? e);
   const last = list.entries.at(-1)?.uid ?? 0;
   entries.push(...change.upsert.filter((e) => e.uid > last));
-  return { ...list, uidNext: change.uidNext, highestModseq: change.highestModseq, entries };
+  return {
+    ...list,
+    uidNext: change.uidNext,
+    highestModseq: change.highestModseq,
+    firstRecentUid: change.firstRecentUid ?? list.firstRecentUid,
+    entries,
+  };
 }
 
 /** Reads a folder's UID list, or null if the folder has none yet. */

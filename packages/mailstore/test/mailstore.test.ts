@@ -71,7 +71,7 @@ describe('UIDs, flags and MODSEQ', () => {
     const inbox = await (await store.mailbox('bob')).folder('INBOX');
     const first = await inbox.messages();
     expect(first.map((m) => m.uid)).toEqual([1, 2, 3]);
-    expect(first.every((m) => m.recent && m.flags.length === 0)).toBe(true);
+    expect(first.every((m) => m.flags.length === 0)).toBe(true);
     const status = await inbox.status();
 
     const restarted = await (await new MailStore(root).mailbox('bob')).folder('inbox');
@@ -98,7 +98,6 @@ describe('UIDs, flags and MODSEQ', () => {
     const [after] = await inbox.setFlags([1], 'add', ['\\seen', '\\Flagged', 'Important']);
     expect(after!.flags.sort()).toEqual(['Important', '\\Flagged', '\\Seen']);
     expect(after!.modseq).toBeGreaterThan(before!.modseq);
-    expect(after!.recent).toBe(false);
     expect(readdirSync(path.join(root, 'bob', 'cur'))).toEqual([`${before!.id}:2,FS`]);
     expect(readdirSync(path.join(root, 'bob', 'new'))).toEqual([]);
     expect(changes).toEqual([
@@ -175,7 +174,7 @@ describe('UIDs, flags and MODSEQ', () => {
       flags: ['\\Draft', '\\Seen'],
       internalDate: date,
     });
-    expect(appended).toMatchObject({ uid: 1, internalDate: date, recent: false });
+    expect(appended).toMatchObject({ uid: 1, internalDate: date });
     expect(appended.flags.sort()).toEqual(['\\Draft', '\\Seen']);
 
     const sent = await mailbox.folder('Sent');
@@ -187,6 +186,44 @@ describe('UIDs, flags and MODSEQ', () => {
     expect([...(await drafts.moveTo([1], trash))]).toEqual([[1, 1]]);
     expect(await drafts.messages()).toEqual([]);
     expect(await trash.read(1)).toEqual(message('draft'));
+  });
+});
+
+describe('\\Recent: the first UID no session has seen (RFC 3501 §2.3.2)', () => {
+  it('is taken once, whether the message was delivered, appended or copied, and stays taken after a restart', async () => {
+    await store.deliver('bob', message('delivered'));
+    const mailbox = await store.mailbox('bob');
+    const inbox = await mailbox.folder('INBOX');
+    await inbox.append(message('appended'), { flags: ['\\Seen'] });
+    expect(await inbox.status()).toMatchObject({ messages: 2, recent: 2, firstRecentUid: 1 });
+
+    const first = await inbox.claimRecent();
+    expect(first.claimed).toEqual([1, 2]);
+    expect(first.snapshot.status).toMatchObject({ recent: 0, firstRecentUid: 3 });
+    expect((await inbox.claimRecent()).claimed).toEqual([]);
+
+    const sent = await mailbox.folder('Sent');
+    await inbox.copyTo([1], sent);
+    expect((await sent.claimRecent()).claimed).toEqual([1]);
+
+    const restarted = await (await new MailStore(root).mailbox('bob')).folder('INBOX');
+    expect(await restarted.status()).toMatchObject({ recent: 0, firstRecentUid: 3 });
+    expect((await restarted.claimRecent()).claimed).toEqual([]);
+    expect(readFileSync(path.join(root, 'bob', UIDLIST_FILE), 'utf8')).toMatch(/\nfirstrecentuid 3\n$/);
+  });
+
+  it('counts nothing recent in a uidlist written before the line existed, and writes the line at the next change', async () => {
+    await store.deliver('bob', message('old'));
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    await inbox.messages();
+    const file = path.join(root, 'bob', UIDLIST_FILE);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^firstrecentuid \d+\n/m, ''));
+
+    const restarted = await (await new MailStore(root).mailbox('bob')).folder('INBOX');
+    expect(await restarted.status()).toMatchObject({ messages: 1, recent: 0, firstRecentUid: 2 });
+    await restarted.append(message('new'), {});
+    expect(await restarted.status()).toMatchObject({ messages: 2, recent: 1, firstRecentUid: 2 });
+    expect(readFileSync(file, 'utf8')).toMatch(/\nhighestmodseq \d+\nfirstrecentuid 2\n/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { parseDateTime } from '../dates.js';
+import { parseFlags } from '../flags.js';
 import { canonicalMailbox } from '../mailbox-name.js';
-import { wordsOf } from '../parser/args.js';
 import { AUTHENTICATED, command, no, ok, refuseName } from './command.js';
 
 const USAGE = 'APPEND mailbox [(flags)] ["date-time"] {size}';
@@ -16,9 +16,7 @@ export default command({
   usage: USAGE,
   parse(args) {
     const name = args.astring('mailbox');
-    const flags = wordsOf(args.optionalList() ?? [], 'flag', USAGE).filter(
-      (f) => f.toLowerCase() !== '\\recent',
-    );
+    const flags = parseFlags(args.optionalList() ?? [], USAGE);
     let internalDate: Date | undefined;
     const next = args.peek();
     if (next?.type === 'string') {

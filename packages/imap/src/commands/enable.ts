@@ -11,8 +11,7 @@ export default command({
     return names;
   },
   run({ session }, names) {
-    const enabled = names.filter((n) => n === 'CONDSTORE' && !session.enabled.has(n));
-    for (const name of enabled) session.enabled.add(name);
+    const enabled = names.includes('CONDSTORE') && session.enableCondstore() ? ['CONDSTORE'] : [];
     session.out.untagged(['ENABLED', ...enabled].join(' '));
     return ok('ENABLE completed');
   },

@@ -164,14 +164,18 @@ export default command({
   parse: parseFetch,
   async run({ session, uid }, { set, items, changedSince }) {
     const view = session.selected!;
-    if (changedSince !== null || items.some((i) => i.kind === 'MODSEQ')) session.enabled.add('CONDSTORE');
+    if (changedSince !== null || items.some((i) => i.kind === 'MODSEQ')) session.enableCondstore();
     // Sequence numbers hold still while FETCH runs (no EXPUNGE is told meanwhile, RFC 3501 §7.4.1),
     // and the view holds each message as it is now (with the \Seen set below, say).
     const at = (seq: number) => view.messages[seq - 1]!;
-    let seqs = sequenceNumbersOf(view, set, uid).filter((seq) => !view.isExpunged(at(seq).uid));
+    const named = sequenceNumbersOf(view, set, uid);
+    let seqs = named.filter((seq) => !view.isExpunged(at(seq).uid));
+    // Named, but expunged by another session (or process) before the client was told.
+    let gone = named.length - seqs.length;
     if (changedSince !== null) seqs = seqs.filter((seq) => at(seq).modseq > changedSince);
     const seenNow = await setSeen(view, seqs.map(at), items);
     const asksFlags = items.some((i) => i.kind === 'FLAGS');
+    const condstore = session.enabled.has('CONDSTORE');
     const need = needs(items);
     const loader = new MessageLoader(view.folder, session.server.headerCache);
     const load = (seq: number): Loaded | Promise<Loaded> => {
@@ -183,24 +187,29 @@ export default command({
       }
       return (need === 'all' ? loader.bytes(at(seq)) : loader.header(at(seq))).catch(() => undefined);
     };
-    let missing = 0;
     await inBatches(seqs, load, async (batch, loaded) => {
       batch.forEach((seq, i) => {
         const source = loaded[i];
         if (source === undefined) {
-          missing++;
+          gone++;
           return;
         }
         const message = at(seq);
-        const addFlags = !asksFlags && seenNow.has(message.uid);
         const flags = view.flagList(message);
-        session.out.untagged(...fetchResponse(seq, message, items, source, loader, flags, addFlags));
+        const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : [];
+        if (asksFlags || more.length)
+          for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
+        session.out.untagged(...fetchResponse(seq, message, items, source, loader, flags, more));
       });
       await session.out.drained();
     });
-    if (missing)
-      return { status: 'NO', text: `${missing} messages were expunged meanwhile`, code: 'EXPUNGEISSUED' };
-    return ok('FETCH completed');
+    // RFC 5530 §3 EXPUNGEISSUED (someone else expunged; a NOOP will tell): NO only when nothing
+    // named is left to answer for. When some are, the answer is complete for what exists, so OK,
+    // as Dovecot does (RFC 2180 §4.1.2 lets a server leave out the ones gone); the EXPUNGE
+    // responses follow at the next moment they are allowed.
+    if (gone === 0) return ok('FETCH completed');
+    const text = `${gone} of the messages named were expunged meanwhile`;
+    return { status: gone === named.length ? 'NO' : 'OK', text, code: 'EXPUNGEISSUED' };
   },
 });
 
@@ -221,10 +230,24 @@ async function setSeen(view: MailboxView, messages: ViewMessage[], items: Item[]
 }
 
 /**
+ * What a FETCH that just set \Seen says beyond the items asked: the new FLAGS (RFC 3501 §6.4.5),
+ * and for a CONDSTORE client the UID and MODSEQ every FETCH caused by a flag change carries
+ * (RFC 7162 §3.1).
+ */
+function seenItems(message: ViewMessage, items: Item[], flags: string, condstore: boolean): string[] {
+  const asks = (kind: Item['kind']) => items.some((i) => i.kind === kind);
+  const more: string[] = [];
+  if (!asks('FLAGS')) more.push(`FLAGS ${flags}`);
+  if (condstore && !asks('UID')) more.push(`UID ${message.uid}`);
+  if (condstore && !asks('MODSEQ')) more.push(`MODSEQ (${message.modseq})`);
+  return more;
+}
+
+/**
  * The answer for one message, `12 FETCH (UID 4 FLAGS (\Seen) BODY[] {310} ...)`: its data items in
- * the order asked, then FLAGS if \Seen was just set and FLAGS not asked (RFC 3501 §6.4.5). Text is
- * gathered into one string until something other than text comes (a literal, a structure), so the
- * answer to a client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
+ * the order asked, then `more` (seenItems) if \Seen was just set. Text is gathered into one
+ * string until something other than text comes (a literal, a structure), so the answer to a
+ * client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
  */
 function fetchResponse(
   seq: number,
@@ -233,7 +256,7 @@ function fetchResponse(
   source: Exclude<Loaded, undefined>,
   loader: MessageLoader,
   flags: string,
-  addFlags: boolean,
+  more: string[],
 ): Part[] {
   const bytes = source === null ? null : Buffer.isBuffer(source) ? source : source.header;
   let root: MimeEntity | null = null;
@@ -296,7 +319,7 @@ function fetchResponse(
       }
     }
   }
-  if (addFlags) text += `${items.length > 0 ? ' ' : ''}FLAGS ${flags}`;
+  if (more.length) text += `${items.length > 0 ? ' ' : ''}${more.join(' ')}`;
   parts.push(`${text})`);
   return parts;
 }

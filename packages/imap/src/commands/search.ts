@@ -1,3 +1,4 @@
+import type { ViewMessage } from '../mailbox-view.js';
 import { MessageLoader } from '../message-loader.js';
 import type { Args } from '../parser/args.js';
 import { formatSequenceSet } from '../parser/sequence-set.js';
@@ -26,6 +27,24 @@ function parseSearch(args: Args): SearchArgs {
   return { returns, charset, key: parseSearchKeys(args.rest()) };
 }
 
+function highestModseq(messages: readonly ViewMessage[]): number {
+  let highest = 0;
+  for (const m of messages) if (m.modseq > highest) highest = m.modseq;
+  return highest;
+}
+
+/**
+ * The messages an ESEARCH answer reports, whose highest mod-sequence its MODSEQ gives (RFC 4731
+ * §3.2): the MIN and/or MAX message when those are all it returns, else every message found.
+ */
+function reportedBy(returns: string[], found: ViewMessage[]): ViewMessage[] {
+  if (!returns.every((r) => r === 'MIN' || r === 'MAX')) return found;
+  return [
+    ...(returns.includes('MIN') ? [found[0]!] : []),
+    ...(returns.includes('MAX') ? [found.at(-1)!] : []),
+  ];
+}
+
 /**
  * RFC 3501 §6.4.4 SEARCH: the messages matching every key. Text keys compare case-insensitively
  * with decoded headers and bodies. Answers `* SEARCH 2 5 7`, or with RETURN (RFC 4731 ESEARCH)
@@ -43,12 +62,12 @@ export default command({
       return no(`charset ${charset} is not supported: use UTF-8`, 'BADCHARSET (UTF-8 US-ASCII)');
     const view = session.selected!;
     const modseq = usesModseq(key);
-    if (modseq) session.enabled.add('CONDSTORE');
+    if (modseq) session.enableCondstore();
     const found = await search(view, key, new MessageLoader(view.folder, session.server.headerCache));
     const numbers = found.map((m) => (uid ? m.uid : view.seqOf(m.uid)));
-    const highest = Math.max(0, ...found.map((m) => m.modseq));
     if (!returns) {
-      const tail = modseq && found.length ? ` (MODSEQ ${highest})` : '';
+      // RFC 7162 §3.1.5: the highest mod-sequence of the messages found.
+      const tail = modseq && found.length ? ` (MODSEQ ${highestModseq(found)})` : '';
       session.out.untagged(['SEARCH', ...numbers].join(' ') + tail);
       return ok('SEARCH completed');
     }
@@ -58,7 +77,7 @@ export default command({
     if (numbers.length && returns.includes('MAX')) data.push(`MAX ${Math.max(...numbers)}`);
     if (returns.includes('COUNT')) data.push(`COUNT ${numbers.length}`);
     if (numbers.length && returns.includes('ALL')) data.push(`ALL ${formatSequenceSet(numbers)}`);
-    if (modseq && found.length) data.push(`MODSEQ ${highest}`);
+    if (modseq && found.length) data.push(`MODSEQ ${highestModseq(reportedBy(returns, found))}`);
     session.out.untagged(data.join(' '));
     return ok('SEARCH completed');
   },

@@ -22,8 +22,6 @@ export function parseSelect(args: Args): SelectArgs {
   return { name, condstore: options.some((o) => o.type === 'atom' && o.value.toUpperCase() === 'CONDSTORE') };
 }
 
-const SYSTEM_FLAGS = '\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded';
-
 /**
  * RFC 3501 §6.3.1: SELECT opens a mailbox: the client learns how many messages it has (EXISTS),
  * how many are new to it (RECENT), the flags, UIDVALIDITY and UIDNEXT (§2.3.1.1), and the
@@ -39,16 +37,12 @@ export async function openMailbox(
     session.deselect();
     return refused;
   }
+  // SELECT's own answer carries HIGHESTMODSEQ (RFC 7162 §3.1.2.1), whether CONDSTORE was on or not.
   if (condstore) session.enabled.add('CONDSTORE');
   const view = await session.select(name, readOnly);
   if (!view) return no(`no mailbox ${name}: LIST "" "*" shows the mailboxes`, 'NONEXISTENT');
   const { out } = session;
-  out.untagged(`FLAGS (${SYSTEM_FLAGS})`);
-  out.untagged(
-    readOnly
-      ? 'OK [PERMANENTFLAGS ()] read-only: no flag can be changed'
-      : `OK [PERMANENTFLAGS (${SYSTEM_FLAGS} \\*)] flags and new keywords are kept`,
-  );
+  for (const line of view.flagsResponses()) out.untagged(line);
   out.untagged(`${view.exists} EXISTS`);
   out.untagged(`${view.recent.size} RECENT`);
   const unseen = view.messages.findIndex((m) => !m.flags.includes('\\Seen'));

@@ -21,13 +21,12 @@ export async function statusOf(session: Session, name: string, items: string[]):
   const canonical = canonicalMailbox(name);
   const folder = await session.mailbox!.folder(canonical);
   if (!folder) return null;
-  const { status, messages } = await folder.snapshot();
-  const recent = items.includes('RECENT')
-    ? session.server.recent.count(`${session.user}/${canonical}`, messages)
-    : 0;
+  if (items.includes('HIGHESTMODSEQ')) session.enableCondstore();
+  const { status } = await folder.snapshot();
   const values: Record<string, number> = {
     MESSAGES: status.messages,
-    RECENT: recent,
+    // RFC 3501 §6.3.10: the messages no session has taken the \Recent of yet (recent.ts).
+    RECENT: status.recent,
     UIDNEXT: status.uidNext,
     UIDVALIDITY: status.uidValidity,
     UNSEEN: status.unseen,

@@ -1,5 +1,6 @@
+import { parseFlags } from '../flags.js';
 import { messagesOf } from '../message-set.js';
-import { type Args, wordsOf } from '../parser/args.js';
+import type { Args } from '../parser/args.js';
 import { formatSequenceSet, parseSequenceSet, type SequenceSet } from '../parser/sequence-set.js';
 import { command, no, ok, SELECTED } from './command.js';
 
@@ -33,7 +34,7 @@ function parseStore(args: Args): StoreArgs {
   if (!item) throw args.error('say +FLAGS, -FLAGS or FLAGS (with .SILENT for no answer)');
   const rest = args.rest();
   const tokens = rest.length === 1 && rest[0]!.type === 'list' ? rest[0]!.items : rest;
-  const flags = wordsOf(tokens, 'flag', USAGE).filter((f) => f.toLowerCase() !== '\\recent');
+  const flags = parseFlags(tokens, USAGE);
   const operation = item[1] === '+' ? 'add' : item[1] === '-' ? 'remove' : 'replace';
   return { set, unchangedSince, operation, silent: item[2] !== undefined, flags };
 }
@@ -53,7 +54,7 @@ export default command({
   async run({ session, uid }, { set, unchangedSince, operation, silent, flags }) {
     const view = session.selected!;
     if (view.readOnly) return no('the mailbox is read-only (EXAMINE): flags cannot change', 'READ-ONLY');
-    if (unchangedSince !== null) session.enabled.add('CONDSTORE');
+    if (unchangedSince !== null) session.enableCondstore();
     const condstore = session.enabled.has('CONDSTORE');
     const chosen = messagesOf(view, set, uid).filter((m) => !view.isExpunged(m.uid));
     const modified = unchangedSince === null ? [] : chosen.filter((m) => m.modseq > unchangedSince);
@@ -72,6 +73,7 @@ export default command({
     for (const target of targets) {
       // The view holds the message as it is now (the objects are replaced, never modified).
       const message = view.byUid(target.uid) ?? target;
+      for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
       // .SILENT skips the answer, except for the MODSEQ a CONDSTORE client needs (RFC 7162 §3.1.3).
       if (silent && unchangedSince === null) continue;
       const items = [`FLAGS ${view.flagList(message)}`];
