@@ -43,6 +43,9 @@ export function SignIn() {
     </p>`;
   }
 
+  // The lab machine's own browser sees everything already: no form to clutter a solo lab's page.
+  if (viewer.loopbackTeacher) return html`<p class="sign-in">${t('teacherHere')}</p>`;
+
   const submit = (ev) => {
     ev.preventDefault();
     const form = new FormData(ev.currentTarget);
@@ -54,8 +57,7 @@ export function SignIn() {
     });
   };
   return html`<form class="sign-in" onSubmit=${submit} aria-describedby="sign-in-why">
-    ${viewer.loopbackTeacher ? html`<span class="teacher-here">${t('teacherHere')}</span>` : ''}
-    <span id="sign-in-why" class="why">${viewer.loopbackTeacher ? '' : t('signInWhy')}</span>
+    <span id="sign-in-why" class="why">${t('signInWhy')}</span>
     <label>${t('user')} <input name="user" autocomplete="username" required size="10" /></label>
     <label>${t('password')} <input name="password" type="password" autocomplete="current-password" required size="10" /></label>
     <button type="submit" disabled=${busy}>${t('signIn')}</button>
