@@ -44,10 +44,21 @@ const MAX_LINE = 4096;
  * - Rules: connections per address, TLS before login (files.requireTls), names with control
  *   characters, the idle timeout.
  */
+/**
+ * The transcript session of each control connection. The login finds it here, not by socket: after
+ * AUTH TLS, ftp-srv's commandSocket is the TLS socket, and the runtime knows the TCP one.
+ */
+const transcripts = new WeakMap<FtpConnection, Session>();
+
+export function transcriptOf(connection: FtpConnection): Session | undefined {
+  return transcripts.get(connection);
+}
+
 export function attachControl(connection: FtpConnection, files: FilesContext): void {
   const { config, runtime } = files;
   const first = connection.commandSocket;
   const session = runtime.sessionOf(first);
+  if (session) transcripts.set(connection, session);
   const address = plainAddress(first.remoteAddress, '?');
 
   if (!admit(files, address, first)) {

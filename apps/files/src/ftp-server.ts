@@ -3,7 +3,7 @@ import { Jail } from '@portlab/service';
 import { plainAddress } from '@portlab/transcript';
 import { FtpSrv } from 'ftp-srv';
 import type { FilesContext } from './context.js';
-import { attachControl } from './control.js';
+import { attachControl, transcriptOf } from './control.js';
 import type { FtpConnection, FtpServer } from './ftp-srv-internals.js';
 import { ensureHome, ensurePublic } from './homes.js';
 import { JailedFileSystem } from './jailed-fs.js';
@@ -61,6 +61,7 @@ async function login(files: FilesContext, connection: FtpConnection, username: s
     password,
     domain: config.domain,
     address,
+    transcript: transcriptOf(connection), // Whose password the PASS line was (see Session.login).
   });
   if (login.user === null) {
     // ftp-srv keeps the first USER for the session; forgetting it lets the client try again (RFC 959: USER, then PASS).

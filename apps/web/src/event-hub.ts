@@ -1,10 +1,15 @@
 import { followTranscripts, type TranscriptEvent } from '@portlab/transcript';
 import { EventIds, timeOfId } from './event-id.js';
+import { type AttributedEvent, type SecretOwner, SecretOwners } from './secret-owners.js';
 
-/** A transcript event with the id it carries on the SSE stream (see event-id.ts). */
+/**
+ * A transcript event with the id it carries on the SSE stream (see event-id.ts), and on a credentials
+ * line, whose secret it is (see secret-owners.ts): the stream masks it for everyone else.
+ */
 export interface StreamEvent {
   id: string;
   event: TranscriptEvent;
+  owner?: SecretOwner;
 }
 
 type Listener = (event: StreamEvent) => void;
@@ -47,6 +52,8 @@ export class EventHub {
   private dropped = false;
   private readonly keep: number;
   private follower: { close(): void } | null = null;
+  /** Every event passes through it: a credentials line waits there until its owner is known. */
+  private readonly owners = new SecretOwners((e) => this.receive(e));
 
   constructor(
     private readonly logDir: string,
@@ -61,7 +68,7 @@ export class EventHub {
    */
   subscribe(listener: Listener, start: StartAt = 'now'): { unsubscribe(): void; missed: boolean } {
     this.follower ??= followTranscripts({ logDir: this.logDir, fromStart: true }, (event) =>
-      this.receive(event),
+      this.owners.receive(event),
     );
     const { events, missed } = this.replay(start);
     for (const e of events) listener(e);
@@ -75,8 +82,9 @@ export class EventHub {
     this.listeners.clear();
   }
 
-  private receive(event: TranscriptEvent): void {
-    const e = { id: this.ids.next(event), event };
+  /** An event whose owner, if it needs one, is known: it gets its id here, in session order. */
+  private receive({ event, owner }: AttributedEvent): void {
+    const e: StreamEvent = { id: this.ids.next(event), event, ...(owner !== undefined ? { owner } : {}) };
     this.recent.push(e);
     this.trackOpen(e);
     // Trimmed in batches, so that keeping the window costs no copy per event.

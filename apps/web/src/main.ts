@@ -2,20 +2,31 @@
  * The web app: HTTP on 8080 and HTTPS on 8443 (80 and 443 + the lab's offset), one process.
  * Run by `portlab up`; `node apps/web/dist/main.js` runs it alone.
  */
-import { startApp } from '@portlab/service';
-import { buildWebServer, EventHub, StatusWatch } from './server.js';
+import { LoginThrottle, startApp } from '@portlab/service';
+import { buildWebServer, EventHub, SignIns, StatusWatch } from './server.js';
 
 const runtime = startApp('web');
 const { config } = runtime;
 // One of each for both servers: HTTP and HTTPS dashboards read the same transcripts and statuses.
 const hub = new EventHub(config.paths.log);
 const statusWatch = new StatusWatch(config);
+// A browser signed in on one is signed in on the other; a guesser slows down on both.
+const signIns = new SignIns();
+const throttle = new LoginThrottle();
 
-const http = await buildWebServer({ config, runtime, hub, statusWatch });
+const http = await buildWebServer({ config, runtime, hub, statusWatch, signIns, throttle });
 await runtime.serve('http', http.server);
 
 const { key, cert } = await runtime.certificate();
-const https = await buildWebServer({ config, runtime, hub, statusWatch, tls: { key, cert } });
+const https = await buildWebServer({
+  config,
+  runtime,
+  hub,
+  statusWatch,
+  signIns,
+  throttle,
+  tls: { key, cert },
+});
 await runtime.serve('https', https.server);
 
 runtime.ready();

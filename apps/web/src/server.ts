@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import type { LabConfig } from '@portlab/config';
-import type { AppRuntime } from '@portlab/service';
+import { type LabConfig, UserStore } from '@portlab/config';
+import { type AppRuntime, LoginThrottle } from '@portlab/service';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
@@ -8,7 +8,9 @@ import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
+import { sessionRoutes } from './routes/session.js';
 import { userdirRoutes } from './routes/userdir.js';
+import { SignIns } from './sign-ins.js';
 import { StatusWatch } from './status-watch.js';
 
 export interface WebServerOptions {
@@ -20,6 +22,10 @@ export interface WebServerOptions {
   hub: EventHub;
   /** The service list pushed to dashboards; one for HTTP and HTTPS alike (made here when not given). */
   statusWatch?: StatusWatch;
+  /** The signed-in browsers; one for HTTP and HTTPS alike (made here when not given). */
+  signIns?: SignIns;
+  /** Slows password guessing on the sign-in; one for HTTP and HTTPS alike (made here when not given). */
+  throttle?: LoginThrottle;
 }
 
 /** The web app's routes on one fastify instance; main.ts makes one for HTTP and one for HTTPS. */
@@ -61,9 +67,13 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
         .send('400 Bad Request: HTTP/1.1 needs a Host header (RFC 9112, section 3.2)\n');
     }
   });
-  homeRoutes(app, options.config);
-  apiRoutes(app, options.config, options.hub, options.statusWatch ?? new StatusWatch(options.config));
-  browseRoutes(app, options.config);
+  const { config } = options;
+  const users = runtime?.users ?? new UserStore(config.paths.users);
+  const signIns = options.signIns ?? new SignIns();
+  homeRoutes(app, config);
+  apiRoutes(app, config, options.hub, options.statusWatch ?? new StatusWatch(config), signIns);
+  sessionRoutes(app, config, users, signIns, options.throttle ?? new LoginThrottle());
+  browseRoutes(app, config, users, signIns);
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   await labRoutes(app);
@@ -72,4 +82,5 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
 }
 
 export { EventHub } from './event-hub.js';
+export { SignIns } from './sign-ins.js';
 export { StatusWatch } from './status-watch.js';

@@ -23,6 +23,7 @@ export {
 } from './services.js';
 export { ensureLabCertificate, type LabCertificate } from './tls.js';
 export {
+  accountName,
   DEMO_ACCOUNTS,
   hashPassword,
   USER_NAME,

@@ -71,6 +71,16 @@ export const configSchema = z.strictObject({
       idleTimeoutSeconds: 300,
       requireTls: false,
     }),
+  web: z
+    .strictObject({
+      /**
+       * A browser on the lab machine itself (127.0.0.0/8, ::1) is the teacher's: it sees every
+       * password in the transcripts and every mailbox, as a lab run alone on one PC always did. Set
+       * false where students share the lab machine, so that its own browser signs in like any other.
+       */
+      loopbackIsTeacher: z.boolean().default(true),
+    })
+    .default({ loopbackIsTeacher: true }),
   transcript: z
     .strictObject({
       /** Longer lines are cut, so a client sending megabytes does not make a megabyte log line. */

@@ -26,6 +26,18 @@ export const DEMO_ACCOUNTS: readonly { name: string; password: string }[] = [
 /** A user name is also a mailbox name and a folder name: keep it to safe characters. */
 export const USER_NAME = /^[a-z][a-z0-9._-]{0,31}$/;
 
+/**
+ * The account a login names, as `authenticate` reads it: "Zoe" and "zoe@lab.test" are zoe; a name in
+ * another domain, or one no account could have, names none (null). The transcripts say whose a login
+ * try was with it, failed tries too: a wrong password typed for zoe is still zoe's secret.
+ */
+export function accountName(login: string, domain?: string): string | null {
+  const [local, at, ...more] = login.toLowerCase().split('@');
+  if (!local || !USER_NAME.test(local) || more.length > 0) return null;
+  if (at !== undefined && domain !== undefined && at !== domain) return null;
+  return local;
+}
+
 export interface UserRecord {
   name: string;
   hash: string;
@@ -83,8 +95,8 @@ export class UserStore {
 
   /** Checks a login. Accepts "alice" and "alice@lab.test" alike: mail clients send either. */
   async authenticate(login: string, password: string, domain?: string): Promise<string | null> {
-    const [local, at] = login.toLowerCase().split('@');
-    if (!local || (at !== undefined && domain !== undefined && at !== domain)) return null;
+    const local = accountName(login, domain);
+    if (local === null) return null;
     const user = this.find(local);
     // Verify against a dummy hash when the user does not exist, so the reply time does not tell.
     const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);

@@ -188,6 +188,7 @@ export class Session {
       password,
       domain: config.domain,
       address: this.socket.remoteAddress ?? '',
+      transcript: this.transcript, // Whose password the LOGIN or AUTHENTICATE lines were (Session.login).
     });
     if (!user) return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'wrong user name or password' };
     this.user = user;

@@ -1,4 +1,5 @@
-import type { UserStore } from '@portlab/config';
+import { accountName, type UserStore } from '@portlab/config';
+import type { Session } from '@portlab/transcript';
 
 /**
  * A growing delay after failed logins from one address, as real servers do (Dovecot's
@@ -53,13 +54,23 @@ export class LoginThrottle {
 
   /**
    * A login as every protocol does it: the password checked against the lab's accounts, a wrong one
-   * answered only after the growing delay, a right one clearing the address's failures.
+   * answered only after the growing delay, a right one clearing the address's failures. With the
+   * connection's `transcript` session, the try is written there (Session.login: which account, right
+   * or wrong) before any delay: that is how the web app knows whose password the session's
+   * credentials lines carry, and shows it to that student only.
    */
   async authenticate(
     users: Pick<UserStore, 'authenticate'>,
-    login: { name: string; password: string; domain: string; address: string },
+    login: {
+      name: string;
+      password: string;
+      domain: string;
+      address: string;
+      transcript?: Pick<Session, 'login'> | undefined;
+    },
   ): Promise<{ user: string } | { user: null; waitedMs: number }> {
     const user = await users.authenticate(login.name, login.password, login.domain);
+    login.transcript?.login(user ?? accountName(login.name, login.domain), user !== null);
     if (!user) return { user: null, waitedMs: await this.failed(login.address) };
     this.succeeded(login.address);
     return { user };

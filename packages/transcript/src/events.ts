@@ -67,7 +67,22 @@ export interface ServiceEvent extends Base {
   message?: string;
 }
 
-export type TranscriptEvent = LineEvent | ConnectionEvent | ServiceEvent;
+/**
+ * A session tried to log in (SMTP AUTH, IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS or AUTH, FTP USER/PASS):
+ * as which account, and whether the password was right. Written when the server checks the password,
+ * so it comes after the credentials lines of that try, in the same session: a viewer tells from it
+ * whose secret those lines are (the web app shows a student their own password and masks the others).
+ */
+export interface LoginEvent extends Base {
+  type: 'login';
+  session: string;
+  peer: string;
+  /** The account the login names ("Zoe@lab.test" is zoe); null when it names none of this lab's. */
+  user: string | null;
+  ok: boolean;
+}
+
+export type TranscriptEvent = LineEvent | ConnectionEvent | ServiceEvent | LoginEvent;
 
 /**
  * An address as people write it: an IPv4 client seen through an IPv6 socket (RFC 4291 §2.5.5.2,

@@ -5,6 +5,7 @@ export {
   type Flag,
   type LineData,
   type LineEvent,
+  type LoginEvent,
   plainAddress,
   type ServiceEvent,
   type TranscriptEvent,

@@ -153,6 +153,23 @@ export class Session {
     });
   }
 
+  /**
+   * The client tried to log in as `user` (the account name, or null if the login names none); `ok`
+   * if the password was right. Call it for each try, failed ones too, after the lines that carried
+   * the password: a viewer attributes those lines to this account (see LoginEvent).
+   */
+  login(user: string | null, ok: boolean): void {
+    this.transcript.write({
+      type: 'login',
+      service: this.transcript.service,
+      port: this.port,
+      session: this.id,
+      peer: this.peer,
+      user,
+      ok,
+    });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

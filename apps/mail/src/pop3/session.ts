@@ -149,6 +149,7 @@ export class Pop3Session {
       password,
       domain: config.domain,
       address: this.socket.remoteAddress ?? '',
+      transcript: this.transcript, // Whose password the PASS or AUTH lines were (see Session.login).
     });
     if (!user) return this.err('[AUTH] wrong user name or password');
     this.inbox = await (await store.mailbox(user)).folder('INBOX');

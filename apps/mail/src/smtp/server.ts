@@ -127,6 +127,8 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
         password: auth.password ?? '',
         domain: config.domain,
         address: session.remoteAddress,
+        // Whose password the AUTH lines were (see Session.login).
+        transcript: server.connectionOf(session)?.transcript,
       });
       if (!user)
         return callback(new SmtpError(535, '5.7.8 Authentication failed: wrong user name or password'));

@@ -9,6 +9,7 @@ import { defaultLanguage, I18n, translator } from './i18n.js';
 import { MailView } from './mail-view.js';
 import { PortMap } from './port-map.js';
 import { loadPref, savePref } from './prefs.js';
+import { SignIn } from './sign-in.js';
 import { LabStore, useStore } from './store.js';
 import { openStream } from './stream.js';
 import { SwarmModel } from './swarm-model.js';
@@ -103,6 +104,7 @@ function App() {
         <a href="#keys">${t('shortcuts')}</a>
         <a href="/">${t('home')}</a>
       </nav>
+      <${SignIn} />
     </header>
     <main>
       <${Section} id="services" title=${t('portMap')} intro=${t('portMapIntro')}>

@@ -23,10 +23,13 @@ function describe(e, t) {
       t('serviceEvent', { service: e.service, state: t(`state_${e.state}`) }) +
       (e.message ? `: ${e.message}` : '')
     );
+  if (e.type === 'login') return t(e.ok ? 'loginOk' : 'loginRefused', { user: e.user ?? t('noAccount') });
   return t(e.type === 'open' ? 'opened' : 'closed', { from: e.from, to: e.to });
 }
 
 function decodedText(e, t) {
+  // The server masked a password this browser may not see (apps/web/src/mask.ts): nothing to decode.
+  if (e.masked) return t('maskedSecret');
   const decoded = decodeCredentials(e.line);
   if (!decoded) return null;
   if (decoded.kind === 'clear') return t('alreadyClear');
@@ -45,6 +48,7 @@ function Row({ e, index, top, height, selected, decoded, onSelect, onDecode }) {
   const t = useT();
   const classes = ['row', e.type === 'line' ? `dir-${e.dir}` : `event-${e.type}`];
   if (isCredentials(e)) classes.push('credentials');
+  if (e.masked) classes.push('masked');
   if (e.flags?.includes('tls')) classes.push('tls-switch');
   if (selected) classes.push('selected');
   return html`
@@ -57,7 +61,7 @@ function Row({ e, index, top, height, selected, decoded, onSelect, onDecode }) {
       ${e.secure ? html`<span class="lock" title=${t('secure')}>TLS</span>` : ''}
       <span class="text">${describe(e, t)}${decoded ? html` <span class="decoded">${decodedText(e, t)}</span>` : ''}</span>
       ${
-        isCredentials(e) && decodeCredentials(e.line)
+        isCredentials(e) && (e.masked || decodeCredentials(e.line))
           ? html`<button type="button" class="decode" tabindex="-1" onClick=${(ev) => {
               ev.stopPropagation();
               onDecode(e.id);

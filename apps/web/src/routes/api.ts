@@ -3,7 +3,10 @@ import { serviceStatuses } from '@portlab/service';
 import type { FastifyInstance } from 'fastify';
 import type { EventHub, StartAt } from '../event-hub.js';
 import { timeOfId } from '../event-id.js';
+import { visibleTo } from '../mask.js';
+import type { SignIns } from '../sign-ins.js';
 import type { StatusWatch } from '../status-watch.js';
+import { viewerOf } from '../viewer.js';
 
 /** How often an idle SSE stream sends a comment line, so proxies and browsers keep it open. */
 const HEARTBEAT_MS = 15_000;
@@ -29,6 +32,7 @@ export function apiRoutes(
   config: LabConfig,
   hub: EventHub,
   statusWatch: StatusWatch,
+  signIns: SignIns,
 ): void {
   app.get('/healthz', async () => ({ ok: true }));
 
@@ -38,6 +42,8 @@ export function apiRoutes(
   /**
    * The transcripts, live, as Server-Sent Events (HTML Living Standard, "Server-sent events"):
    * one `transcript` event per protocol event, with an `id:` that stays valid across restarts.
+   * A password in a credentials line is sent only to a viewer entitled to it (the teacher, or the
+   * student it belongs to: see viewer.ts); everyone else gets it masked (mask.ts).
    *  - `?service=smtp,imap` keeps only those services;
    *  - `Last-Event-ID: <id>` (sent by the browser when it reconnects) or `?since=<id>` first sends
    *    what came after that event; a `gap` event says if some of it is no longer kept;
@@ -79,9 +85,11 @@ export function apiRoutes(
       if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
       else res.write(text);
     };
-    const { unsubscribe, missed } = hub.subscribe(({ id, event }) => {
+    const { unsubscribe, missed } = hub.subscribe(({ id, event, owner }) => {
       if (only && !only.includes(event.service)) return;
-      send(`id: ${id}\nevent: transcript\ndata: ${JSON.stringify(event)}\n\n`);
+      // Asked again for each event, replayed ones too: signing out masks at once on an open stream.
+      const visible = visibleTo(viewerOf(request, config, signIns), event, owner);
+      send(`id: ${id}\nevent: transcript\ndata: ${JSON.stringify(visible)}\n\n`);
     }, start);
     if (missed) send(`event: gap\ndata: ${JSON.stringify({ after: lastId })}\n\n`);
     const unwatch =

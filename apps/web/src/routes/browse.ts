@@ -1,21 +1,28 @@
 import { readdirSync } from 'node:fs';
-import { isLoopback, type LabConfig, USER_NAME, UserStore } from '@portlab/config';
-import { plainAddress } from '@portlab/transcript';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { type LabConfig, USER_NAME, type UserStore } from '@portlab/config';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { viewPath } from '../browse/files.js';
 import { BrowseError, userRoot } from '../browse/jail.js';
 import { folderDir, listFolders, listMessages, readMessage } from '../browse/maildir.js';
+import type { SignIns } from '../sign-ins.js';
+import { mayBrowse, viewerOf } from '../viewer.js';
 
 /**
  * Read-only JSON views of the users' mailboxes ($DATA/mail/<user>/, Maildir++) and FTP homes
  * ($DATA/files/<user>/), for the /lab dashboard. They read the standard on-disk layouts, not the mail
  * or FTP servers' code: what `ls` shows is what the page shows.
  *
- * They hold every user's mail, so they answer only a browser on the lab machine itself (loopback),
- * even when the lab binds a classroom address: the teacher projects them, students cannot read them.
+ * They hold every user's mail, so each browser sees what its viewer may (viewer.ts): the teacher
+ * (the lab machine's own browser, or signed in as `teacher`) every user's; a browser signed in as a
+ * student that student's only; a browser not signed in nothing. The teacher projects them, a
+ * student reads their own, nobody reads another's.
  */
-export function browseRoutes(app: FastifyInstance, config: LabConfig): void {
-  const users = new UserStore(config.paths.users);
+export function browseRoutes(
+  app: FastifyInstance,
+  config: LabConfig,
+  users: UserStore,
+  signIns: SignIns,
+): void {
   /** The accounts, and any other user folder already on disk (made before an account was removed). */
   const usersOf = (base: string) => {
     let names: string[] = [];
@@ -32,18 +39,30 @@ export function browseRoutes(app: FastifyInstance, config: LabConfig): void {
     return { users: [...new Set(names)].sort() };
   };
 
+  /** The users a viewer may see, of those `usersOf` lists. */
+  const visibleUsers = (request: FastifyRequest, base: string) => {
+    const viewer = viewerOf(request, config, signIns);
+    return { users: usersOf(base).users.filter((user) => mayBrowse(viewer, user)) };
+  };
+
   app.register(async (scope) => {
     scope.addHook('onRequest', async (request, reply) => {
-      const from = plainAddress(request.socket.remoteAddress);
-      if (!isLoopback(from)) {
+      const viewer = viewerOf(request, config, signIns);
+      if (!viewer.teacher && viewer.account === null) {
         return reply.code(403).send({
           error:
-            'mailboxes and files are shown only to a browser on the lab machine (they hold every user’s mail)',
+            'mailboxes and files are shown only to a browser on the lab machine (the teacher’s) and to their owner signed in: sign in on /lab (POST /api/session) to see yours',
+        });
+      }
+      const user = (request.params as { user?: string }).user;
+      if (user !== undefined && !mayBrowse(viewer, user)) {
+        return reply.code(403).send({
+          error: `you are signed in as ${viewer.account}: the mail and files of ${user} are shown only to ${user} and to the teacher`,
         });
       }
     });
 
-    scope.get('/api/mail', async () => usersOf(config.paths.mail));
+    scope.get('/api/mail', async (request) => visibleUsers(request, config.paths.mail));
 
     scope.get<{ Params: { user: string } }>('/api/mail/:user', (request, reply) =>
       answer(reply, async () => ({
@@ -67,7 +86,7 @@ export function browseRoutes(app: FastifyInstance, config: LabConfig): void {
         }),
     );
 
-    scope.get('/api/files', async () => usersOf(config.paths.files));
+    scope.get('/api/files', async (request) => visibleUsers(request, config.paths.files));
 
     /** `?path=/public_html/index.html`: a folder gives its entries, a file its text. */
     scope.get<{ Params: { user: string }; Querystring: { path?: string } }>(

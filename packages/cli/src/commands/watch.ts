@@ -20,6 +20,12 @@ export function formatEvent(e: TranscriptEvent, color: boolean): string {
         `${time} ${where} ${e.session} ${e.type === 'open' ? 'connected   ' : 'disconnected'} ${e.from} -> ${e.to}`,
         color,
       );
+    case 'login':
+      return paint(
+        'magenta',
+        `${time} ${where} ${e.session} login as ${e.user ?? '(no account)'}: ${e.ok ? 'ok' : 'refused'}`,
+        color,
+      );
     case 'service':
       return paint(
         'magenta',
