@@ -27,8 +27,7 @@ const clone = path.join(dir, 'portlab');
 /**
  * What a student's shell has: no PATH entry into this repository's node_modules/.bin (vitest run by
  * npm adds one, and its `portlab` would answer instead of the clone's), no npm_* variables of the
- * npm that runs the tests. npx gets a cache of its own, so it starts as on a new machine and leaves
- * nothing in the real ~/.npm/_npx; `npm ci` keeps the real cache, which it needs to work offline.
+ * npm that runs the tests.
  */
 const env: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
@@ -41,7 +40,6 @@ env.PATH = (process.env.PATH ?? '')
 // scenarios, and it spares the test a full build of every workspace.
 env.TURBO_CACHE_DIR = path.join(REPO_ROOT, '.turbo', 'cache');
 env.NO_COLOR = '1';
-const npxEnv = { ...env, npm_config_cache: path.join(dir, 'npm-cache') };
 
 /** Runs a command; the timeout only bounds a hang (npm ci and a build on a loaded machine). */
 function sh(command: string, args: string[], cwd: string, runEnv = env): Promise<Result> {
@@ -68,7 +66,15 @@ async function freshClone(): Promise<void> {
 }
 
 const build = () => mustSucceed('npm', ['run', 'build', '--silent'], clone);
-const npxPortlab = () => sh('npx', ['portlab', '--help'], clone, npxEnv);
+
+/**
+ * `npx portlab --help` with an npx cache of its own, so that it starts as on a new machine and
+ * leaves nothing in the real ~/.npm/_npx. `npm ci` keeps the real cache, which it needs offline.
+ * The run before the build has a cache of its own too: the old bug left npx a copy without the
+ * command there, and that would hide what each later scenario does.
+ */
+const npxPortlab = (cache = 'npm-cache') =>
+  sh('npx', ['portlab', '--help'], clone, { ...env, npm_config_cache: path.join(dir, cache) });
 
 /** `npx portlab --help` printed the help, or the test shows what it printed instead. */
 async function expectHelp(): Promise<void> {
@@ -82,7 +88,7 @@ describe('npx portlab in a fresh clone', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('says to build first when nothing is built, instead of "portlab: not found"', async () => {
-    const result = await npxPortlab();
+    const result = await npxPortlab('npm-cache-before-build');
     expect(result.stderr).toContain('portlab is not built yet');
     expect(result.stderr).toContain("'npm run build'");
     expect(result.code).toBe(1);
