@@ -108,6 +108,7 @@ describe('a command typed without the data dir of the running lab', () => {
     if (ownLabRuns) ctx.skip('a lab runs for this repository’s var/: commands rightly use that one');
     // A supervisor killed without its Ctrl-C leaves its record behind: it must not count.
     const stale = path.join(registry, '999999999.json');
+    mkdirSync(registry, { recursive: true });
     writeFileSync(
       stale,
       JSON.stringify({ pid: await deadPid(), dataDir: '/nowhere', configFile: null, host: '127.0.0.1' }),
