@@ -48,6 +48,8 @@ const program = new Command('portlab')
     'after',
     `
 Environment: PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PORT_OFFSET, PORTLAB_CONFIG (see README.md).
+Without PORTLAB_DATA_DIR or PORTLAB_CONFIG, a command finding no lab for its data dir uses the one
+running elsewhere (started with another data dir), and says so.
 
 Examples:
   npx portlab up                 start every service (what npm start runs)
