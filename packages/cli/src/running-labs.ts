@@ -28,10 +28,9 @@ export interface RunningLab {
   httpPort: number;
 }
 
-export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.XDG_RUNTIME_DIR
-    ? path.join(env.XDG_RUNTIME_DIR, 'portlab')
-    : path.join(homedir(), '.portlab', 'running');
+export function registryDir(): string {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  return runtime ? path.join(runtime, 'portlab') : path.join(homedir(), '.portlab', 'running');
 }
 
 /** Records the lab this process supervises; returns what removes the record at shutdown. */
@@ -56,7 +55,7 @@ export function recordRunningLab(config: LabConfig): () => void {
  * data dir answers with the same pid: a supervisor killed without its Ctrl-C leaves its record
  * behind, and its pid may since belong to another program. Records of dead pids are removed.
  */
-export async function runningLabs(): Promise<RunningLab[]> {
+async function runningLabs(): Promise<RunningLab[]> {
   const dir = registryDir();
   let names: string[];
   try {
@@ -100,7 +99,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The environment that makes a command use `lab`, as a prefix to type before `npx portlab …`. */
+/** The environment under which a command, and every command it runs, uses `lab`. */
 export function labEnvironment(lab: RunningLab): Record<string, string> {
   const env: Record<string, string> = { PORTLAB_DATA_DIR: lab.dataDir };
   if (lab.configFile) env.PORTLAB_CONFIG = lab.configFile;
@@ -113,7 +112,7 @@ export function labEnvironment(lab: RunningLab): Record<string, string> {
  * The shortest prefix that points a command at `lab` from the config it has now: the data dir
  * always, the config file, host or offset only where they differ.
  */
-export function labPrefix(lab: RunningLab, current: LabConfig): string {
+function labPrefix(lab: RunningLab, current: LabConfig): string {
   const parts = [`PORTLAB_DATA_DIR=${lab.dataDir}`];
   if (lab.configFile && lab.configFile !== current.file) parts.push(`PORTLAB_CONFIG=${lab.configFile}`);
   if (lab.host !== current.host) parts.push(`PORTLAB_HOST=${lab.host}`);
@@ -122,7 +121,7 @@ export function labPrefix(lab: RunningLab, current: LabConfig): string {
 }
 
 /** The services of `config` whose port accepts a connection now (someone's lab listens there). */
-export async function answeringServices(config: LabConfig): Promise<string[]> {
+async function answeringServices(config: LabConfig): Promise<string[]> {
   const answers = await Promise.all(
     config.services.map(
       (s) =>

@@ -10,13 +10,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '@portlab/config';
 import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendControl } from '../src/control.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const runtimeDir = mkdtempSync(path.join(tmpdir(), 'portlab-runtime-'));
@@ -91,11 +91,13 @@ describe('a command typed without the data dir of the running lab', () => {
   let ownLabRuns = false;
 
   beforeAll(async () => {
-    const own = path.join(REPO_ROOT, 'var', 'run');
-    ownLabRuns = await sendControl(own, { command: 'status' }, 2000).then(
-      () => true,
-      () => false,
-    );
+    ownLabRuns = await new Promise<boolean>((resolve) => {
+      const socket = connect(path.join(REPO_ROOT, 'var', 'run', 'portlab.sock'), () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
     first = await startLab();
   }, 90_000);
 
