@@ -151,11 +151,12 @@ describe('a command typed without the data dir of the running lab', () => {
     if (ownLabRuns) ctx.skip('a lab runs for this repository’s var/: commands rightly use that one');
     const second = await startLab();
     try {
-      const result = await portlab(['lab', '01']);
+      // `ports`, not a lab demo: on a regression, a demo would start a lab of its own on the default ports.
+      const result = await portlab(['ports']);
       expect(result.stderr).toContain('2 run elsewhere. Say which one:');
       for (const lab of [first, second]) {
         expect(result.stderr).toContain(
-          `PORTLAB_DATA_DIR=${lab.dataDir} PORTLAB_CONFIG=${lab.temp.configFile} npx portlab lab 01`,
+          `PORTLAB_DATA_DIR=${lab.dataDir} PORTLAB_CONFIG=${lab.temp.configFile} npx portlab ports`,
         );
       }
       expect(result.code).toBe(2);
