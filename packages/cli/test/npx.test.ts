@@ -26,11 +26,11 @@ const clone = path.join(dir, 'portlab');
 
 /**
  * What a student's shell has: no PATH entry into this repository's node_modules/.bin (vitest run by
- * npm adds one, and its `portlab` would answer instead of the clone's), no npm_* variables of the
- * npm that runs the tests.
+ * npm adds one, and its `portlab` would answer instead of the clone's), no npm_* or TURBO_*
+ * variables of the npm and turbo that run the tests.
  */
 const env: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
+  Object.entries(process.env).filter(([name]) => !/^(npm|turbo)_/i.test(name)),
 );
 env.PATH = (process.env.PATH ?? '')
   .split(path.delimiter)
