@@ -28,6 +28,7 @@ export interface RunningLab {
   httpPort: number;
 }
 
+/** Where running labs are recorded: see above. */
 export function registryDir(): string {
   const runtime = process.env.XDG_RUNTIME_DIR;
   return runtime ? path.join(runtime, 'portlab') : path.join(homedir(), '.portlab', 'running');
