@@ -1,5 +1,5 @@
 /**
- * The resident peer seeds what lies in $DATA/p2p/ (ARCHITECTURE.md, "Data"):
+ * The resident peer seeds what lies in $DATA/p2p/ (docs/architecture.md, "Data"):
  *   $DATA/p2p/resident/portlab-demo.txt           the demo file, made at start
  *   $DATA/p2p/resident/portlab-demo.txt.torrent   its metainfo, remade at start for this lab's tracker
  *   $DATA/p2p/<folder>/<name>.torrent             any other torrent, its file beside it as <info name>

@@ -13,6 +13,7 @@ import { up } from './commands/up.js';
 import { userAdd } from './commands/user.js';
 import { watch } from './commands/watch.js';
 import { registerP2pCommands } from './p2p/index.js';
+import { chooseLab, labEnvironment } from './running-labs.js';
 
 function config(): LabConfig {
   try {
@@ -24,6 +25,14 @@ function config(): LabConfig {
     }
     throw err;
   }
+}
+
+/** The command line as typed, to show in hints: `npx portlab lab 05`. */
+function typed(): string {
+  const words = process.argv
+    .slice(2)
+    .map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`));
+  return ['npx portlab', ...words].join(' ');
 }
 
 async function run(action: () => Promise<number> | number): Promise<void> {
@@ -39,6 +48,8 @@ const program = new Command('portlab')
     'after',
     `
 Environment: PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PORT_OFFSET, PORTLAB_CONFIG (see README.md).
+Without PORTLAB_DATA_DIR or PORTLAB_CONFIG, a command finding no lab for its data dir uses the one
+running elsewhere (started with another data dir), and says so.
 
 Examples:
   npx portlab up                 start every service (what npm start runs)
@@ -47,6 +58,18 @@ Examples:
   npx portlab watch smtp         the live SMTP conversation
   npx portlab stop web           stop the web server; the others go on`,
   );
+
+// Every command that reads or steers a running lab finds it first (src/running-labs.ts): a lab
+// started with PORTLAB_DATA_DIR in another terminal must not look like no lab at all. `up` starts
+// a lab of its own, and `probe` reads nothing of one.
+program.hook('preAction', async (_program, action) => {
+  if (action.parent === program && ['up', 'probe'].includes(action.name())) return;
+  const choice = await chooseLab(config(), process.env, typed());
+  if (choice.message) console.error(choice.message);
+  if (choice.ambiguous) process.exit(2);
+  // Through the environment, so that config() below and every portlab command a lab demo runs use it too.
+  if (choice.use) Object.assign(process.env, labEnvironment(choice.use));
+});
 
 program
   .command('up')

@@ -14,6 +14,7 @@ import {
 } from '@portlab/config';
 import type { AppReport, ServiceState, SupervisorOrder } from '@portlab/service';
 import { type ControlReply, type ControlRequest, controlSocketPath, serveControl } from './control.js';
+import { recordRunningLab, registryDir } from './running-labs.js';
 
 interface ServiceInfo {
   state: ServiceState;
@@ -53,6 +54,8 @@ const READY_TIMEOUT_MS = 15_000;
 export class Supervisor {
   private readonly apps = new Map<AppName, AppProcess>();
   private control: Server | null = null;
+  /** Removes this lab from the user's list of running labs (src/running-labs.ts). */
+  private unrecord: (() => void) | null = null;
   private shuttingDown = false;
   private readonly log: (line: string) => void;
   private readonly appMain: (app: AppName) => string;
@@ -72,6 +75,15 @@ export class Supervisor {
     if (cert.created) this.log(`Created the lab certificate in ${config.paths.tls}/ (self-signed).`);
     // Last of the preparations: a failure above leaves no socket open to keep the process alive.
     this.control = await serveControl(config.paths.run, (request) => this.handle(request));
+    // Once the socket answers, so that a command that finds the record can always check it.
+    try {
+      this.unrecord = recordRunningLab(config);
+    } catch (err) {
+      this.log(
+        `Could not record this lab in ${registryDir()} (${(err as Error).message}): commands typed ` +
+          `without PORTLAB_DATA_DIR=${config.dataDir} will not find it.`,
+      );
+    }
     for (const name of this.options.apps ?? APPS) this.spawn(name);
     await Promise.all([...this.apps.values()].map((a) => a.ready));
   }
@@ -288,6 +300,7 @@ export class Supervisor {
         return app.child ? this.terminate(app.child) : undefined;
       }),
     );
+    this.unrecord?.();
     this.control?.close();
     rmSync(controlSocketPath(this.options.config.paths.run), { force: true });
   }

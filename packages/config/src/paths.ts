@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root: this file is packages/config/{src,dist}/paths.*, three levels down. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Where things live under the data dir (ARCHITECTURE.md, "Data"). */
+/** Where things live under the data dir (docs/architecture.md, "Data"). */
 export function dataPaths(dataDir: string) {
   return {
     root: dataDir,

@@ -19,7 +19,7 @@ export const configSchema = z.strictObject({
     .string()
     .refine((h) => isIP(h) !== 0 || h === 'localhost', { message: 'must be an IP address such as 127.0.0.1' })
     .default('127.0.0.1'),
-  /** Added to standard ports below 1024 (ARCHITECTURE.md, "Ports"). */
+  /** Added to standard ports below 1024 (docs/architecture.md, "Ports"). */
   portOffset: z.number().int().min(0).max(64511).default(8000),
   ports: portsSchema,
   /** Where users, mail, files, logs and the certificate live; relative paths are from the repo root. */

@@ -1,5 +1,5 @@
 /**
- * The port plan of ARCHITECTURE.md: every service the lab can run, the app (process) that runs it,
+ * The port plan (docs/architecture.md, "Ports"): every service the lab can run, the app (process) that runs it,
  * and its standard port. The lab port follows one rule, itself a lesson: ports below 1024 are
  * privileged (only root may bind them on Unix), so the lab listens on standard + offset.
  */
@@ -165,7 +165,7 @@ export function runnableServices(): ServiceSpec[] {
 }
 
 /**
- * The lab's port rule (ARCHITECTURE.md, "Ports"): a standard port below 1024 is privileged, so the lab
+ * The lab's port rule (docs/architecture.md, "Ports"): a standard port below 1024 is privileged, so the lab
  * listens on standard + offset; ports of 1024 and above keep their number. Offset 0 gives the real ports.
  */
 export function labPort(standardPort: number, offset: number): number {

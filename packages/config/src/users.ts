@@ -17,7 +17,7 @@ const scrypt = promisify(scryptCb) as (
  */
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 };
 
-/** The demo accounts made on first start (ARCHITECTURE.md, "Data"). Known passwords: loopback only. */
+/** The demo accounts made on first start (docs/architecture.md, "Data"). Known passwords: loopback only. */
 export const DEMO_ACCOUNTS: readonly { name: string; password: string }[] = [
   { name: 'alice', password: 'wonderland' },
   { name: 'bob', password: 'builder' },

@@ -1,5 +1,5 @@
 /**
- * What a transcript holds. Every server reports each exchange as a `line` event (ARCHITECTURE.md,
+ * What a transcript holds. Every server reports each exchange as a `line` event (docs/architecture.md,
  * "Transcripts"), and each TCP connection as an `open` and a `close` event naming both endpoints
  * and which side connected: enough to draw who talks to whom, on which port.
  */

@@ -104,7 +104,7 @@ function envelopeRule(check: (address: string, session: SMTPServerSession) => vo
 }
 
 /**
- * One SMTP service (ARCHITECTURE.md, "Ports"):
+ * One SMTP service (docs/architecture.md, "Ports"):
  * - smtp (25 -> 8025): MX. No AUTH; mail for the local domains only; STARTTLS offered.
  * - submission (587 -> 8587): RFC 6409. AUTH PLAIN/LOGIN required, STARTTLS offered; AUTH before
  *   STARTTLS allowed unless config.mail.requireTlsForAuth (lab 2 shows the password on the wire).

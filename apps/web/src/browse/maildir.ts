@@ -6,7 +6,7 @@ import { type Header, parseHeaders, parseMessage } from './mime.js';
 import { readStart } from './read-start.js';
 
 /**
- * Read-only Maildir++ (the layout of Dovecot and Courier, ARCHITECTURE.md "Data"): the INBOX is the
+ * Read-only Maildir++ (the layout of Dovecot and Courier, docs/architecture.md, "Data"): the INBOX is the
  * user's folder itself (cur/ and new/), each other folder is a sub-folder named `.Name` (`.Sent`,
  * `.Archive.2024` for Archive/2024) with its own cur/ and new/. A message is one file; its name is
  * unique, and once seen it ends with `:2,FLAGS` (cr.yp.to/proto/maildir.html, "info").
