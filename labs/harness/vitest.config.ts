@@ -1,4 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.ts';
 
 // Each file starts a whole lab (`portlab up`): one at a time, on a 2-core machine.
-export default defineConfig({ test: { fileParallelism: false, testTimeout: 120_000, hookTimeout: 60_000 } });
+export default mergeConfig(shared, defineConfig({ test: { fileParallelism: false, testTimeout: 120_000 } }));
