@@ -70,7 +70,11 @@ describe('a mail from SMTP to an IMAP FETCH', () => {
 
       const subject = `flow ${Date.now()}`;
       const text = 'From SMTP to an IMAP FETCH.\r\nSecond line, é.\r\n';
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: lab.ports.smtp, ignoreTLS: true });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: lab.ports.smtp,
+        ignoreTLS: true,
+      });
       const sent = await transport.sendMail({ from: 'alice@lab.test', to: 'bob@lab.test', subject, text });
       transport.close();
       expect(sent.response).toMatch(/^250 /);
