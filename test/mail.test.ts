@@ -80,7 +80,10 @@ describe('a mail from SMTP to an IMAP FETCH', () => {
       expect(sent.response).toMatch(/^250 /);
 
       expect(await told).toBe(before + 1);
-      expect(imapsLines().some((e) => e.dir === 'S' && e.line === `* ${before + 1} EXISTS`)).toBe(true);
+      // The transcript is written once per turn of the server's event loop: maybe after the client read it.
+      await waitFor(() => imapsLines().some((e) => e.dir === 'S' && e.line === `* ${before + 1} EXISTS`), {
+        what: `S: * ${before + 1} EXISTS in imaps.ndjson`,
+      });
       // FETCH ends the IDLE first (imapflow sends DONE), and idle() then resolves.
       const message = await imap.fetchOne(String(before + 1), { envelope: true, source: true });
       await idling;

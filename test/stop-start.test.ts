@@ -77,7 +77,8 @@ describe('portlab stop https, then start https', () => {
     expect(stop.stdout).toMatch(/https stopped/);
     await open.closed; // cut by the web app, not left to time out
     expect(await canConnect(lab.ports.https)).toBe(false);
-    expect(httpsState()).toBe('stopped');
+    // The web app reports to the supervisor, then writes its run file: waited for, not raced.
+    await waitFor(() => httpsState() === 'stopped', { what: "web.json to say https 'stopped'" });
     const ports = await portlab('ports');
     expect(ports.stdout).toMatch(new RegExp(`https\\s+HTTPS?\\s+${lab.ports.https}\\s+443\\s+\\S+\\s+no`));
     expect(await canConnect(lab.ports.http)).toBe(true); // the same app's other service
@@ -85,7 +86,7 @@ describe('portlab stop https, then start https', () => {
     const start = await portlab('start', 'https');
     expect(start.code, start.stderr).toBe(0);
     expect(start.stdout).toMatch(new RegExp(`https listening on port ${lab.ports.https}`));
-    expect(httpsState()).toBe('listening');
+    await waitFor(() => httpsState() === 'listening', { what: "web.json to say https 'listening'" });
     const again = await openHttps();
     expect(again.status).toBe('HTTP/1.1 200 OK');
     again.socket.destroy();
