@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigFile } from '@portlab/config';
-import { freePortRange, type TempLab, tempLab } from '@portlab/testkit';
+import { freePortRange, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Client } from 'basic-ftp';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -83,7 +83,7 @@ export function run(
       args,
       {
         cwd: options.cwd,
-        timeout: options.timeoutMs ?? 20_000,
+        timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 64 * 1024 * 1024,
         encoding: 'buffer',
       },
@@ -182,4 +182,26 @@ export class RawFtp {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * Resolves once the server end of `socket` (a connection to 127.0.0.1) has read every byte sent so
+ * far: its receive queue in /proc/net/tcp is empty. An event to wait for instead of a sleep, when
+ * a test needs the server to have *read* a line whose effect shows only later (ABOR during STOR).
+ */
+export async function readByServer(socket: Socket): Promise<void> {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
+  const server = `0100007F:${hex(socket.remotePort!)}`;
+  const client = `0100007F:${hex(socket.localPort!)}`;
+  await waitFor(
+    () => {
+      const row = readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .find((fields) => fields[1] === server && fields[2] === client);
+      if (!row) throw new Error(`no server end for ${client} -> ${server} in /proc/net/tcp`);
+      return row[4]!.split(':')[1] === '00000000';
+    },
+    { what: 'the server to read what was sent' },
+  );
 }

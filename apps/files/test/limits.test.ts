@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { waitFor } from '@portlab/testkit';
 import { FTPError } from 'basic-ftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FilesApp, leftoverUploads, login, RawFtp, run, startFiles } from './helpers.js';
+import { type FilesApp, leftoverUploads, login, RawFtp, readByServer, run, startFiles } from './helpers.js';
 
 const QUOTA = 1_000_000;
 const MAX_CONNECTIONS = 6;
@@ -131,9 +131,10 @@ describe('an upload cut in the middle', () => {
 
   it('by ABOR: 426, nothing stored', async () => {
     const { raw, data } = await startUpload('aborted.bin');
-    raw.socket.write('ABOR\r\n');
-    // ABOR is read while the transfer runs; give it time to arrive before the data ends.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => raw.socket.write('ABOR\r\n', resolve));
+    // ABOR is read while the transfer runs: the data ends only once the server has read it (on a
+    // busy machine both could otherwise be seen in the same turn, the end of the data first).
+    await readByServer(raw.socket);
     data.end();
     expect(await raw.reply()).toBe('426 /aborted.bin: aborted by ABOR; nothing stored');
     expect(await raw.reply()).toMatch(/^22[56]/);

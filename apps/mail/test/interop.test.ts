@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => mail.stop());
 
 function run(command: string, args: string[], input?: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', input, timeout: 20_000 });
+  const result = spawnSync(command, args, { encoding: 'utf8', input, timeout: 60_000 });
   if (result.status !== 0) throw new Error(`${command} failed (${result.status}): ${result.stderr}`);
   return result.stdout;
 }

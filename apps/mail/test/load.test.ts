@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MailStore } from '@portlab/mailstore';
+import { waitFor } from '@portlab/testkit';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineClient, type MailLab, startMailLab } from './helpers.js';
@@ -64,7 +65,9 @@ describe('under load', () => {
       transport.close();
     };
     const senders = Array.from({ length: 8 }, (_, n) => sender(n));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Killed in the middle of the sends, once some have been acknowledged (on a busy machine the
+    // first 250 may take longer than any fixed wait), while the others are still in flight.
+    await waitFor(() => acknowledged.length >= 16, { what: '16 messages acknowledged', timeoutMs: 50_000 });
     killed = true;
     mail.app.kill('SIGKILL');
     await Promise.all(senders);

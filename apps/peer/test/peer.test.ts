@@ -17,7 +17,7 @@ const torrentFile = () => path.join(lab.dataDir, 'p2p', 'resident', 'portlab-dem
 beforeAll(async () => {
   lab = await tempLab();
   app = fork(main, [], { env: lab.env, stdio: 'pipe' });
-  await waitFor(scrape, { what: 'the tracker to list the resident peer as a seed', timeoutMs: 15_000 });
+  await waitFor(scrape, { what: 'the tracker to list the resident peer as a seed' });
 });
 
 afterAll(async () => {

@@ -1,10 +1,7 @@
-import { type ChildProcess, execFile, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type LabConfig, loadConfig, UserStore } from '@portlab/config';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -43,9 +40,7 @@ function get(
 }
 
 beforeAll(async () => {
-  // A passive range for the files app below the ephemeral ports, never the lab's 8200-8299.
-  const from = 20000 + Math.floor(Math.random() * 11000);
-  lab = await tempLab({ files: { passivePorts: { from, to: from + 19 } } });
+  lab = await tempLab();
   config = loadConfig({ file: lab.configFile, env: {} });
   await new UserStore(config.paths.users).ensure();
   outside = mkdtempSync(path.join(tmpdir(), 'portlab-outside-'));
@@ -137,42 +132,3 @@ describe('path traversal on the userdir: nothing leaks', () => {
     }
   });
 });
-
-// The classic lab: upload by FTP, open in the browser. Needs the files app built (apps/files/dist).
-const filesMain = fileURLToPath(new URL('../../files/dist/main.js', import.meta.url));
-describe.skipIf(!existsSync(filesMain))('a file uploaded by FTP, then fetched over HTTP', () => {
-  let files: ChildProcess;
-  beforeAll(async () => {
-    files = fork(filesMain, [], { env: lab.env, stdio: 'pipe' });
-    await new Promise<void>((resolve) =>
-      files.on('message', (m: { type: string }) => m.type === 'ready' && resolve()),
-    );
-  });
-  afterAll(async () => {
-    files.kill('SIGTERM');
-    if (files.exitCode === null) await new Promise((resolve) => files.once('exit', resolve));
-  });
-
-  it('is the same, byte for byte, at /~alice/', async () => {
-    const body = randomBytes(500_000);
-    const local = path.join(lab.dir, 'photo.png');
-    writeFileSync(local, body);
-    const upload = await new Promise<number>((resolve) =>
-      execFile(
-        'curl',
-        ['-sS', '-T', local, `ftp://alice:wonderland@127.0.0.1:${lab.ports.ftp}/public_html/`],
-        (err) => resolve(err ? 1 : 0),
-      ),
-    );
-    expect(upload).toBe(0);
-    const res = await get('/~alice/photo.png');
-    expect(res.status).toBe(200);
-    expect(res.type).toBe('image/png');
-    expect(res.body.equals(body)).toBe(true);
-  });
-});
-if (!existsSync(filesMain)) {
-  describe('a file uploaded by FTP, then fetched over HTTP', () => {
-    it.skip('skipped: build apps/files first (npm run build), its dist/main.js is missing', () => {});
-  });
-}

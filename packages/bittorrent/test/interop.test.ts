@@ -52,7 +52,7 @@ afterAll(() => {
 function interrupt(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000); // a bound on a hang
     child.once('exit', () => {
       clearTimeout(kill);
       resolve();

@@ -240,7 +240,7 @@ function closedAfter(port: number, bytes: Buffer): Promise<boolean> {
     setTimeout(() => {
       socket.destroy();
       resolve(false);
-    }, 5000).unref();
+    }, 30_000).unref(); // a bound on a hang: a busy machine may take seconds
   });
 }
 

@@ -8,8 +8,10 @@ import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProbeResult, probePort, probePorts } from '../src/probe.js';
 
-// Each step of the probe waits this long; a silent server costs four steps.
-const TIMEOUT_MS = 400;
+// Each step of the probe waits this long; a silent server costs four steps. Every probe runs at
+// once (TLS handshakes with a 2048-bit key among them): on a busy machine a server that does answer
+// may take more than a second to, and must not be taken for a silent one.
+const TIMEOUT_MS = 3000;
 
 const servers: net.Server[] = [];
 const sockets = new Set<net.Socket>();

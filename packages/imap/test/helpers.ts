@@ -113,7 +113,7 @@ export class RawClient {
   }
 
   /** Waits until what the server said matches, returns it all and forgets it. */
-  async until(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  async until(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this.buffer)) {
       if (this.socket.destroyed && !pattern.test(this.buffer))

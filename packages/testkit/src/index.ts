@@ -90,10 +90,14 @@ export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab>
   };
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+/**
+ * Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`: a
+ * bound on a hang (30 s by default, for a busy machine), below the test's own timeout (60 s, see
+ * vitest.shared.ts) so that the failure names what was awaited.
+ */
 export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 10_000, intervalMs = 25, what = 'the condition' } = {},
+  { timeoutMs = 30_000, intervalMs = 25, what = 'the condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -155,7 +155,8 @@ describe('following transcripts live', () => {
       s.client('été ✓ 日本');
     `;
     await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
-    const deadline = Date.now() + 5000;
+    // A bound on a hang, not a guess at speed: a busy machine may take seconds.
+    const deadline = Date.now() + 30_000;
     while (seen.length < 301 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     follower.close();
     expect(readdirSync(logDir).filter((f) => /^imap\.\d\.ndjson$/.test(f)).length).toBeGreaterThan(0);
@@ -180,10 +181,15 @@ describe('following transcripts live', () => {
     pop.accepted(socket).server('+OK');
     smtp.flush();
     pop.flush();
-    await new Promise((r) => setTimeout(r, 200));
+    // Both followers poll every 20 ms: wait until each has seen the newest line (a fixed 200 ms
+    // was too short on a busy machine), then check that nothing else came.
+    const lines = (events: TranscriptEvent[]) => events.flatMap((e) => (e.type === 'line' ? [e.line] : []));
+    const deadline = Date.now() + 30_000;
+    while (!(lines(live).includes('220 new') && lines(all).length >= 3) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     f1.close();
     f2.close();
-    const lines = (events: TranscriptEvent[]) => events.flatMap((e) => (e.type === 'line' ? [e.line] : []));
     expect(lines(live)).toEqual(['220 new']);
     expect(lines(all).sort()).toEqual(['+OK', '220 new', '220 old']);
   });

@@ -38,12 +38,15 @@ export function formatEvent(e: TranscriptEvent, color: boolean): string {
 /** `portlab watch [SERVICE...]`: the live conversation on each port. */
 export function watch(config: LabConfig, services: string[], fromStart: boolean): Promise<number> {
   const color = useColor();
-  console.error(
-    `Following ${services.length ? services.join(', ') : 'every service'} in ${config.paths.log} (Ctrl-C to stop)`,
-  );
   const follower = followTranscripts(
     { logDir: config.paths.log, fromStart, ...(services.length ? { services } : {}) },
     (event) => console.log(formatEvent(event, color)),
+  );
+  // Said once the follower has looked at the files already there (it starts at their end): from
+  // then on every line written is shown. Said before, a line written between the message and that
+  // first look was taken for an old one and skipped (seen in the tests on a busy machine).
+  console.error(
+    `Following ${services.length ? services.join(', ') : 'every service'} in ${config.paths.log} (Ctrl-C to stop)`,
   );
   return new Promise((resolve) => {
     process.once('SIGINT', () => {

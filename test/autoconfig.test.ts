@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * knows nothing but the XML sends a mail (smtplib) and finds it in bob's INBOX (imaplib).
  */
 
-const cli = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url));
+const cli = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const hasPython = !spawnSync('python3', ['--version']).error;
 if (!hasPython)
   console.warn('autoconfig python3 session skipped: python3 is missing (apt-get install python3)');
@@ -66,7 +66,7 @@ beforeAll(async () => {
   expect(res.headers.get('content-type')).toMatch(/^application\/xml/);
   xml = await res.text();
   servers = readServers(xml);
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   if (up && up.exitCode === null) {
@@ -168,9 +168,9 @@ msg.set_content('Configured from autoconfig alone.')
 
 host, port = env['SMTP_HOST'], int(env['SMTP_PORT'])
 if env['SMTP_SOCKET'] == 'SSL':
-    smtp = smtplib.SMTP_SSL(host, port, context=ctx, timeout=10)
+    smtp = smtplib.SMTP_SSL(host, port, context=ctx, timeout=30)
 else:
-    smtp = smtplib.SMTP(host, port, timeout=10)
+    smtp = smtplib.SMTP(host, port, timeout=30)
     if env['SMTP_SOCKET'] == 'STARTTLS':
         smtp.starttls(context=ctx)
 smtp.login(user(env['SMTP_USER'], 'alice@lab.test'), 'wonderland')
@@ -179,9 +179,9 @@ smtp.quit()
 
 host, port = env['IMAP_HOST'], int(env['IMAP_PORT'])
 if env['IMAP_SOCKET'] == 'SSL':
-    imap = imaplib.IMAP4_SSL(host, port, ssl_context=ctx, timeout=10)
+    imap = imaplib.IMAP4_SSL(host, port, ssl_context=ctx, timeout=30)
 else:
-    imap = imaplib.IMAP4(host, port, timeout=10)
+    imap = imaplib.IMAP4(host, port, timeout=30)
     if env['IMAP_SOCKET'] == 'STARTTLS':
         imap.starttls(ssl_context=ctx)
 imap.login(user(env['IMAP_USER'], 'bob@lab.test'), 'builder')
@@ -200,7 +200,7 @@ sys.exit(0 if found else 1)
 function python(smtp: Server, imap: Server, label: string): string {
   const r = spawnSync('python3', ['-c', SCRIPT], {
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 90_000,
     env: {
       ...process.env,
       LAB_CA: path.join(lab.dataDir, 'tls', 'cert.pem'),

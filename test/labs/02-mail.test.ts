@@ -1,7 +1,7 @@
+import { HandTyped, POP3_END, POP3_STATUS } from '@portlab/labs';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HandTyped, POP3_END, POP3_STATUS } from '../src/clients/hand-typed.js';
 import { portlab, startLab } from './helpers.js';
 
 let lab: TempLab;

@@ -8,7 +8,7 @@ import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const program = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const program = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 let lab: TempLab;
 let tracker: ReturnType<typeof createTracker>;
 const children: ChildProcess[] = [];

@@ -1,7 +1,7 @@
 import { connect as tlsConnect } from 'node:tls';
+import { HandTyped } from '@portlab/labs';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HandTyped } from '../src/clients/hand-typed.js';
 import { portlab, startLab } from './helpers.js';
 
 /** The head of an HTTP response, up to the empty line (RFC 9112 §2.1). */

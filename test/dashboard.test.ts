@@ -18,9 +18,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`dashboard tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
-const cli = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url));
-const transcriptModule = new URL('../../../packages/transcript/dist/index.js', import.meta.url).href;
-const outputDir = fileURLToPath(new URL('../test-output/', import.meta.url));
+const cli = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const transcriptModule = new URL('../packages/transcript/dist/index.js', import.meta.url).href;
+const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 
 let lab: TempLab;
 let up: ChildProcess;
@@ -72,7 +72,7 @@ beforeAll(async () => {
     upOutput += d;
   });
   await waitFor(() => /all services listening/.test(upOutput), {
-    timeoutMs: 20_000,
+    timeoutMs: 60_000,
     what: `portlab up:\n${upOutput}`,
   });
   base = `http://127.0.0.1:${lab.ports.http}`;
@@ -90,11 +90,11 @@ beforeAll(async () => {
   });
   const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
   page = await context.newPage();
-  page.setDefaultTimeout(15_000); // a locator that never shows up fails with its name, before the test's timeout
+  page.setDefaultTimeout(60_000); // a locator that never shows up fails with its name, before the test's timeout
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   await page.goto(`${base}/lab`);
   await page.locator('.status[data-state="live"]').waitFor();
-}, 40_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -112,7 +112,7 @@ async function resetTranscript(): Promise<void> {
   await page.getByRole('button', { name: 'Go to the latest' }).click();
 }
 
-describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', { timeout: 30_000 }, () => {
+describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', () => {
   beforeEach(resetTranscript);
 
   it('shows the HTTP requests the test makes as C: and S: lines', async () => {
@@ -325,7 +325,7 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', { timeo
       }
     }
     t.flush();
-    await row('+OK flood line 9999').waitFor({ timeout: 30_000 });
+    await row('+OK flood line 9999').waitFor({ timeout: 60_000 });
     const { kept } = await counts();
     expect(kept).toBe(5000);
     expect(await page.locator('.rows .row').count()).toBeLessThan(60);
@@ -352,7 +352,7 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', { timeo
     say('missed-a');
     say('missed-b');
     await portlab('start', 'web');
-    await page.locator('.status[data-state="resumed"]').waitFor({ timeout: 15_000 });
+    await page.locator('.status[data-state="resumed"]').waitFor({ timeout: 60_000 });
     say('after');
     await row('* OK after 9').waitFor();
 

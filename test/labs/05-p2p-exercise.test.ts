@@ -21,7 +21,7 @@ beforeAll(async () => {
   // Passive data ports of our own, free now: never the lab's 8200-8299, which a running lab may hold.
   lab = await tempLab({ files: { passivePorts: await freePortRange(10) } });
   running = await startLab(lab);
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   for (const child of seeders) child.kill('SIGINT');
   await running.stop();

@@ -10,13 +10,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureLabCertificate, type LabConfig, UserStore } from '@portlab/config';
+import { deliverWelcome, inbox, readTranscript, welcomeMessage } from '@portlab/labs';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import type { LineEvent } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inbox } from '../src/maildir.js';
-import { readTranscript } from '../src/transcript-file.js';
-import { deliverWelcome, welcomeMessage } from '../src/welcome.js';
-import { configOf } from './helpers.js';
+import { configOf } from './labs/helpers.js';
 import { startThunderbird, THUNDERBIRD, type Thunderbird } from './thunderbird/launcher.js';
 
 const installed = existsSync(THUNDERBIRD);
@@ -55,7 +53,7 @@ let labCertificate: string;
 
 /** An app of the lab as a child process (in `apps` at once, for afterAll), ready when it says so. */
 function startApp(name: 'mail' | 'web'): Promise<void> {
-  const main = fileURLToPath(new URL(`../../../apps/${name}/dist/main.js`, import.meta.url));
+  const main = fileURLToPath(new URL(`../apps/${name}/dist/main.js`, import.meta.url));
   const app = fork(main, [], { env: lab.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   apps.push(app);
   return new Promise((resolve, reject) => {
@@ -87,7 +85,7 @@ describe.skipIf(!installed)('lab 02, section 7: the real Thunderbird', () => {
     const started = Date.now();
     thunderbird = await startThunderbird({ httpPort: lab.ports.http, httpsPort: lab.ports.https });
     console.log(`Thunderbird ready for commands in ${Date.now() - started} ms`);
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await thunderbird?.quit();
