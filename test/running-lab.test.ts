@@ -13,12 +13,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '@portlab/config';
 import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './apps.js';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const bin = CLI;
 const runtimeDir = mkdtempSync(path.join(tmpdir(), 'portlab-runtime-'));
 const registry = path.join(runtimeDir, 'portlab');
 

@@ -4,24 +4,16 @@
 //
 // The lab here says `web.loopbackIsTeacher: false`, the setting for a lab machine students share:
 // the test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is.
-// Cross-app (web + mail + files): it belongs in the top-level test/ workspace.
-import { type ChildProcess, fork } from 'node:child_process';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureLabCertificate, loadConfig, UserStore } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { buildWebServer, EventHub } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebServer, EventHub } from '../src/server.js';
-
-const MAINS = {
-  web: fileURLToPath(new URL('../dist/main.js', import.meta.url)),
-  mail: fileURLToPath(new URL('../../mail/dist/main.js', import.meta.url)),
-  files: fileURLToPath(new URL('../../files/dist/main.js', import.meta.url)),
-};
+import { type RunningApp, startApp } from './apps.js';
 
 const ZOE = 'zoe-Secret1';
 const TEACHER = 'chalk-Board9';
@@ -47,7 +39,7 @@ const SESSIONS = 9;
 const LOGIN_TRIES = 8;
 
 let lab: TempLab;
-const apps: ChildProcess[] = [];
+const apps: RunningApp[] = [];
 let base: string;
 const cookies: Record<'bob' | 'zoe' | 'teacher', string> = { bob: '', zoe: '', teacher: '' };
 
@@ -59,16 +51,6 @@ interface Received {
   flags?: string[];
   masked?: boolean;
   user?: string | null;
-}
-
-async function launch(app: keyof typeof MAINS): Promise<ChildProcess> {
-  const child = fork(MAINS[app], [], { env: lab.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  apps.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { type?: string }) => m.type === 'ready' && resolve());
-    child.once('exit', (code) => reject(new Error(`the ${app} app exited with ${code} before it was ready`)));
-  });
-  return child;
 }
 
 async function signIn(user: string, password: string): Promise<Response> {
@@ -166,7 +148,7 @@ beforeAll(async () => {
   await users.set('teacher', TEACHER);
   // Made once here: three apps starting at once would each make their own.
   await ensureLabCertificate(path.join(lab.dataDir, 'tls'), ['127.0.0.1']);
-  await Promise.all([launch('web'), launch('mail'), launch('files')]);
+  apps.push(...(await Promise.all([startApp(lab, 'web'), startApp(lab, 'mail'), startApp(lab, 'files')])));
   base = `http://127.0.0.1:${lab.ports.http}`;
 
   for (const [who, password] of [
@@ -247,14 +229,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(
-    apps.map(async (app) => {
-      if (app.exitCode !== null || app.signalCode !== null) return;
-      const exited = new Promise((resolve) => app.once('exit', resolve));
-      app.kill('SIGTERM');
-      await exited;
-    }),
-  );
+  await Promise.all(apps.map((app) => app.stop()));
   lab?.cleanup();
 });
 
