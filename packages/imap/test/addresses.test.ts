@@ -45,8 +45,7 @@ beforeAll(async () => {
     ];
     await folder.append(Buffer.from(text.join('\r\n')));
   }
-  c = await RawClient.connect(lab.port);
-  expect(await c.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
+  c = await RawClient.loggedIn(lab.port);
   expect(await c.command('l2', 'EXAMINE People')).toMatch(/\* 5 EXISTS/);
 });
 afterAll(async () => {

@@ -13,18 +13,12 @@ beforeAll(async () => {
 });
 afterAll(() => lab.stop());
 
-async function loggedIn(): Promise<RawClient> {
-  const client = await RawClient.connect(lab.port);
-  expect(await client.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
-  return client;
-}
-
 /** Every ATOM-CHAR that is not a letter: `.` is this server's delimiter, `&` starts modified UTF-7. */
 const PUNCTUATION = "!#$&'+,-.0123456789:;<=>?@^_`|[}";
 
 describe('atoms with every ATOM-CHAR (RFC 3501 §9)', () => {
   it('answers SELECT of a name made of them with NO, and LIST of a pattern made of them with OK', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     expect(await c.command('a1', `SELECT ${PUNCTUATION}`)).toMatch(/^a1 NO/m);
     expect(await c.command('a2', `LIST "" ${PUNCTUATION}%*`)).toMatch(/^a2 OK/m);
     expect(await c.command('a3', 'LIST "" ~foo')).toMatch(/^a3 OK/m);
@@ -33,7 +27,7 @@ describe('atoms with every ATOM-CHAR (RFC 3501 §9)', () => {
   });
 
   it('takes `[`, `}` and `]` in a mailbox name given as an atom, in every command that names a mailbox', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     const name = 'lab[1}]';
     expect(await c.command('b1', `CREATE ${name}`)).toMatch(/^b1 OK/m);
     expect(await c.command('b2', 'LIST "" lab[*')).toContain('* LIST (\\HasNoChildren) "." "lab[1}]"');
@@ -55,7 +49,7 @@ describe('atoms with every ATOM-CHAR (RFC 3501 §9)', () => {
   });
 
   it('still reads a FETCH section, with its spaces and parentheses, as one item', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     await lab.store.deliver('bob', message('sectioned'));
     expect(await c.command('c1', 'SELECT INBOX')).toMatch(/^c1 OK/m);
     expect(await c.command('c2', 'FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)])')).toContain(

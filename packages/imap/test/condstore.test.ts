@@ -14,8 +14,7 @@ beforeAll(async () => {
 afterAll(() => lab.stop());
 
 async function selected(select = 'SELECT Sync'): Promise<RawClient> {
-  const client = await RawClient.connect(lab.port);
-  expect(await client.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
+  const client = await RawClient.loggedIn(lab.port);
   expect(await client.command('l2', select)).toMatch(/^l2 OK/m);
   return client;
 }

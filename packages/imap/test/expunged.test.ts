@@ -16,12 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => lab.stop());
 
-async function loggedIn(): Promise<RawClient> {
-  const client = await RawClient.connect(lab.port);
-  expect(await client.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
-  return client;
-}
-
 async function folderWith(name: string, count: number) {
   const mailbox = await lab.store.mailbox('bob');
   await mailbox.createFolder(name);
@@ -35,7 +29,7 @@ const fetched = (answer: string) => [...answer.matchAll(/^\* (\d+) FETCH/gm)].ma
 describe('FETCH of messages expunged before the client was told', () => {
   it('is OK [EXPUNGEISSUED] when another process removed one of them, and when it names only that one', async () => {
     const folder = await folderWith('Removed', 3);
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     await c.command('a1', 'SELECT Removed');
     // Another tool (mutt, a second portlab) deletes message 2's file: this server learns of it
     // only when it reads the file.
@@ -53,8 +47,8 @@ describe('FETCH of messages expunged before the client was told', () => {
 
   it('is the same when another session expunged it and this one was not told yet', async () => {
     await folderWith('Shared', 3);
-    const a = await loggedIn();
-    const b = await loggedIn();
+    const a = await RawClient.loggedIn(lab.port);
+    const b = await RawClient.loggedIn(lab.port);
     await a.command('a1', 'SELECT Shared');
     await b.command('b1', 'SELECT Shared');
     await a.command('a2', 'STORE 2 +FLAGS.SILENT (\\Deleted)');

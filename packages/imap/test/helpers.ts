@@ -100,6 +100,14 @@ export class RawClient {
     return RawClient.over(socket);
   }
 
+  /** A connection already past LOGIN (bob's, unless told otherwise); throws if the login fails. */
+  static async loggedIn(port: number, user = 'bob', password = 'builder'): Promise<RawClient> {
+    const client = await RawClient.connect(port);
+    const answer = await client.command('l1', `LOGIN ${user} ${password}`);
+    if (!/^l1 OK/m.test(answer)) throw new Error(`LOGIN ${user} failed: ${answer}`);
+    return client;
+  }
+
   /** A conversation over a socket already open (a TLS socket after STARTTLS). */
   static async over(socket: Socket, greeting = true): Promise<RawClient> {
     const client = new RawClient(socket);

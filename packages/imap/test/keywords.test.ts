@@ -12,12 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => lab.stop());
 
-async function loggedIn(): Promise<RawClient> {
-  const client = await RawClient.connect(lab.port);
-  expect(await client.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
-  return client;
-}
-
 async function folderWith(name: string, count: number, flags: string[] = []): Promise<void> {
   const mailbox = await lab.store.mailbox('bob');
   await mailbox.createFolder(name);
@@ -44,7 +38,7 @@ function announcedBeforeUse(answer: string, keyword: string): void {
 describe('a keyword is announced in FLAGS before it is used (RFC 3501 §7.2.6)', () => {
   it('lists the keywords the mailbox has at SELECT', async () => {
     await folderWith('Tagged', 1, ['$Important']);
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     const selected = await c.command('a1', 'SELECT Tagged');
     expect(selected).toMatch(/^\* FLAGS \([^)]*\$Important[^)]*\)\r$/m);
     expect(selected).toMatch(/^\* OK \[PERMANENTFLAGS \([^)]*\$Important [^)]*\\\*\)\]/m);
@@ -53,8 +47,8 @@ describe('a keyword is announced in FLAGS before it is used (RFC 3501 §7.2.6)',
 
   it('by STORE, to the session that stores and to another with the mailbox selected (§6.4.6)', async () => {
     await folderWith('Stored', 1);
-    const a = await loggedIn();
-    const b = await loggedIn();
+    const a = await RawClient.loggedIn(lab.port);
+    const b = await RawClient.loggedIn(lab.port);
     await a.command('a1', 'SELECT Stored');
     await b.command('b1', 'SELECT Stored');
     announcedBeforeUse(await a.command('a2', 'STORE 1 +FLAGS (Urgent)'), 'Urgent');
@@ -68,8 +62,8 @@ describe('a keyword is announced in FLAGS before it is used (RFC 3501 §7.2.6)',
   it('by APPEND and COPY from other sessions (§6.3.11, §6.4.7)', async () => {
     await folderWith('Target', 0);
     await folderWith('Origin', 1, ['Copied']);
-    const a = await loggedIn();
-    const other = await loggedIn();
+    const a = await RawClient.loggedIn(lab.port);
+    const other = await RawClient.loggedIn(lab.port);
     await a.command('a1', 'SELECT Target');
     expect(await other.command('o1', 'APPEND Target (Appended) {12}\r\nSubject: x\r\n')).toMatch(/^o1 OK/m);
     await other.command('o2', 'SELECT Origin');
@@ -85,7 +79,7 @@ describe('a keyword is announced in FLAGS before it is used (RFC 3501 §7.2.6)',
 describe('what is not a flag is refused, and no keyword is made of it (RFC 3501 §9 flag)', () => {
   it('answers BAD to a quoted string, \\Foo and \\Recent, and changes nothing', async () => {
     await folderWith('Refused', 1);
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     await c.command('a1', 'SELECT Refused');
     const refused = [
       'STORE 1 +FLAGS ("quoted")',
@@ -111,7 +105,7 @@ describe('what is not a flag is refused, and no keyword is made of it (RFC 3501 
 
   it('takes NIL as the keyword it is in a flag list (an atom, RFC 3501 §9; as Dovecot does)', async () => {
     await folderWith('Nil', 1);
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     await c.command('a1', 'SELECT Nil');
     announcedBeforeUse(await c.command('a2', 'STORE 1 +FLAGS NIL'), 'NIL');
     expect(await c.command('a3', 'FETCH 1 FLAGS')).toContain('* 1 FETCH (FLAGS (NIL \\Recent))');

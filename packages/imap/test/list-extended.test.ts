@@ -10,8 +10,7 @@ let c: RawClient;
 
 beforeAll(async () => {
   lab = await startImapLab();
-  c = await RawClient.connect(lab.port);
-  expect(await c.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
+  c = await RawClient.loggedIn(lab.port);
   for (const name of ['Work', 'Work.notes', 'Work.plans', 'Work.plans.q1', 'Work.plans.q2', 'Work.tmp'])
     expect(await c.command('c', `CREATE ${name}`)).toMatch(/^c OK/m);
   for (const name of ['Work.notes', 'Work.plans.q1', 'Work.tmp'])

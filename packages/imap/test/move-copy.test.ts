@@ -14,8 +14,7 @@ beforeAll(async () => {
   await mailbox.createFolder('Loop');
   const loop = await mailbox.folder('Loop');
   for (const subject of ['one', 'two', 'three']) await loop.append(message(subject));
-  c = await RawClient.connect(lab.port);
-  expect(await c.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
+  c = await RawClient.loggedIn(lab.port);
 });
 afterAll(async () => {
   c.close();

@@ -40,12 +40,6 @@ const NESTED = Buffer.from(
   ].join('\r\n'),
 );
 
-async function loggedIn(): Promise<RawClient> {
-  const client = await RawClient.connect(lab.port);
-  expect(await client.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
-  return client;
-}
-
 beforeAll(async () => {
   lab = await startImapLab({ mail: { maxMessageBytes: 4096 } });
   await lab.store.deliver('bob', message('plain one'));
@@ -55,7 +49,7 @@ afterAll(() => lab.stop());
 
 describe('a session typed by hand (LF line ends, as nc sends them)', () => {
   it('logs in, selects, and fetches sections by part number, MIME headers and partials', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     expect(await c.command('a1', 'SELECT INBOX')).toMatch(/\* 2 EXISTS[\s\S]*a1 OK \[READ-WRITE\]/);
     const fetched = await c.command(
       'a2',
@@ -77,7 +71,7 @@ describe('a session typed by hand (LF line ends, as nc sends them)', () => {
 
   it('tells the flags a FETCH or STORE changed once, in its own answer, not again after (RFC 3501 §6.4.5)', async () => {
     // A message of its own, unread, in a folder of its own: the other tests count INBOX's.
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     expect(await c.command('s1', 'CREATE Once')).toMatch(/^s1 OK/m);
     await lab.store.deliver('bob', message('unread'), 'Once');
     await c.command('s2', 'SELECT Once');
@@ -94,7 +88,7 @@ describe('a session typed by hand (LF line ends, as nc sends them)', () => {
   });
 
   it('runs pipelined commands in order', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     c.write('p1 SELECT INBOX\np2 SEARCH SUBJECT nested\np3 NOOP\n');
     const all = await c.until(/^p3 OK.*\r\n/m);
     expect(all.indexOf('p1 OK')).toBeLessThan(all.indexOf('* SEARCH 2'));
@@ -125,7 +119,7 @@ describe('a session typed by hand (LF line ends, as nc sends them)', () => {
   });
 
   it('speaks CONDSTORE (MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE) and ESEARCH', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     const selected = await c.command('a1', 'SELECT INBOX (CONDSTORE)');
     const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(selected)![1]);
     const stored = await c.command('a2', `STORE 1 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Answered)`);
@@ -147,7 +141,7 @@ describe('a session typed by hand (LF line ends, as nc sends them)', () => {
 
 describe('bad input, each refused with the session going on', () => {
   it('refuses a literal larger than the limit before reading it (synchronizing: no + go-ahead)', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     c.write('a1 APPEND INBOX {999999999}\n');
     const answer = await c.until(/^a1 .*\r\n/m);
     expect(answer).toMatch(/^a1 NO \[TOOBIG\]/m);
@@ -157,7 +151,7 @@ describe('bad input, each refused with the session going on', () => {
   });
 
   it('reads and throws away a non-synchronizing literal over the limit (LITERAL+)', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     c.write(`a1 APPEND INBOX {5000+}\n${'x'.repeat(5000)}\n`);
     expect(await c.until(/^a1 .*\r\n/m)).toMatch(/^a1 BAD \[TOOBIG\]/m);
     expect(await c.command('a2', 'NOOP')).toMatch(/a2 OK/);
@@ -165,7 +159,7 @@ describe('bad input, each refused with the session going on', () => {
   });
 
   it('refuses an over-long line', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     c.write(`a1 NOOP ${'x'.repeat(100_000)}\n`);
     expect(await c.until(/^\S+ BAD .*\r\n/m)).toMatch(/BAD line too long/);
     expect(await c.command('a2', 'NOOP')).toMatch(/a2 OK/);
@@ -191,7 +185,7 @@ describe('bad input, each refused with the session going on', () => {
   });
 
   it("refuses mailbox names with '..', '/' or control characters: nothing leaves the Maildir", async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     for (const [tag, name] of [
       ['a1', '"../../etc"'],
       ['a2', '"a/b"'],
@@ -227,7 +221,7 @@ describe('bad input, each refused with the session going on', () => {
 
 describe('the transcript', () => {
   it('records each line, flags LOGIN as credentials and summarizes literals', async () => {
-    const c = await loggedIn();
+    const c = await RawClient.loggedIn(lab.port);
     const body = message('for the transcript').toString('latin1');
     c.write(`t1 APPEND INBOX {${body.length}}\n`);
     await c.until(/^\+ .*\r\n/m);

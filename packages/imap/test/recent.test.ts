@@ -14,12 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => lab.stop());
 
-async function loggedIn(): Promise<RawClient> {
-  const client = await RawClient.connect(lab.port);
-  expect(await client.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
-  return client;
-}
-
 /** A folder of its own for each test, with `count` messages dropped into new/ by a delivery agent. */
 async function folderWith(name: string, count: number): Promise<void> {
   const mailbox = await lab.store.mailbox('bob');
@@ -38,8 +32,8 @@ describe('\\Recent, given to one session', () => {
   it('is seen by EXAMINE without taking it, then taken by the first SELECT only (§6.3.1, §6.3.2, §6.3.10)', async () => {
     await lab.store.deliver('bob', message('one'));
     await lab.store.deliver('bob', message('two'));
-    const a = await loggedIn();
-    const b = await loggedIn();
+    const a = await RawClient.loggedIn(lab.port);
+    const b = await RawClient.loggedIn(lab.port);
     expect(recentOf(await a.command('a1', 'EXAMINE INBOX'))).toBe('2');
     expect(await a.command('a2', 'FETCH 1 FLAGS')).toContain('FLAGS (\\Recent)');
     await a.command('a3', 'CLOSE');
@@ -64,9 +58,9 @@ describe('\\Recent, given to one session', () => {
   it('comes with EXISTS to the first session that hears of new mail, APPEND and COPY included (§7.3.2, §6.3.11, §6.4.7)', async () => {
     await folderWith('Incoming', 0);
     await folderWith('Source', 1);
-    const a = await loggedIn();
-    const b = await loggedIn();
-    const other = await loggedIn();
+    const a = await RawClient.loggedIn(lab.port);
+    const b = await RawClient.loggedIn(lab.port);
+    const other = await RawClient.loggedIn(lab.port);
     await a.command('a1', 'SELECT Incoming');
     await b.command('b1', 'SELECT Incoming');
 
@@ -98,11 +92,11 @@ describe('\\Recent, given to one session', () => {
 
   it('stays taken after a restart of the server: old mail does not become recent again', async () => {
     await folderWith('Kept', 2);
-    const a = await loggedIn();
+    const a = await RawClient.loggedIn(lab.port);
     expect(recentOf(await a.command('a1', 'SELECT Kept'))).toBe('2');
     a.close();
     lab = await lab.restart();
-    const b = await loggedIn();
+    const b = await RawClient.loggedIn(lab.port);
     expect(await b.command('b1', 'STATUS Kept (RECENT)')).toContain('(RECENT 0)');
     expect(recentOf(await b.command('b2', 'SELECT Kept'))).toBe('0');
     b.close();

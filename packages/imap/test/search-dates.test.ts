@@ -42,8 +42,7 @@ beforeAll(async () => {
   const folder = await mailbox.folder('Dated');
   for (const [i, [date, internal]] of MESSAGES.entries())
     await folder.append(message(date, i + 1), { internalDate: new Date(internal) });
-  c = await RawClient.connect(lab.port);
-  expect(await c.command('l1', 'LOGIN bob builder')).toMatch(/^l1 OK/m);
+  c = await RawClient.loggedIn(lab.port);
   expect(await c.command('l2', 'EXAMINE Dated')).toMatch(/\* 6 EXISTS/);
 });
 afterAll(async () => {
