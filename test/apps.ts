@@ -1,7 +1,7 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '@portlab/config';
-import type { TempLab } from '@portlab/testkit';
+import { type TempLab, waitFor } from '@portlab/testkit';
 
 /** The `portlab` command, built (packages/cli/dist). */
 export const CLI = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -43,6 +43,49 @@ export async function startApp(lab: TempLab, name: AppName): Promise<RunningApp>
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/** A `portlab` command running in a lab's environment. */
+export interface CliRun {
+  child: ChildProcess;
+  /** What it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Its exit code (null when a signal ended it). */
+  exit: Promise<number | null>;
+}
+
+/** Starts `portlab ARGS…` with the lab's environment, in the lab's folder. */
+export function runCli(lab: TempLab, ...args: string[]): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], { env: lab.env, cwd: lab.dir });
+  let output = '';
+  const keep = (d: Buffer) => {
+    output += d;
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, output: () => output, exit: new Promise((resolve) => child.once('exit', resolve)) };
+}
+
+/** `portlab up` for a lab: the real supervisor and apps, once it says every port is listening. */
+export interface RunningLab extends CliRun {
+  /** Ctrl-C, as a teacher stops it; resolves once the supervisor has exited. */
+  stop(): Promise<void>;
+}
+
+export async function startLab(lab: TempLab): Promise<RunningLab> {
+  const up = runCli(lab, 'up');
+  await waitFor(() => /all services listening/.test(up.output()) || up.child.exitCode !== null, {
+    timeoutMs: 100_000,
+    what: `portlab up to say all services listening:\n${up.output()}`,
+  });
+  if (up.child.exitCode !== null) throw new Error(`portlab up exited:\n${up.output()}`);
+  return {
+    ...up,
+    stop: async () => {
+      if (up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGINT');
+      await up.exit;
     },
   };
 }

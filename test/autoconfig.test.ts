@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type TempLab, tempLab } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningLab, startLab } from './apps.js';
 
 /**
  * Thunderbird autoconfig against the real lab (`portlab up` on free ports): the XML names the
@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * knows nothing but the XML sends a mail (smtplib) and finds it in bob's INBOX (imaplib).
  */
 
-const cli = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const hasPython = !spawnSync('python3', ['--version']).error;
 if (!hasPython)
   console.warn('autoconfig python3 session skipped: python3 is missing (apt-get install python3)');
@@ -44,24 +43,13 @@ function readServers(xml: string): Server[] {
 }
 
 let lab: TempLab;
-let up: ChildProcess;
+let up: RunningLab;
 let xml: string;
 let servers: Server[];
 
 beforeAll(async () => {
   lab = await tempLab();
-  up = spawn(process.execPath, [cli, 'up'], { env: lab.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  up.stdout!.on('data', (d: Buffer) => {
-    output += d;
-  });
-  up.stderr!.on('data', (d: Buffer) => {
-    output += d;
-  });
-  await waitFor(() => /all services listening/.test(output), {
-    timeoutMs: 60_000,
-    what: `portlab up:\n${output}`,
-  });
+  up = await startLab(lab);
   const res = await fetch(`http://127.0.0.1:${lab.ports.http}/.well-known/autoconfig/mail/config-v1.1.xml`);
   expect(res.headers.get('content-type')).toMatch(/^application\/xml/);
   xml = await res.text();
@@ -69,11 +57,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (up && up.exitCode === null) {
-    const exited = new Promise((resolve) => up.once('exit', resolve));
-    up.kill('SIGINT');
-    await exited;
-  }
+  await up?.stop();
   lab?.cleanup();
 });
 

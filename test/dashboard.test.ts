@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { Transcript } from '@portlab/transcript';
 import nodemailer from 'nodemailer';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, type RunningLab, startLab } from './apps.js';
 
 /**
  * The /lab dashboard end to end: the real lab (`portlab up`, the supervisor) on free ports, the page
@@ -18,13 +19,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`dashboard tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
-const cli = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const transcriptModule = new URL('../packages/transcript/dist/index.js', import.meta.url).href;
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 
 let lab: TempLab;
-let up: ChildProcess;
-let upOutput = '';
+let up: RunningLab;
 let browser: Browser;
 let page: Page;
 let base: string;
@@ -32,7 +31,7 @@ let logDir: string;
 
 function portlab(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [cli, ...args], { env: lab.env }, (err, stdout, stderr) =>
+    execFile(process.execPath, [CLI, ...args], { env: lab.env }, (err, stdout, stderr) =>
       err ? reject(new Error(`portlab ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
     ),
   );
@@ -64,17 +63,7 @@ beforeAll(async () => {
   lab = await tempLab();
   logDir = path.join(lab.dataDir, 'log');
   mkdirSync(outputDir, { recursive: true });
-  up = spawn(process.execPath, [cli, 'up'], { env: lab.env });
-  up.stdout!.on('data', (d) => {
-    upOutput += d;
-  });
-  up.stderr!.on('data', (d) => {
-    upOutput += d;
-  });
-  await waitFor(() => /all services listening/.test(upOutput), {
-    timeoutMs: 60_000,
-    what: `portlab up:\n${upOutput}`,
-  });
+  up = await startLab(lab);
   base = `http://127.0.0.1:${lab.ports.http}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -98,10 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (up && up.exitCode === null) {
-    up.kill('SIGINT');
-    await new Promise((resolve) => up.once('exit', resolve));
-  }
+  await up?.stop();
   lab?.cleanup();
 });
 

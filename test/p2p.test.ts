@@ -1,14 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTracker, parseMetainfo } from '@portlab/bittorrent';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './apps.js';
 
-const program = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 let lab: TempLab;
 let tracker: ReturnType<typeof createTracker>;
 const children: ChildProcess[] = [];
@@ -27,27 +26,11 @@ afterAll(async () => {
   lab.cleanup();
 });
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-function p2p(...args: string[]): Run {
-  const child = spawn(process.execPath, [program, 'p2p', ...args], { env: lab.env, cwd: lab.dir });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    output += d;
-  });
-  return {
-    child,
-    output: () => output,
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
+/** `portlab p2p ARGS…`, stopped at the end if still running. */
+function p2p(...args: string[]): CliRun {
+  const run = runCli(lab, 'p2p', ...args);
+  children.push(run.child);
+  return run;
 }
 
 function file(name: string, size: number): string {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Client } from 'basic-ftp';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './apps.js';
 
 /**
  * The swarm section end to end: the real lab (`portlab up`) on free ports, a real swarm
@@ -18,7 +19,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`swarm tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
-const cli = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 /** 4 MiB: 256 pieces of 16 KiB, so every peer has many pieces to send. */
 const FILE_SIZE = 4 * 1024 * 1024;
@@ -31,27 +31,19 @@ let browser: Browser;
 let page: Page;
 const children: ChildProcess[] = [];
 
-interface Run {
-  output: () => string;
-  exit: Promise<number | null>;
-  child: ChildProcess;
-}
-
-function portlab(...args: string[]): Run {
-  const child = spawn(process.execPath, [cli, ...args], { env: lab.env, cwd: lab.dir });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    output += d;
-  });
-  return { child, output: () => output, exit: new Promise((resolve) => child.once('exit', resolve)) };
+/** `portlab ARGS…`, stopped at the end if still running. */
+function portlab(...args: string[]): CliRun {
+  const run = runCli(lab, ...args);
+  children.push(run.child);
+  return run;
 }
 
 /** `portlab p2p get`, into its own folder; resolves with the port its peer listens on. */
-async function get(torrent: string, name: string, ...options: string[]): Promise<{ run: Run; node: string }> {
+async function get(
+  torrent: string,
+  name: string,
+  ...options: string[]
+): Promise<{ run: CliRun; node: string }> {
   const run = portlab('p2p', 'get', torrent, '--out', path.join(lab.dir, name), ...options);
   await waitFor(() => /this peer listens on (\S+)/.test(run.output()), {
     timeoutMs: 60_000,
@@ -60,7 +52,7 @@ async function get(torrent: string, name: string, ...options: string[]): Promise
   return { run, node: /this peer listens on (\S+)/.exec(run.output())![1]! };
 }
 
-const finished = async (run: Run) => {
+const finished = async (run: CliRun) => {
   expect(await run.exit, run.output()).toBe(0);
 };
 

@@ -1,10 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from './apps.js';
+import { CLI, type RunningLab, startLab } from './apps.js';
 
 /**
  * The flow "`portlab stop https`" (docs/architecture.md): CLI -> control socket -> supervisor ->
@@ -14,28 +14,13 @@ import { CLI } from './apps.js';
  */
 
 let lab: TempLab;
-let up: ChildProcess;
-let upOutput = '';
+let up: RunningLab;
 beforeAll(async () => {
   lab = await tempLab();
-  up = spawn(process.execPath, [CLI, 'up'], { env: lab.env });
-  up.stdout!.on('data', (d: Buffer) => {
-    upOutput += d;
-  });
-  up.stderr!.on('data', (d: Buffer) => {
-    upOutput += d;
-  });
-  await waitFor(() => /all services listening/.test(upOutput), {
-    what: 'portlab up to say all services listening',
-    timeoutMs: 100_000,
-  });
+  up = await startLab(lab);
 });
 afterAll(async () => {
-  if (up && up.exitCode === null) {
-    const exited = new Promise((resolve) => up.once('exit', resolve));
-    up.kill('SIGINT');
-    await exited;
-  }
+  await up?.stop();
   lab?.cleanup();
 });
 
