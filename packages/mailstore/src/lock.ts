@@ -23,15 +23,36 @@ const GIVE_UP_AFTER_MS = 60_000;
 /** Locks this process holds right now: a lock file naming our own pid but not in here is stale. */
 const held = new Set<string>();
 
+/**
+ * The pid in a lock file tells processes apart, not two tasks of one process: a task that found our
+ * own pid in a lock another task of ours had just taken (or was just freeing) would break it, and
+ * both would go on. So the tasks of this process wait their turn here, one queue per lock file,
+ * before they try the file at all (a lost subscription under concurrent SUBSCRIBEs, seen in CI).
+ */
+const turns = new Map<string, Promise<void>>();
+
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  await acquire(lockFile);
-  held.add(lockFile);
+  const before = turns.get(lockFile) ?? Promise.resolve();
+  let done!: () => void;
+  const myTurn = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const mine = before.then(() => myTurn);
+  turns.set(lockFile, mine);
+  await before;
   try {
-    return await fn();
+    await acquire(lockFile);
+    held.add(lockFile);
+    try {
+      return await fn();
+    } finally {
+      held.delete(lockFile);
+      // Remove it only if it is still ours: never free a lock another process took over.
+      if ((await ownerOf(lockFile)) === process.pid) await rm(lockFile, { force: true });
+    }
   } finally {
-    held.delete(lockFile);
-    // Remove it only if it is still ours: never free a lock another process took over.
-    if ((await ownerOf(lockFile)) === process.pid) await rm(lockFile, { force: true });
+    done();
+    if (turns.get(lockFile) === mine) turns.delete(lockFile);
   }
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailStore, type MessageAdded, UIDLIST_FILE } from '../src/index.js';
+import { withFileLock } from '../src/lock.js';
 import { compareNames, uniqueName } from '../src/names.js';
 import { runWorkers } from './workers.js';
 
@@ -304,6 +305,23 @@ describe('several processes', () => {
     rmSync(lock); // the holder is done
     expect(await listing).toHaveLength(1);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('gives the lock to one task of this process at a time: none breaks a lock another task holds', async () => {
+    // Every task reads a counter, lets the event loop turn (a file write, another client), then
+    // writes it back: a task that took the lock while another held it would lose an increment.
+    const lockFile = path.join(root, 'counter.lock');
+    const counter = path.join(root, 'counter');
+    writeFileSync(counter, '0');
+    const increment = () =>
+      withFileLock(lockFile, async () => {
+        const value = Number(readFileSync(counter, 'utf8'));
+        await new Promise((resolve) => setImmediate(resolve));
+        writeFileSync(counter, String(value + 1));
+      });
+    await Promise.all(Array.from({ length: 200 }, increment));
+    expect(readFileSync(counter, 'utf8')).toBe('200');
+    expect(existsSync(lockFile)).toBe(false);
   });
 });
 
