@@ -76,16 +76,20 @@ export interface RunningLab extends CliRun {
 
 export async function startLab(lab: TempLab): Promise<RunningLab> {
   const up = runCli(lab, 'up');
-  await waitFor(() => /all services listening/.test(up.output()) || up.child.exitCode !== null, {
-    timeoutMs: 100_000,
-    what: `portlab up to say all services listening:\n${up.output()}`,
-  });
-  if (up.child.exitCode !== null) throw new Error(`portlab up exited:\n${up.output()}`);
-  return {
-    ...up,
-    stop: async () => {
-      if (up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGINT');
-      await up.exit;
-    },
+  const stop = async () => {
+    if (up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGINT');
+    await up.exit;
   };
+  try {
+    // "all services listening (13) in …", or "12 of 13 services listening …" when a port was taken.
+    await waitFor(() => /services listening/.test(up.output()) || up.child.exitCode !== null, {
+      timeoutMs: 100_000,
+      what: `portlab up to say its services are listening:\n${up.output()}`,
+    });
+    if (!/all services listening/.test(up.output())) throw new Error(`portlab up:\n${up.output()}`);
+  } catch (err) {
+    await stop(); // never leave a lab running behind a test that failed to start it
+    throw err;
+  }
+  return { ...up, stop };
 }
