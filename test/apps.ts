@@ -19,7 +19,8 @@ export interface RunningApp {
 
 /**
  * Starts an app of `lab` (forked with an IPC channel, as `portlab up` does) and resolves once it
- * reports `ready` (every port tried); rejects with its output if it exits first.
+ * reports `ready` with every service listening; rejects with its output if one failed or the app
+ * exits first.
  */
 export async function startApp(lab: TempLab, name: AppName): Promise<RunningApp> {
   const main = path.join(REPO_ROOT, 'apps', name, 'dist', 'main.js');
@@ -32,8 +33,19 @@ export async function startApp(lab: TempLab, name: AppName): Promise<RunningApp>
     output += d;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Every service reports its state before `ready`: one that failed (its port taken by another
+  // test in the meantime) would leave a client talking to whatever holds that port.
+  const failed: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { type?: string }) => m.type === 'ready' && resolve());
+    child.on('message', (m: { type?: string; service?: string; state?: string; error?: string }) => {
+      if (m.type === 'service' && m.state === 'failed') failed.push(`${m.service}: ${m.error ?? 'failed'}`);
+      if (m.type !== 'ready') return;
+      if (failed.length === 0) resolve();
+      else {
+        child.kill('SIGTERM'); // never leave an app running behind a test that failed to start it
+        reject(new Error(`apps/${name} could not start ${failed.join('; ')}\n${output}`));
+      }
+    });
     void exited.then(() => reject(new Error(`apps/${name} exited before it was ready:\n${output}`)));
   });
   return {

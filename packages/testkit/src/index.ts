@@ -23,9 +23,9 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /**
- * A contiguous range of free ports, for FTP's passive data ports (files.passivePorts is a range, and
- * freePorts gives scattered ones). Random ranges below Linux's ephemeral ports (32768+), where no
- * outgoing connection takes a port behind our back, until every port of one is free.
+ * A contiguous range of free ports (a temp lab's services and FTP's passive data ports). Random
+ * ranges below Linux's ephemeral ports (32768+), where neither an outgoing connection nor a server
+ * bound to port 0 takes a port behind our back, until every port of one is free.
  */
 export async function freePortRange(size: number): Promise<{ from: number; to: number }> {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -63,13 +63,17 @@ export interface TempLab {
 export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab> {
   const dir = mkdtempSync(path.join(tmpdir(), 'portlab-test-'));
   const dataDir = path.join(dir, 'var');
-  const free = await freePorts(SERVICE_NAMES.length);
-  const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, free[i]!])) as Record<
+  // One block of free ports below the ephemeral range: a port the kernel handed out for port 0 and
+  // got back could be handed to another test's server (or client) before the lab binds it, and a
+  // client would then talk to that server (seen in CI: TLS to a plain port). The block also holds
+  // FTP's passive data ports, so that no test falls back on the lab's own 8200-8299.
+  const PASSIVE = 8;
+  const block = await freePortRange(SERVICE_NAMES.length + PASSIVE);
+  const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, block.from + i])) as Record<
     ServiceName,
     number
   >;
-  // FTP's passive data ports too, so that no test falls back on the lab's own 8200-8299.
-  const passivePorts = extra.files?.passivePorts ?? (await freePortRange(8));
+  const passivePorts = extra.files?.passivePorts ?? { from: block.to - PASSIVE + 1, to: block.to };
   const configFile = path.join(dir, 'portlab.config.json');
   const config = {
     dataDir,
