@@ -33,9 +33,10 @@ function imapsLines(): Extract<TranscriptEvent, { type: 'line' }>[] {
   } catch {
     return [];
   }
+  // The last line may be half written: only whole lines (each ends with \n).
   return text
     .split('\n')
-    .filter(Boolean)
+    .slice(0, -1)
     .map((line) => JSON.parse(line) as TranscriptEvent)
     .filter((e): e is Extract<TranscriptEvent, { type: 'line' }> => e.type === 'line');
 }

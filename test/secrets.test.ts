@@ -96,7 +96,8 @@ async function eventsSeenBy(
         if (done) throw new Error('the event stream ended');
         raw += decoder.decode(value, { stream: true });
         events.length = 0;
-        for (const block of raw.split('\n\n')) {
+        // Only whole events: a read may end in the middle of one, and its rest comes next read.
+        for (const block of raw.split('\n\n').slice(0, -1)) {
           const id = /^id: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
           if (id && data && /^event: transcript$/m.test(block)) events.push({ id, ...JSON.parse(data) });
@@ -105,7 +106,7 @@ async function eventsSeenBy(
         const logins = events.filter((e) => e.type === 'login').length;
         return closes >= SESSIONS && logins >= LOGIN_TRIES;
       },
-      { what: 'every session of the clients, closed', timeoutMs: 20_000, intervalMs: 1 },
+      { what: 'every session of the clients, closed', timeoutMs: 60_000, intervalMs: 1 },
     );
   } finally {
     abort.abort();
