@@ -46,7 +46,8 @@ class Running {
   waitFor(pattern: RegExp, what = String(pattern)): Promise<RegExpMatchArray> {
     return waitFor(() => this.out.match(pattern) ?? undefined, {
       what: `${what} in:\n${this.out}`,
-      timeoutMs: 60_000,
+      // A bound on a hang: `portlab up` took 10-18 s, and once over 60, beside two busy loops.
+      timeoutMs: 100_000,
     });
   }
   async stop(): Promise<number | null> {

@@ -68,7 +68,7 @@ beforeAll(async () => {
   mkdirSync(outputDir, { recursive: true });
   const up = portlab('up');
   await waitFor(() => /all services listening/.test(up.output()), {
-    timeoutMs: 60_000,
+    timeoutMs: 100_000, // as startLab: a hang bound on a busy machine
     what: `portlab up:\n${up.output()}`,
   });
   browser = await chromium.launch({
