@@ -26,6 +26,7 @@ export {
   accountName,
   DEMO_ACCOUNTS,
   hashPassword,
+  type Role,
   USER_NAME,
   type UserRecord,
   UserStore,

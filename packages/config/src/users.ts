@@ -38,9 +38,13 @@ export function accountName(login: string, domain?: string): string | null {
   return local;
 }
 
+/** A class account's part: `portlab class create` makes students and one teacher; demo and `user add` accounts have none. */
+export type Role = 'student' | 'teacher';
+
 export interface UserRecord {
   name: string;
   hash: string;
+  role?: Role;
 }
 
 interface UsersFile {
@@ -87,6 +91,13 @@ export class UserStore {
 
   list(): UserRecord[] {
     return this.read().users;
+  }
+
+  /** The class's students (accounts made by `portlab class create`), in the order they were made. */
+  students(): string[] {
+    return this.list()
+      .filter((u) => u.role === 'student')
+      .map((u) => u.name);
   }
 
   find(name: string): UserRecord | undefined {
