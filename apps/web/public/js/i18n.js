@@ -14,6 +14,14 @@ const en = {
   otherLanguage: 'Français',
   otherLanguageName: 'Passer en français',
   projector: 'Projector mode',
+  panelChoice: 'On screen:',
+  panel_all: 'Every panel',
+  panel_services: 'Ports',
+  panel_connections: 'Connections',
+  panel_transcript: 'Transcript',
+  panel_mail: 'Mailboxes',
+  panel_files: 'Files',
+  panel_swarm: 'Swarm',
   shortcuts: 'Keyboard shortcuts',
   close: 'Close',
 
@@ -36,8 +44,12 @@ const en = {
   graphIntro:
     'Each arrow goes from the side that connected (the client) to the side that listened (the server), labelled with the port. A client on this machine is named by its own port (:54321).',
   shapeNone: 'No connection open right now.',
-  shapeStar: 'Client-server: clients connect to a server that listens. It draws a star.',
-  shapeMesh: 'Peer-to-peer: {n} nodes both listen and connect. It draws a mesh.',
+  shapeStar:
+    'Client-server: {n} client(s) connect to one server that listens ({hub}). Every arrow touches it: a star.',
+  shapeStarHub: 'Every connection goes to or from one node ({hub}), {n} node(s) around it: a star.',
+  shapeStars: '{n} groups apart from each other, each around one node (a server and its clients): {n} stars.',
+  shapeMesh: 'Connections join several nodes without all going through one: a mesh.',
+  shapePeers: 'Peer-to-peer: {n} nodes both listen and connect.',
   graphLabel: '{nodes} nodes, {edges} connections',
   connectionsList: 'The connections as a list',
   fromSide: 'from (connected)',
@@ -160,7 +172,11 @@ const en = {
 
   keys: [
     ['?', 'go to this list'],
-    ['1 … 6', 'go to: services, connections, transcript, mailboxes, files, swarm'],
+    [
+      '1 … 6',
+      'go to: services, connections, transcript, mailboxes, files, swarm (with one panel on screen: show that one)',
+    ],
+    ['0', 'every panel on screen again'],
     ['/', 'filter the transcript by service'],
     ['↑ ↓ PgUp PgDn Home End', 'move in the transcript (when it has the focus)'],
     ['Enter', 'decode the selected credentials line'],
@@ -184,6 +200,14 @@ const fr = {
   otherLanguage: 'English',
   otherLanguageName: 'Switch to English',
   projector: 'Mode projecteur',
+  panelChoice: 'À l’écran :',
+  panel_all: 'Tous les panneaux',
+  panel_services: 'Ports',
+  panel_connections: 'Connexions',
+  panel_transcript: 'Transcription',
+  panel_mail: 'Boîtes aux lettres',
+  panel_files: 'Fichiers',
+  panel_swarm: 'Essaim',
   shortcuts: 'Raccourcis clavier',
   close: 'Fermer',
 
@@ -205,8 +229,12 @@ const fr = {
   graphIntro:
     'Chaque flèche va du côté qui s’est connecté (le client) vers le côté qui écoutait (le serveur), avec le numéro de port. Un client sur cette machine est désigné par son propre port (:54321).',
   shapeNone: 'Aucune connexion ouverte en ce moment.',
-  shapeStar: 'Client-serveur : les clients se connectent à un serveur qui écoute. Cela dessine une étoile.',
-  shapeMesh: 'Pair-à-pair : {n} nœuds écoutent et se connectent à la fois. Cela dessine un maillage.',
+  shapeStar:
+    'Client-serveur : {n} client(s) se connectent à un seul serveur qui écoute ({hub}). Chaque flèche le touche : une étoile.',
+  shapeStarHub: 'Chaque connexion part d’un même nœud ou y arrive ({hub}), {n} nœud(s) autour : une étoile.',
+  shapeStars: '{n} groupes séparés, chacun autour d’un nœud (un serveur et ses clients) : {n} étoiles.',
+  shapeMesh: 'Les connexions relient plusieurs nœuds sans toutes passer par un seul : un maillage.',
+  shapePeers: 'Pair-à-pair : {n} nœuds écoutent et se connectent à la fois.',
   graphLabel: '{nodes} nœuds, {edges} connexions',
   connectionsList: 'Les connexions sous forme de liste',
   fromSide: 'de (s’est connecté)',
@@ -325,7 +353,11 @@ const fr = {
 
   keys: [
     ['?', 'aller à cette liste'],
-    ['1 … 6', 'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim'],
+    [
+      '1 … 6',
+      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim (avec un seul panneau à l’écran : afficher celui-là)',
+    ],
+    ['0', 'de nouveau tous les panneaux à l’écran'],
     ['/', 'filtrer la transcription par service'],
     ['↑ ↓ PgUp PgDn Début Fin', 'se déplacer dans la transcription (quand elle a le focus)'],
     ['Entrée', 'décoder la ligne d’identifiants choisie'],

@@ -86,7 +86,7 @@ function useRowHeight(ref, projector) {
   return rowHeight;
 }
 
-export function TranscriptView({ store, version, projector, commands }) {
+export function TranscriptView({ store, version, projector, panel, commands }) {
   const t = useT();
   const listRef = useRef(null);
   const [service, setService] = useState('');
@@ -134,7 +134,8 @@ export function TranscriptView({ store, version, projector, commands }) {
     setViewport({ top: list.scrollTop, height: list.clientHeight });
     setFollow(list.scrollTop + list.clientHeight >= list.scrollHeight - rowHeight);
   };
-  useLayoutEffect(onScroll, [rowHeight]);
+  // The list is taller when the transcript fills the screen (main.js, panels.js): measure it again.
+  useLayoutEffect(onScroll, [rowHeight, panel]);
 
   const toggleDecode = (id) =>
     setDecoded((old) => {
