@@ -80,6 +80,16 @@ describe('connections named by client and port, not by session id', () => {
         'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0',
       ),
     ).toBe('Edge 120');
+    expect(
+      shortAgent(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36',
+      ),
+    ).toBe('Chrome 120');
+    expect(
+      shortAgent(
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+      ),
+    ).toBe('Safari 17');
     expect(shortAgent('Python-urllib/3.11')).toBe('Python-urllib 3.11');
     expect(shortAgent('')).toBe('');
   });

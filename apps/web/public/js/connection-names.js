@@ -31,7 +31,8 @@ export function shortAgent(agent) {
     ['Chromium', 'Chromium'],
     ['Version', 'Safari'],
   ]) {
-    const match = new RegExp(`\\b${token}/(\\d+)`).exec(text);
+    // No word boundary: "HeadlessChrome/120" (a test's Chromium) is Chrome too.
+    const match = new RegExp(`${token}/(\\d+)`).exec(text);
     if (match) return `${name} ${match[1]}`;
   }
   const [product] = text.split(/\s+/);

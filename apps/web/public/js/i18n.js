@@ -97,12 +97,15 @@ const en = {
   chartNeedP2p: 'Now download a torrent with portlab p2p get to compare.',
   chartWay: 'download',
   chartWhat: '{name} ({size}), {n} source(s)',
-  chartTime: 'time',
+  chartTime: 'time, from the command to the last byte',
+  chartUnconfirmed:
+    'At least this long: the server has sent everything, the client has not spoken since to say it received it all.',
+  chartResumed: '(resumed from {from})',
   chartRate: 'throughput',
   chart_ftp: 'FTP (client-server)',
   chart_p2p: 'BitTorrent (peer-to-peer)',
   chartNote:
-    'The last FTP download and the last complete torrent download. FTP time: its data connection, open to close. BitTorrent time: from the first handshake to the last piece. Each source’s upload speed counts: the swarm’s peers send at most their --rate each, the lab’s FTP server has no limit.',
+    'The last FTP download and the last complete torrent download. Both times run from the command to the last byte, as portlab lab 05 prints them: FTP from the RETR command to the client’s next word to the server (it has every byte then: the server’s data connection closes earlier, as soon as the last bytes are in its buffers); BitTorrent from the first handshake to the last piece. “≥”: the FTP client has not spoken since, the time is the server’s. Each source’s upload speed counts: the swarm’s peers send at most their --rate each, the lab’s FTP server has no limit.',
 
   transcript: 'Transcript',
   transcriptIntro: 'What the client (C:) and the server (S:) say to each other, line by line, on each port.',
@@ -286,12 +289,15 @@ const fr = {
   chartNeedP2p: 'Téléchargez maintenant un torrent avec portlab p2p get pour comparer.',
   chartWay: 'téléchargement',
   chartWhat: '{name} ({size}), {n} source(s)',
-  chartTime: 'durée',
+  chartTime: 'durée, de la commande au dernier octet',
+  chartUnconfirmed:
+    'Au moins cette durée : le serveur a tout envoyé, le client n’a pas encore parlé pour dire qu’il a tout reçu.',
+  chartResumed: '(reprise à partir de {from})',
   chartRate: 'débit',
   chart_ftp: 'FTP (client-serveur)',
   chart_p2p: 'BitTorrent (pair-à-pair)',
   chartNote:
-    'Le dernier téléchargement FTP et le dernier téléchargement de torrent terminé. Durée FTP : sa connexion de données, de l’ouverture à la fermeture. Durée BitTorrent : de la première poignée de main à la dernière pièce. Le débit de chaque source compte : les pairs de l’essaim envoient chacun au plus leur --rate, le serveur FTP du labo n’a pas de limite.',
+    'Le dernier téléchargement FTP et le dernier téléchargement de torrent terminé. Les deux durées vont de la commande au dernier octet, comme les affiche portlab lab 05 : en FTP, de la commande RETR à la parole suivante du client (il a alors tous les octets : la connexion de données du serveur se ferme plus tôt, dès que les derniers octets sont dans ses tampons) ; en BitTorrent, de la première poignée de main à la dernière pièce. « ≥ » : le client FTP n’a pas encore reparlé, la durée est celle du serveur. Le débit de chaque source compte : les pairs de l’essaim envoient chacun au plus leur --rate, le serveur FTP du labo n’a pas de limite.',
 
   transcript: 'Transcription',
   transcriptIntro: 'Ce que se disent le client (C:) et le serveur (S:), ligne par ligne, sur chaque port.',
