@@ -113,6 +113,7 @@ describe.skipIf(!hasChromium)('the /lab dashboard on a projector', () => {
     await expect(projector.locator('.panel-choice button[aria-pressed="true"]').textContent()).resolves.toBe(
       'Connexions',
     );
+    await projector.screenshot({ path: path.join(outputDir, 'projector-graph-fr.png') });
     await other.close();
 
     // A number key shows another panel alone; 0 shows them all, and the address forgets the choice.

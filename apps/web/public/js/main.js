@@ -94,6 +94,8 @@ function App() {
       const asked = panelFromHash(location.hash);
       // A link to a section (#keys) while one panel fills the screen: show them all again.
       setPanel((current) => asked ?? (location.hash && current !== 'all' ? 'all' : current));
+      if (!asked && location.hash.length > 1)
+        setTimeout(() => document.getElementById(location.hash.slice(1))?.scrollIntoView());
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
