@@ -48,7 +48,13 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     app.addHook('onRequest', async (request) => {
       runtime
         .sessionOf(request.raw.socket)
-        ?.client(`${request.method} ${request.url} HTTP/${request.raw.httpVersion}`);
+        // The User-Agent header (RFC 9110 §10.1.5) goes with it as data, not text: the dashboard
+        // names the connection by its client ("Firefox 128", "curl 8.5.0"), connection-names.js.
+        ?.client(
+          `${request.method} ${request.url} HTTP/${request.raw.httpVersion}`,
+          [],
+          agentData(request.headers['user-agent']),
+        );
     });
     app.addHook('onResponse', async (request, reply) => {
       const code = reply.statusCode;
@@ -84,3 +90,8 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
 export { EventHub } from './event-hub.js';
 export { SignIns } from './sign-ins.js';
 export { StatusWatch } from './status-watch.js';
+
+/** The User-Agent as a line's data, cut short: a header is the client's to fill, with anything. */
+function agentData(agent: string | undefined): { agent: string } | undefined {
+  return agent ? { agent: agent.slice(0, 200) } : undefined;
+}

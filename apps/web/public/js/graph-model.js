@@ -130,3 +130,52 @@ export class ConnectionGraph {
     return { nodes: [...nodes.values()], edges: [...edges.values()], hiddenClients, peers };
   }
 }
+
+/**
+ * The shape of what `view()` gives to draw, for the caption under the graph: the caption must say
+ * what the students see. Connections that all touch one node draw a star around it (a server and
+ * its clients; one downloader dialling its sources); several such groups apart from each other
+ * draw several stars (two servers, each with its clients); anything else, where connections join
+ * nodes without all going through one, draws a mesh. A pair of nodes counts as a star of one.
+ *
+ * Returns { kind: 'none' | 'star' | 'stars' | 'mesh', groups, hub?, leaves?, hubListens?, peers }:
+ * `groups` the connected groups drawn, `hub` the node every connection touches (a star), `leaves` the
+ * other nodes of the star, `hubListens` whether every connection goes to the hub (a server that
+ * listens) rather than some from it; `peers` the nodes that both listen and connect.
+ */
+export function shapeOf(view) {
+  const { edges } = view;
+  const peers = view.peers ?? 0;
+  if (edges.length === 0) return { kind: 'none', groups: 0, peers };
+  // Groups of nodes joined by connections (union-find over the edges).
+  const parent = new Map();
+  const find = (id) => {
+    while (parent.get(id) !== id) id = parent.get(id);
+    return id;
+  };
+  for (const e of edges) {
+    for (const id of [e.from, e.to]) if (!parent.has(id)) parent.set(id, id);
+    parent.set(find(e.from), find(e.to));
+  }
+  const groups = new Map();
+  for (const e of edges) {
+    const root = find(e.from);
+    if (!groups.has(root)) groups.set(root, []);
+    groups.get(root).push(e);
+  }
+  const hubs = [...groups.values()].map(hubOf);
+  if (hubs.some((hub) => hub === null)) return { kind: 'mesh', groups: groups.size, peers };
+  if (groups.size > 1) return { kind: 'stars', groups: groups.size, peers };
+  const hub = hubs[0];
+  const leaves = new Set(edges.flatMap((e) => [e.from, e.to]).filter((id) => id !== hub)).size;
+  return { kind: 'star', groups: 1, hub, leaves, hubListens: edges.every((e) => e.to === hub), peers };
+}
+
+/** The node every connection of a group touches, or null if there is none. */
+function hubOf(edges) {
+  const [first] = edges;
+  const candidates = [first.from, first.to];
+  // Of two candidates, the one that listens is the better name for a star (a server, its clients).
+  candidates.sort((a, b) => Number(edges.every((e) => e.to === b)) - Number(edges.every((e) => e.to === a)));
+  return candidates.find((id) => edges.every((e) => e.from === id || e.to === id)) ?? null;
+}

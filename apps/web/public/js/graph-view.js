@@ -1,6 +1,7 @@
 // Draws the connection graph (graph-model.js) as SVG: processes that listen in the middle, plain
 // clients around them. One server and its clients make a star; peers that listen and connect make a mesh.
 import { useMemo } from 'preact/hooks';
+import { shapeOf } from './graph-model.js';
 import { html } from './html.js';
 import { useT } from './i18n.js';
 
@@ -128,24 +129,38 @@ function Node({ n }) {
   </g>`;
 }
 
+function caption(form, placed, t) {
+  const peers = form.peers >= 2 ? ` ${t('shapePeers', { n: form.peers })}` : '';
+  switch (form.kind) {
+    case 'none':
+      return t('shapeNone');
+    case 'star': {
+      const hub = placed.get(form.hub);
+      const name = hub.kind === 'endpoint' ? hub.label : hub.lines.join(', ');
+      return t(form.hubListens ? 'shapeStar' : 'shapeStarHub', { n: form.leaves, hub: name });
+    }
+    case 'stars':
+      return t('shapeStars', { n: form.groups });
+    default:
+      return t('shapeMesh') + peers;
+  }
+}
+
 export function GraphView({ graph, version }) {
   const t = useT();
   const view = useMemo(() => graph.view(), [graph, version]);
   const placed = layout(view, t);
   const edges = edgeGeometry(view.edges, placed);
-  const shape =
-    view.edges.length === 0
-      ? t('shapeNone')
-      : view.peers >= 2
-        ? t('shapeMesh', { n: view.peers })
-        : t('shapeStar');
+  // The caption follows what is drawn (graph-model.js, shapeOf), never a guess from the services.
+  const form = shapeOf(view);
+  const shape = caption(form, placed, t);
   const label = t('graphLabel', { nodes: view.nodes.length, edges: view.edges.length });
   const name = (id) => {
     const n = placed.get(id);
     return n.kind === 'endpoint' ? n.label : n.lines.join(', ');
   };
   return html`
-    <p class="shape" data-shape=${view.edges.length === 0 ? 'none' : view.peers >= 2 ? 'mesh' : 'star'}>${shape}</p>
+    <p class="shape" data-shape=${form.kind} data-groups=${form.groups}>${shape}</p>
     <svg class="graph" viewBox=${`0 0 ${W} ${H}`} role="img" aria-label=${`${label}. ${shape}`}
       data-nodes=${view.nodes.length} data-edges=${view.edges.length} data-peers=${view.peers}>
       <defs>

@@ -7,6 +7,7 @@ import { GraphView } from './graph-view.js';
 import { html } from './html.js';
 import { defaultLanguage, I18n, translator } from './i18n.js';
 import { MailView } from './mail-view.js';
+import { hashFor, initialPanel, PANELS, panelFromHash } from './panels.js';
 import { PortMap } from './port-map.js';
 import { loadPref, savePref } from './prefs.js';
 import { SignIn } from './sign-in.js';
@@ -33,17 +34,28 @@ openStream({
   gap: () => store.setGap(),
 });
 
-/** Sections in the order of the number keys 1 … 6. */
-const SECTIONS = ['services', 'connections', 'transcript', 'mail', 'files', 'swarm'];
+/** Sections in the order of the number keys 1 … 6 (panels.js). */
+const SECTIONS = PANELS;
 
 const typing = (target) => /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
 
-function Section({ id, title, intro, children, className = '' }) {
-  return html`<section id=${id} class=${`panel ${className}`} aria-labelledby=${`${id}-title`}>
+function Section({ id, title, intro, children, chosen, className = '' }) {
+  return html`<section id=${id} class=${`panel ${className}${id === chosen ? ' chosen' : ''}`} aria-labelledby=${`${id}-title`}>
     <h2 id=${`${id}-title`} tabindex="-1">${title}</h2>
     ${intro ? html`<p class="intro">${intro}</p>` : ''}
     ${children}
   </section>`;
+}
+
+/** The teacher's choice of what fills the screen: every panel, or one alone. */
+function PanelChoice({ t, panel, choose }) {
+  return html`<nav class="panel-choice" aria-label=${t('panelChoice')}>
+    <span class="panel-choice-label">${t('panelChoice')}</span>
+    ${['all', ...PANELS].map(
+      (p) => html`<button type="button" key=${p} data-panel=${p} aria-pressed=${p === panel}
+        onClick=${() => choose(p)}>${t(`panel_${p}`)}</button>`,
+    )}
+  </nav>`;
 }
 
 function Keys({ t }) {
@@ -54,6 +66,7 @@ function App() {
   useStore(store);
   const [lang, setLang] = useState(() => loadPref('lang', defaultLanguage(navigator.language)));
   const [projector, setProjector] = useState(() => loadPref('projector', 'off') === 'on');
+  const [panel, setPanel] = useState(() => initialPanel(location.hash, loadPref('panel', 'all')));
   const t = useMemo(() => translator(lang), [lang]);
   const commands = useRef({});
 
@@ -67,6 +80,27 @@ function App() {
     savePref('projector', projector ? 'on' : 'off');
   }, [projector]);
 
+  // One panel fills the screen (lab.css, :root[data-panel]); the address says which, for a bookmark.
+  useEffect(() => {
+    if (panel === 'all') delete document.documentElement.dataset.panel;
+    else document.documentElement.dataset.panel = panel;
+    savePref('panel', panel);
+    const hash = hashFor(panel);
+    if (hash ? location.hash !== hash : panelFromHash(location.hash) !== null)
+      history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
+  }, [panel]);
+  useEffect(() => {
+    const onHash = () => {
+      const asked = panelFromHash(location.hash);
+      // A link to a section (#keys) while one panel fills the screen: show them all again.
+      setPanel((current) => asked ?? (location.hash && current !== 'all' ? 'all' : current));
+      if (!asked && location.hash.length > 1)
+        setTimeout(() => document.getElementById(location.hash.slice(1))?.scrollIntoView());
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
   const toggleLang = () => setLang((l) => (l === 'fr' ? 'en' : 'fr'));
   const toggleProjector = () => setProjector((p) => !p);
 
@@ -75,14 +109,23 @@ function App() {
       if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
       const section = SECTIONS[Number(ev.key) - 1];
       const actions = {
-        '?': () => document.getElementById('keys-title').focus(),
+        '?': () => {
+          setPanel('all');
+          setTimeout(() => document.getElementById('keys-title').focus());
+        },
+        0: () => setPanel('all'),
         l: toggleLang,
         p: toggleProjector,
         '/': () => commands.current.focusFilter(),
         f: () => commands.current.goLatest(),
         Escape: () => commands.current.clearFilters(),
       };
-      const action = section ? () => document.getElementById(`${section}-title`).focus() : actions[ev.key];
+      // 1 … 6 go to a section; when one panel fills the screen, they show that one instead.
+      const goTo = () => {
+        setPanel((current) => (current === 'all' ? current : section));
+        setTimeout(() => document.getElementById(`${section}-title`).focus());
+      };
+      const action = section ? goTo : actions[ev.key];
       if (!action) return;
       ev.preventDefault();
       action();
@@ -105,27 +148,28 @@ function App() {
         <a href="/">${t('home')}</a>
       </nav>
       <${SignIn} />
+      <${PanelChoice} t=${t} panel=${panel} choose=${setPanel} />
     </header>
     <main>
-      <${Section} id="services" title=${t('portMap')} intro=${t('portMapIntro')}>
+      <${Section} id="services" chosen=${panel} title=${t('portMap')} intro=${t('portMapIntro')}>
         <${PortMap} services=${store.services} />
       <//>
       <div class="pair">
-        <${Section} id="connections" title=${t('graph')} intro=${t('graphIntro')}>
+        <${Section} id="connections" chosen=${panel} title=${t('graph')} intro=${t('graphIntro')}>
           <${GraphView} graph=${store.graph} version=${store.graph.version} />
         <//>
-        <${Section} id="swarm" title=${t('swarm')} intro=${t('swarmIntro')}>
+        <${Section} id="swarm" chosen=${panel} title=${t('swarm')} intro=${t('swarmIntro')}>
           <${SwarmView} swarm=${swarm} version=${swarm.version} />
         <//>
       </div>
-      <${Section} id="transcript" title=${t('transcript')} intro=${t('transcriptIntro')}>
-        <${TranscriptView} store=${store} version=${store.version} projector=${projector} commands=${commands} />
+      <${Section} id="transcript" chosen=${panel} title=${t('transcript')} intro=${t('transcriptIntro')}>
+        <${TranscriptView} store=${store} version=${store.version} projector=${projector} panel=${panel} commands=${commands} />
       <//>
       <div class="pair">
-        <${Section} id="mail" title=${t('mail')} intro=${t('mailIntro')}>
+        <${Section} id="mail" chosen=${panel} title=${t('mail')} intro=${t('mailIntro')}>
           <${MailView} tick=${store.mailTick} />
         <//>
-        <${Section} id="files" title=${t('files')} intro=${t('filesIntro')}>
+        <${Section} id="files" chosen=${panel} title=${t('files')} intro=${t('filesIntro')}>
           <${FilesView} tick=${store.filesTick} />
         <//>
       </div>

@@ -1,6 +1,7 @@
 // What the page knows of the lab: the last MAX_EVENTS transcript events (older ones are dropped, so
 // memory stays bounded however long the lab runs), the connection graph, the list of services.
 import { useEffect, useState } from 'preact/hooks';
+import { ConnectionNames } from './connection-names.js';
 import { ConnectionGraph } from './graph-model.js';
 
 export const MAX_EVENTS = 5000;
@@ -26,6 +27,8 @@ export class LabStore {
     /** HTTP sessions whose last request was the dashboard's own: its status line is marked too. */
     this.ownPending = new Set();
     this.graph = new ConnectionGraph();
+    /** Each session's readable name: its client (address, or the name it gave) and the port it reached. */
+    this.names = new ConnectionNames();
     this.services = [];
     this.connection = 'connecting';
     this.gap = false;
@@ -63,6 +66,7 @@ export class LabStore {
       if (this.events.length >= MAX_EVENTS && event.ts < this.events[0].ts) continue;
       this.ids.add(event.id);
       this.graph.apply(event);
+      this.names.apply(event);
       if (event.type === 'line') {
         event.secure = implicit.has(event.service) || this.tlsSessions.has(event.session);
         if (event.flags?.includes('tls')) this.tlsSessions.add(event.session);

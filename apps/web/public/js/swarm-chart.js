@@ -1,8 +1,9 @@
 // The lab 5 chart: the same kind of download from one source (FTP: one server) and from several
 // (BitTorrent: every peer that holds pieces), their times and throughputs side by side. It shows
 // the last of each the lab saw, with their sizes: the figures are the lab's own, not a model's.
-// FTP's time is its data connection's, open to close (apps/files/src/data-log.ts); the torrent's runs
-// from the downloader's first handshake to its last piece (swarm-model.js).
+// Both times run from the command to the last byte, as lab 5's demo prints them: FTP's from RETR to
+// the client's next word (it has every byte then), the torrent's from the downloader's first
+// handshake to its last piece (swarm-model.js).
 import { html } from './html.js';
 import { useT } from './i18n.js';
 import { formatBytes, formatDuration, formatRate } from './swarm-format.js';
@@ -36,11 +37,16 @@ export function SwarmChart({ comparison }) {
       </tr></thead>
       <tbody>
         ${rows.map(
-          ([kind, r]) => html`<tr key=${kind} data-kind=${kind} data-sources=${r.sources}>
+          ([kind, r]) => html`<tr key=${kind} data-kind=${kind} data-sources=${r.sources} data-ms=${r.ms}
+            data-confirmed=${r.confirmed !== false}>
             <th scope="row">${t(`chart_${kind}`)}
-              <span class="what">${t('chartWhat', { name: r.name, size: formatBytes(r.bytes), n: r.sources })}</span>
+              <span class="what">${t('chartWhat', { name: r.name, size: formatBytes(r.bytes), n: r.sources })}${
+                r.rest ? ` ${t('chartResumed', { from: formatBytes(r.rest) })}` : ''
+              }</span>
             </th>
-            <td><${Bar} value=${r.ms} max=${maxTime} kind=${kind} text=${formatDuration(r.ms)} /></td>
+            <td title=${r.confirmed === false ? t('chartUnconfirmed') : undefined}>
+              <${Bar} value=${r.ms} max=${maxTime} kind=${kind}
+                text=${`${r.confirmed === false ? '≥ ' : ''}${formatDuration(r.ms)}`} /></td>
             <td><${Bar} value=${rate(r)} max=${maxRate} kind=${kind} text=${formatRate(r.bytes, r.ms)} /></td>
           </tr>`,
         )}

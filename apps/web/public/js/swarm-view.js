@@ -2,10 +2,12 @@
 // piece came from and marked with that peer's letter (colour is never the only cue: a colour-blind
 // student, or a washed-out projector, still reads the letters); the peers with what each sent; who
 // joined and left. Below, the lab 5 chart: one FTP source against several BitTorrent sources.
+import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { useT } from './i18n.js';
 import { SwarmChart } from './swarm-chart.js';
 import { formatBytes } from './swarm-format.js';
+import { SILENT_MS } from './swarm-model.js';
 
 /**
  * Peer colours, all dark enough for a white letter (WCAG AA, 4.5:1) and for a cell to stand out
@@ -105,17 +107,31 @@ function Marks({ download, peers }) {
   </p>`;
 }
 
-function DownloadView({ download, open }) {
+/** The download's state in words: done, stopped where it was (and why), or going. */
+function progressText(download, state, t) {
+  const { pieces } = download.torrent;
+  if (state === 'done')
+    return t('downloadDone', { seconds: ((download.end - download.start) / 1000).toFixed(1) });
+  const have = download.progress;
+  if (state === 'stopped')
+    return t(download.stopReason === 'closed' ? 'downloadClosed' : 'downloadSilent', {
+      have,
+      pieces,
+      seconds: SILENT_MS / 1000,
+    });
+  return t('downloading', { have, pieces });
+}
+
+function DownloadView({ download, state, open }) {
   const t = useT();
   // Each peer with its place in the order of letters, for its colour.
   const peers = new Map([...download.peers.values()].map((p, index) => [p.address, { ...p, index }]));
   const { torrent } = download;
-  const state = download.complete
-    ? t('downloadDone', { seconds: ((download.end - download.start) / 1000).toFixed(1) })
-    : t('downloading', { have: download.pieces.size, pieces: torrent.pieces });
-  return html`<article class="download" data-torrent=${torrent.key} data-node=${download.node} data-complete=${download.complete}>
-    <h3>${torrent.name || torrent.key.slice(0, 12)} <span class="muted">${formatBytes(torrent.length)} · ${t('piecesOf', { n: torrent.pieces, size: formatBytes(torrent.pieceLength) })}</span></h3>
-    <p class="muted">${t('downloadedBy', { node: download.node })} · <span class="progress">${state}</span></p>
+  return html`<article class="download" data-torrent=${torrent.key} data-node=${download.node}
+      data-complete=${download.complete} data-state=${state}>
+    <h3>${torrent.name || torrent.key.slice(0, 12)} <span class="muted">${formatBytes(torrent.length)} · ${t('piecesOf', { n: torrent.pieces, size: formatBytes(torrent.pieceLength) })}</span>
+      ${state === 'live' ? '' : html` <span class=${`badge ${state}`}>${t(`badge_${state}`)}</span>`}</h3>
+    <p class="muted">${t('downloadedBy', { node: download.node })} · <span class="progress">${progressText(download, state, t)}</span></p>
     ${torrent.pieces ? html`<${PieceBar} download=${download} peers=${peers} />` : ''}
     <${Marks} download=${download} peers=${peers} />
     <details open=${open}>
@@ -126,12 +142,43 @@ function DownloadView({ download, open }) {
   </article>`;
 }
 
+/** Downloads that finished or stopped a while ago: one line each, out of the way. */
+function PastDownloads({ downloads, now }) {
+  const t = useT();
+  if (downloads.length === 0) return '';
+  return html`<details class="past-downloads">
+    <summary>${t('pastDownloads', { n: downloads.length })}</summary>
+    <ul class="plain">
+      ${downloads.map((d) => {
+        const state = d.state(now);
+        return html`<li key=${d.id} class="download-line" data-state=${state} data-torrent=${d.torrent.key}>
+          <span class=${`badge ${state}`}>${t(`badge_${state}`)}</span>
+          ${` ${d.torrent.name || d.torrent.key.slice(0, 12)} · ${t('downloadedBy', { node: d.node })} · ${progressText(d, state, t)}`}
+        </li>`;
+      })}
+    </ul>
+  </details>`;
+}
+
+/** Re-renders every `ms`: a download with no news turns "stopped" though no event came. */
+function useTick(ms) {
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((n) => n + 1), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return tick;
+}
+
 export function SwarmView({ swarm }) {
   const t = useT();
-  const downloads = swarm.list().filter((d) => d.torrent.pieces);
+  useTick(5000);
+  const now = swarm.now();
+  const { current, past } = swarm.byState(now);
+  const downloads = current.filter((d) => d.torrent.pieces);
   const idle = swarm.idleTorrents();
   return html`
-    ${downloads.length === 0 && idle.length === 0 ? html`<p class="empty">${t('swarmEmpty')}</p>` : ''}
+    ${downloads.length === 0 && idle.length === 0 && past.length === 0 ? html`<p class="empty">${t('swarmEmpty')}</p>` : ''}
     ${idle.map(
       (torrent) =>
         html`<p key=${torrent.key} class="idle">${t('swarmIdle', {
@@ -139,7 +186,10 @@ export function SwarmView({ swarm }) {
           n: torrent.holders.size,
         })}</p>`,
     )}
-    ${downloads.map((d, i) => html`<${DownloadView} key=${d.id} download=${d} open=${i === 0} />`)}
+    ${downloads.map(
+      (d, i) => html`<${DownloadView} key=${d.id} download=${d} state=${d.state(now)} open=${i === 0} />`,
+    )}
+    <${PastDownloads} downloads=${past.filter((d) => d.torrent.pieces)} now=${now} />
     <${SwarmChart} comparison=${swarm.comparison()} />
   `;
 }

@@ -44,7 +44,7 @@ function decodedText(e, t) {
 
 const isCredentials = (e) => e.type === 'line' && e.flags?.includes('credentials');
 
-function Row({ e, index, top, height, selected, decoded, onSelect, onDecode }) {
+function Row({ e, names, index, top, height, selected, decoded, onSelect, onDecode }) {
   const t = useT();
   const classes = ['row', e.type === 'line' ? `dir-${e.dir}` : `event-${e.type}`];
   if (isCredentials(e)) classes.push('credentials');
@@ -56,7 +56,7 @@ function Row({ e, index, top, height, selected, decoded, onSelect, onDecode }) {
       style=${{ top: `${top}px`, height: `${height}px` }} data-id=${e.id} onClick=${() => onSelect(e.id)}>
       <span class="time">${clock(e.ts)}</span>
       <span class="where">${e.service}:${e.port}</span>
-      <span class="session">${e.session ?? ''}</span>
+      <span class="session" title=${e.session ? `${names.nameOf(e.session)} · ${e.session}` : ''}>${e.session ? names.clientOf(e.session) : ''}</span>
       <span class="dir">${e.type === 'line' ? `${e.dir}:` : '—'}</span>
       ${e.secure ? html`<span class="lock" title=${t('secure')}>TLS</span>` : ''}
       <span class="text">${describe(e, t)}${decoded ? html` <span class="decoded">${decodedText(e, t)}</span>` : ''}</span>
@@ -86,7 +86,7 @@ function useRowHeight(ref, projector) {
   return rowHeight;
 }
 
-export function TranscriptView({ store, version, projector, commands }) {
+export function TranscriptView({ store, version, projector, panel, commands }) {
   const t = useT();
   const listRef = useRef(null);
   const [service, setService] = useState('');
@@ -134,7 +134,8 @@ export function TranscriptView({ store, version, projector, commands }) {
     setViewport({ top: list.scrollTop, height: list.clientHeight });
     setFollow(list.scrollTop + list.clientHeight >= list.scrollHeight - rowHeight);
   };
-  useLayoutEffect(onScroll, [rowHeight]);
+  // The list is taller when the transcript fills the screen (main.js, panels.js): measure it again.
+  useLayoutEffect(onScroll, [rowHeight, panel]);
 
   const toggleDecode = (id) =>
     setDecoded((old) => {
@@ -208,7 +209,7 @@ export function TranscriptView({ store, version, projector, commands }) {
       <label>${t('filterSession')}
         <select id="filter-session" value=${session} onChange=${(ev) => setSession(ev.currentTarget.value)}>
           <option value="">${t('allSessions')}</option>
-          ${sessions.map((s) => html`<option value=${s}>${s}</option>`)}
+          ${sessions.map((s) => html`<option value=${s}>${store.names.nameOf(s)}</option>`)}
         </select>
       </label>
       <label><input type="checkbox" id="show-own" checked=${showOwn}
@@ -227,7 +228,7 @@ export function TranscriptView({ store, version, projector, commands }) {
           (
             e,
             i,
-          ) => html`<${Row} key=${e.id} e=${e} index=${first + i} top=${(first + i) * rowHeight} height=${rowHeight}
+          ) => html`<${Row} key=${e.id} e=${e} names=${store.names} index=${first + i} top=${(first + i) * rowHeight} height=${rowHeight}
             selected=${e.id === selectedId} decoded=${decoded.has(e.id)} onSelect=${setSelectedId} onDecode=${toggleDecode} />`,
         )}
       </div>
@@ -238,7 +239,7 @@ export function TranscriptView({ store, version, projector, commands }) {
       ${
         selected
           ? html`
-          <p class="meta">${clock(selected.ts)} · ${selected.service}:${selected.port} · ${selected.session ?? ''} · ${selected.peer ?? ''}
+          <p class="meta">${clock(selected.ts)} · ${selected.service}:${selected.port} · ${selected.session ? `${store.names.nameOf(selected.session)} (${t('sessionId')} ${selected.session})` : ''}
             ${selected.flags?.length ? ` · ${selected.flags.join(', ')}` : ''}</p>
           <pre class=${selected.type === 'line' ? `dir-${selected.dir}` : ''}>${selected.type === 'line' ? `${selected.dir}: ` : ''}${describe(selected, t)}</pre>
           ${decoded.has(selected.id) ? html`<p class="decoded">${decodedText(selected, t)}</p>` : ''}

@@ -223,7 +223,7 @@ export const p2pLab: Lab = {
         );
         const r = await cappedDownload(config, path.basename(s.file), local, { rate: options.rate });
         out.say(
-          `FTP: ${formatBytes(r.bytes)} ${out.t({ fr: 'en', en: 'in' })} ${r.seconds.toFixed(1)} s, 1 source (${config.host}:${config.portOf('ftp')})`,
+          `FTP: ${formatBytes(r.bytes)} ${out.t({ fr: 'en', en: 'in' })} ${r.seconds.toFixed(1)} s ${out.t({ fr: '(de la commande au dernier octet)', en: '(from the command to the last byte)' })}, 1 source (${config.host}:${config.portOf('ftp')})`,
         );
         s.timings.push({ method: 'FTP', sources: 1, seconds: r.seconds });
         s.events.push(...(await ctx.transcript.show(out, { linesPerSession: 14 })));
