@@ -105,7 +105,7 @@ body { font-family: system-ui, sans-serif; margin: 1em; color: #000; }
 .card h2 { font-size: 10pt; margin: 0 0 1mm; }
 .who { margin: 0 0 1mm; font-weight: bold; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .4mm 3mm; margin: 0 0 2mm; }
-dt { color: #444; } dd { margin: 0; }
+dt { color: #444; } dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 .secret { font-size: 12pt; font-weight: bold; letter-spacing: .05em; }
 .tables { display: flex; gap: 4mm; }
