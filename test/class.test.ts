@@ -284,7 +284,7 @@ describe('a class from a names file', () => {
     expect(existsSync(cardsPath(lab))).toBe(false);
   });
 
-  it('makes safe names: accents stripped, namesakes and demo names numbered, a header skipped', async () => {
+  it('makes safe names: accents stripped, namesakes and demo names numbered, a header skipped; --replace', async () => {
     const lab = await newLab();
     const names = path.join(lab.dir, 'names.csv');
     writeFileSync(
@@ -306,6 +306,16 @@ describe('a class from a names file', () => {
     const html = readFileSync(cardsPath(lab), 'utf8');
     expect(html).toContain('Jean-Éric Dupont');
     expect(html).toContain('Mot de passe');
+
+    // --replace: the names-file class goes, with its data; the demo accounts stay.
+    writeFileSync(path.join(lab.dataDir, 'files', 'zoe.martin', 'notes.txt'), 'zoe');
+    const replaced = await portlab(lab, 'class', 'create', '--students', '2', '--replace');
+    expect(replaced.code, replaced.out).toBe(0);
+    expect(replaced.out).toMatch(/removed the 5 accounts of the last class and their data/);
+    expect(store.students()).toEqual(['e01', 'e02']);
+    expect(store.find('zoe.martin')).toBeUndefined();
+    expect(existsSync(path.join(lab.dataDir, 'files', 'zoe.martin'))).toBe(false);
+    expect(await store.authenticate('alice', 'wonderland')).toBe('alice');
   });
 });
 

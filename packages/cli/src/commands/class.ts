@@ -9,7 +9,7 @@ import { type LabConfig, type NewAccount, UserStore } from '@portlab/config';
 import { chooseLang, type Lang } from '@portlab/labs';
 import { MailStore } from '@portlab/mailstore';
 import { type Card, cardsFile, cardsHtml, serverAddress, writeCards } from '../class/cards.js';
-import { archiveLogs, makeHome, renewHomes, runningOn } from '../class/data.js';
+import { archiveLogs, makeHome, renewHomes, runningOn, wipeHome } from '../class/data.js';
 import { easyPassword, teacherPassword } from '../class/passwords.js';
 import { progress, progressCsv } from '../class/progress.js';
 import { numbered, parseNames, RESERVED, type Student } from '../class/roster.js';
@@ -163,7 +163,8 @@ export async function classCreate(config: LabConfig, opts: CreateOptions): Promi
   // old class's homes go, and so does any folder left under a new name by an account removed earlier.
   await Promise.all([
     store.setMany(accounts),
-    renewHomes(config, [...gone, ...names]),
+    renewHomes(config, [...names]),
+    ...gone.map((name) => wipeHome(config, name)),
     makeHome(config, new MailStore(config.paths.mail), TEACHER),
   ]);
   store.remove(gone);
