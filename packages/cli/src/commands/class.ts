@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type LabConfig, type NewAccount, UserStore } from '@portlab/config';
+import { isLoopback, type LabConfig, type NewAccount, UserStore } from '@portlab/config';
 import { chooseLang, type Lang } from '@portlab/labs';
 import { MailStore } from '@portlab/mailstore';
 import { type Card, cardsFile, cardsHtml, serverAddress, writeCards } from '../class/cards.js';
@@ -52,6 +52,21 @@ function langOf(option: string | undefined): Lang | null {
     console.error(`portlab: ${(err as Error).message}`);
     return null;
   }
+}
+
+/**
+ * Where the teacher opens the cards. A browser on this machine is the teacher's when it comes from
+ * loopback (viewer.ts): so 127.0.0.1 when the lab listens there or everywhere; on a LAN address, the
+ * browser's address is that one too, and the teacher signs in first.
+ */
+function cardsUrl(config: LabConfig): string {
+  const port = config.portOf('http');
+  const everywhere = ['0.0.0.0', '::'].includes(config.host);
+  if (everywhere || isLoopback(config.host)) {
+    const own = config.web.loopbackIsTeacher ? 'on this machine' : 'signed in as teacher on /lab';
+    return `http://127.0.0.1:${port}/lab/class/cards (${own})`;
+  }
+  return `http://${config.host}:${port}/lab/class/cards (signed in as teacher on /lab first)`;
 }
 
 const seconds = (start: number) => `${((performance.now() - start) / 1000).toFixed(1)} s`;
@@ -182,9 +197,7 @@ export async function classCreate(config: LabConfig, opts: CreateOptions): Promi
     `Teacher: ${TEACHER} / ${teacher}   (shown this once: write it down; 'portlab user add ${TEACHER}' changes it)`,
   );
   console.log(`Credential cards: ${file} (readable by you only: it holds the passwords in clear).`);
-  console.log(
-    `Print them from a browser on this machine: http://${serverAddress(config)}:${config.portOf('http')}/lab/class/cards`,
-  );
+  console.log(`Print them from a browser: ${cardsUrl(config)}`);
   if (['0.0.0.0', '::'].includes(serverAddress(config))) {
     console.log(
       'warning: the cards give the address 0.0.0.0: set the address students must type (publicAddress).',
