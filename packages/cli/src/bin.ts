@@ -6,11 +6,12 @@
 import { ConfigError, type LabConfig, loadConfig } from '@portlab/config';
 import { registerLabCommands } from '@portlab/labs';
 import { Command } from 'commander';
+import { classCreate, classExport, classReset } from './commands/class.js';
 import { stopOrStart } from './commands/control-commands.js';
 import { ports } from './commands/ports.js';
 import { probe } from './commands/probe.js';
 import { up } from './commands/up.js';
-import { userAdd } from './commands/user.js';
+import { userAdd, userList, userRemove } from './commands/user.js';
 import { watch } from './commands/watch.js';
 import { registerP2pCommands } from './p2p/index.js';
 import { chooseLab, labEnvironment } from './running-labs.js';
@@ -124,6 +125,61 @@ user
     '\nExamples:\n  npx portlab user add carol\n  echo s3cret | npx portlab user add carol',
   )
   .action((name: string) => run(() => userAdd(config(), name)));
+user
+  .command('list')
+  .description('every account: name, role (student, teacher, demo) and mail address')
+  .addHelpText('after', '\nExamples:\n  npx portlab user list')
+  .action(() => run(() => userList(config())));
+user
+  .command('remove')
+  .argument('<name...>', 'the accounts to remove')
+  .description('remove accounts (their mail and files stay on disk)')
+  .addHelpText('after', '\nExamples:\n  npx portlab user remove carol')
+  .action((names: string[]) => run(() => userRemove(config(), names)));
+
+const klass = program
+  .command('class')
+  .description(
+    "a class's accounts: create them with their cards, reset them between classes, export progress",
+  );
+klass
+  .command('create')
+  .description(
+    'make the student accounts (random passwords), their mailboxes and FTP homes, a teacher account, and the credential cards',
+  )
+  .option('--students <n>', 'how many numbered accounts: e01, e02, …', (v) => Number(v))
+  .option('--from <file>', 'a names file: one name a line, or first name,last name (CSV, , or ;)')
+  .option('--replace', 'delete the class that exists (its accounts and data) and make this one')
+  .option('--lang <lang>', 'language of the cards: fr or en (default: from LANG)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npx portlab class create --students 30\n  npx portlab class create --from names.csv --lang fr\n  npx portlab class create --students 24 --replace',
+  )
+  .action((opts: { students?: number; from?: string; replace?: boolean; lang?: string }) =>
+    run(() => classCreate(config(), opts)),
+  );
+klass
+  .command('reset')
+  .description("between two classes: wipe every student's mail and files, keep (or renew) the accounts")
+  .option('--renew-passwords', 'give every student a new password, and write new cards')
+  .option('--keep-logs', 'leave the transcripts in place (by default they move to $DATA/class/archive/)')
+  .option('--lang <lang>', 'language of the new cards: fr or en')
+  .addHelpText(
+    'after',
+    '\nThe lab must be stopped first.\n\nExamples:\n  npx portlab class reset\n  npx portlab class reset --renew-passwords',
+  )
+  .action((opts: { renewPasswords?: boolean; keepLogs?: boolean; lang?: string }) =>
+    run(() => classReset(config(), opts)),
+  );
+klass
+  .command('export')
+  .description("each student's progress as CSV: student, lab, item, ok (1 or 0), from the labs' checks")
+  .option('--out <file>', 'write to this file (default: standard output)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npx portlab class export --out progress.csv\n  npx portlab class export | column -s, -t',
+  )
+  .action((opts: { out?: string }) => run(() => classExport(config(), opts)));
 
 registerLabCommands(program, config);
 registerP2pCommands(program, config);

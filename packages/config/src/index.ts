@@ -24,8 +24,10 @@ export {
 export { ensureLabCertificate, type LabCertificate } from './tls.js';
 export {
   accountName,
+  checkAccount,
   DEMO_ACCOUNTS,
   hashPassword,
+  type NewAccount,
   type Role,
   USER_NAME,
   type UserRecord,

@@ -15,5 +15,7 @@ export function dataPaths(dataDir: string) {
     mail: path.join(dataDir, 'mail'),
     files: path.join(dataDir, 'files'),
     p2p: path.join(dataDir, 'p2p'),
+    /** `portlab class`: the credential cards (cards.html, 0600) and the class's list of students. */
+    class: path.join(dataDir, 'class'),
   };
 }

@@ -47,6 +47,23 @@ export interface UserRecord {
   role?: Role;
 }
 
+/** An account to add or change: its password in clear, hashed before it is stored. */
+export interface NewAccount {
+  name: string;
+  password: string;
+  role?: Role;
+}
+
+/** Throws, saying why, if `name` cannot be an account or `password` is too short. */
+export function checkAccount(name: string, password: string): void {
+  if (!USER_NAME.test(name)) {
+    throw new Error(
+      `invalid user name '${name}': use a lower-case letter, then letters, digits, '.', '_' or '-'`,
+    );
+  }
+  if (password.length < 4) throw new Error('password too short: use 4 characters or more');
+}
+
 interface UsersFile {
   users: UserRecord[];
 }
@@ -114,19 +131,44 @@ export class UserStore {
     return ok && user ? user.name : null;
   }
 
-  /** Adds an account or sets a new password for an existing one. */
-  async set(name: string, password: string): Promise<void> {
-    if (!USER_NAME.test(name)) {
-      throw new Error(
-        `invalid user name '${name}': use a lower-case letter, then letters, digits, '.', '_' or '-'`,
-      );
+  /** Adds an account or sets a new password for an existing one; an existing account keeps its role. */
+  async set(name: string, password: string, role?: Role): Promise<void> {
+    await this.setMany([{ name, password, ...(role ? { role } : {}) }]);
+  }
+
+  /**
+   * Adds or changes many accounts at once (`portlab class create`): every name and password is
+   * checked before anything is written, the scrypt hashes are computed in parallel (scrypt runs on
+   * libuv's thread pool, so 30 accounts take about the time of a few), and users.json is written once.
+   * An account given no role keeps the one it had.
+   */
+  async setMany(accounts: readonly NewAccount[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const { name, password } of accounts) {
+      checkAccount(name, password);
+      if (seen.has(name)) throw new Error(`user name '${name}' given twice`);
+      seen.add(name);
     }
-    if (password.length < 4) throw new Error('password too short: use 4 characters or more');
-    const hash = await hashPassword(password);
-    const file = this.read();
-    const users = file.users.filter((u) => u.name !== name);
-    users.push({ name, hash });
+    const hashes = await Promise.all(accounts.map(({ password }) => hashPassword(password)));
+    // Read after hashing: users.json as it is now, not as it was before the wait.
+    const users = this.read().users;
+    accounts.forEach(({ name, role }, i) => {
+      const old = users.findIndex((u) => u.name === name);
+      const kept = role ?? (old >= 0 ? users[old]!.role : undefined);
+      const record: UserRecord = { name, hash: hashes[i]!, ...(kept ? { role: kept } : {}) };
+      if (old >= 0) users[old] = record;
+      else users.push(record);
+    });
     this.write({ users });
+  }
+
+  /** Removes these accounts (their data stays: see `portlab class`); returns the names that existed. */
+  remove(names: readonly string[]): string[] {
+    const gone = new Set(names);
+    const users = this.read().users;
+    const removed = users.filter((u) => gone.has(u.name)).map((u) => u.name);
+    if (removed.length > 0) this.write({ users: users.filter((u) => !gone.has(u.name)) });
+    return removed;
   }
 
   /** Names of accounts that still have their published demo password. */

@@ -48,6 +48,57 @@ describe('accounts', () => {
     expect(store.find('carol')).toBeDefined();
   });
 
+  it('adds a class at once: one write, roles kept on a new password, nothing written on a bad entry', async () => {
+    const store = newStore();
+    await store.ensure();
+    const students = Array.from({ length: 8 }, (_, i) => ({
+      name: `e0${i + 1}`,
+      password: `pass-${i + 1}`,
+      role: 'student' as const,
+    }));
+    await store.setMany([...students, { name: 'teacher', password: 'chalk-Board9', role: 'teacher' }]);
+    expect(store.students()).toEqual(students.map((s) => s.name));
+    expect(store.find('teacher')?.role).toBe('teacher');
+    expect(store.find('alice')?.role).toBeUndefined();
+    expect(await store.authenticate('e05', 'pass-5')).toBe('e05');
+    expect(await store.authenticate('e05', 'pass-6')).toBeNull();
+
+    // A new password keeps the role; `user add` (set without a role) too.
+    await store.set('e05', 'renewed-5');
+    expect(store.find('e05')?.role).toBe('student');
+    expect(await store.authenticate('e05', 'renewed-5')).toBe('e05');
+
+    // A bad name, a short password or a name twice: refused before anything is written.
+    const before = readFileSync(store.file, 'utf8');
+    await expect(
+      store.setMany([
+        { name: 'e09', password: 'fine' },
+        { name: 'Zoé', password: 'fine' },
+      ]),
+    ).rejects.toThrow(/invalid user name 'Zoé'/);
+    await expect(store.setMany([{ name: 'e09', password: 'abc' }])).rejects.toThrow(/too short/);
+    await expect(
+      store.setMany([
+        { name: 'e09', password: 'fine' },
+        { name: 'e09', password: 'other' },
+      ]),
+    ).rejects.toThrow(/given twice/);
+    expect(readFileSync(store.file, 'utf8')).toBe(before);
+  });
+
+  it('removes accounts, and says which existed', async () => {
+    const store = newStore();
+    await store.ensure();
+    await store.setMany([
+      { name: 'e01', password: 'one-1', role: 'student' },
+      { name: 'e02', password: 'two-2', role: 'student' },
+    ]);
+    expect(store.remove(['e01', 'nobody'])).toEqual(['e01']);
+    expect(store.list().map((u) => u.name)).toEqual(['alice', 'bob', 'e02']);
+    expect(await store.authenticate('e01', 'one-1')).toBeNull();
+    expect(store.remove(['nobody'])).toEqual([]);
+  });
+
   it('salts every hash', async () => {
     const a = await hashPassword('same');
     const b = await hashPassword('same');

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
-import { type LabConfig, UserStore } from '@portlab/config';
+import { DEMO_ACCOUNTS, type LabConfig, UserStore } from '@portlab/config';
+import { table } from '../format.js';
 
 /** Reads a password: hidden at a terminal, the first line of stdin otherwise (scripts, tests). */
 async function readPassword(prompt: string): Promise<string> {
@@ -52,4 +53,31 @@ export async function userAdd(config: LabConfig, name: string): Promise<number> 
     `${existed ? 'Changed the password of' : 'Added'} ${name}@${config.domain} (stored as a scrypt hash in ${config.paths.users}).`,
   );
   return 0;
+}
+
+/** `portlab user list`: every account, its part in a class, its mail address. */
+export async function userList(config: LabConfig): Promise<number> {
+  const store = new UserStore(config.paths.users);
+  await store.ensure();
+  const demo = new Set(DEMO_ACCOUNTS.map((a) => a.name));
+  const rows = store
+    .list()
+    .map((u) => [u.name, u.role ?? (demo.has(u.name) ? 'demo' : '-'), `${u.name}@${config.domain}`]);
+  console.log(table(['account', 'role', 'mail address'], rows));
+  return 0;
+}
+
+/** `portlab user remove NAME…`: the accounts go; their mail and files stay on disk (the teacher's to delete). */
+export async function userRemove(config: LabConfig, names: string[]): Promise<number> {
+  const store = new UserStore(config.paths.users);
+  await store.ensure();
+  const removed = store.remove(names);
+  for (const name of removed) {
+    console.log(
+      `Removed ${name}: nobody can log in as ${name} now. Its mail and files stay in ${config.paths.mail}/${name} and ${config.paths.files}/${name}.`,
+    );
+  }
+  const unknown = names.filter((n) => !removed.includes(n));
+  for (const name of unknown) console.error(`portlab: no account '${name}' ('portlab user list' lists them)`);
+  return unknown.length > 0 ? 1 : 0;
 }

@@ -1,0 +1,145 @@
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LabConfig } from '@portlab/config';
+import type { Lang, Text } from '@portlab/labs';
+import type { Student } from './roster.js';
+
+/** A student's card: who, and the password in clear (this page is the only place it is written). */
+export interface Card extends Student {
+  password: string;
+}
+
+/** $DATA/class/cards.html: what `class create` writes and the web app serves at /lab/class/cards. */
+export function cardsFile(config: LabConfig): string {
+  return path.join(config.paths.class, 'cards.html');
+}
+
+/**
+ * The address students type to reach the lab: `publicAddress` when the config has one (a lab bound to
+ * 0.0.0.0 hands out its LAN address), else the address it binds.
+ */
+export function serverAddress(config: LabConfig): string {
+  const pub = (config as { publicAddress?: string }).publicAddress;
+  return pub || config.host;
+}
+
+/** http://ADDRESS:PORT/path, without the port when it is 80 (RFC 9110 §4.2.1: the default). */
+function httpUrl(config: LabConfig, pathname: string): string {
+  const port = config.portOf('http');
+  const address = serverAddress(config);
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `http://${host}${port === 80 ? '' : `:${port}`}${pathname}`;
+}
+
+/** Text put into HTML: the five characters with a meaning there become entities. */
+function esc(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+}
+
+const T = {
+  title: { fr: 'portlab — comptes de la classe', en: 'portlab — class accounts' },
+  screen: {
+    fr: 'Imprimez cette page (Ctrl-P), découpez les cartes le long des pointillés, donnez-en une à chaque élève. Elle contient les mots de passe en clair : ne la laissez pas traîner, détruisez-la après le TP.',
+    en: 'Print this page (Ctrl-P), cut the cards along the dashed lines, hand one to each student. It holds the passwords in clear: do not leave it lying around, shred it after the lab.',
+  },
+  card: { fr: 'Compte de TP portlab', en: 'portlab lab account' },
+  account: { fr: 'Compte', en: 'Account' },
+  password: { fr: 'Mot de passe', en: 'Password' },
+  mail: { fr: 'Adresse mail', en: 'Mail address' },
+  server: { fr: 'Serveur', en: 'Server' },
+  home: { fr: 'Accueil', en: 'Home page' },
+  page: { fr: 'Ta page', en: 'Your page' },
+  service: { fr: 'service', en: 'service' },
+  port: { fr: 'port', en: 'port' },
+} satisfies Record<string, Text>;
+
+/**
+ * The credential cards: one per student, six to an A4 page, cut along the dashed borders. The
+ * teacher's password is not on them (it is printed once by `class create`): a page handed out by
+ * mistake must not open every account. Plain HTML
+ * with its own print stylesheet (@media print, @page): no script, no outside resource, so it prints
+ * the same from the file or from the web app.
+ */
+export function cardsHtml(config: LabConfig, cards: readonly Card[], lang: Lang): string {
+  const t = (text: Text) => esc(text[lang]);
+  const server = serverAddress(config);
+  // The ports table in two halves side by side, to fit on the card.
+  const rows = config.services.map(
+    (s) => `<tr><td>${esc(s.name)}</td><td>${config.portOf(s.name)}</td></tr>`,
+  );
+  const half = Math.ceil(rows.length / 2);
+  const portTables = [rows.slice(0, half), rows.slice(half)]
+    .map(
+      (part) =>
+        `<table class="ports"><tr><th>${t(T.service)}</th><th>${t(T.port)}</th></tr>${part.join('')}</table>`,
+    )
+    .join('');
+  const card = (c: Card, heading: string) => `<section class="card">
+<h2>${heading}</h2>
+${c.label !== c.name ? `<p class="who">${esc(c.label)}</p>` : ''}<dl>
+<dt>${t(T.account)}</dt><dd><code>${esc(c.name)}</code></dd>
+<dt>${t(T.password)}</dt><dd><code class="secret">${esc(c.password)}</code></dd>
+<dt>${t(T.mail)}</dt><dd><code>${esc(`${c.name}@${config.domain}`)}</code></dd>
+<dt>${t(T.server)}</dt><dd><code>${esc(server)}</code></dd>
+<dt>${t(T.home)}</dt><dd><code>${esc(httpUrl(config, '/'))}</code></dd>
+<dt>${t(T.page)}</dt><dd><code>${esc(httpUrl(config, `/~${c.name}/`))}</code></dd>
+</dl>
+<div class="tables">${portTables}</div>
+</section>`;
+  const body = cards.map((c) => card(c, t(T.card))).join('\n');
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="robots" content="noindex">
+<title>${t(T.title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1em; color: #000; }
+.screen { max-width: 60em; padding: .6em 1em; background: #fff4d6; border: 1px solid #d9b54a; }
+.sheet { display: grid; grid-template-columns: repeat(auto-fill, 95mm); gap: 0; }
+.card { box-sizing: border-box; width: 95mm; height: 92mm; padding: 4mm 5mm; border: 1px dashed #888;
+  break-inside: avoid; page-break-inside: avoid; font-size: 9pt; overflow: hidden; }
+.card h2 { font-size: 10pt; margin: 0 0 1mm; }
+.who { margin: 0 0 1mm; font-weight: bold; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .4mm 3mm; margin: 0 0 2mm; }
+dt { color: #444; } dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+.secret { font-size: 12pt; font-weight: bold; letter-spacing: .05em; }
+.tables { display: flex; gap: 4mm; }
+.ports { border-collapse: collapse; font-size: 8pt; }
+.ports th, .ports td { border: 1px solid #bbb; padding: 0 1.5mm; text-align: left; }
+@page { size: A4; margin: 10mm; }
+@media print {
+  body { margin: 0; }
+  .screen { display: none; }
+  .sheet { grid-template-columns: 95mm 95mm; }
+}
+</style>
+</head>
+<body>
+<p class="screen">${t(T.screen)}</p>
+<main class="sheet">
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+/**
+ * Writes the cards, readable by the lab's owner only (0600, in a 0700 folder): it holds passwords in
+ * clear. Written to a temp file with that mode and renamed, so no reader ever sees it wider.
+ */
+export function writeCards(config: LabConfig, html: string): string {
+  const file = cardsFile(config);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  chmodSync(path.dirname(file), 0o700);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, html, { mode: 0o600 });
+  chmodSync(tmp, 0o600); // the mode of writeFileSync is cut by the umask; this one is exact
+  renameSync(tmp, file);
+  return file;
+}
