@@ -22,6 +22,8 @@ interface SessionState {
   account: string | null;
   /** SMTP: the accounts named in RCPT TO (RFC 5321 §4.1.1.3): a delivery changes their mailboxes. */
   recipients: Set<string>;
+  /** HTTP: the request under way is the class board's own (its page, its data): no lab work. */
+  boardRequest: boolean;
 }
 
 /** Sessions remembered at most: a process killed with SIGKILL closes nothing. */
@@ -35,6 +37,14 @@ const SMTP_SERVICES: ReadonlySet<string> = new Set(
   SERVICE_PLAN.filter((s) => s.protocol === 'SMTP').map((s) => s.name),
 );
 const RCPT = /^RCPT TO:\s*<([^>]*)>/i;
+const WEB_SERVICES: ReadonlySet<string> = new Set(
+  SERVICE_PLAN.filter((s) => s.app === 'web').map((s) => s.name),
+);
+/**
+ * The request line (RFC 9112 §3) of the board's own traffic: the teacher's page, its scripts and
+ * its data. Loading or polling the board must not make it check everyone again.
+ */
+const BOARD_REQUEST = /^[A-Z]+ \/(api\/class|lab\/class|lab\/js\/class-|lab\/vendor\/)/;
 
 /**
  * Who is connected now, on which service, read from the transcripts: each `open` starts a session,
@@ -44,8 +54,8 @@ const RCPT = /^RCPT TO:\s*<([^>]*)>/i;
  *  - on mail and files, the account the session logged in as, and on SMTP the recipients too
  *    (a message delivered to e07 changes e07's mailbox); before a login, nobody's (nothing a check
  *    reads is done without one);
- *  - on the web and BitTorrent, where nobody logs in: everybody's (the board then checks everyone,
- *    less often).
+ *  - on the web (its requests and answers, but the board's own) and BitTorrent, where nobody logs
+ *    in: everybody's (the board then checks everyone, less often).
  */
 export class ClassSessions {
   private readonly sessions = new Map<string, SessionState>();
@@ -72,6 +82,7 @@ export class ClassSessions {
         peer: event.peer,
         account: null,
         recipients: new Set(),
+        boardRequest: false,
       };
       this.sessions.set(event.session, state);
       if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
@@ -84,6 +95,12 @@ export class ClassSessions {
     }
     const touched = state ?? this.sessions.get(event.session);
     if (event.type === 'close') this.sessions.delete(event.session);
+    if (WEB_SERVICES.has(event.service)) {
+      // The web: only what was asked and answered can count (a 404, a HEAD…), not the connection.
+      if (event.type !== 'line' || !touched) return { accounts: [] };
+      if (event.dir === 'C') touched.boardRequest = BOARD_REQUEST.test(event.line);
+      return touched.boardRequest ? { accounts: [] } : 'all';
+    }
     if (!LOGIN_SERVICES.has(event.service)) return 'all';
     if (!touched) return { accounts: [] };
     const accounts = new Set(touched.recipients);
