@@ -5,14 +5,16 @@
 // The lab says `web.loopbackIsTeacher: false`, the setting of a lab machine students share: the
 // test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is. One
 // describe builds a second web server in this process with the default (loopback = teacher).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { ensureLabCertificate, loadConfig, UserStore } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { buildWebServer, type ClassSnapshot, EventHub, type StudentEntry } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
 
@@ -23,7 +25,7 @@ const TEACHER = 'chalk-Board9';
 let lab: TempLab;
 const apps: RunningApp[] = [];
 let base: string;
-const cookies: Record<string, string> = {};
+const cookies: Record<'teacher' | 'e01', string> = { teacher: '', e01: '' };
 
 /**
  * Makes the class as `portlab class create` does (another part of issue #13): the accounts, then
@@ -309,6 +311,80 @@ describe('a lab on one PC (web.loopbackIsTeacher, the default)', () => {
     } finally {
       await app.close();
       hub.close();
+    }
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(`class board page tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium)('the board page in headless Chromium', () => {
+  it("draws the class live for the teacher, big and without addresses in projector mode, in French too; a student's browser gets the 403 page", async () => {
+    const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
+    mkdirSync(outputDir, { recursive: true });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
+      const [name, value] = cookies.teacher!.split('=') as [string, string];
+      await context.addCookies([{ name, value, url: base }]);
+      const page = await context.newPage();
+      page.setDefaultTimeout(60_000);
+      const problems: string[] = [];
+      page.on('pageerror', (err) => problems.push(err.message));
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      await page.goto(`${base}/lab/class`);
+      await page.locator('.status[data-state="live"]').waitFor();
+      await page.locator('tr[data-student="e03"]').waitFor();
+      expect(await page.locator('tbody tr').count()).toBe(STUDENTS.length);
+      expect(await page.locator('h1').textContent()).toContain('Class board');
+      expect(await page.locator('a[href="/lab/class/cards"]').count()).toBe(1);
+      expect(await page.locator('thead th.lab').count()).toBe(5);
+      await page.locator('tr[data-student="e01"] td.lab .mark').first().waitFor();
+
+      // Live: e02 logs in over FTP, the row shows it, then no more once the session ends.
+      const ftp = new FtpClient();
+      await ftp.access({ host: '127.0.0.1', port: lab.ports.ftp, user: 'e02', password: PASSWORD('e02') });
+      const badge = page.locator('tr[data-student="e02"] .service[data-service="ftp"]');
+      await badge.waitFor();
+      expect(await badge.getAttribute('title')).toMatch(/^ftp since .*, from 127\.0\.0\.1:\d+$/);
+      await page.screenshot({ path: path.join(outputDir, 'class-board.png'), fullPage: true });
+      ftp.close();
+      await badge.waitFor({ state: 'detached' });
+
+      // Projector: names and progress, no connections, no addresses, no check texts.
+      await page.getByRole('button', { name: 'Projector mode' }).click();
+      await page.locator('html.projector').waitFor();
+      expect(page.url()).toMatch(/[?&]projector=1\b/);
+      expect(await page.locator('td.connected').count()).toBe(0);
+      const wall = (await page.content()).replace(/<script[\s\S]*?<\/script>/g, '');
+      expect(wall).not.toMatch(/127\.0\.0\.1|title>[^<]*since|yet \(/);
+      expect(await page.locator('tbody th').allTextContents()).toEqual(STUDENTS);
+      await page.screenshot({ path: path.join(outputDir, 'class-board-projector.png'), fullPage: true });
+
+      // French, and the mode kept in the address for the projector's browser.
+      await page.getByRole('button', { name: 'Passer en français' }).click();
+      expect(await page.locator('h1').textContent()).toContain('Tableau de la classe');
+      await page.reload();
+      await page.locator('html.projector').waitFor();
+      expect(await page.locator('h1').textContent()).toContain('Tableau de la classe');
+      expect(problems).toEqual([]);
+
+      // A student's browser: the refusal, nothing drawn.
+      const student = await browser.newContext({ locale: 'en-GB' });
+      const [sname, svalue] = cookies.e01!.split('=') as [string, string];
+      await student.addCookies([{ name: sname, value: svalue, url: base }]);
+      const studentPage = await student.newPage();
+      const res = await studentPage.goto(`${base}/lab/class`);
+      expect(res?.status()).toBe(403);
+      expect(await studentPage.locator('body').textContent()).toMatch(/teacher only/);
+      expect(await studentPage.locator('tr[data-student]').count()).toBe(0);
+    } finally {
+      await browser.close();
     }
   });
 });
