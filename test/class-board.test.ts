@@ -14,6 +14,7 @@ import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { buildWebServer, type ClassSnapshot, EventHub, type StudentEntry } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
@@ -261,6 +262,53 @@ describe('the board, live', () => {
       const lab3 = snapshot.students.find((s) => s.name === 'e01')!.labs['03']!;
       expect(lab3.items.map((i) => i.ok)).toEqual(lab3.items.map(() => true));
       expect(lab3.items.some((i) => /title|titre/i.test(i.text.en + i.text.fr))).toBe(true);
+    } finally {
+      board.close();
+    }
+  });
+
+  it("re-checks lab 2 for sender and recipients as mail is sent and read, not a bystander's", async () => {
+    const board = await openBoard(cookies.teacher);
+    const send = (user: string, pass: string, to: string) =>
+      nodemailer
+        .createTransport({
+          host: '127.0.0.1',
+          port: lab.ports.submission,
+          secure: false,
+          ignoreTLS: true,
+          auth: { user, pass },
+        })
+        .sendMail({ from: `${user}@lab.test`, to: `${to}@lab.test`, subject: `TP2 ${user}`, text: 'hello' });
+    const markRead = async (user: string) => {
+      const imap = new ImapFlow({
+        host: '127.0.0.1',
+        port: lab.ports.imap,
+        secure: false,
+        doSTARTTLS: false,
+        auth: { user, pass: PASSWORD(user) },
+        logger: false,
+      });
+      await imap.connect();
+      await imap.mailboxOpen('INBOX');
+      await imap.messageFlagsAdd('1:*', ['\\Seen']);
+      await imap.logout();
+    };
+    const lab2 = (name: string) => board.student(name)?.labs['02'];
+    try {
+      await board.until(() => lab2('e02') !== undefined, "e02's lab 2 checked");
+      expect(lab2('e02')!.done).toBe(0);
+      // e02 writes to e03 (AUTH, the subject the sheet asks for), alice (a demo account) to e02.
+      await send('e02', PASSWORD('e02'), 'e03');
+      await send('alice', 'wonderland', 'e02');
+      await markRead('e02');
+      await board.until(() => (lab2('e02')?.done ?? 0) >= 2, "e02's lab 2 items ✔ for the message sent");
+      // e03 reads e02's message: e02's last item (its recipient read it) turns ✔ with it.
+      await markRead('e03');
+      await board.until(() => {
+        const l = lab2('e02');
+        return l !== undefined && l.total > 0 && l.done === l.total;
+      }, "every item of e02's lab 2 ✔");
+      expect(lab2('e01')!.done).toBe(0);
     } finally {
       board.close();
     }

@@ -88,15 +88,45 @@ describe('ClassSessions', () => {
     expect(s.receive(line('smtp', 'm.1', 'S', '250 Accepted'))).toEqual({ accounts: ['e04'] });
   });
 
-  it("makes everyone's web requests count for everyone, but not the board's own", () => {
+  it("makes a message's reading count for its sender too (lab 2: its recipient has read it)", () => {
+    const s = new ClassSessions('lab.test');
+    s.receive(open('submission', 's.1'));
+    s.receive(login('submission', 's.1', 'e01', true));
+    s.receive(line('submission', 's.1', 'C', 'RCPT TO:<e02@lab.test>'));
+    s.receive(open('imap', 'i.1'));
+    s.receive(login('imap', 'i.1', 'e02', true));
+    const touched = s.receive(line('imap', 'i.1', 'C', 'a STORE 1 +FLAGS (\\Seen)'));
+    expect(touched !== 'all' && touched.accounts.sort()).toEqual(['e01', 'e02']);
+    // e03 got no mail from anyone: its reading is its own.
+    s.receive(open('pop3', 'p.1'));
+    expect(s.receive(login('pop3', 'p.1', 'e03', true))).toEqual({ accounts: ['e03'] });
+  });
+
+  it('gives a web request to the account whose /~user/ page it asks for, and the board its own to nobody', () => {
     const s = new ClassSessions('lab.test');
     expect(s.receive(open('http', 'w.1'))).toEqual({ accounts: [] });
-    expect(s.receive(line('http', 'w.1', 'C', 'HEAD /~e05/ HTTP/1.1'))).toBe('all');
-    expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 200 OK'))).toBe('all');
+    expect(s.receive(line('http', 'w.1', 'C', 'HEAD /~e05/ HTTP/1.1'))).toEqual({ accounts: ['e05'] });
+    expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 200 OK'))).toEqual({ accounts: ['e05'] });
+    expect(s.receive(line('http', 'w.1', 'C', 'GET /%7Ee06/nope.html HTTP/1.1'))).toEqual({ accounts: ['e06'] });
+    expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 404 Not Found'))).toEqual({ accounts: ['e06'] });
     expect(s.receive(line('http', 'w.1', 'C', 'GET /api/class HTTP/1.1'))).toEqual({ accounts: [] });
     expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 200 OK'))).toEqual({ accounts: [] });
-    expect(s.receive(line('http', 'w.1', 'C', 'GET /nope HTTP/1.1'))).toBe('all');
-    expect(s.receive(line('peer', 'p.1', 'C', 'handshake'))).toBe('all');
+    expect(s.receive(line('https', 'w.2', 'C', 'GET /~E07x/ HTTP/1.1'))).toEqual({ accounts: ['e07x'] });
+    expect(s.receive(line('http', 'w.3', 'C', 'GET /~../etc HTTP/1.1'))).toEqual({ accounts: [] });
+    expect(s.receive(line('http', 'w.3', 'C', 'GET /%E0%A4%A HTTP/1.1'))).toEqual({ accounts: [] });
+  });
+
+  it("gives an announce to the account it names; the peer wire and the tracker's other lines to nobody", () => {
+    const s = new ClassSessions('lab.test');
+    const announce = 'GET /announce info_hash=ab peer_id=-PL0001- uploaded=0 downloaded=0 left=10 user=e08';
+    expect(s.receive(line('tracker', 't.1', 'C', announce))).toEqual({ accounts: ['e08'] });
+    expect(s.receive(line('tracker', 't.1', 'S', '200 interval=60 peers=[10.0.0.2:6881]'))).toEqual({
+      accounts: ['e08'],
+    });
+    expect(s.receive(line('tracker', 't.2', 'C', 'GET /announce info_hash=ab left=0'))).toEqual({ accounts: [] });
+    expect(s.receive(line('peer', 'p.1', 'C', 'handshake'))).toEqual({ accounts: [] });
+    // A service this board does not know of: everybody's, to be safe.
+    expect(s.receive(line('gopher', 'g.1', 'C', '/'))).toBe('all');
   });
 
   it('forgets the connections of a service that stopped (its process may not have written their close)', () => {

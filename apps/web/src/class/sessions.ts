@@ -10,7 +10,7 @@ export interface Connection {
   peer: string;
 }
 
-/** Whose work an event may have changed: these accounts, every account, or nobody's. */
+/** Whose work an event may have changed: these accounts, or every account (a service the board does not know). */
 export type Touched = { accounts: string[] } | 'all';
 
 interface SessionState {
@@ -22,43 +22,51 @@ interface SessionState {
   account: string | null;
   /** SMTP: the accounts named in RCPT TO (RFC 5321 §4.1.1.3): a delivery changes their mailboxes. */
   recipients: Set<string>;
-  /** HTTP: the request under way is the class board's own (its page, its data): no lab work. */
-  boardRequest: boolean;
+  /** HTTP and the tracker: whose the request under way is (see `requestOwner`), until the next one. */
+  requestOwner: string | null;
 }
 
 /** Sessions remembered at most: a process killed with SIGKILL closes nothing. */
 const MAX_SESSIONS = 5_000;
+/** Senders remembered per recipient at most (a class is 30; this bounds a mail loop). */
+const MAX_SENDERS = 200;
 
-/** The services where a client logs in (mail and files): what is done there is done by an account. */
-const LOGIN_SERVICES: ReadonlySet<string> = new Set(
-  SERVICE_PLAN.filter((s) => s.app === 'mail' || s.app === 'files').map((s) => s.name),
-);
-const SMTP_SERVICES: ReadonlySet<string> = new Set(
-  SERVICE_PLAN.filter((s) => s.protocol === 'SMTP').map((s) => s.name),
-);
+const servicesWhere = (keep: (s: (typeof SERVICE_PLAN)[number]) => boolean): ReadonlySet<string> =>
+  new Set(SERVICE_PLAN.filter(keep).map((s) => s.name));
+/** SMTP on every port: a message sent (with a login) and delivered (to its recipients). */
+const SMTP = servicesWhere((s) => s.protocol === 'SMTP');
+/** IMAP and POP3: a mailbox read, its flags changed (\Seen, RFC 9051 §2.3.2). */
+const MAILBOX = servicesWhere((s) => s.app === 'mail' && s.protocol !== 'SMTP');
+const FILES = servicesWhere((s) => s.app === 'files');
+const WEB = servicesWhere((s) => s.app === 'web');
+/** BitTorrent between the students' PCs: the server sees it only through the tracker's announces. */
+const PEER_WIRE = servicesWhere((s) => s.name === 'peer');
+const TRACKER = servicesWhere((s) => s.name === 'tracker');
+
 const RCPT = /^RCPT TO:\s*<([^>]*)>/i;
-const WEB_SERVICES: ReadonlySet<string> = new Set(
-  SERVICE_PLAN.filter((s) => s.app === 'web').map((s) => s.name),
-);
-/**
- * The request line (RFC 9112 §3) of the board's own traffic: the teacher's page, its scripts and
- * its data. Loading or polling the board must not make it check everyone again.
- */
-const BOARD_REQUEST = /^[A-Z]+ \/(api\/class|lab\/class|lab\/js\/class-|lab\/vendor\/)/;
+/** A request line (RFC 9112 §3): its target. */
+const REQUEST_LINE = /^[A-Z]+ (\S+)/;
+/** An announce names its account (`portlab p2p get --user NAME` sends `user=NAME`). */
+const ANNOUNCE_USER = /(?:^|[ ?&])user=([^ &]+)/;
 
 /**
  * Who is connected now, on which service, read from the transcripts: each `open` starts a session,
  * its `login` event (docs/architecture.md, "Transcripts") says which account it is, its `close`
  * ends it. Also says, for each event, whose work it may have changed, so that the board checks again
- * only those students:
- *  - on mail and files, the account the session logged in as, and on SMTP the recipients too
- *    (a message delivered to e07 changes e07's mailbox); before a login, nobody's (nothing a check
- *    reads is done without one);
- *  - on the web (its requests and answers, but the board's own) and BitTorrent, where nobody logs
- *    in: everybody's (the board then checks everyone, less often).
+ * only those students — the accounts the labs' checks count the same work for:
+ *  - FTP: the account the session logged in as; before a login, nobody's;
+ *  - SMTP: the account that logged in to send, and the recipients (a delivery changes their
+ *    mailboxes); IMAP and POP3: the account, and everyone who sent it mail (lab 2's "its
+ *    recipient has read it" is the sender's item);
+ *  - HTTP: the account whose page the request asks for (/~e07/…: lab 4 counts it for e07); any other
+ *    path (the dashboards, this board), nobody's;
+ *  - the tracker: the account an announce names (`user=`); the peer wire, nobody's;
+ *  - a service the board does not know: everybody's (the board then checks everyone, less often).
  */
 export class ClassSessions {
   private readonly sessions = new Map<string, SessionState>();
+  /** Recipient -> the accounts that sent them mail with a login. */
+  private readonly senders = new Map<string, Set<string>>();
 
   constructor(private readonly domain: string) {}
 
@@ -73,38 +81,29 @@ export class ClassSessions {
       }
       return { accounts: [] };
     }
-    let state = this.sessions.get(event.session);
-    if (!state && event.type !== 'close') {
-      state = {
-        service: event.service,
-        port: event.port,
-        since: event.ts,
-        peer: event.peer,
-        account: null,
-        recipients: new Set(),
-        boardRequest: false,
-      };
-      this.sessions.set(event.session, state);
-      if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    }
-    if (event.type === 'login' && event.ok && event.user !== null && state) state.account = event.user;
-    if (event.type === 'line' && event.dir === 'C' && state && SMTP_SERVICES.has(event.service)) {
-      const address = RCPT.exec(event.line)?.[1];
-      const account = address === undefined ? null : accountName(address, this.domain);
-      if (account !== null) state.recipients.add(account);
-    }
-    const touched = state ?? this.sessions.get(event.session);
+    const state = this.sessions.get(event.session) ?? this.track(event);
     if (event.type === 'close') this.sessions.delete(event.session);
-    if (WEB_SERVICES.has(event.service)) {
-      // The web: only what was asked and answered can count (a 404, a HEAD…), not the connection.
-      if (event.type !== 'line' || !touched) return { accounts: [] };
-      if (event.dir === 'C') touched.boardRequest = BOARD_REQUEST.test(event.line);
-      return touched.boardRequest ? { accounts: [] } : 'all';
+    if (event.type === 'login' && event.ok && event.user !== null) state.account = event.user;
+    const { service } = event;
+    const accounts = new Set<string>();
+    if (SMTP.has(service)) {
+      if (event.type === 'line' && event.dir === 'C') this.recipient(state, event.line);
+      for (const r of state.recipients) accounts.add(r);
+      if (state.account !== null) accounts.add(state.account);
+    } else if (MAILBOX.has(service)) {
+      if (state.account !== null) {
+        accounts.add(state.account);
+        for (const s of this.senders.get(state.account) ?? []) accounts.add(s);
+      }
+    } else if (FILES.has(service)) {
+      if (state.account !== null) accounts.add(state.account);
+    } else if (WEB.has(service) || TRACKER.has(service)) {
+      // A request and its answer are one exchange: the answer counts for the request's owner.
+      if (event.type === 'line' && event.dir === 'C') state.requestOwner = this.requestOwner(service, event.line);
+      if (event.type === 'line' && state.requestOwner !== null) accounts.add(state.requestOwner);
+    } else if (!PEER_WIRE.has(service)) {
+      return 'all';
     }
-    if (!LOGIN_SERVICES.has(event.service)) return 'all';
-    if (!touched) return { accounts: [] };
-    const accounts = new Set(touched.recipients);
-    if (touched.account !== null) accounts.add(touched.account);
     return { accounts: [...accounts] };
   }
 
@@ -125,5 +124,51 @@ export class ClassSessions {
   /** The account a session logged in as, if it did and is still open. */
   accountOf(session: string): string | null {
     return this.sessions.get(session)?.account ?? null;
+  }
+
+  private track(event: Exclude<TranscriptEvent, { type: 'service' }>): SessionState {
+    const state: SessionState = {
+      service: event.service,
+      port: event.port,
+      since: event.ts,
+      peer: event.peer,
+      account: null,
+      recipients: new Set(),
+      requestOwner: null,
+    };
+    if (event.type === 'close') return state; // its open was not seen: nothing to keep
+    this.sessions.set(event.session, state);
+    if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    return state;
+  }
+
+  /** RCPT TO:<e07@lab.test> in a session logged in as e01: e07 now has mail from e01. */
+  private recipient(state: SessionState, line: string): void {
+    const address = RCPT.exec(line)?.[1];
+    const to = address === undefined ? null : accountName(address, this.domain);
+    if (to === null) return;
+    state.recipients.add(to);
+    if (state.account === null) return;
+    const from = this.senders.get(to) ?? new Set<string>();
+    if (from.size < MAX_SENDERS) from.add(state.account);
+    this.senders.set(to, from);
+  }
+
+  /** Whose an HTTP request is (the /~user/ page it asks for), or an announce (its `user=`). */
+  private requestOwner(service: string, line: string): string | null {
+    if (TRACKER.has(service)) {
+      const user = ANNOUNCE_USER.exec(line)?.[1];
+      return user === undefined ? null : accountName(user);
+    }
+    let target = REQUEST_LINE.exec(line)?.[1];
+    if (target === undefined) return null;
+    try {
+      // %7E is ~ too (RFC 3986 §2.3).
+      target = decodeURIComponent(target.split('?')[0]!);
+    } catch {
+      return null;
+    }
+    const user = /^\/~([^/]+)(\/|$)/.exec(target)?.[1];
+    return user === undefined ? null : accountName(user);
   }
 }
