@@ -39,7 +39,7 @@ export type BoardChange = { type: 'class' } | { type: 'student'; student: Studen
 export interface BoardOptions {
   /** A student's checks run at most once per this (their session's events come in bursts). */
   minIntervalMs?: number;
-  /** Events no account can be told for (web, BitTorrent) re-check everyone, at most once per this. */
+  /** Events no account can be told for (a service ClassSessions does not know) re-check everyone, at most once per this. */
   everyoneIntervalMs?: number;
   /** Students checked at the same time (each check reads logs and files). */
   concurrency?: number;
@@ -55,8 +55,9 @@ const CONNECTIONS_PUSH_MS = 100;
  * here, where the data is) and who is connected now, kept live.
  *
  * Cheap for a class of 30 × 5 labs: the checks run when an event says a student's work may have
- * changed (see ClassSessions), at most once a second per student, a few students at a time; an event
- * that names nobody re-checks everyone at most every 5 s. Started by the first teacher who looks.
+ * changed (see ClassSessions), at most once a second per student, two students at a time; an event
+ * of a service it cannot attribute re-checks everyone, at most every 5 s. Started by the first
+ * teacher who looks.
  */
 export class ClassBoard {
   private started: Promise<void> | null = null;

@@ -99,7 +99,8 @@ export class ClassSessions {
       if (state.account !== null) accounts.add(state.account);
     } else if (WEB.has(service) || TRACKER.has(service)) {
       // A request and its answer are one exchange: the answer counts for the request's owner.
-      if (event.type === 'line' && event.dir === 'C') state.requestOwner = this.requestOwner(service, event.line);
+      if (event.type === 'line' && event.dir === 'C')
+        state.requestOwner = this.requestOwner(service, event.line);
       if (event.type === 'line' && state.requestOwner !== null) accounts.add(state.requestOwner);
     } else if (!PEER_WIRE.has(service)) {
       return 'all';
