@@ -107,7 +107,9 @@ describe('ClassSessions', () => {
     expect(s.receive(open('http', 'w.1'))).toEqual({ accounts: [] });
     expect(s.receive(line('http', 'w.1', 'C', 'HEAD /~e05/ HTTP/1.1'))).toEqual({ accounts: ['e05'] });
     expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 200 OK'))).toEqual({ accounts: ['e05'] });
-    expect(s.receive(line('http', 'w.1', 'C', 'GET /%7Ee06/nope.html HTTP/1.1'))).toEqual({ accounts: ['e06'] });
+    expect(s.receive(line('http', 'w.1', 'C', 'GET /%7Ee06/nope.html HTTP/1.1'))).toEqual({
+      accounts: ['e06'],
+    });
     expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 404 Not Found'))).toEqual({ accounts: ['e06'] });
     expect(s.receive(line('http', 'w.1', 'C', 'GET /api/class HTTP/1.1'))).toEqual({ accounts: [] });
     expect(s.receive(line('http', 'w.1', 'S', 'HTTP/1.1 200 OK'))).toEqual({ accounts: [] });
@@ -123,7 +125,9 @@ describe('ClassSessions', () => {
     expect(s.receive(line('tracker', 't.1', 'S', '200 interval=60 peers=[10.0.0.2:6881]'))).toEqual({
       accounts: ['e08'],
     });
-    expect(s.receive(line('tracker', 't.2', 'C', 'GET /announce info_hash=ab left=0'))).toEqual({ accounts: [] });
+    expect(s.receive(line('tracker', 't.2', 'C', 'GET /announce info_hash=ab left=0'))).toEqual({
+      accounts: [],
+    });
     expect(s.receive(line('peer', 'p.1', 'C', 'handshake'))).toEqual({ accounts: [] });
     // A service this board does not know of: everybody's, to be safe.
     expect(s.receive(line('gopher', 'g.1', 'C', '/'))).toBe('all');
