@@ -95,8 +95,24 @@ describe('ClassSessions', () => {
     s.receive(line('submission', 's.1', 'C', 'RCPT TO:<e02@lab.test>'));
     s.receive(open('imap', 'i.1'));
     s.receive(login('imap', 'i.1', 'e02', true));
-    const touched = s.receive(line('imap', 'i.1', 'C', 'a STORE 1 +FLAGS (\\Seen)'));
-    expect(touched !== 'all' && touched.accounts.sort()).toEqual(['e01', 'e02']);
+    // IDLE: a new message announced; nothing read yet, nobody else's item changes.
+    expect(s.receive(line('imap', 'i.1', 'C', 'a IDLE'))).toEqual({ accounts: ['e02'] });
+    expect(s.receive(line('imap', 'i.1', 'S', '* 1 EXISTS'))).toEqual({ accounts: ['e02'] });
+    expect(s.receive(line('imap', 'i.1', 'C', 'DONE'))).toEqual({ accounts: ['e02'] });
+    // Marked read, by STORE or by fetching the body: the sender's item too, up to the answer.
+    for (const command of ['b UID STORE 1 +FLAGS.SILENT (\\Seen)', 'c FETCH 1 (BODY[] FLAGS)']) {
+      const touched = s.receive(line('imap', 'i.1', 'C', command));
+      expect(touched !== 'all' && touched.accounts.sort()).toEqual(['e01', 'e02']);
+      const answered = s.receive(line('imap', 'i.1', 'S', `${command[0]} OK done`));
+      expect(answered !== 'all' && answered.accounts.sort()).toEqual(['e01', 'e02']);
+    }
+    expect(s.receive(line('imap', 'i.1', 'C', 'd FETCH 1 (BODY.PEEK[HEADER])'))).toEqual({ accounts: ['e02'] });
+    // POP3 marks what was retrieved at QUIT.
+    s.receive(open('pop3', 'p.2'));
+    s.receive(login('pop3', 'p.2', 'e02', true));
+    expect(s.receive(line('pop3', 'p.2', 'C', 'STAT'))).toEqual({ accounts: ['e02'] });
+    const quit = s.receive(line('pop3', 'p.2', 'C', 'QUIT'));
+    expect(quit !== 'all' && quit.accounts.sort()).toEqual(['e01', 'e02']);
     // e03 got no mail from anyone: its reading is its own.
     s.receive(open('pop3', 'p.1'));
     expect(s.receive(login('pop3', 'p.1', 'e03', true))).toEqual({ accounts: ['e03'] });

@@ -24,6 +24,8 @@ interface SessionState {
   recipients: Set<string>;
   /** HTTP and the tracker: whose the request under way is (see `requestOwner`), until the next one. */
   requestOwner: string | null;
+  /** IMAP and POP3: the command under way may mark messages read (see SETS_SEEN). */
+  setsSeen: boolean;
 }
 
 /** Sessions remembered at most: a process killed with SIGKILL closes nothing. */
@@ -44,6 +46,13 @@ const PEER_WIRE = servicesWhere((s) => s.name === 'peer');
 const TRACKER = servicesWhere((s) => s.name === 'tracker');
 
 const RCPT = /^RCPT TO:\s*<([^>]*)>/i;
+/**
+ * A command that may mark messages \Seen, which lab 2 counts for their senders: IMAP STORE, and
+ * FETCH of a body without .PEEK (RFC 9051 §6.4.5, §6.4.6); POP3 marks what was retrieved at QUIT
+ * (apps/mail pop3, RFC 1939 §6 "UPDATE state"). Other commands (IDLE, SELECT, LIST…) change nobody
+ * else's items: an IDLE-ing class does not make the board check every sender at each EXISTS.
+ */
+const SETS_SEEN = /^(\S+ (UID )?(STORE\b|FETCH\b.*(BODY\[|RFC822\b))|QUIT\b|RETR\b)/i;
 /** A request line (RFC 9112 §3): its target. */
 const REQUEST_LINE = /^[A-Z]+ (\S+)/;
 /** An announce names its account (`portlab p2p get --user NAME` sends `user=NAME`). */
@@ -56,8 +65,8 @@ const ANNOUNCE_USER = /(?:^|[ ?&])user=([^ &]+)/;
  * only those students — the accounts the labs' checks count the same work for:
  *  - FTP: the account the session logged in as; before a login, nobody's;
  *  - SMTP: the account that logged in to send, and the recipients (a delivery changes their
- *    mailboxes); IMAP and POP3: the account, and everyone who sent it mail (lab 2's "its
- *    recipient has read it" is the sender's item);
+ *    mailboxes); IMAP and POP3: the account, and while a command may mark messages read, everyone
+ *    who sent it mail (lab 2's "its recipient has read it" is the sender's item);
  *  - HTTP: the account whose page the request asks for (/~e07/…: lab 4 counts it for e07); any other
  *    path (the dashboards, this board), nobody's;
  *  - the tracker: the account an announce names (`user=`); the peer wire, nobody's;
@@ -91,9 +100,11 @@ export class ClassSessions {
       for (const r of state.recipients) accounts.add(r);
       if (state.account !== null) accounts.add(state.account);
     } else if (MAILBOX.has(service)) {
+      // Until the next command: the flags are written before the answer, the answer after.
+      if (event.type === 'line' && event.dir === 'C') state.setsSeen = SETS_SEEN.test(event.line);
       if (state.account !== null) {
         accounts.add(state.account);
-        for (const s of this.senders.get(state.account) ?? []) accounts.add(s);
+        if (state.setsSeen) for (const s of this.senders.get(state.account) ?? []) accounts.add(s);
       }
     } else if (FILES.has(service)) {
       if (state.account !== null) accounts.add(state.account);
@@ -136,6 +147,7 @@ export class ClassSessions {
       account: null,
       recipients: new Set(),
       requestOwner: null,
+      setsSeen: false,
     };
     if (event.type === 'close') return state; // its open was not seen: nothing to keep
     this.sessions.set(event.session, state);
