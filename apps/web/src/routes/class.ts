@@ -87,6 +87,8 @@ export function classRoutes(
   app.get('/api/class/events', async (request, reply) => {
     if (!teacherOnly(request, reply, false)) return reply;
     await board.start();
+    // The first round of checks can take a while: a browser may have gone meanwhile.
+    if (request.raw.socket.destroyed) return reply;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -96,6 +98,7 @@ export function classRoutes(
     });
     res.write(`: portlab class board\nretry: ${RETRY_MS}\n\n`);
     const send = (text: string) => {
+      if (res.destroyed) return;
       // Asked again before each event: a teacher who signs out stops getting the board at once.
       if (!viewerOf(request, config, signIns).teacher || res.writableLength > MAX_BUFFERED_BYTES) {
         res.destroy();
