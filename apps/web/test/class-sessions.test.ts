@@ -106,7 +106,9 @@ describe('ClassSessions', () => {
       const answered = s.receive(line('imap', 'i.1', 'S', `${command[0]} OK done`));
       expect(answered !== 'all' && answered.accounts.sort()).toEqual(['e01', 'e02']);
     }
-    expect(s.receive(line('imap', 'i.1', 'C', 'd FETCH 1 (BODY.PEEK[HEADER])'))).toEqual({ accounts: ['e02'] });
+    expect(s.receive(line('imap', 'i.1', 'C', 'd FETCH 1 (BODY.PEEK[HEADER])'))).toEqual({
+      accounts: ['e02'],
+    });
     // POP3 marks what was retrieved at QUIT.
     s.receive(open('pop3', 'p.2'));
     s.receive(login('pop3', 'p.2', 'e02', true));
