@@ -3,7 +3,7 @@
  * Run by `portlab up`; `node apps/web/dist/main.js` runs it alone.
  */
 import { LoginThrottle, startApp } from '@portlab/service';
-import { buildWebServer, EventHub, SignIns, StatusWatch } from './server.js';
+import { buildWebServer, ClassBoard, EventHub, SignIns, StatusWatch } from './server.js';
 
 const runtime = startApp('web');
 const { config } = runtime;
@@ -13,8 +13,10 @@ const statusWatch = new StatusWatch(config);
 // A browser signed in on one is signed in on the other; a guesser slows down on both.
 const signIns = new SignIns();
 const throttle = new LoginThrottle();
+// The class board is computed once, whichever of HTTP or HTTPS the teacher opens it on.
+const classBoard = new ClassBoard(config, hub, runtime.users);
 
-const http = await buildWebServer({ config, runtime, hub, statusWatch, signIns, throttle });
+const http = await buildWebServer({ config, runtime, hub, statusWatch, signIns, throttle, classBoard });
 await runtime.serve('http', http.server);
 
 const { key, cert } = await runtime.certificate();
@@ -25,6 +27,7 @@ const https = await buildWebServer({
   statusWatch,
   signIns,
   throttle,
+  classBoard,
   tls: { key, cert },
 });
 await runtime.serve('https', https.server);

@@ -2,11 +2,13 @@ import { STATUS_CODES } from 'node:http';
 import { type LabConfig, UserStore } from '@portlab/config';
 import { type AppRuntime, LoginThrottle } from '@portlab/service';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ClassBoard } from './class/board.js';
 import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
 import { classCardsRoutes } from './routes/class-cards.js';
+import { classRoutes } from './routes/class.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
 import { sessionRoutes } from './routes/session.js';
@@ -27,6 +29,8 @@ export interface WebServerOptions {
   signIns?: SignIns;
   /** Slows password guessing on the sign-in; one for HTTP and HTTPS alike (made here when not given). */
   throttle?: LoginThrottle;
+  /** The teacher's board (/lab/class); one for HTTP and HTTPS alike (made here when not given). */
+  classBoard?: ClassBoard;
 }
 
 /** The web app's routes on one fastify instance; main.ts makes one for HTTP and one for HTTPS. */
@@ -84,11 +88,15 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   classCardsRoutes(app, config, signIns);
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
+  const board = options.classBoard ?? new ClassBoard(config, options.hub, users);
+  if (!options.classBoard) app.addHook('onClose', async () => board.close());
+  classRoutes(app, config, board, signIns);
   await labRoutes(app);
   await app.ready();
   return app;
 }
 
+export { type BoardOptions, ClassBoard, type ClassSnapshot, type StudentEntry } from './class/board.js';
 export { EventHub } from './event-hub.js';
 export { SignIns } from './sign-ins.js';
 export { StatusWatch } from './status-watch.js';

@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 /** apps/web/public: the dashboard's HTML, CSS and ES modules, served as they are (no build step). */
-const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
 /**
  * The browser modules the page imports by bare name (`import { h } from 'preact'`); the import map
@@ -20,10 +20,10 @@ const VENDOR: Record<string, string> = {
 
 /**
  * Content-Security-Policy of the page: scripts from this server only, plus the one inline script
- * the page has, its import map, allowed by its hash (CSP Level 3 §2.3.1 "hash-source"). Mail bodies
+ * the page has, its import map (index.html and class.html alike), allowed by its hash (CSP Level 3 §2.3.1 "hash-source"). Mail bodies
  * are shown as text anyway; this is the second lock on the door.
  */
-function contentSecurityPolicy(html: string): string {
+export function contentSecurityPolicy(html: string): string {
   const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
   const hash = createHash('sha256').update(importMap).digest('base64');
   return [
