@@ -18,6 +18,7 @@ export { HandTyped, POP3_END, POP3_STATUS } from './clients/hand-typed.js';
 export { commandLines, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
 export { chooseLang, type Lang, type Text } from './i18n.js';
 export type { CheckItem, Lab } from './lab.js';
+export { parseAnswers, QUIZ } from './labs/01-ports.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
