@@ -15,7 +15,7 @@ import { runCheck, runDemo } from './runner.js';
 export { type AutoconfigServer, parseAutoconfig } from './clients/autoconfig.js';
 // The hand-typed client, the INBOX and the transcript as the labs read them: also for the end-to-end tests (test/).
 export { HandTyped, POP3_END, POP3_STATUS } from './clients/hand-typed.js';
-export { commandLines, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
+export { commandLines, FILEZILLA_PROTOCOL, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
 export { chooseLang, type Lang, type Text } from './i18n.js';
 export type { CheckItem, Lab } from './lab.js';
 export { parseAnswers, QUIZ } from './labs/01-ports.js';
