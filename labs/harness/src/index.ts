@@ -23,6 +23,7 @@ export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
 export { runCheck, runDemo } from './runner.js';
+export { renderSheet, type SheetSource, sheetSources, writeSheets } from './sheets.js';
 export { readTranscript } from './transcript-file.js';
 export { deliverWelcome, welcomeMessage } from './welcome.js';
 
