@@ -53,7 +53,7 @@ describe.skipIf(!openbsd)('nc and the closed connection', () => {
         send: ['QUIT'],
         until: '^221 ',
         watch: 2,
-        then: 'ctrl-d',
+        afterwards: 'ctrl-d',
       });
       expect(r.output).toMatch(/^221 /m);
       expect(r.exitedAlone).toBe(false);

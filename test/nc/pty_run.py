@@ -1,9 +1,9 @@
 """Runs a command in a pseudo-terminal, as a student types it, and says whether it gave the prompt back.
 
 Usage: python3 pty_run.py JSON, with JSON = {"argv": [...], "send": ["QUIT"], "until": "^221 ",
-"watch": 2, "then": "ctrl-d" | null, "bound": 20}: waits for `until` in the output (if given),
+"watch": 2, "afterwards": "ctrl-d" | null, "bound": 20}: waits for `until` in the output (if given),
 types each line of `send` (Enter is a carriage return, as a terminal sends it), waits for `until`
-again, then watches `watch` seconds for the command to end; if it did not and `then` is "ctrl-d",
+again, then watches `watch` seconds for the command to end; if it did not and `afterwards` is "ctrl-d",
 types Ctrl-D and waits up to `bound` seconds. Prints {"exitedAlone", "exitedAfterCtrlD", "output"}.
 """
 import json, os, pty, re, select, signal, sys, time
@@ -46,7 +46,7 @@ if until:
 pump(spec.get("watch", 2))
 alone = done
 after = None
-if not done and spec.get("then") == "ctrl-d":
+if not done and spec.get("afterwards") == "ctrl-d":
     os.write(fd, b"\x04")
     pump(bound)
     after = done
