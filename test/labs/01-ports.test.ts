@@ -35,7 +35,7 @@ describe('lab 01: ports', () => {
     writeFileSync(file, 'http = 8080\nsmtp = 25\n');
     const wrong = await portlab(lab, ['check', '01', '--answers', file, '--lang', 'fr']);
     expect(wrong.code).toBe(1);
-    expect(wrong.out).toContain("http : 8080 n'est pas le bon port");
+    expect(wrong.out).toContain("http : 8080 n'est pas le port standard de HTTP");
     expect(wrong.out).toContain('smtp : juste');
     expect(wrong.out).not.toMatch(/\b80\b/); // never the answer
 

@@ -15,13 +15,15 @@ import { runCheck, runDemo } from './runner.js';
 export { type AutoconfigServer, parseAutoconfig } from './clients/autoconfig.js';
 // The hand-typed client, the INBOX and the transcript as the labs read them: also for the end-to-end tests (test/).
 export { HandTyped, POP3_END, POP3_STATUS } from './clients/hand-typed.js';
-export { commandLines, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
+export { commandLines, FILEZILLA_PROTOCOL, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
 export { chooseLang, type Lang, type Text } from './i18n.js';
 export type { CheckItem, Lab } from './lab.js';
+export { parseAnswers, QUIZ } from './labs/01-ports.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
 export { runCheck, runDemo } from './runner.js';
+export { renderSheet, type SheetSource, sheetSources, writeSheets } from './sheets.js';
 export { readTranscript } from './transcript-file.js';
 export { deliverWelcome, welcomeMessage } from './welcome.js';
 

@@ -11,27 +11,42 @@ const xmlEscape = (s: string) =>
   s.replace(/[<>&"']/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[c]};`);
 
 /**
- * FileZilla's sitemanager.xml: Protocol 0 is FTP, Type 0 the default server type; Logontype 2 asks
- * for the password at connect (never stored); EncryptionType: 0 "use explicit FTP over TLS if
- * available", 1 implicit FTPS, 3 plain FTP. PasvMode MODE_PASSIVE as the lab teaches.
+ * How FileZilla names the three ways to speak FTP: the `Protocol` of a site is its ServerProtocol
+ * enum (FileZilla's src/include/server.h, whose values "never change", so that saved sites keep
+ * their meaning). FileZilla has no separate encryption element: the protocol says it.
+ */
+export const FILEZILLA_PROTOCOL = {
+  /** INSECURE_FTP: "Only use plain FTP (insecure)". */
+  plain: 6,
+  /** FTPES: "Require explicit FTP over TLS" (AUTH TLS on the FTP port, RFC 4217 §4). */
+  explicit: 4,
+  /** FTPS: "Require implicit FTP over TLS" (TLS from the first byte, on the ftps port). */
+  implicit: 3,
+} as const;
+
+/**
+ * FileZilla's Site Manager file, as its import (File > Import) and sitemanager.xml read it
+ * (GetServer in FileZilla's src/commonui/xml_file.cpp): <FileZilla3><Servers>, a <Folder> whose
+ * name is its text, then one <Server> per site with Host, Port (1-65535), Protocol, Type (0, the
+ * default server type), Logontype, User and Name. Logontype 2 ("ask") makes FileZilla ask for the
+ * password when connecting, so none is written here. PasvMode MODE_PASSIVE as the lab teaches.
  */
 export function fileZillaSites(config: LabConfig, users: string[] = ['alice', 'bob']): string {
-  const site = (user: string, name: string, service: 'ftp' | 'ftps', encryption: number) => `
+  const site = (user: string, name: string, service: 'ftp' | 'ftps', protocol: number) => `
       <Server>
         <Host>${xmlEscape(config.host)}</Host>
         <Port>${config.portOf(service)}</Port>
-        <Protocol>0</Protocol>
+        <Protocol>${protocol}</Protocol>
         <Type>0</Type>
         <User>${xmlEscape(user)}</User>
         <Logontype>2</Logontype>
-        <EncryptionType>${encryption}</EncryptionType>
         <PasvMode>MODE_PASSIVE</PasvMode>
         <Name>${xmlEscape(name)}</Name>
       </Server>`;
   const servers = users.flatMap((u) => [
-    site(u, `portlab ${u} (FTP)`, 'ftp', 3),
-    site(u, `portlab ${u} (FTP + TLS)`, 'ftp', 0),
-    site(u, `portlab ${u} (FTPS)`, 'ftps', 1),
+    site(u, `portlab ${u} (FTP)`, 'ftp', FILEZILLA_PROTOCOL.plain),
+    site(u, `portlab ${u} (FTP + TLS)`, 'ftp', FILEZILLA_PROTOCOL.explicit),
+    site(u, `portlab ${u} (FTPS)`, 'ftps', FILEZILLA_PROTOCOL.implicit),
   ]);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <FileZilla3>

@@ -8,28 +8,67 @@ import { type LabConfig, type ServiceName, serviceSpec } from '@portlab/config';
 import { HandTyped, REPLY } from '../clients/hand-typed.js';
 import type { CheckItem, Lab } from '../lab.js';
 
-/** The quiz: each question names a service; the answer is a port number. */
+/**
+ * The quiz: each question names the service it is about first (IMAPS, not "IMAP (imaps)"), so a
+ * student who knows IMAP is on 143 does not take the IMAPS question for the IMAP one. The
+ * sentence reads after "n'est pas" / "is not" in the check's hint, so the hint says what is asked.
+ */
 export const QUIZ: {
   key: string;
   question: { fr: string; en: string };
   answer(config: LabConfig): number;
 }[] = [
-  ...(['http', 'https', 'smtp', 'submission', 'imap', 'imaps', 'pop3', 'ftp'] as ServiceName[]).map((s) => ({
+  ...(
+    [
+      ['http', 'HTTP — le web, en clair', 'HTTP — the web, in clear text'],
+      [
+        'https',
+        'HTTPS — HTTP sur TLS (chiffré dès le premier octet)',
+        'HTTPS — HTTP over TLS (encrypted from the first byte)',
+      ],
+      [
+        'smtp',
+        'SMTP — livraison du courrier entre serveurs (MX)',
+        'SMTP — mail delivery between servers (MX)',
+      ],
+      [
+        'submission',
+        'SMTP submission — un client envoie un courrier après s’être identifié (AUTH)',
+        'SMTP submission — a client sends a mail after logging in (AUTH)',
+      ],
+      [
+        'imap',
+        'IMAP — lire son courrier, qui reste sur le serveur (en clair, ou STARTTLS)',
+        'IMAP — reading mail that stays on the server (clear text, or STARTTLS)',
+      ],
+      [
+        'imaps',
+        'IMAPS — IMAP sur TLS (TLS implicite : chiffré dès le premier octet)',
+        'IMAPS — IMAP over TLS (implicit TLS: encrypted from the first byte)',
+      ],
+      ['pop3', 'POP3 — télécharger son courrier', 'POP3 — downloading mail'],
+      ['ftp', 'FTP — la connexion de contrôle', 'FTP — the control connection'],
+    ] as [ServiceName, string, string][]
+  ).map(([s, fr, en]) => ({
     key: s,
+    // French elides « de » before a vowel: « le port standard d’IMAPS ».
     question: {
-      fr: `port standard de ${serviceSpec(s).protocol} (${s})`,
-      en: `standard port of ${serviceSpec(s).protocol} (${s})`,
+      fr: `le port standard ${/^[AEIOU]/.test(fr) ? 'd’' : 'de '}${fr}`,
+      en: `the standard port of ${en}`,
     },
     answer: () => serviceSpec(s).standardPort,
   })),
   {
     key: 'lab-imap',
-    question: { fr: 'port IMAP de ce lab', en: 'IMAP port of this lab' },
+    question: {
+      fr: 'le port IMAP (pas IMAPS) de ce lab',
+      en: 'the IMAP port (not IMAPS) of this lab',
+    },
     answer: (config) => config.portOf('imap'),
   },
   {
     key: 'lab-ftp',
-    question: { fr: 'port FTP (contrôle) de ce lab', en: 'FTP (control) port of this lab' },
+    question: { fr: 'le port FTP (contrôle) de ce lab', en: 'the FTP (control) port of this lab' },
     answer: (config) => config.portOf('ftp'),
   },
 ];
@@ -135,12 +174,12 @@ export const portsLab: Lab = {
         todo:
           given === undefined || given === ''
             ? {
-                fr: `${q.key} : pas encore de réponse (${q.question.fr})`,
-                en: `${q.key}: no answer yet (${q.question.en})`,
+                fr: `${q.key} : pas encore de réponse (${q.question.fr} ?)`,
+                en: `${q.key}: no answer yet (${q.question.en}?)`,
               }
             : {
-                fr: `${q.key} : ${given} n'est pas le bon port (${q.question.fr})`,
-                en: `${q.key}: ${given} is not the right port (${q.question.en})`,
+                fr: `${q.key} : ${given} n'est pas ${q.question.fr}`,
+                en: `${q.key}: ${given} is not ${q.question.en}`,
               },
       };
     });
