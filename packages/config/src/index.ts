@@ -1,6 +1,15 @@
 export {
-  ConfigError,
+  clientSourceAddress,
+  firstLanAddress,
+  type Interfaces,
+  isLocalAddress,
   isLoopback,
+  isWildcard,
+  resolvePublicAddress,
+  urlHost,
+} from './addresses.js';
+export {
+  ConfigError,
   type LabConfig,
   type LoadOptions,
   loadConfig,
