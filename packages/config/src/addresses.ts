@@ -80,3 +80,15 @@ export function clientSourceAddress(config: { host: string; publicAddress: strin
 export function urlHost(address: string): string {
   return isIP(address) === 6 ? `[${address}]` : address;
 }
+
+/**
+ * The address the lab's own clients (demos, checks, `portlab p2p`) connect to: the host when it is
+ * one address; with a wildcard host, the public address when this machine holds it, else loopback.
+ * What they print for students to type is config.publicAddress.
+ */
+export function labConnectAddress(config: { host: string; publicAddress: string }): string {
+  if (config.host === 'localhost') return '127.0.0.1';
+  if (!isWildcard(config.host)) return config.host;
+  if (isLocalAddress(config.publicAddress)) return config.publicAddress;
+  return config.host === '0.0.0.0' ? '127.0.0.1' : '::1';
+}

@@ -5,6 +5,7 @@ export {
   isLocalAddress,
   isLoopback,
   isWildcard,
+  labConnectAddress,
   resolvePublicAddress,
   urlHost,
 } from './addresses.js';
