@@ -17,13 +17,8 @@ export interface Stall {
 
 export function watchForStall(torrent: Torrent, seconds: number, trackerUrl: string): Stall {
   let timer: NodeJS.Timeout | undefined;
-  let lastWarning = '';
   const met = new Set<string>();
-  const onWarning = (message: string) => {
-    lastWarning = message;
-  };
   const onPeer = (address: string) => met.add(address);
-  torrent.on('warning', onWarning);
   torrent.on('peer', onPeer);
   let fire: (message: string) => void = () => undefined;
   const stalled = new Promise<string>((resolve) => {
@@ -34,11 +29,17 @@ export function watchForStall(torrent: Torrent, seconds: number, trackerUrl: str
     timer = setTimeout(() => fire(explain()), seconds * 1000);
   };
   const explain = () => {
-    const tracker = lastWarning
-      ? `the tracker ${trackerUrl} did not answer well: ${lastWarning}`
-      : met.size === 0
-        ? `the tracker ${trackerUrl} answered, but no peer could be reached (none listed, or none answered)`
-        : `peers were reached (${[...met].join(', ')}) but sent no piece`;
+    const last = torrent.lastAnnounce;
+    const tracker =
+      last === null
+        ? `the tracker ${trackerUrl} has not answered yet`
+        : 'error' in last
+          ? `the tracker ${trackerUrl} did not answer well: ${last.error}`
+          : met.size > 0
+            ? `peers were reached (${[...met].join(', ')}) but sent no piece`
+            : last.peers === 0
+              ? `the tracker ${trackerUrl} knows no other peer of this torrent`
+              : `the tracker ${trackerUrl} listed ${last.peers} peer(s), but none answered`;
     return [
       `no piece arrived in ${seconds} s: ${tracker}.`,
       'Check:',
@@ -56,7 +57,6 @@ export function watchForStall(torrent: Torrent, seconds: number, trackerUrl: str
     stop() {
       clearTimeout(timer);
       torrent.off('piece', onPiece);
-      torrent.off('warning', onWarning);
       torrent.off('peer', onPeer);
     },
   };

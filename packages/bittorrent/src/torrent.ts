@@ -79,6 +79,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   private readonly rechokeTimer: NodeJS.Timeout;
   private stopped = false;
   private missing = 0;
+  /** What the last announce brought: the tracker's error, or how many peers it listed (for a stall's message). */
+  lastAnnounce: { error: string } | { peers: number } | null = null;
 
   /** The info hash in hex: how the tracker, the peers and the transcripts name this torrent. */
   readonly key: string;
@@ -611,8 +613,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         numwant: this.complete ? 0 : 50,
       });
       interval = answer.interval;
+      this.lastAnnounce = { peers: answer.peers.length };
       for (const address of answer.peers) this.connect(address);
     } catch (err) {
+      this.lastAnnounce = { error: (err as Error).message };
       this.emit('warning', (err as Error).message);
     }
     if (this.stopped || event === 'stopped') return;
