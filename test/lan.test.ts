@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { announce, parseMetainfo } from '@portlab/bittorrent';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, type RunningLab, runCli, startLab } from './apps.js';
+import { type CliRun, type RunningApp, type RunningLab, runCli, startApp, startLab } from './apps.js';
 
 /** A command's exit code and everything it said. */
 async function finished(run: CliRun): Promise<{ code: number | null; out: string }> {
@@ -269,5 +269,58 @@ describe('portlab up with a bad address', () => {
     expect(run.out).toMatch(
       /Refusing to listen on 0\.0\.0\.0: the account\(s\) alice, bob still have their published demo password/,
     );
+  });
+});
+
+describe('the login throttle in a class behind one NAT address (config login.*)', () => {
+  let lab: TempLab;
+  let files: RunningApp;
+  beforeAll(async () => {
+    // A long first delay, so that which answer comes first says which failures were counted together.
+    lab = await tempLab({ login: { failureDelayMs: 5000, maxDelayMs: 60_000, throttleBy: 'account' } });
+    files = await startApp(lab, 'files');
+  }, 120_000);
+  afterAll(async () => {
+    await files?.stop();
+    lab?.cleanup();
+  });
+
+  /** The login tries the FTP transcript holds so far (written before any delay). */
+  const logins = () => {
+    try {
+      return readFileSync(path.join(lab.dataDir, 'log', 'ftp.ndjson'), 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith('}') && l.includes('"type":"login"')).length;
+    } catch {
+      return 0;
+    }
+  };
+
+  it("one student's typos do not slow another's login from the same address: failures count per account", async () => {
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => Ftp.open('127.0.0.1', lab.ports.ftp)));
+    try {
+      const answered: string[] = [];
+      const pass = (ftp: Ftp, who: string, password: string) =>
+        ftp.say(`PASS ${password}`).then((reply) => {
+          answered.push(who);
+          return reply;
+        });
+      expect(await a!.say('USER alice')).toMatch(/^331 /);
+      expect(await b!.say('USER alice')).toMatch(/^331 /);
+      expect(await c!.say('USER bob')).toMatch(/^331 /);
+      // alice's 1st typo (answered after 5 s), then her 2nd (after 10 s: her 2nd failure)…
+      const first = pass(a!, 'alice 1', 'typo-1');
+      await waitFor(() => logins() >= 1, { what: "alice's first try in the transcript" });
+      const second = pass(b!, 'alice 2', 'typo-2');
+      await waitFor(() => logins() >= 2, { what: "alice's second try in the transcript" });
+      // …then bob's first typo, from the same address: his own first failure (5 s), not the
+      // address's third (20 s), so it is answered before alice's second.
+      const bob = pass(c!, 'bob 1', 'typo-3');
+      const replies = await Promise.all([first, second, bob]);
+      for (const reply of replies) expect(reply).toMatch(/^530 /);
+      expect(answered.indexOf('bob 1')).toBeLessThan(answered.indexOf('alice 2'));
+    } finally {
+      for (const ftp of [a, b, c]) ftp?.close();
+    }
   });
 });
