@@ -23,7 +23,7 @@ export async function get(
   const torrent = await node.add(meta, target, { create: true });
   reportWarnings(torrent, 'tracker: ');
   console.log(
-    `downloading ${meta.name} (${formatBytes(meta.length)}, ${meta.pieceHashes.length} pieces) to ${target}; this peer listens on ${node.host}:${node.port}, announced as ${node.publicAddress ?? 'its source address'}`,
+    `downloading ${meta.name} (${formatBytes(meta.length)}, ${meta.pieceHashes.length} pieces) to ${target}; this peer listens on ${node.publicAddress ?? node.host}:${node.port}`,
   );
   if (torrent.have.pieces > 0) console.log(`resuming: ${torrent.have.pieces} pieces already on disk`);
   const progress = new Progress(torrent);
