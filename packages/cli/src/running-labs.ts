@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, labConnectAddress } from '@portlab/config';
 import { sendControl } from './control.js';
 
 /**
@@ -127,7 +127,7 @@ async function answeringServices(config: LabConfig): Promise<string[]> {
     config.services.map(
       (s) =>
         new Promise<boolean>((resolve) => {
-          const socket = connect({ host: config.host, port: s.port, timeout: 1000 }, () => {
+          const socket = connect({ host: labConnectAddress(config), port: s.port, timeout: 1000 }, () => {
             socket.destroy();
             resolve(true);
           });
