@@ -34,13 +34,24 @@ async function login(ctx: StepContext): Promise<HandTyped> {
   return ftp;
 }
 
-/** Everything a data connection carries until the server closes it. */
+/**
+ * Everything a data connection carries until the server closes it (RFC 959 §3.3: the end of the
+ * data is the close). Silent for 30 s, it fails instead of waiting on.
+ */
 function readAll(socket: Socket): Promise<string> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
       text += d;
+    });
+    socket.setTimeout(30_000, () => {
+      socket.destroy();
+      reject(
+        new Error(
+          `the data connection stayed open and silent for 30 s; it had carried: ${text || 'nothing'}`,
+        ),
+      );
     });
     socket.on('close', () => resolve(text));
     socket.on('error', () => undefined);
