@@ -224,6 +224,29 @@ describe('a lab on 0.0.0.0 with public address 127.0.0.3', () => {
   });
 });
 
+describe('portlab up --host 127.0.0.4 (a flag, in no config file)', () => {
+  let lab: TempLab;
+  let up: RunningLab;
+  beforeAll(async () => {
+    lab = await tempLab();
+    up = await startLab(lab, '--host', '127.0.0.4');
+  }, 120_000);
+  afterAll(async () => {
+    await up?.stop();
+    lab?.cleanup();
+  });
+
+  it('serves on 127.0.0.4, and a command typed in another terminal uses that address too', async () => {
+    expect(up.output()).toContain(`Home page: http://127.0.0.4:${lab.ports.http}/`);
+    expect(new Set(await autoconfigHosts('127.0.0.4', lab.ports.http))).toEqual(new Set(['127.0.0.4']));
+    // The same data dir and config, without PORTLAB_HOST: the lab's record says where it runs.
+    const clients = await finished(runCli(lab, 'lab', 'clients'));
+    expect(clients.code, clients.out).toBe(0);
+    const commands = readFileSync(path.join(lab.dataDir, 'clients', 'commands.txt'), 'utf8');
+    expect(commands).toContain(`curl http://127.0.0.4:${lab.ports.http}/`);
+  });
+});
+
 describe('portlab up with a bad address', () => {
   let lab: TempLab;
   beforeAll(async () => {
