@@ -86,8 +86,8 @@ export interface RunningLab extends CliRun {
   stop(): Promise<void>;
 }
 
-export async function startLab(lab: TempLab): Promise<RunningLab> {
-  const up = runCli(lab, 'up');
+export async function startLab(lab: TempLab, ...args: string[]): Promise<RunningLab> {
+  const up = runCli(lab, 'up', ...args);
   const stop = async () => {
     if (up.child.exitCode === null && up.child.signalCode === null) up.child.kill('SIGINT');
     await up.exit;

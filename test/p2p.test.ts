@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTracker, parseMetainfo } from '@portlab/bittorrent';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { freePorts, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './apps.js';
@@ -97,7 +97,52 @@ describe('portlab p2p', () => {
     for (const s of seeds) expect(await s.exit).toBe(0);
   });
 
+  it('get with no peer to download from stops after --stall-timeout, saying what to check (no silent wait)', async () => {
+    const data = file('lonely.bin', 100_000);
+    expect(await p2p('create', data).exit).toBe(0); // announces to the test's tracker; nobody seeds it
+    const get = p2p('get', `${data}.torrent`, '--out', path.join(lab.dir, 'lonely'), '--stall-timeout', '2');
+    expect(await get.exit).toBe(1);
+    const out = get.output();
+    expect(out).toContain(
+      `no piece arrived in 2 s: the tracker http://127.0.0.1:${lab.ports.tracker}/announce knows no other peer`,
+    );
+    expect(out).toContain(`http://127.0.0.1:${lab.ports.tracker}/announce`);
+    expect(out).toMatch(/Check:[\s\S]*tracker[\s\S]*ports[\s\S]*firewall/);
+    expect(out).toContain('stopped: 0/');
+  });
+
+  it('get with its tracker unreachable names the tracker and the error in the message', async () => {
+    const data = file('nowhere.bin', 100_000);
+    expect(await p2p('create', data, '-o', path.join(lab.dir, 'nowhere.torrent')).exit).toBe(0);
+    // Same file, a tracker address where nothing listens: a torrent made for another lab.
+    const { createMetainfo } = await import('@portlab/bittorrent');
+    const [dead] = await freePorts(1);
+    writeFileSync(
+      path.join(lab.dir, 'nowhere.torrent'),
+      await createMetainfo(data, { announce: `http://127.0.0.1:${dead}/announce` }),
+    );
+    const get = p2p(
+      'get',
+      path.join(lab.dir, 'nowhere.torrent'),
+      '--out',
+      path.join(lab.dir, 'n'),
+      '--stall-timeout',
+      '2',
+    );
+    expect(await get.exit).toBe(1);
+    expect(get.output()).toMatch(
+      new RegExp(
+        `no piece arrived in 2 s: the tracker http://127\\.0\\.0\\.1:${dead}/announce did not answer well: cannot reach the tracker`,
+      ),
+    );
+  });
+
   it.each([
+    [
+      'a stall timeout that is not a number',
+      ['get', 'x.torrent', '--stall-timeout', 'soon'],
+      /expected a whole number from 1/,
+    ],
     ['a rate it cannot read', ['seed', 'x', '--rate', 'fast'], /bad rate 'fast': write it like 2MB\/s/],
     ['zero peers', ['swarm', 'x', '--peers', '0'], /expected a whole number from 1 to 50/],
     ['a missing torrent', ['get', 'missing.torrent'], /missing\.torrent/],

@@ -28,6 +28,8 @@ export function createFtpServer(
     () =>
       new FtpSrv({
         url: `${scheme}://${host}:${config.portOf(service)}`,
+        // Our PASV (commands/passive.ts) names config.publicAddress; ftp-srv wants one set to allow PASV at all.
+        pasv_url: config.publicAddress,
         tls: files.tls, // ftp-srv reads it for PBSZ/PROT and the data connections.
         greeting: ["portlab's FTP server (ftp-srv)"],
         anonymous: false, // Anonymous logins are ours to decide: see login() below.

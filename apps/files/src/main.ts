@@ -3,7 +3,7 @@
  * offset), passive data ports 8200-8299, one process. Run by `portlab up`; `node apps/files/dist/main.js`
  * runs it alone.
  */
-import { LoginThrottle, startApp } from '@portlab/service';
+import { startApp, throttleOf } from '@portlab/service';
 import { createFtpServer } from './ftp-server.js';
 import { ensureHome, ensurePublic } from './homes.js';
 import { PassivePorts } from './passive-ports.js';
@@ -20,7 +20,7 @@ const files = {
   config,
   runtime,
   tls: { key, cert },
-  throttle: new LoginThrottle(),
+  throttle: throttleOf(config),
   passivePorts: new PassivePorts(config.host, passivePorts.from, passivePorts.to),
   connectionsByAddress: new Map<string, number>(),
 };

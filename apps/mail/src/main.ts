@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { createImapServer } from '@portlab/imap';
 import { MailStore } from '@portlab/mailstore';
-import { LoginThrottle, startApp } from '@portlab/service';
+import { startApp, throttleOf } from '@portlab/service';
 import type { MailDeps } from './deps.js';
 import { createPop3Server } from './pop3/server.js';
 import { createSmtpServer } from './smtp/server.js';
@@ -17,7 +17,7 @@ const deps: MailDeps = {
   runtime,
   store: new MailStore(runtime.config.paths.mail),
   // One throttle for every protocol that takes a password: failures on SMTP count for POP3 too.
-  throttle: new LoginThrottle(),
+  throttle: throttleOf(runtime.config),
   tls: await runtime.certificate(),
 };
 

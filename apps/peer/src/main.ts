@@ -2,7 +2,7 @@
  * The peer app: the BitTorrent tracker on 6969 and the resident peer on 6881, one process.
  * Run by `portlab up`; `node apps/peer/dist/main.js` runs it alone.
  */
-import { createTracker, labTrackerUrl, PeerNode } from '@portlab/bittorrent';
+import { createTracker, labPeerAddresses, labTrackerUrl, PeerNode } from '@portlab/bittorrent';
 import { startApp } from '@portlab/service';
 import { seedResidentFiles } from './resident.js';
 
@@ -13,8 +13,10 @@ const sessionOf = runtime.sessionOf.bind(runtime);
 const tracker = createTracker({ transcript: runtime.transcript('tracker'), sessionOf });
 await runtime.serve('tracker', tracker.server);
 
+// The resident peer is announced at the address students reach (config.publicAddress), and announces
+// from the lab's own address, so the tracker lists it there and not at 127.0.0.1.
 const resident = new PeerNode({
-  host: config.host,
+  ...labPeerAddresses(config),
   port: config.portOf('peer'),
   transcript: runtime.transcript('peer'),
   sessionOf,

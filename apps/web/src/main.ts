@@ -2,7 +2,7 @@
  * The web app: HTTP on 8080 and HTTPS on 8443 (80 and 443 + the lab's offset), one process.
  * Run by `portlab up`; `node apps/web/dist/main.js` runs it alone.
  */
-import { LoginThrottle, startApp } from '@portlab/service';
+import { startApp, throttleOf } from '@portlab/service';
 import { buildWebServer, ClassBoard, EventHub, SignIns, StatusWatch } from './server.js';
 
 const runtime = startApp('web');
@@ -12,7 +12,7 @@ const hub = new EventHub(config.paths.log);
 const statusWatch = new StatusWatch(config);
 // A browser signed in on one is signed in on the other; a guesser slows down on both.
 const signIns = new SignIns();
-const throttle = new LoginThrottle();
+const throttle = throttleOf(config);
 // The class board is computed once, whichever of HTTP or HTTPS the teacher opens it on.
 const classBoard = new ClassBoard(config, hub, runtime.users);
 

@@ -8,7 +8,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { type LabConfig, REPO_ROOT, type ServiceName } from '@portlab/config';
+import { type LabConfig, labConnectAddress, REPO_ROOT, type ServiceName } from '@portlab/config';
 import type { Printer } from './output.js';
 
 /** The `portlab` command of this repository (run with this Node, whatever the PATH holds). */
@@ -95,7 +95,7 @@ export class LabServices {
 
   /** Is something accepting connections on the service's port now? */
   listening(service: ServiceName): Promise<boolean> {
-    return canConnect({ host: this.config.host, port: this.config.portOf(service) });
+    return canConnect({ host: labConnectAddress(this.config), port: this.config.portOf(service) });
   }
 
   /** Stops the supervisor this lab started (never one that was already running). */

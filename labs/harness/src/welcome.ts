@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_ACCOUNTS, type LabConfig } from '@portlab/config';
+import { DEMO_ACCOUNTS, type LabConfig, labConnectAddress } from '@portlab/config';
 import { createTransport } from 'nodemailer';
 
 export function welcomeMessage(user: string, config: LabConfig): { subject: string; text: string } {
@@ -42,7 +42,7 @@ export async function deliverWelcome(config: LabConfig): Promise<string[]> {
   if (fresh.length === 0) return [];
   // The MX port takes mail for local domains without a login (RFC 5321 §3.6.2: this is relaying to ourselves).
   const transport = createTransport({
-    host: config.host,
+    host: labConnectAddress(config),
     port: config.portOf('smtp'),
     secure: false,
     ignoreTLS: true,

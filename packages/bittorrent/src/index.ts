@@ -1,6 +1,6 @@
 export { BencodeError, type BencodeLimits, decode, encode, scan } from './bencode.js';
 export { Bitfield } from './bitfield.js';
-export { labTrackerUrl } from './lab.js';
+export { labPeerAddresses, labTrackerUrl } from './lab.js';
 export {
   choosePieceLength,
   createMetainfo,
@@ -15,6 +15,7 @@ export { type AddOptions, PeerNode, type PeerNodeOptions } from './peer-node.js'
 export { PiecePicker } from './piece-picker.js';
 export { formatBytes, parseRate, TokenBucket } from './rate.js';
 export type { SessionOf } from './sessions.js';
+export { DEFAULT_STALL_SECONDS, type Stall, watchForStall } from './stall.js';
 export { FileStorage, type UploadBlock } from './storage.js';
 export { type PeerContext, type SourceStats, Torrent } from './torrent.js';
 export {

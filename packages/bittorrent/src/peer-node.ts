@@ -4,7 +4,7 @@
  * than its upload cap, shared by all its connections as one machine's uplink is.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Transcript } from '@portlab/transcript';
 import type { Metainfo } from './metainfo.js';
 import { TokenBucket } from './rate.js';
@@ -15,7 +15,19 @@ import { encodeHandshake } from './wire/handshake.js';
 import { handshakeLine, readHandshake } from './wire/peer-wire.js';
 
 export interface PeerNodeOptions {
+  /** The address this peer listens on; 0.0.0.0 or :: for every interface. */
   host: string;
+  /**
+   * The address other peers reach this one at, announced to the tracker (BEP 3 `ip`): the lab's
+   * config.publicAddress. Default: `host`, when it is one address.
+   */
+  publicAddress?: string;
+  /**
+   * The local address its connections (announces, dials) come from, so that the tracker and other
+   * peers see it at its address, not at whichever the system picks (127.0.0.1 for a lab on
+   * 127.0.0.2): config's clientSourceAddress(). Default: `host`, when it is one address.
+   */
+  localAddress?: string;
   /** The port to listen on; 0 lets the system choose. */
   port: number;
   transcript: Transcript;
@@ -45,12 +57,19 @@ export class PeerNode {
   readonly torrents = new Map<string, Torrent>();
   readonly upload: TokenBucket;
   readonly host: string;
+  /** The address announced to the tracker (undefined: the tracker records the source address). */
+  readonly publicAddress: string | undefined;
+  /** The local address of its connections (undefined: the system's choice). */
+  readonly localAddress: string | undefined;
   readonly transcript: Transcript;
   private readonly sessionOf: SessionOf;
   private boundPort: number | undefined;
 
   constructor(private readonly options: PeerNodeOptions) {
     this.host = options.host;
+    const specific = isIP(options.host) !== 0 && options.host !== '0.0.0.0' && options.host !== '::';
+    this.publicAddress = options.publicAddress ?? (specific ? options.host : undefined);
+    this.localAddress = options.localAddress ?? (specific ? options.host : undefined);
     this.transcript = options.transcript;
     this.upload = new TokenBucket(options.uploadRate ?? Number.POSITIVE_INFINITY);
     this.server = createServer({ pauseOnConnect: true });

@@ -37,6 +37,10 @@ const EXTENDED_LIMITS: BencodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
 export interface PeerContext {
   readonly peerId: Buffer;
   readonly host: string;
+  /** The address others reach this peer at, sent as the announce's `ip`. */
+  readonly publicAddress: string | undefined;
+  /** The local address announces and dials come from. */
+  readonly localAddress: string | undefined;
   /** The port this peer listens on, announced to the tracker. */
   readonly port: number;
   readonly upload: TokenBucket;
@@ -75,6 +79,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   private readonly rechokeTimer: NodeJS.Timeout;
   private stopped = false;
   private missing = 0;
+  /** What the last announce brought: the tracker's error, or how many peers it listed (for a stall's message). */
+  lastAnnounce: { error: string } | { peers: number } | null = null;
 
   /** The info hash in hex: how the tracker, the peers and the transcripts name this torrent. */
   readonly key: string;
@@ -153,11 +159,17 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   /** Dials a peer the tracker named. */
   connect(address: PeerAddress): void {
     const key = `${address.ip}:${address.port}`;
-    const self = address.port === this.peer.port && address.ip === this.peer.host;
+    const self =
+      address.port === this.peer.port &&
+      (address.ip === this.peer.publicAddress || address.ip === this.peer.host);
     if (this.stopped || this.complete || self || this.dialing.has(key) || this.banned.has(key)) return;
     if (this.wires.size >= MAX_PEERS || [...this.wires].some((w) => w.address === key)) return;
     this.dialing.add(key);
-    const socket = connect({ host: address.ip, port: address.port, localAddress: this.peer.host });
+    const socket = connect({
+      host: address.ip,
+      port: address.port,
+      ...(this.peer.localAddress ? { localAddress: this.peer.localAddress } : {}),
+    });
     socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy());
     socket.on('error', () => undefined); // a refused dial just fails; the wire reports later errors
     socket.once('close', () => this.dialing.delete(key));
@@ -592,6 +604,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         infoHash: this.meta.infoHash,
         peerId: this.peer.peerId,
         port: this.peer.port,
+        ...(this.peer.publicAddress ? { ip: this.peer.publicAddress } : {}),
+        ...(this.peer.localAddress ? { localAddress: this.peer.localAddress } : {}),
         uploaded: this.uploaded,
         downloaded: this.downloaded,
         left: this.left,
@@ -599,8 +613,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         numwant: this.complete ? 0 : 50,
       });
       interval = answer.interval;
+      this.lastAnnounce = { peers: answer.peers.length };
       for (const address of answer.peers) this.connect(address);
     } catch (err) {
+      this.lastAnnounce = { error: (err as Error).message };
       this.emit('warning', (err as Error).message);
     }
     if (this.stopped || event === 'stopped') return;

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announce, decode, percentEncode, Swarms } from '../src/index.js';
+import { announce, createTracker, decode, percentEncode, Swarms } from '../src/index.js';
 import { startTracker, transcriptLines } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-tracker-'));
@@ -114,5 +115,46 @@ describe('the HTTP tracker (BEP 3, 23, 48)', () => {
     expect(swarms.counts('h').complete).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(swarms.counts('h').complete).toBe(0);
+  });
+});
+
+describe("the announce's source address and BEP 3's `ip` (a lab on another address than 127.0.0.1)", () => {
+  const other = Buffer.alloc(20, 0xcd);
+  const at = { infoHash: other, uploaded: 0, downloaded: 0 };
+  /** Every peer the tracker lists for `other`, asked by a fresh downloader. */
+  const listed = async (url: string) =>
+    (await announce(url, { ...at, peerId: id(99), port: 7099, left: 1 })).peers.filter(
+      (p) => p.port !== 7099,
+    );
+
+  it('records the address the announce is sent from (localAddress): 127.0.0.2, not 127.0.0.1', async () => {
+    await announce(tracker.url, { ...at, peerId: id(10), port: 7010, left: 0, localAddress: '127.0.0.2' });
+    expect(await listed(tracker.url)).toContainEqual({ ip: '127.0.0.2', port: 7010 });
+    expect(await listed(tracker.url)).not.toContainEqual({ ip: '127.0.0.1', port: 7010 });
+  });
+
+  it('believes `ip` from the lab machine itself (a peer of a lab bound to 0.0.0.0 names its public address)', async () => {
+    await announce(tracker.url, { ...at, peerId: id(11), port: 7011, left: 0, ip: '127.0.0.3' });
+    expect(await listed(tracker.url)).toContainEqual({ ip: '127.0.0.3', port: 7011 });
+  });
+
+  it("ignores `ip` from another machine: a student cannot send the class's downloads elsewhere", async () => {
+    // Every test client is on this machine: a tracker told that no source is this machine's
+    // stands for one that another machine (a student's PC) announces to.
+    const strict = createTracker({
+      transcript: new Transcript('tracker', 0, { logDir: dir }),
+      trustIpFrom: () => false,
+    });
+    await new Promise<void>((resolve) => strict.server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(strict.server.address() as { port: number }).port}/announce`;
+    try {
+      await announce(url, { ...at, peerId: id(12), port: 7012, left: 0, ip: '192.0.2.66' });
+      expect(await listed(url)).toEqual([{ ip: '127.0.0.1', port: 7012 }]);
+      // Not an IP address at all: ignored even from this machine.
+      await announce(tracker.url, { ...at, peerId: id(13), port: 7013, left: 0, ip: 'evil.example' });
+      expect(await listed(tracker.url)).toContainEqual({ ip: '127.0.0.1', port: 7013 });
+    } finally {
+      strict.server.close();
+    }
   });
 });

@@ -36,6 +36,31 @@ function typed(): string {
   return ['npx portlab', ...words].join(' ');
 }
 
+/**
+ * `portlab up --host A --public-address B`: the flags stand for PORTLAB_HOST and
+ * PORTLAB_PUBLIC_ADDRESS, set in the environment so that every app the supervisor forks reads them
+ * too. A bad address is a usage error naming the flag (exit 2), before anything starts.
+ */
+function upConfig(flags: { host?: string; publicAddress?: string }): LabConfig {
+  const names: [keyof typeof flags, string, string][] = [
+    ['host', 'PORTLAB_HOST', '--host'],
+    ['publicAddress', 'PORTLAB_PUBLIC_ADDRESS', '--public-address'],
+  ];
+  for (const [key, variable] of names) if (flags[key] !== undefined) process.env[variable] = flags[key];
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const flag = names.find(([key, variable]) => flags[key] !== undefined && err.key === variable);
+    console.error(
+      flag
+        ? `portlab up: ${flag[2]} ${flags[flag[0]]}: ${err.reason}`
+        : `portlab: bad config: ${err.message}`,
+    );
+    process.exit(2);
+  }
+}
+
 async function run(action: () => Promise<number> | number): Promise<void> {
   process.exitCode = await action();
 }
@@ -48,7 +73,8 @@ const program = new Command('portlab')
   .addHelpText(
     'after',
     `
-Environment: PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PORT_OFFSET, PORTLAB_CONFIG (see README.md).
+Environment: PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PUBLIC_ADDRESS, PORTLAB_PORT_OFFSET, PORTLAB_CONFIG
+(see README.md).
 Without PORTLAB_DATA_DIR or PORTLAB_CONFIG, a command finding no lab for its data dir uses the one
 running elsewhere (started with another data dir), and says so.
 
@@ -75,9 +101,22 @@ program.hook('preAction', async (_program, action) => {
 program
   .command('up')
   .description('start every service, each app in its own process; Ctrl-C stops them all')
+  .option(
+    '--host <address>',
+    'the address every service binds: a LAN address, or 0.0.0.0 for all (PORTLAB_HOST)',
+  )
+  .option(
+    '--public-address <address>',
+    'the address students type, handed out everywhere (default: the host; with 0.0.0.0 the first LAN IPv4)',
+  )
   .option('--allow-demo-passwords', 'listen on a non-loopback address even with the demo passwords')
-  .addHelpText('after', '\nExamples:\n  npx portlab up\n  PORTLAB_HOST=192.168.1.20 npx portlab up')
-  .action((opts: { allowDemoPasswords?: boolean }) => run(() => up(config(), opts)));
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npx portlab up\n  npx portlab up --host 192.168.1.20\n  npx portlab up --host 0.0.0.0 --public-address 192.168.1.20\n  PORTLAB_HOST=192.168.1.20 npx portlab up',
+  )
+  .action((opts: { allowDemoPasswords?: boolean; host?: string; publicAddress?: string }) =>
+    run(() => up(upConfig(opts), opts)),
+  );
 
 program
   .command('ports')

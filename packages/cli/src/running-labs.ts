@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, labConnectAddress } from '@portlab/config';
 import { sendControl } from './control.js';
 
 /**
@@ -23,6 +23,8 @@ export interface RunningLab {
   /** The config file the lab read, or null for the defaults alone. */
   configFile: string | null;
   host: string;
+  /** The address it hands out (`--public-address`); absent in records of older labs. */
+  publicAddress?: string;
   portOffset: number;
   /** The http port, for the messages: the one students know the lab by. */
   httpPort: number;
@@ -44,6 +46,7 @@ export function recordRunningLab(config: LabConfig): () => void {
     dataDir: config.dataDir,
     configFile: config.file,
     host: config.host,
+    publicAddress: config.publicAddress,
     portOffset: config.portOffset,
     httpPort: config.portOf('http'),
   };
@@ -105,6 +108,9 @@ export function labEnvironment(lab: RunningLab): Record<string, string> {
   const env: Record<string, string> = { PORTLAB_DATA_DIR: lab.dataDir };
   if (lab.configFile) env.PORTLAB_CONFIG = lab.configFile;
   env.PORTLAB_HOST = lab.host;
+  // `portlab up --public-address` is not in the config file: without it, a command in another
+  // terminal would work out another address for a lab on 0.0.0.0.
+  if (lab.publicAddress) env.PORTLAB_PUBLIC_ADDRESS = lab.publicAddress;
   env.PORTLAB_PORT_OFFSET = String(lab.portOffset);
   return env;
 }
@@ -117,6 +123,8 @@ function labPrefix(lab: RunningLab, current: LabConfig): string {
   const parts = [`PORTLAB_DATA_DIR=${lab.dataDir}`];
   if (lab.configFile && lab.configFile !== current.file) parts.push(`PORTLAB_CONFIG=${lab.configFile}`);
   if (lab.host !== current.host) parts.push(`PORTLAB_HOST=${lab.host}`);
+  if (lab.publicAddress && lab.publicAddress !== current.publicAddress)
+    parts.push(`PORTLAB_PUBLIC_ADDRESS=${lab.publicAddress}`);
   if (lab.portOffset !== current.portOffset) parts.push(`PORTLAB_PORT_OFFSET=${lab.portOffset}`);
   return parts.join(' ');
 }
@@ -127,7 +135,7 @@ async function answeringServices(config: LabConfig): Promise<string[]> {
     config.services.map(
       (s) =>
         new Promise<boolean>((resolve) => {
-          const socket = connect({ host: config.host, port: s.port, timeout: 1000 }, () => {
+          const socket = connect({ host: labConnectAddress(config), port: s.port, timeout: 1000 }, () => {
             socket.destroy();
             resolve(true);
           });
@@ -142,7 +150,7 @@ async function answeringServices(config: LabConfig): Promise<string[]> {
 
 /** What a command does about the lab it is about to read: use its own, or the one running. */
 export interface LabChoice {
-  /** The lab to use instead of the command's own data dir. */
+  /** The lab to use: another data dir's, or its own started with --host / --public-address. */
   use?: RunningLab;
   /** One or more lines for the person at the terminal (stderr). */
   message?: string;
@@ -166,7 +174,15 @@ export async function chooseLab(
     () => true,
     () => false,
   );
-  if (own) return {};
+  if (own) {
+    // `portlab up --host/--public-address` are flags, in no config file: a command typed in another
+    // terminal takes them from the lab's record, or it would connect to and hand out other addresses.
+    const mine = (await runningLabs()).find((lab) => lab.dataDir === config.dataDir);
+    const differs =
+      mine &&
+      (mine.host !== config.host || (mine.publicAddress && mine.publicAddress !== config.publicAddress));
+    return differs ? { use: mine } : {};
+  }
   const others = (await runningLabs()).filter((lab) => lab.dataDir !== config.dataDir);
   const named = Boolean(env.PORTLAB_DATA_DIR || env.PORTLAB_CONFIG);
   const ways = others.map((lab) => `  ${labPrefix(lab, config)} ${command}`).join('\n');

@@ -6,6 +6,7 @@ import {
   APPS,
   type AppName,
   ensureLabCertificate,
+  isWildcard,
   type LabConfig,
   REPO_ROOT,
   type ServiceName,
@@ -71,7 +72,10 @@ export class Supervisor {
     if (await new UserStore(config.paths.users).ensure()) {
       this.log(`Created ${config.paths.users} with the demo accounts alice and bob (lab.test).`);
     }
-    const cert = await ensureLabCertificate(config.paths.tls, [config.host]);
+    const cert = await ensureLabCertificate(
+      config.paths.tls,
+      [config.host, config.publicAddress].filter((a) => !isWildcard(a)),
+    );
     if (cert.created) this.log(`Created the lab certificate in ${config.paths.tls}/ (self-signed).`);
     // Last of the preparations: a failure above leaves no socket open to keep the process alive.
     this.control = await serveControl(config.paths.run, (request) => this.handle(request));

@@ -1,6 +1,16 @@
 export {
-  ConfigError,
+  clientSourceAddress,
+  firstLanAddress,
+  type Interfaces,
+  isLocalAddress,
   isLoopback,
+  isWildcard,
+  labConnectAddress,
+  resolvePublicAddress,
+  urlHost,
+} from './addresses.js';
+export {
+  ConfigError,
   type LabConfig,
   type LoadOptions,
   loadConfig,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { type Interfaces, resolvePublicAddress } from './addresses.js';
 import { dataPaths, REPO_ROOT } from './paths.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import {
@@ -24,7 +25,12 @@ export class ConfigError extends Error {
   }
 }
 
-export interface LabConfig extends ParsedConfig {
+export interface LabConfig extends Omit<ParsedConfig, 'publicAddress'> {
+  /**
+   * The address every address handed out names (src/addresses.ts): `publicAddress` when set, else
+   * the host, else (host 0.0.0.0 or ::) the machine's first non-loopback IPv4 address.
+   */
+  publicAddress: string;
   /** The config file read, or null when the defaults alone are in force. */
   file: string | null;
   /** dataDir resolved to an absolute path. */
@@ -43,11 +49,13 @@ export interface LoadOptions {
   /** The config file; default $PORTLAB_CONFIG, else portlab.config.json at the repo root (optional). */
   file?: string;
   env?: NodeJS.ProcessEnv;
+  /** The machine's interfaces (default os.networkInterfaces()), for the tests of publicAddress. */
+  interfaces?: Interfaces;
 }
 
 /**
  * Reads the config: embedded defaults, then the optional JSON file, then the environment
- * (PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PORT_OFFSET). Throws ConfigError on the first bad key.
+ * (PORTLAB_DATA_DIR, PORTLAB_HOST, PORTLAB_PUBLIC_ADDRESS, PORTLAB_PORT_OFFSET). Throws ConfigError on the first bad key.
  */
 export function loadConfig(options: LoadOptions = {}): LabConfig {
   const env = options.env ?? process.env;
@@ -67,12 +75,21 @@ export function loadConfig(options: LoadOptions = {}): LabConfig {
   }
   const parsed = validate(raw, used ?? 'defaults');
   applyEnv(parsed, env);
+  const publicAddress = resolvePublicAddress(parsed.host, parsed.publicAddress, options.interfaces);
+  if ('error' in publicAddress) {
+    throw new ConfigError(
+      used ?? 'defaults',
+      parsed.publicAddress ? 'publicAddress' : 'host',
+      publicAddress.error,
+    );
+  }
   const dataDir = path.resolve(REPO_ROOT, parsed.dataDir);
   const portOf = (service: ServiceName) =>
     parsed.ports[service] ?? labPort(serviceSpec(service).standardPort, parsed.portOffset);
   checkDistinctPorts(portOf, (s) => parsed.ports[s] !== undefined, used ?? 'defaults');
   return {
     ...parsed,
+    publicAddress: publicAddress.address,
     file: used,
     dataDir,
     paths: dataPaths(dataDir),
@@ -137,6 +154,7 @@ function applyEnv(config: ParsedConfig, env: NodeJS.ProcessEnv): void {
   const overrides: [string, keyof ParsedConfig, (v: string) => unknown][] = [
     ['PORTLAB_DATA_DIR', 'dataDir', (v) => v],
     ['PORTLAB_HOST', 'host', (v) => v],
+    ['PORTLAB_PUBLIC_ADDRESS', 'publicAddress', (v) => v],
     ['PORTLAB_PORT_OFFSET', 'portOffset', (v) => (/^\d+$/.test(v) ? Number(v) : v)],
   ];
   for (const [name, key, convert] of overrides) {
@@ -146,8 +164,4 @@ function applyEnv(config: ParsedConfig, env: NodeJS.ProcessEnv): void {
     if (!result.success) throw new ConfigError('environment', name, result.error.issues[0]!.message);
     Object.assign(config, { [key]: result.data });
   }
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host.startsWith('127.') || host === '::1';
 }

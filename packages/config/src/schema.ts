@@ -19,6 +19,20 @@ export const configSchema = z.strictObject({
     .string()
     .refine((h) => isIP(h) !== 0 || h === 'localhost', { message: 'must be an IP address such as 127.0.0.1' })
     .default('127.0.0.1'),
+  /**
+   * The address every address the lab hands out names (tracker peers, FTP PASV, autoconfig, home
+   * page): default `host`, or with host 0.0.0.0 / :: the machine's first non-loopback IPv4 address.
+   * Set it when students reach the lab at another address than it binds (src/addresses.ts).
+   */
+  publicAddress: z
+    .string()
+    .refine((h) => isIP(h) !== 0, {
+      message: 'must be an IP address students can reach, such as 192.168.1.20',
+    })
+    .refine((h) => h !== '0.0.0.0' && h !== '::', {
+      message: 'must be one address students can type, not 0.0.0.0 or :: (those mean every interface)',
+    })
+    .optional(),
   /** Added to standard ports below 1024 (docs/architecture.md, "Ports"). */
   portOffset: z.number().int().min(0).max(64511).default(8000),
   ports: portsSchema,
@@ -71,6 +85,20 @@ export const configSchema = z.strictObject({
       idleTimeoutSeconds: 300,
       requireTls: false,
     }),
+  /**
+   * The delay after a failed login (packages/service LoginThrottle): `failureDelayMs` after the
+   * first, doubling up to `maxDelayMs`. `throttleBy` "account" counts failures per source address
+   * and account, so that in a class behind one NAT address one student's typos do not slow the
+   * others' logins; "address" counts every failure from an address together (one slow-down for all).
+   */
+  login: z
+    .strictObject({
+      failureDelayMs: z.number().int().min(0).max(60_000).default(250),
+      maxDelayMs: z.number().int().min(0).max(600_000).default(8000),
+      throttleBy: z.enum(['account', 'address']).default('account'),
+    })
+    .refine((l) => l.maxDelayMs >= l.failureDelayMs, { message: 'maxDelayMs must be >= failureDelayMs' })
+    .default({ failureDelayMs: 250, maxDelayMs: 8000, throttleBy: 'account' }),
   web: z
     .strictObject({
       /**

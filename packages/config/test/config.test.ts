@@ -98,3 +98,100 @@ describe('loading the config', () => {
     );
   });
 });
+
+describe('the public address (what every handed-out address names)', () => {
+  // Interfaces as os.networkInterfaces() lists them: loopback first, as Linux does.
+  const lo = {
+    address: '127.0.0.1',
+    netmask: '255.0.0.0',
+    family: 'IPv4',
+    mac: '00:00:00:00:00:00',
+    internal: true,
+    cidr: '127.0.0.1/8',
+  } as const;
+  const eth = {
+    ...lo,
+    address: '10.0.0.1',
+    netmask: '255.255.255.0',
+    internal: false,
+    cidr: '10.0.0.1/24',
+  } as const;
+  const v6 = { ...eth, address: 'fe80::1', family: 'IPv6', scopeid: 2, cidr: 'fe80::1/64' } as const;
+
+  it('is the host when the host is one address', () => {
+    expect(loadConfig({ file: file({}), env: {} }).publicAddress).toBe('127.0.0.1');
+    expect(loadConfig({ file: file({ host: '127.0.0.2' }), env: {} }).publicAddress).toBe('127.0.0.2');
+    expect(loadConfig({ file: file({}), env: { PORTLAB_HOST: '127.0.0.2' } }).publicAddress).toBe(
+      '127.0.0.2',
+    );
+  });
+
+  it('is the first non-loopback IPv4 address with host 0.0.0.0 or ::, unless set', () => {
+    const interfaces = { lo: [lo], eth0: [v6, eth] };
+    expect(loadConfig({ file: file({ host: '0.0.0.0' }), env: {}, interfaces }).publicAddress).toBe(
+      '10.0.0.1',
+    );
+    expect(loadConfig({ file: file({ host: '::' }), env: {}, interfaces }).publicAddress).toBe('10.0.0.1');
+    const set = loadConfig({
+      file: file({ host: '0.0.0.0', publicAddress: '127.0.0.3' }),
+      env: {},
+      interfaces,
+    });
+    expect(set.publicAddress).toBe('127.0.0.3');
+    expect(
+      loadConfig({ file: file({}), env: { PORTLAB_HOST: '0.0.0.0', PORTLAB_PUBLIC_ADDRESS: '192.168.1.20' } })
+        .publicAddress,
+    ).toBe('192.168.1.20');
+  });
+
+  it('is an error with host 0.0.0.0 on a machine with no non-loopback interface, saying what to set', () => {
+    const err = errorOf(() =>
+      loadConfig({ file: file({ host: '0.0.0.0' }), env: {}, interfaces: { lo: [lo] } }),
+    );
+    expect(err.key).toBe('host');
+    expect(err.reason).toMatch(/no non-loopback IPv4 address.*--public-address/);
+  });
+
+  it('refuses a bad address, naming the key or variable: not an IP, a wildcard, a name', () => {
+    expect(errorOf(() => loadConfig({ file: file({ publicAddress: 'teacher-pc' }), env: {} })).key).toBe(
+      'publicAddress',
+    );
+    expect(errorOf(() => loadConfig({ file: file({ publicAddress: '0.0.0.0' }), env: {} })).reason).toMatch(
+      /not 0\.0\.0\.0/,
+    );
+    expect(errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_HOST: '10.0.0.300' } })).key).toBe(
+      'PORTLAB_HOST',
+    );
+    expect(errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_PUBLIC_ADDRESS: '::' } })).key).toBe(
+      'PORTLAB_PUBLIC_ADDRESS',
+    );
+  });
+});
+
+describe('the login throttle settings', () => {
+  it('default to 250 ms doubling to 8 s, per address and account', () => {
+    expect(loadConfig({ file: file({}), env: {} }).login).toEqual({
+      failureDelayMs: 250,
+      maxDelayMs: 8000,
+      throttleBy: 'account',
+    });
+  });
+
+  it('are read from the file, and a bad value names its key', () => {
+    const c = loadConfig({
+      file: file({ login: { failureDelayMs: 100, maxDelayMs: 2000, throttleBy: 'address' } }),
+      env: {},
+    });
+    expect(c.login).toEqual({ failureDelayMs: 100, maxDelayMs: 2000, throttleBy: 'address' });
+    expect(errorOf(() => loadConfig({ file: file({ login: { throttleBy: 'room' } }), env: {} })).key).toBe(
+      'login.throttleBy',
+    );
+    expect(errorOf(() => loadConfig({ file: file({ login: { delay: 1 } }), env: {} })).key).toBe(
+      'login.delay',
+    );
+    expect(
+      errorOf(() => loadConfig({ file: file({ login: { failureDelayMs: 500, maxDelayMs: 100 } }), env: {} }))
+        .reason,
+    ).toMatch(/maxDelayMs/);
+  });
+});

@@ -212,9 +212,9 @@ describe('bad input, each refused with the session going on', () => {
     const c = await RawClient.connect(lab.port);
     expect(await c.command('a1', 'LOGIN bob wrong')).toMatch(/a1 NO \[AUTHENTICATIONFAILED\]/);
     expect(await c.command('a2', 'LOGIN bob wrong-again')).toMatch(/a2 NO \[AUTHENTICATIONFAILED\]/);
-    expect(lab.throttle.failuresOf('127.0.0.1')).toBe(2);
+    expect(lab.throttle.failuresOf(lab.throttle.keyOf('127.0.0.1', 'bob'))).toBe(2);
     expect(await c.command('a3', 'LOGIN bob builder')).toMatch(/a3 OK/);
-    expect(lab.throttle.failuresOf('127.0.0.1')).toBe(0);
+    expect(lab.throttle.failuresOf(lab.throttle.keyOf('127.0.0.1', 'bob'))).toBe(0);
     c.close();
   });
 });

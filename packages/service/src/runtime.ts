@@ -3,6 +3,7 @@ import { Server as TlsServer } from 'node:tls';
 import {
   type AppName,
   ensureLabCertificate,
+  isWildcard,
   type LabCertificate,
   type LabConfig,
   loadConfig,
@@ -53,7 +54,10 @@ export class AppRuntime {
 
   /** The lab certificate, made on first use (the supervisor usually made it already). */
   certificate(): Promise<LabCertificate> {
-    this.certificatePromise ??= ensureLabCertificate(this.config.paths.tls, [this.config.host]);
+    this.certificatePromise ??= ensureLabCertificate(
+      this.config.paths.tls,
+      [this.config.host, this.config.publicAddress].filter((a) => !isWildcard(a)),
+    );
     return this.certificatePromise;
   }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig, UserStore } from '@portlab/config';
 import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppRuntime, LoginThrottle, readRunState, serviceStatuses } from '../src/index.js';
+import { AppRuntime, LoginThrottle, readRunState, serviceStatuses, throttleOf } from '../src/index.js';
 
 let lab: TempLab;
 let runtime: AppRuntime;
@@ -107,8 +107,35 @@ describe('the login throttle', () => {
       });
     expect(await login('wrong')).toEqual({ user: null, waitedMs: 1 });
     expect(await login('wrong')).toEqual({ user: null, waitedMs: 2 });
+    expect(throttle.failuresOf(throttle.keyOf('10.0.0.9', 'alice'))).toBe(2);
     expect(await login('wonderland')).toEqual({ user: 'alice' });
-    expect(throttle.failuresOf('10.0.0.9')).toBe(0);
+    expect(throttle.failuresOf(throttle.keyOf('10.0.0.9', 'alice'))).toBe(0);
+  });
+
+  it("counts failures per address and account: one student's typos do not slow another's login from the same NAT address", async () => {
+    const users = new UserStore(path.join(lab.dataDir, 'users.json'));
+    await users.ensure();
+    // A long delay: a login that had to wait it would show it in waitedMs.
+    const throttle = new LoginThrottle({ baseDelayMs: 1, maxDelayMs: 400 });
+    const login = (name: string, password: string) =>
+      throttle.authenticate(users, { name, password, domain: 'lab.test', address: '10.0.0.1' });
+    for (let i = 0; i < 4; i++) await login('alice', 'wrong'); // alice's typos: 1, 2, 4, 8 ms
+    expect(throttle.delayFor(throttle.keyOf('10.0.0.1', 'alice'))).toBe(16);
+    // bob, same address, wrong once: waits the base delay, not alice's 16 ms.
+    expect(await login('bob', 'typo')).toEqual({ user: null, waitedMs: 1 });
+    expect(await login('bob', 'builder')).toEqual({ user: 'bob' });
+    // Another address trying alice's password starts from the base delay too.
+    expect(throttle.delayFor(throttle.keyOf('10.0.0.2', 'alice'))).toBe(1);
+  });
+
+  it("with per: 'address', counts every failure of an address together (config login.throttleBy)", async () => {
+    const users = new UserStore(path.join(lab.dataDir, 'users.json'));
+    await users.ensure();
+    const throttle = throttleOf({ login: { failureDelayMs: 1, maxDelayMs: 400, throttleBy: 'address' } });
+    const login = (name: string, password: string) =>
+      throttle.authenticate(users, { name, password, domain: 'lab.test', address: '10.0.0.1' });
+    for (let i = 0; i < 4; i++) await login('alice', 'wrong');
+    expect(await login('bob', 'typo')).toEqual({ user: null, waitedMs: 16 });
   });
 
   it('doubles the delay with each failure from one address, up to a maximum, and forgets on success', async () => {

@@ -83,7 +83,8 @@ export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab>
   };
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const env: NodeJS.ProcessEnv = { ...process.env, PORTLAB_CONFIG: configFile, NO_COLOR: '1' };
-  for (const name of ['PORTLAB_DATA_DIR', 'PORTLAB_HOST', 'PORTLAB_PORT_OFFSET']) delete env[name];
+  for (const name of ['PORTLAB_DATA_DIR', 'PORTLAB_HOST', 'PORTLAB_PUBLIC_ADDRESS', 'PORTLAB_PORT_OFFSET'])
+    delete env[name];
   return {
     dir,
     dataDir,

@@ -1,5 +1,4 @@
 import { isIPv6, type Server, type Socket } from 'node:net';
-import { plainAddress } from '@portlab/transcript';
 import { logDataConnection } from '../data-log.js';
 import { PassiveConnector } from '../ftp-srv-internals.js';
 import { type CommandHandler, replyError } from './types.js';
@@ -10,11 +9,13 @@ import { type CommandHandler, replyError } from './types.js';
  * (127,0,0,1,32,8) is port 32×256+8 = 8200. EPSV gives the port alone, and works over IPv6.
  * Passive mode exists because the client dials both connections: it works through the NAT and
  * firewalls in front of clients, where active mode's connection back to the client is blocked.
+ * The address PASV names is the lab's public address (config.publicAddress), the one students type:
+ * with host 0.0.0.0 the control connection's own local address may be one they cannot reach.
  */
 export const passive: CommandHandler = {
   async run({ connection, command, session, files }) {
     const extended = command.directive === 'EPSV';
-    const address = plainAddress(connection.commandSocket.localAddress);
+    const address = files.config.publicAddress;
     if (!extended && isIPv6(address)) {
       return connection.reply(501, 'PASV can only name an IPv4 address (RFC 959): use EPSV (RFC 2428)');
     }

@@ -7,7 +7,8 @@ import { escapeMarkup } from '../escape.js';
  * https://wiki.mozilla.org/Thunderbird:Autoconfiguration:ConfigFileFormat): asked for an address,
  * Thunderbird fetches this file and learns which servers, ports and socket types to use. It asks
  * http://autoconfig.<domain>/mail/config-v1.1.xml and http://<domain>/.well-known/autoconfig/mail/…;
- * both paths are served, with this lab's host and ports.
+ * both paths are served, with this lab's public address (config.publicAddress: with host 0.0.0.0,
+ * the address students type, not 0.0.0.0) and ports.
  */
 const SOCKET: Record<'none' | 'starttls' | 'implicit', string> = {
   none: 'plain',
@@ -19,7 +20,7 @@ export function autoconfigXml(config: LabConfig): string {
   const server = (direction: 'incoming' | 'outgoing', type: string, service: ServiceName) => {
     const spec = config.services.find((s) => s.name === service);
     return `    <${direction}Server type="${type}">
-      <hostname>${escapeMarkup(config.host)}</hostname>
+      <hostname>${escapeMarkup(config.publicAddress)}</hostname>
       <port>${config.portOf(service)}</port>
       <socketType>${SOCKET[spec?.tls ?? 'none']}</socketType>
       <authentication>password-cleartext</authentication>

@@ -5,9 +5,11 @@
  */
 import { connect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { clientSourceAddress, type LabConfig, labConnectAddress } from '@portlab/config';
 import type { Printer } from '../output.js';
 
 const REPLY_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export class HandTyped {
   private input = '';
@@ -18,14 +20,42 @@ export class HandTyped {
     this.listen(socket);
   }
 
-  static open(host: string, port: number): Promise<HandTyped> {
+  /**
+   * Connects to `port` of the lab (its address, from its own address: see config's
+   * clientSourceAddress, so that an FTP server on 127.0.0.2 sees us at 127.0.0.2 and accepts a PORT
+   * there), or of `host`. Gives up after 10 s, naming what it tried.
+   */
+  static open(to: string | Pick<LabConfig, 'host' | 'publicAddress'>, port: number): Promise<HandTyped> {
+    const host = typeof to === 'string' ? to : labConnectAddress(to);
+    const localAddress = typeof to === 'string' ? undefined : clientSourceAddress(to);
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => {
-        socket.off('error', reject);
+      const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) }, () => {
+        socket.setTimeout(0);
+        socket.off('error', fail);
         resolve(new HandTyped(socket));
       });
-      socket.once('error', reject);
+      const fail = (err: Error) => {
+        socket.destroy();
+        reject(
+          new Error(
+            `cannot connect to ${host} port ${port}${localAddress ? ` from ${localAddress}` : ''}: ${err.message}`,
+          ),
+        );
+      };
+      socket.once('error', fail);
+      socket.setTimeout(CONNECT_TIMEOUT_MS, () =>
+        fail(
+          new Error(
+            `no answer in ${CONNECT_TIMEOUT_MS / 1000} s: is the lab running there, and no firewall in the way?`,
+          ),
+        ),
+      );
     });
+  }
+
+  /** The local IP address of this connection: where the server sees us, and where PORT may point. */
+  get localIp(): string {
+    return (this.socket.localAddress ?? '').replace(/^::ffff:/, '');
   }
 
   /** The local end, "ip:port": what the server's transcript calls this client. */
@@ -68,8 +98,14 @@ export class HandTyped {
     const tcp = this.socket;
     tcp.removeAllListeners('data');
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = tlsConnect({ socket: tcp, rejectUnauthorized: false }, () => resolve(s));
+      const s = tlsConnect({ socket: tcp, rejectUnauthorized: false }, () => {
+        s.setTimeout(0);
+        resolve(s);
+      });
       s.once('error', reject);
+      s.setTimeout(REPLY_TIMEOUT_MS, () =>
+        s.destroy(new Error(`no TLS handshake in ${REPLY_TIMEOUT_MS / 1000} s: does this port speak TLS?`)),
+      );
     });
     this.socket = secure;
     this.listen(secure);

@@ -1,11 +1,12 @@
 /**
  * Real clients configured for this lab: a FileZilla Site Manager file to import (File > Import),
- * and ready-made curl and swaks command lines, all from the lab's config (host, ports).
+ * and ready-made curl and swaks command lines, all from the lab's config: its public address (the
+ * one students type, config.publicAddress, never 0.0.0.0) and ports.
  * `portlab lab clients` prints them and writes the files to $DATA/clients/.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, urlHost } from '@portlab/config';
 
 const xmlEscape = (s: string) =>
   s.replace(/[<>&"']/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[c]};`);
@@ -34,7 +35,7 @@ export const FILEZILLA_PROTOCOL = {
 export function fileZillaSites(config: LabConfig, users: string[] = ['alice', 'bob']): string {
   const site = (user: string, name: string, service: 'ftp' | 'ftps', protocol: number) => `
       <Server>
-        <Host>${xmlEscape(config.host)}</Host>
+        <Host>${xmlEscape(config.publicAddress)}</Host>
         <Port>${config.portOf(service)}</Port>
         <Protocol>${protocol}</Protocol>
         <Type>0</Type>
@@ -60,7 +61,7 @@ export function fileZillaSites(config: LabConfig, users: string[] = ['alice', 'b
 
 /** curl and swaks lines for every service, with this lab's ports. */
 export function commandLines(config: LabConfig, user: string, password: string): string[] {
-  const h = config.host;
+  const h = urlHost(config.publicAddress);
   const p = (s: Parameters<LabConfig['portOf']>[0]) => config.portOf(s);
   const me = `${user}@${config.domain}`;
   const other = `${user === 'bob' ? 'alice' : 'bob'}@${config.domain}`;

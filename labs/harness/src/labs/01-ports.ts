@@ -106,8 +106,8 @@ export const portsLab: Lab = {
         en: 'We send an HTTP request (the language of the web) to the SMTP port (the language of mail). The SMTP server does not understand it: it answers with an error code (4xx or 5xx) and hangs up. The port picks the service; the protocol must match.',
       },
       async run({ config, out, transcript }) {
-        const smtp = await HandTyped.open(config.host, config.portOf('smtp'));
-        out.command(`nc -C ${config.host} ${config.portOf('smtp')}`);
+        const smtp = await HandTyped.open(config, config.portOf('smtp'));
+        out.command(`nc -C ${config.publicAddress} ${config.portOf('smtp')}`);
         out.say(await smtp.read(REPLY));
         out.say('GET / HTTP/1.1', 'cyan');
         out.say(await smtp.say('GET / HTTP/1.1', REPLY));
@@ -119,8 +119,8 @@ export const portsLab: Lab = {
           fr: "Et l'inverse : une commande SMTP au port HTTP. Le serveur web répond « 400 Bad Request ».",
           en: "And the other way round: an SMTP command to the HTTP port. The web server answers '400 Bad Request'.",
         });
-        const http = await HandTyped.open(config.host, config.portOf('http'));
-        out.command(`nc -C ${config.host} ${config.portOf('http')}`);
+        const http = await HandTyped.open(config, config.portOf('http'));
+        out.command(`nc -C ${config.publicAddress} ${config.portOf('http')}`);
         out.say('EHLO me', 'cyan');
         http.type('EHLO me');
         out.say((await http.read(/HTTP\/1\.1 \d{3}[^\n]*\n/)).trim());

@@ -4,7 +4,7 @@
  * base64, then does it again over STARTTLS (RFC 3207) with a spy on the wire; it ends by doing what
  * Thunderbird does: read the autoconfig file, connect with what it says.
  */
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
 import { ImapFlow } from 'imapflow';
 import { parseAutoconfig } from '../clients/autoconfig.js';
 import { HandTyped, imapDone, POP3_END, POP3_STATUS, REPLY, typeAndShow } from '../clients/hand-typed.js';
@@ -48,8 +48,8 @@ export const mailLab: Lab = {
       },
       async run(ctx) {
         const { config, out } = ctx;
-        out.command(`nc -C ${config.host} ${config.portOf('smtp')}`);
-        const smtp = await HandTyped.open(config.host, config.portOf('smtp'));
+        out.command(`nc -C ${config.publicAddress} ${config.portOf('smtp')}`);
+        const smtp = await HandTyped.open(config, config.portOf('smtp'));
         out.say((await smtp.read(REPLY)).trimEnd());
         await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
         await typeAndShow(ctx.out, smtp, `MAIL FROM:<alice@${config.domain}>`, REPLY);
@@ -70,8 +70,8 @@ export const mailLab: Lab = {
       async run(ctx) {
         const { config, out, services } = ctx;
         if (!(await services.listening('imap'))) return void notListening(ctx, 'imap');
-        out.command(`nc -C ${config.host} ${config.portOf('imap')}`);
-        const imap = await HandTyped.open(config.host, config.portOf('imap'));
+        out.command(`nc -C ${config.publicAddress} ${config.portOf('imap')}`);
+        const imap = await HandTyped.open(config, config.portOf('imap'));
         out.say((await imap.read(/\r?\n/)).trimEnd());
         await typeAndShow(ctx.out, imap, 'a1 LOGIN bob builder', imapDone('a1'));
         await typeAndShow(ctx.out, imap, 'a2 SELECT INBOX', imapDone('a2'));
@@ -94,8 +94,8 @@ export const mailLab: Lab = {
       },
       async run(ctx) {
         const { config, out } = ctx;
-        out.command(`nc -C ${config.host} ${config.portOf('pop3')}`);
-        const pop = await HandTyped.open(config.host, config.portOf('pop3'));
+        out.command(`nc -C ${config.publicAddress} ${config.portOf('pop3')}`);
+        const pop = await HandTyped.open(config, config.portOf('pop3'));
         out.say((await pop.read(POP3_STATUS)).trimEnd());
         await typeAndShow(ctx.out, pop, 'USER bob', POP3_STATUS);
         await typeAndShow(ctx.out, pop, 'PASS builder', POP3_STATUS);
@@ -117,8 +117,8 @@ export const mailLab: Lab = {
       async run(ctx) {
         const { config, out } = ctx;
         const plain = Buffer.from('\0alice\0wonderland').toString('base64');
-        out.command(`nc -C ${config.host} ${config.portOf('submission')}`);
-        const smtp = await HandTyped.open(config.host, config.portOf('submission'));
+        out.command(`nc -C ${config.publicAddress} ${config.portOf('submission')}`);
+        const smtp = await HandTyped.open(config, config.portOf('submission'));
         out.say((await smtp.read(REPLY)).trimEnd());
         await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
         await typeAndShow(ctx.out, smtp, `AUTH PLAIN ${plain}`, REPLY);
@@ -145,8 +145,8 @@ export const mailLab: Lab = {
       },
       async run(ctx) {
         const { config, out } = ctx;
-        const tap = await Wiretap.open(config.host, config.portOf('submission'));
-        const smtp = await HandTyped.open(config.host, tap.port);
+        const tap = await Wiretap.open(labConnectAddress(config), config.portOf('submission'));
+        const smtp = await HandTyped.open(config, tap.port);
         out.say((await smtp.read(REPLY)).trimEnd());
         await typeAndShow(ctx.out, smtp, 'EHLO me', REPLY);
         await typeAndShow(ctx.out, smtp, 'STARTTLS', REPLY);
@@ -192,9 +192,9 @@ export const mailLab: Lab = {
       async run(ctx) {
         const { config, out } = ctx;
         const email = `bob@${config.domain}`;
-        const url = `http://${config.host}:${config.portOf('http')}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=${email}`;
-        out.command(`curl '${url}'`);
-        const response = await fetch(url);
+        const where = `:${config.portOf('http')}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=${email}`;
+        out.command(`curl 'http://${urlHost(config.publicAddress)}${where}'`);
+        const response = await fetch(`http://${urlHost(labConnectAddress(config))}${where}`);
         if (!response.ok) {
           out.say({
             fr: `Le serveur web répond ${response.status} : l'autoconfiguration n'y est pas encore branchée.`,

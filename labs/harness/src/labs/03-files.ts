@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { labConnectAddress, urlHost } from '@portlab/config';
 import { Client } from 'basic-ftp';
 import { HandTyped, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { commandLines, writeClientFiles } from '../clients/lab-clients.js';
@@ -25,21 +26,32 @@ function say(ctx: StepContext, ftp: HandTyped, line: string): Promise<string> {
 
 async function login(ctx: StepContext): Promise<HandTyped> {
   const { config, out } = ctx;
-  out.command(`nc -C ${config.host} ${config.portOf('ftp')}`);
-  const ftp = await HandTyped.open(config.host, config.portOf('ftp'));
+  out.command(`nc -C ${config.publicAddress} ${config.portOf('ftp')}`);
+  const ftp = await HandTyped.open(config, config.portOf('ftp'));
   out.say((await ftp.read(REPLY)).trimEnd());
   await say(ctx, ftp, 'USER alice');
   await say(ctx, ftp, 'PASS wonderland');
   return ftp;
 }
 
-/** Everything a data connection carries until the server closes it. */
+/**
+ * Everything a data connection carries until the server closes it (RFC 959 §3.3: the end of the
+ * data is the close). Silent for 30 s, it fails instead of waiting on.
+ */
 function readAll(socket: Socket): Promise<string> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
       text += d;
+    });
+    socket.setTimeout(30_000, () => {
+      socket.destroy();
+      reject(
+        new Error(
+          `the data connection stayed open and silent for 30 s; it had carried: ${text || 'nothing'}`,
+        ),
+      );
     });
     socket.on('close', () => resolve(text));
     socket.on('error', () => undefined);
@@ -64,13 +76,21 @@ export const filesLab: Lab = {
         const n = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(pasv);
         if (!n) throw new Error(`the server's PASV answer has no address: ${pasv}`);
         const dataPort = Number(n[5]) * 256 + Number(n[6]);
+        // The address the server named (its public address), as a real client dials it.
+        const dataHost = n.slice(1, 5).join('.');
         ctx.out.say(`  ${n[5]}×256+${n[6]} = ${dataPort}`, 'yellow');
         ctx.out.command(
-          `nc ${ctx.config.host} ${dataPort}   # ${ctx.out.t({ fr: 'dans un 2e terminal', en: 'in a 2nd terminal' })}`,
+          `nc ${dataHost} ${dataPort}   # ${ctx.out.t({ fr: 'dans un 2e terminal', en: 'in a 2nd terminal' })}`,
         );
-        const data = connect({ host: ctx.config.host, port: dataPort });
+        // From the control connection's own address: the server takes data connections from it only.
+        const data = connect({ host: dataHost, port: dataPort, localAddress: ftp.localIp });
         const listing = readAll(data);
-        await once(data, 'connect');
+        await once(data, 'connect', { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+          data.destroy();
+          throw new Error(
+            `cannot open the data connection to ${dataHost} port ${dataPort} (${err.message}): is that the lab's address (--public-address), and is the passive port range (files.passivePorts) open in the firewall?`,
+          );
+        });
         await say(ctx, ftp, 'LIST');
         ctx.out.say((await listing).trimEnd() || '(empty)', 'dim');
         await ftp.read(REPLY).then((r) => ctx.out.say(r.trimEnd()));
@@ -89,21 +109,43 @@ export const filesLab: Lab = {
         en: 'PORT: the client listens on a port and the server connects to it. Behind a home router or a firewall that incoming call is often blocked: that is why clients use passive mode.',
       },
       async run(ctx) {
-        const { config, out } = ctx;
+        const { out } = ctx;
         const ftp = await login(ctx);
+        // The client listens on its own address, the one the server sees on the control connection:
+        // a PORT naming any other is refused (RFC 2577 §3, the FTP bounce attack).
+        const me = ftp.localIp;
         const listener = createServer();
-        await new Promise<void>((resolve) => listener.listen(0, config.host, resolve));
+        await new Promise<void>((resolve) => listener.listen(0, me, resolve));
         const port = (listener.address() as { port: number }).port;
-        const accepted = new Promise<string>((resolve) =>
-          listener.once('connection', (s) => resolve(readAll(s))),
-        );
+        const accepted = new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `the server did not connect back to ${me} port ${port} in 10 s: was the PORT refused (see its reply above), or does a firewall block it?`,
+                ),
+              ),
+            10_000,
+          );
+          timer.unref();
+          listener.once('connection', (s) => {
+            clearTimeout(timer);
+            resolve(readAll(s));
+          });
+        });
+        accepted.catch(() => undefined); // Handled where awaited; a refused PORT ends the step first.
         out.say(
           { fr: `(le client écoute sur le port ${port})`, en: `(the client listens on port ${port})` },
           'dim',
         );
-        await say(ctx, ftp, `PORT ${config.host.replaceAll('.', ',')},${port >> 8},${port & 255}`);
+        const reply = await say(ctx, ftp, `PORT ${me.replaceAll('.', ',')},${port >> 8},${port & 255}`);
+        if (!/^2\d\d /m.test(reply)) {
+          listener.close();
+          ftp.close();
+          throw new Error(`the server refused the PORT: ${reply.trim()}`);
+        }
         await say(ctx, ftp, 'LIST');
-        out.say((await accepted).trimEnd() || '(empty)', 'dim');
+        out.say((await accepted.finally(() => listener.close())).trimEnd() || '(empty)', 'dim');
         await ftp.read(REPLY).then((r) => out.say(r.trimEnd()));
         await say(ctx, ftp, 'QUIT');
         ftp.close();
@@ -124,23 +166,23 @@ export const filesLab: Lab = {
         const client = new Client();
         try {
           await client.access({
-            host: config.host,
+            host: labConnectAddress(config),
             port: config.portOf('ftp'),
             user: 'bob',
             password: 'builder',
           });
           await client.ensureDir('/public_html');
           out.command(
-            `curl -T index.html ftp://${config.host}:${config.portOf('ftp')}/public_html/ -u bob:builder`,
+            `curl -T index.html ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/public_html/ -u bob:builder`,
           );
           await client.uploadFrom(Readable.from([page]), 'index.html');
         } finally {
           client.close();
         }
         await ctx.transcript.show(out, { linesPerSession: 40 });
-        const url = `http://${config.host}:${config.portOf('http')}/~bob/`;
-        out.command(`curl -i ${url}`);
-        const res = await fetch(url);
+        const where = `:${config.portOf('http')}/~bob/`;
+        out.command(`curl -i http://${urlHost(config.publicAddress)}${where}`);
+        const res = await fetch(`http://${urlHost(labConnectAddress(config))}${where}`);
         out.say(`HTTP/1.1 ${res.status} ${res.statusText}`);
         out.say((await res.text()).trimEnd());
         await ctx.transcript.show(out);
@@ -162,7 +204,7 @@ export const filesLab: Lab = {
 
   async check(config, options) {
     const user = options.user ?? 'alice';
-    const url = `http://${config.host}:${config.portOf('http')}/~${user}/`;
+    const url = `http://${urlHost(labConnectAddress(config))}:${config.portOf('http')}/~${user}/`;
     const res = await fetch(url).catch((err: Error) => {
       throw new Error(
         `the web server does not answer at ${url} (${err.message}): is the lab running? (npm start)`,

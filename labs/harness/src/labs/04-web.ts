@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { labConnectAddress, urlHost } from '@portlab/config';
 import { HandTyped } from '../clients/hand-typed.js';
 import { checkItem, type Lab, type StepContext } from '../lab.js';
 import { readTranscript } from '../transcript-file.js';
@@ -16,8 +17,8 @@ const HEAD = /\r?\n\r?\n/;
 
 async function request(ctx: StepContext, lines: string[]): Promise<string> {
   const { config, out } = ctx;
-  out.command(`nc -C ${config.host} ${config.portOf('http')}`);
-  const http = await HandTyped.open(config.host, config.portOf('http'));
+  out.command(`nc -C ${config.publicAddress} ${config.portOf('http')}`);
+  const http = await HandTyped.open(config, config.portOf('http'));
   for (const line of [...lines, '']) {
     out.say(line, 'cyan');
     http.type(line);
@@ -41,7 +42,11 @@ export const webLab: Lab = {
         en: 'A request: the request line (method, path, version), header fields including Host (which site), an empty line. The response: the status line (200 OK), header fields, an empty line, the page.',
       },
       async run(ctx) {
-        await request(ctx, ['GET / HTTP/1.1', `Host: ${ctx.config.host}`, 'Connection: close']);
+        await request(ctx, [
+          'GET / HTTP/1.1',
+          `Host: ${urlHost(ctx.config.publicAddress)}`,
+          'Connection: close',
+        ]);
       },
     },
     {
@@ -51,9 +56,17 @@ export const webLab: Lab = {
         en: '2xx success, 3xx elsewhere, 4xx client error, 5xx server error. A page that does not exist: 404. No Host in HTTP/1.1: 400. HEAD: the headers only.',
       },
       async run(ctx) {
-        await request(ctx, ['GET /no-such-page HTTP/1.1', `Host: ${ctx.config.host}`, 'Connection: close']);
+        await request(ctx, [
+          'GET /no-such-page HTTP/1.1',
+          `Host: ${urlHost(ctx.config.publicAddress)}`,
+          'Connection: close',
+        ]);
         await request(ctx, ['GET / HTTP/1.1', 'Connection: close']);
-        await request(ctx, ['HEAD / HTTP/1.1', `Host: ${ctx.config.host}`, 'Connection: close']);
+        await request(ctx, [
+          'HEAD / HTTP/1.1',
+          `Host: ${urlHost(ctx.config.publicAddress)}`,
+          'Connection: close',
+        ]);
       },
     },
     {
@@ -64,8 +77,8 @@ export const webLab: Lab = {
       },
       async run({ config, out, transcript }) {
         const port = config.portOf('https');
-        out.command(`curl https://${config.host}:${port}/`);
-        const refused = await tlsGet(config.host, port, {}).catch((err: Error) => err.message);
+        out.command(`curl https://${urlHost(config.publicAddress)}:${port}/`);
+        const refused = await tlsGet(labConnectAddress(config), port, {}).catch((err: Error) => err.message);
         out.say(`  ${refused}`);
         const pem = await readFile(path.join(config.paths.tls, 'cert.pem'), 'utf8');
         const cert = new X509Certificate(pem);
@@ -75,9 +88,9 @@ export const webLab: Lab = {
         out.say(`  valid    ${cert.validFrom} -> ${cert.validTo}`);
         out.say(`  SHA-256  ${cert.fingerprint256}`);
         out.command(
-          `curl --cacert ${path.join(config.paths.tls, 'cert.pem')} https://${config.host}:${port}/`,
+          `curl --cacert ${path.join(config.paths.tls, 'cert.pem')} https://${urlHost(config.publicAddress)}:${port}/`,
         );
-        out.say(`  ${await tlsGet(config.host, port, { ca: pem })}`);
+        out.say(`  ${await tlsGet(labConnectAddress(config), port, { ca: pem })}`);
         await transcript.show(out);
       },
     },
@@ -132,6 +145,9 @@ function tlsGet(host: string, port: number, options: { ca?: string }): Promise<s
       text += d;
     });
     socket.on('end', () => resolve(text.split('\r\n')[0] ?? ''));
+    socket.setTimeout(10_000, () =>
+      socket.destroy(new Error(`no answer from ${host} port ${port} in 10 s: is the lab running there?`)),
+    );
     socket.on('error', (err: NodeJS.ErrnoException) =>
       reject(new Error(`${err.code ?? ''} ${err.message}`.trim())),
     );

@@ -10,8 +10,16 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { formatBytes, type Metainfo, PeerNode, parseMetainfo, type Torrent } from '@portlab/bittorrent';
-import type { LabConfig } from '@portlab/config';
+import {
+  formatBytes,
+  labPeerAddresses,
+  type Metainfo,
+  PeerNode,
+  parseMetainfo,
+  type Torrent,
+  watchForStall,
+} from '@portlab/bittorrent';
+import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
 import { Transcript, type TranscriptEvent } from '@portlab/transcript';
 import { Client } from 'basic-ftp';
 import { checkItem, type Lab, type StepContext } from '../lab.js';
@@ -63,12 +71,22 @@ async function startSeeder(torrent: string, rate: number): Promise<{ port: numbe
     output += d;
   });
   const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`portlab p2p seed did not start seeding in 30 s: ${output || 'it said nothing'}`));
+    }, 30_000);
     child.stdout!.on('data', (d) => {
       output += d;
       const m = / on [\d.:[\]a-f]+:(\d+), upload cap/.exec(output);
-      if (m) resolve(Number(m[1]));
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     });
-    child.once('exit', (code) => reject(new Error(`portlab p2p seed exited (${code}): ${output}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`portlab p2p seed exited (${code}): ${output}`));
+    });
   });
   return { port, child };
 }
@@ -89,23 +107,35 @@ function freePort(host: string): Promise<number> {
 async function downloader(config: LabConfig, rate: number): Promise<PeerNode> {
   const port = await freePort(config.host);
   const node = new PeerNode({
-    host: config.host,
+    ...labPeerAddresses(config),
     port,
     uploadRate: rate,
     transcript: new Transcript('peer', port, {
       logDir: config.paths.log,
       ...config.transcript,
-      node: `${config.host}:${port}`,
+      node: `${config.publicAddress}:${port}`,
     }),
   });
   await node.listen();
   return node;
 }
 
-function done(torrent: Torrent): Promise<void> {
-  return torrent.complete
-    ? Promise.resolve()
-    : new Promise((resolve) => torrent.once('done', () => resolve()));
+/** Seconds without a piece before the demo stops waiting and says what to check. */
+const STALL_SECONDS = 60;
+
+/** Resolves when the torrent is complete; fails, saying what to check, when no piece comes for a minute. */
+async function done(torrent: Torrent): Promise<void> {
+  if (torrent.complete) return;
+  const stall = watchForStall(torrent, STALL_SECONDS, torrent.trackerUrl);
+  try {
+    const outcome = await Promise.race([
+      new Promise<true>((resolve) => torrent.once('done', () => resolve(true))),
+      stall.stalled,
+    ]);
+    if (outcome !== true) throw new Error(outcome);
+  } finally {
+    stall.stop();
+  }
 }
 
 function sourcesTable(ctx: StepContext, torrent: Torrent, labels: Map<number, string>): void {
@@ -171,16 +201,17 @@ export const p2pLab: Lab = {
           timings: [],
         };
         ctx.state.set('p2p', s);
-        const client = new Client(0);
+        // A connection idle for 60 s is dead (basic-ftp's timeout counts silence, not the transfer's length).
+        const client = new Client(60_000);
         try {
           await client.access({
-            host: config.host,
+            host: labConnectAddress(config),
             port: config.portOf('ftp'),
             user: 'alice',
             password: 'wonderland',
           });
           out.command(
-            `curl -T ${path.basename(file)} ftp://${config.host}:${config.portOf('ftp')}/ -u alice:wonderland`,
+            `curl -T ${path.basename(file)} ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/ -u alice:wonderland`,
           );
           await client.uploadFrom(file, path.basename(file));
         } finally {
@@ -219,11 +250,11 @@ export const p2pLab: Lab = {
         const { config, out, options } = ctx;
         const local = path.join(s.dir, 'ftp-copy.bin');
         out.command(
-          `curl -O ftp://${config.host}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
+          `curl -O ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
         );
         const r = await cappedDownload(config, path.basename(s.file), local, { rate: options.rate });
         out.say(
-          `FTP: ${formatBytes(r.bytes)} ${out.t({ fr: 'en', en: 'in' })} ${r.seconds.toFixed(1)} s ${out.t({ fr: '(de la commande au dernier octet)', en: '(from the command to the last byte)' })}, 1 source (${config.host}:${config.portOf('ftp')})`,
+          `FTP: ${formatBytes(r.bytes)} ${out.t({ fr: 'en', en: 'in' })} ${r.seconds.toFixed(1)} s ${out.t({ fr: '(de la commande au dernier octet)', en: '(from the command to the last byte)' })}, 1 source (${config.publicAddress}:${config.portOf('ftp')})`,
         );
         s.timings.push({ method: 'FTP', sources: 1, seconds: r.seconds });
         s.events.push(...(await ctx.transcript.show(out, { linesPerSession: 14 })));
@@ -332,7 +363,7 @@ export const p2pLab: Lab = {
         await stopping;
         await services.start('files');
         out.command(
-          `curl -C - -O ftp://${config.host}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
+          `curl -C - -O ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
         );
         await cappedDownload(config, path.basename(s.file), local, { rate: options.rate, start: have });
         const same = (await sha1Of(local)) === s.sha1;
@@ -365,7 +396,7 @@ export const p2pLab: Lab = {
         mine.on('piece', () => {
           if (!killed && mine.have.pieces >= mine.have.size * 0.3) {
             killed = true;
-            out.command(`kill -9 ${victim.child.pid}   # peer #1 (${config.host}:${victim.port})`);
+            out.command(`kill -9 ${victim.child.pid}   # peer #1 (${config.publicAddress}:${victim.port})`);
             victim.child.kill('SIGKILL');
           }
         });
@@ -379,8 +410,8 @@ export const p2pLab: Lab = {
           `${out.t({ fr: 'complet malgré la perte de peer #1', en: 'complete despite losing peer #1' })}; SHA-1 ${same ? out.t({ fr: 'identique', en: 'identical' }) : 'DIFFERENT'}`,
           'bold',
         );
-        ctx.state.set('you', `${config.host}:${you.port}`);
-        ctx.state.set('classmate', `${config.host}:${mate.port}`);
+        ctx.state.set('you', `${config.publicAddress}:${you.port}`);
+        ctx.state.set('classmate', `${config.publicAddress}:${mate.port}`);
         s.events.push(...(await ctx.transcript.show(out, { connectionsOnly: true })));
       },
     },
@@ -398,7 +429,10 @@ export const p2pLab: Lab = {
         const name = new Map<string, string>([
           [String(ctx.state.get('you')), out.t({ fr: 'toi', en: 'you' })],
           [String(ctx.state.get('classmate')), out.t({ fr: 'camarade', en: 'classmate' })],
-          ...s.seeders.map((x, i): [string, string] => [`${ctx.config.host}:${x.port}`, `peer #${i + 1}`]),
+          ...s.seeders.map((x, i): [string, string] => [
+            `${ctx.config.publicAddress}:${x.port}`,
+            `peer #${i + 1}`,
+          ]),
         ]);
         const yes = (n: number) =>
           n > 0 ? `${out.t({ fr: 'oui', en: 'yes' })} (${n})` : out.t({ fr: 'non', en: 'no' });

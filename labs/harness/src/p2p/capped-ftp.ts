@@ -7,7 +7,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { TokenBucket } from '@portlab/bittorrent';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, labConnectAddress } from '@portlab/config';
 import { Client } from 'basic-ftp';
 
 export class CappedFile extends Writable {
@@ -54,10 +54,11 @@ export async function cappedDownload(
 ): Promise<{ bytes: number; seconds: number }> {
   let began = performance.now();
   const file = new CappedFile(local, new TokenBucket(options.rate), options.start ?? 0, options.onProgress);
-  const client = new Client(0);
+  // Silence for 60 s is a dead connection (basic-ftp's timeout counts silence; a capped transfer keeps talking).
+  const client = new Client(60_000);
   try {
     await client.access({
-      host: config.host,
+      host: labConnectAddress(config),
       port: config.portOf('ftp'),
       user: 'alice',
       password: 'wonderland',

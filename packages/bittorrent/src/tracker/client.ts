@@ -15,6 +15,16 @@ export interface AnnounceRequest {
   left: number;
   event?: 'started' | 'completed' | 'stopped';
   numwant?: number;
+  /**
+   * BEP 3's optional `ip`: the address this peer is reached at. Our tracker believes it only from
+   * the lab machine itself (tracker/server.ts); elsewhere it records the request's source address.
+   */
+  ip?: string;
+  /**
+   * The local address the announce is sent from (http.request's localAddress), so that a tracker
+   * recording the source address records ours: a lab on 127.0.0.2 would otherwise be seen at 127.0.0.1.
+   */
+  localAddress?: string;
 }
 
 export interface PeerAddress {
@@ -54,8 +64,9 @@ export async function announce(
     'compact=1',
     `numwant=${request.numwant ?? 50}`,
     ...(request.event ? [`event=${request.event}`] : []),
+    ...(request.ip ? [`ip=${encodeURIComponent(request.ip)}`] : []),
   ].join('&');
-  const body = await httpGet(`${url.href}${url.search ? '&' : '?'}${query}`, timeoutMs);
+  const body = await httpGet(`${url.href}${url.search ? '&' : '?'}${query}`, timeoutMs, request.localAddress);
   let answer: unknown;
   try {
     answer = decode(body, RESPONSE_LIMITS);
@@ -99,9 +110,10 @@ function parsePeers(peers: unknown): PeerAddress[] {
   );
 }
 
-function httpGet(url: string, timeoutMs: number): Promise<Buffer> {
+function httpGet(url: string, timeoutMs: number, localAddress?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: timeoutMs }, (res) => {
+    const options = { timeout: timeoutMs, ...(localAddress ? { localAddress } : {}) };
+    const req = get(url, options, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -124,7 +136,9 @@ function httpGet(url: string, timeoutMs: number): Promise<Buffer> {
       reject(
         err instanceof TrackerError
           ? err
-          : new TrackerError(`cannot reach the tracker at ${url.split('?')[0]}: ${err.message}`),
+          : new TrackerError(
+              `cannot reach the tracker at ${url.split('?')[0]}${localAddress ? ` from ${localAddress}` : ''}: ${err.message}`,
+            ),
       ),
     );
   });

@@ -5,10 +5,16 @@
  * - BEP 3: announce, events started / completed / stopped, `failure reason` on a bad request;
  * - BEP 23: compact=1 packs each IPv4 peer as 6 bytes (address, port);
  * - BEP 48: GET /scrape?info_hash=… gives complete / incomplete / downloaded per torrent.
+ * - BEP 3's optional `ip` ("the IP address of this peer") is believed only from the lab machine
+ *   itself (`trustIpFrom`): the resident peer and `portlab p2p` on a lab bound to 0.0.0.0 announce
+ *   the public address students reach them at, while their request may come from 127.0.0.1. From any
+ *   other machine the tracker records the request's source address, as BEP 3 allows: a student
+ *   cannot make the tracker send the class's downloads to an address of their choosing.
  * The tracker never touches the file: it only introduces peers to each other.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
+import { isLocalAddress } from '@portlab/config';
 import type { Transcript } from '@portlab/transcript';
 import { plainAddress } from '@portlab/transcript';
 import { encode } from '../bencode.js';
@@ -23,6 +29,11 @@ export interface TrackerOptions {
   sessionOf?: SessionOf;
   /** Seconds a peer should wait between announces. */
   interval?: number;
+  /**
+   * Whether an announce from this source address may name its own `ip`. Default: only from this
+   * machine (a loopback address or one of its interfaces' addresses).
+   */
+  trustIpFrom?: (source: string) => boolean;
 }
 
 const DEFAULT_NUMWANT = 50;
@@ -33,6 +44,7 @@ class AnnounceError extends Error {}
 
 export function createTracker(options: TrackerOptions): { server: Server; swarms: Swarms } {
   const interval = options.interval ?? 30;
+  const trustIpFrom = options.trustIpFrom ?? ((source: string) => isLocalAddress(source));
   const swarms = new Swarms(2 * interval * 1000 + 10_000);
   const server = createServer();
   const sessionOf = acceptedSessions(server, options.transcript, options.sessionOf);
@@ -49,7 +61,7 @@ export function createTracker(options: TrackerOptions): { server: Server; swarms
     session?.client(`${req.method} ${pathname} ${describeQuery(params)}`.trimEnd());
     if (req.method !== 'GET') return reply(405, Buffer.from('use GET\n'), 'method not allowed');
     try {
-      if (pathname === '/announce') return announce(req, params, swarms, interval, reply);
+      if (pathname === '/announce') return announce(req, params, swarms, interval, trustIpFrom, reply);
       if (pathname === '/scrape') return scrape(params, swarms, reply);
     } catch (err) {
       if (!(err instanceof AnnounceError)) throw err;
@@ -71,6 +83,7 @@ function announce(
   params: Map<string, Buffer[]>,
   swarms: Swarms,
   interval: number,
+  trustIpFrom: (source: string) => boolean,
   reply: Reply,
 ) {
   const infoHash = bytes20(params, 'info_hash');
@@ -82,8 +95,11 @@ function announce(
   if (event && !['started', 'completed', 'stopped'].includes(event)) {
     throw new AnnounceError(`unknown event '${event}': use started, completed or stopped`);
   }
-  // The address the request came from, not one the peer claims: a peer cannot point others elsewhere.
-  const ip = plainAddress(req.socket.remoteAddress);
+  // The address the request came from, not one the peer claims: a peer cannot point others
+  // elsewhere. Only the lab machine's own peers may name their address (see the top of this file).
+  const source = plainAddress(req.socket.remoteAddress);
+  const claimed = params.get('ip')?.[0]?.toString('latin1');
+  const ip = claimed && isIP(claimed) !== 0 && trustIpFrom(source) ? claimed : source;
   const peer: PeerEntry = { ip, port, peerId, left, seenAt: Date.now() };
   const key = infoHash.toString('hex');
   if (!swarms.update(key, peer, event)) throw new AnnounceError('this tracker is full: try again later');

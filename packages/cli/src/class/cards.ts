@@ -15,12 +15,11 @@ export function cardsFile(config: LabConfig): string {
 }
 
 /**
- * The address students type to reach the lab: `publicAddress` when the config has one (a lab bound to
- * 0.0.0.0 hands out its LAN address), else the address it binds.
+ * The address students type to reach the lab: its public address (the address it binds, or, bound
+ * to 0.0.0.0, its LAN address: packages/config addresses.ts).
  */
 export function serverAddress(config: LabConfig): string {
-  const pub = (config as { publicAddress?: string }).publicAddress;
-  return pub || config.host;
+  return config.publicAddress;
 }
 
 /** http://ADDRESS:PORT/path, without the port when it is 80 (RFC 9110 §4.2.1: the default). */

@@ -1,4 +1,4 @@
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, labConnectAddress } from '@portlab/config';
 import { paint, table, useColor } from '../format.js';
 import { probePorts } from '../probe.js';
 
@@ -32,7 +32,7 @@ export async function probe(
     console.error((err as Error).message);
     return 2;
   }
-  const target = host ?? config.host;
+  const target = host ?? labConnectAddress(config); // never 0.0.0.0: the lab's own address
   const color = useColor();
   const results = await probePorts(target, ports);
   console.log(

@@ -1,4 +1,4 @@
-import { isLoopback, type LabConfig, serviceSpec, UserStore } from '@portlab/config';
+import { isLoopback, isWildcard, type LabConfig, serviceSpec, UserStore, urlHost } from '@portlab/config';
 import { deliverWelcome } from '@portlab/labs';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
@@ -10,6 +10,7 @@ export interface UpOptions {
 /** `portlab up` (what `npm start` runs): start every app, print the port table, run until Ctrl-C. */
 export async function up(config: LabConfig, options: UpOptions): Promise<number> {
   const began = performance.now();
+  // 0.0.0.0 and :: are not loopback: they listen on the LAN too.
   if (!isLoopback(config.host) && !(options.allowDemoPasswords || config.allowDemoPasswords)) {
     const store = new UserStore(config.paths.users);
     await store.ensure();
@@ -61,7 +62,15 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
     );
   }
   const http = services.find((s) => s.service === 'http');
-  if (http?.info.state === 'listening') console.log(`Home page: http://${config.host}:${http.info.port}/`);
+  // The address handed out, not the one bound: with --host 0.0.0.0 nobody can type 0.0.0.0.
+  if (http?.info.state === 'listening')
+    console.log(`Home page: http://${urlHost(config.publicAddress)}:${http.info.port}/`);
+  if (!isLoopback(config.host)) {
+    const bound = isWildcard(config.host) ? `every interface (${config.host})` : config.host;
+    console.log(
+      `Students: type ${config.publicAddress} (listening on ${bound}; another address with --public-address)`,
+    );
+  }
   console.log('Live transcripts: npx portlab watch   ·   Stop all: Ctrl-C');
 
   await stopped;

@@ -60,12 +60,17 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .argument('<torrent>', 'the .torrent of the file to download')
     .option('--out <dir>', 'where to save the file (default: the current folder)')
     .option('--rate <rate>', 'upload cap while downloading, e.g. 1MB/s (default: none)', rateOption)
+    .option(
+      '--stall-timeout <seconds>',
+      'give up, saying what to check, when no piece arrives for this long (default: 60)',
+      integerOption(1, 86_400),
+    )
     .description('download from every peer that has pieces; show where each piece came from')
     .addHelpText(
       'after',
       '\nExamples:\n  npx portlab p2p get var/p2p/resident/portlab-demo.txt.torrent --out /tmp',
     )
-    .action((torrent: string, opts: { out?: string; rate?: number }) =>
+    .action((torrent: string, opts: { out?: string; rate?: number; stallTimeout?: number }) =>
       run(() => get(config(), torrent, opts)),
     );
 

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import {
   createMetainfo,
+  labPeerAddresses,
   labTrackerUrl,
   type Metainfo,
   PeerNode,
@@ -83,13 +84,13 @@ export async function startPeer(
 
 async function listeningPeer(config: LabConfig, port: number, rate: number | undefined): Promise<PeerNode> {
   const node = new PeerNode({
-    host: config.host,
+    ...labPeerAddresses(config),
     port,
     transcript: new Transcript('peer', port, {
       logDir: config.paths.log,
       ...config.transcript,
       // Each simulated machine is its own node on the dashboard's graph, though they share a process.
-      node: `${config.host}:${port}`,
+      node: `${config.publicAddress}:${port}`,
     }),
     ...(rate ? { uploadRate: rate } : {}),
   });

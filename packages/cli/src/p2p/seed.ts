@@ -14,7 +14,7 @@ export async function seed(
   reportWarnings(torrent, '');
   const cap = options.rate && Number.isFinite(options.rate) ? `${formatBytes(options.rate)}/s` : 'none';
   console.log(
-    `seeding ${shared.meta.name} (${torrent.have.pieces}/${torrent.have.size} pieces) on ${node.host}:${node.port}, upload cap ${cap}`,
+    `seeding ${shared.meta.name} (${torrent.have.pieces}/${torrent.have.size} pieces) on ${node.publicAddress ?? node.host}:${node.port}, upload cap ${cap}`,
   );
   console.log(`others download it with: portlab p2p get ${shared.torrentFile}   (Ctrl-C to stop)`);
   torrent.on('peer', (address) => console.log(`peer ${address} connected`));
