@@ -23,6 +23,8 @@ export interface PeerNodeOptions {
   uploadRate?: number;
   /** The runtime's sessions, when `runtime.serve` serves this peer's server. */
   sessionOf?: SessionOf;
+  /** The lab account whose peer this is: sent with each announce (tracker/client.ts, `user`). */
+  account?: string;
 }
 
 export interface AddOptions {
@@ -46,12 +48,14 @@ export class PeerNode {
   readonly upload: TokenBucket;
   readonly host: string;
   readonly transcript: Transcript;
+  readonly account: string | undefined;
   private readonly sessionOf: SessionOf;
   private boundPort: number | undefined;
 
   constructor(private readonly options: PeerNodeOptions) {
     this.host = options.host;
     this.transcript = options.transcript;
+    this.account = options.account;
     this.upload = new TokenBucket(options.uploadRate ?? Number.POSITIVE_INFINITY);
     this.server = createServer({ pauseOnConnect: true });
     this.server.maxConnections = 200;

@@ -11,7 +11,11 @@ import { Progress } from './progress.js';
  * pieces of it (and uploads to the others meanwhile, within --rate), then says where each piece
  * came from. Pieces already in DIR are checked and kept: an interrupted download resumes.
  */
-export async function get(config: LabConfig, torrentFile: string, options: { out?: string; rate?: number }) {
+export async function get(
+  config: LabConfig,
+  torrentFile: string,
+  options: { out?: string; rate?: number; user?: string },
+) {
   const meta = parseMetainfo(await readFile(torrentFile), torrentFile);
   const target = path.join(options.out ?? '.', meta.name);
   const node = await startPeer(config, options);
