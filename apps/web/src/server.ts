@@ -6,6 +6,7 @@ import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
+import { checkRoutes } from './routes/check.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
 import { sessionRoutes } from './routes/session.js';
@@ -74,6 +75,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   apiRoutes(app, config, options.hub, options.statusWatch ?? new StatusWatch(config), signIns);
   sessionRoutes(app, config, users, signIns, options.throttle ?? new LoginThrottle());
   browseRoutes(app, config, users, signIns);
+  checkRoutes(app, config, users, signIns);
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   await labRoutes(app);

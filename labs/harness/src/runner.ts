@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { LabConfig } from '@portlab/config';
+import type { Text } from './i18n.js';
 import type { CheckItem, CheckOptions, DemoOptions, Lab } from './lab.js';
 import { LabServices } from './lab-services.js';
 import type { Printer } from './output.js';
@@ -53,6 +54,17 @@ export async function runDemo(
   }
 }
 
+/** One line of a check as the server sends it (GET /api/check/NN): the sentence said, done or to do. */
+export interface CheckLine {
+  ok: boolean;
+  text: Text;
+}
+
+/** A check's items as sentences: `done` when it holds, else `todo`. */
+export function checkLines(items: CheckItem[]): CheckLine[] {
+  return items.map((i) => ({ ok: i.ok, text: i.ok ? i.done : i.todo }));
+}
+
 /** `portlab check NN`: what holds, what is still missing; exit code 1 until everything holds. */
 export async function runCheck(
   lab: Lab,
@@ -60,23 +72,29 @@ export async function runCheck(
   out: Printer,
   options: CheckOptions,
 ): Promise<number> {
-  out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}`);
   let items: CheckItem[];
   try {
     items = await lab.check(config, options);
   } catch (err) {
+    out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}`);
     out.say(`✘ ${(err as Error).message}`);
     return 1;
   }
-  for (const item of items) out.say(item.ok ? `✔ ${out.t(item.done)}` : `✘ ${out.t(item.todo)}`);
-  const missing = items.filter((i) => !i.ok).length;
+  return printCheck(lab, out, checkLines(items));
+}
+
+/** Prints a check's lines (computed here or by the server) and returns the exit code: 0 done, 1 not yet. */
+export function printCheck(lab: Lab, out: Printer, lines: CheckLine[], who?: string): number {
+  out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}${who ? ` (${who})` : ''}`);
+  for (const line of lines) out.say(`${line.ok ? '✔' : '✘'} ${out.t(line.text)}`);
+  const missing = lines.filter((i) => !i.ok).length;
   out.say('');
   out.say(
     missing === 0
       ? { fr: 'Tout est juste : exercice terminé.', en: 'All correct: exercise done.' }
       : {
-          fr: `${items.length - missing}/${items.length} fait ; il en reste ${missing}.`,
-          en: `${items.length - missing}/${items.length} done; ${missing} still to do.`,
+          fr: `${lines.length - missing}/${lines.length} fait ; il en reste ${missing}.`,
+          en: `${lines.length - missing}/${lines.length} done; ${missing} still to do.`,
         },
   );
   return missing === 0 ? 0 : 1;

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabConfig } from '@portlab/config';
-import type { TranscriptEvent } from '@portlab/transcript';
+import type { LineEvent, TranscriptEvent } from '@portlab/transcript';
 
 export async function readTranscript(config: LabConfig, service: string): Promise<TranscriptEvent[]> {
   const events: TranscriptEvent[] = [];
@@ -18,4 +18,21 @@ export async function readTranscript(config: LabConfig, service: string): Promis
     }
   }
   return events;
+}
+
+/**
+ * Who did what: the lines of the sessions logged in as `user`. Every protocol writes a `login` event
+ * to the session when a password is checked (LoginThrottle.authenticate, docs/architecture.md
+ * "Transcripts"); a line counts for the account the session was logged in as when it was said, so a
+ * session that logs in again as someone else (FTP allows USER after a login) changes hands there.
+ * A `USER x` line alone proves nothing: anyone can type it, with a wrong password.
+ */
+export function linesOf(events: TranscriptEvent[], user: string): LineEvent[] {
+  const account = new Map<string, string | null>();
+  const lines: LineEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'login') account.set(e.session, e.ok ? e.user : null);
+    else if (e.type === 'line' && account.get(e.session) === user) lines.push(e);
+  }
+  return lines;
 }

@@ -53,11 +53,12 @@ export async function cappedDownload(
   const file = new CappedFile(local, new TokenBucket(options.rate), options.start ?? 0, options.onProgress);
   const client = new Client(0);
   try {
+    // As bob, the demo's account: a REST the demo sends must never count as alice's exercise.
     await client.access({
       host: config.host,
       port: config.portOf('ftp'),
-      user: 'alice',
-      password: 'wonderland',
+      user: 'bob',
+      password: 'builder',
     });
     await client.downloadTo(file, remote, options.start ?? 0);
   } catch (err) {
