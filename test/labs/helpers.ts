@@ -54,11 +54,17 @@ export async function addAccounts(lab: TempLab, accounts: Record<string, string>
  * `portlab check LAB --server 127.0.0.1:HTTP --user USER` in its own process, as on a student's PC,
  * the password typed on stdin's first line.
  */
-export function remoteCheck(lab: TempLab, labId: string, user: string, password: string): Promise<Result> {
+export function remoteCheck(
+  lab: TempLab,
+  labId: string,
+  user: string,
+  password: string,
+  server = `127.0.0.1:${lab.ports.http}`,
+): Promise<Result> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [bin, 'check', labId, '--server', `127.0.0.1:${lab.ports.http}`, '--user', user, '--lang', 'en'],
+      [bin, 'check', labId, '--server', server, '--user', user, '--lang', 'en'],
       { env: { ...lab.env, PORTLAB_PASSWORD: '' }, timeout: 60_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),

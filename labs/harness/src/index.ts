@@ -13,7 +13,7 @@ import { QUIZ_FILE } from './labs/01-ports.js';
 import { findLab } from './labs/index.js';
 import { Printer } from './output.js';
 import { askPassword } from './password.js';
-import { runRemoteCheck } from './remote-check.js';
+import { runRemoteCheck, serverUrl } from './remote-check.js';
 import { runCheck, runDemo } from './runner.js';
 
 export { type AutoconfigServer, parseAutoconfig } from './clients/autoconfig.js';
@@ -126,19 +126,16 @@ export function registerLabCommands(program: Command, config: () => LabConfig): 
           });
           return 2;
         }
+        let server: URL;
         let password: string;
         try {
-          password = await askPassword(`password of ${opts.user}: `);
+          server = serverUrl(opts.server, config().portOf('http'));
+          password = await askPassword(`password of ${opts.user} at ${server.host}: `);
         } catch (err) {
           out.say(`✘ ${(err as Error).message}`);
           return 2;
         }
-        return runRemoteCheck(lab, out, {
-          server: opts.server,
-          user: opts.user,
-          password,
-          defaultPort: config().portOf('http'),
-        });
+        return runRemoteCheck(lab, out, { server, user: opts.user, password });
       }),
     );
 }

@@ -41,17 +41,30 @@ function typed(prompt: string, stdin: NodeJS.ReadStream): Promise<string> {
   });
 }
 
+/** How long a piped stdin may take to give its first line. */
+const STDIN_WAIT_MS = 30_000;
+
 /** The first line of a piped stdin (without its CR LF or LF). */
 function firstLine(stdin: NodeJS.ReadStream): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
+    // A pipe nobody writes to (a script that forgot the password) must not wait forever.
+    const timer = setTimeout(() => {
+      text = '';
+      finish();
+    }, STDIN_WAIT_MS);
     const finish = () => {
+      clearTimeout(timer);
       stdin.off('data', onData);
       stdin.off('end', finish);
       stdin.pause();
       const line = text.split('\n', 1)[0]!.replace(/\r$/, '');
       if (line === '')
-        reject(new Error('no password on stdin: give it as its first line, or set PORTLAB_PASSWORD'));
+        reject(
+          new Error(
+            'no password on stdin: give it as its first line, or set PORTLAB_PASSWORD (or run at a terminal, which asks)',
+          ),
+        );
       else resolve(line);
     };
     const onData = (chunk: Buffer) => {

@@ -14,12 +14,10 @@ import { type CheckLine, printCheck } from './runner.js';
 const TIMEOUT_MS = 20_000;
 
 export interface RemoteCheckOptions {
-  /** HOST, HOST:PORT, [IPv6]:PORT, or http://HOST:PORT. */
-  server: string;
+  /** The lab's web server (serverUrl). */
+  server: URL;
   user: string;
   password: string;
-  /** The lab's HTTP port when `server` names none. */
-  defaultPort: number;
 }
 
 /** "10.0.0.1:8080" -> http://10.0.0.1:8080; the lab's HTTP port when none is given. */
@@ -42,13 +40,7 @@ export function serverUrl(server: string, defaultPort: number): URL {
 class Unanswered extends Error {}
 
 export async function runRemoteCheck(lab: Lab, out: Printer, options: RemoteCheckOptions): Promise<number> {
-  let base: URL;
-  try {
-    base = serverUrl(options.server, options.defaultPort);
-  } catch (err) {
-    out.say(`✘ ${(err as Error).message}`);
-    return 2;
-  }
+  const base = options.server;
   const where = `${base.hostname}:${base.port}`;
   try {
     const signIn = await request(base, '/api/session', where, {
