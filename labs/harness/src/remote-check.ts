@@ -82,9 +82,11 @@ async function request(base: URL, path: string, where: string, init: RequestInit
   try {
     return await fetch(new URL(path, base), { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
+    const e = err as Error & { cause?: { code?: string; message?: string } };
     const why =
-      e.name === 'TimeoutError' ? `no answer in ${TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.message);
+      e.name === 'TimeoutError'
+        ? `no answer in ${TIMEOUT_MS / 1000} s`
+        : (e.cause?.code ?? e.cause?.message ?? e.message);
     throw new Unanswered(
       `cannot reach the lab's web server at ${where} (${why}): check the address (the teacher's), the port (the lab's HTTP port, as on the home page), and that the lab is up (portlab up on the teacher's machine)`,
     );
