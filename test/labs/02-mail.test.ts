@@ -85,6 +85,11 @@ describe('lab 02: mail', () => {
 
     // e07 writes to themself, logged in, and reads it.
     await send('e07', 'e07-Pass1', 'e07@lab.test', 'Lab 2 Zoé');
+    // Asked of the server once unread, then once read: the server's answer follows the \Seen flag.
+    const unread = await remoteCheck(lab, '02', 'e07', 'e07-Pass1');
+    expect(unread.code, unread.out).toBe(1);
+    expect(unread.out).toContain('✔ the subject is the one asked for');
+    expect(unread.out).toContain('✘ its recipient has not read it');
     await readNewestByPop3('e07', 'e07-Pass1');
     const done = await remoteCheck(lab, '02', 'e07', 'e07-Pass1');
     expect(done.out).toContain('✔ a message sent logged in (AUTH) as e07');
