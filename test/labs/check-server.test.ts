@@ -98,6 +98,29 @@ describe('GET /api/check/:lab: answered only to the account and to the teacher',
   });
 });
 
+describe('GET /api/check/:lab on the lab machine itself (web.loopbackIsTeacher, the default)', () => {
+  it('the teacher’s own browser gets any check without signing in, once it says whose', async () => {
+    const own = await tempLab();
+    try {
+      await addAccounts(own, { e07: 'e07-Pass1' });
+      const app = await startApp(own, 'web');
+      try {
+        const url = `http://127.0.0.1:${own.ports.http}/api/check/04`;
+        const e07 = await fetch(`${url}?user=e07`);
+        expect(e07.status).toBe(200);
+        expect(await e07.json()).toMatchObject({ lab: '04', user: 'e07', done: 0, total: 4 });
+        const nobody = await fetch(url);
+        expect(nobody.status).toBe(400);
+        expect(((await nobody.json()) as { error: string }).error).toMatch(/^whose check\? add \?user=NAME/);
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      own.cleanup();
+    }
+  });
+});
+
 describe('portlab check --server: what the student sees when the server cannot answer', () => {
   it('exit 2 and what to check when nothing listens at the address', async () => {
     // A port nobody listens on: bound, then closed.
