@@ -43,11 +43,17 @@ export async function runRemoteCheck(lab: Lab, out: Printer, options: RemoteChec
   const base = options.server;
   const where = `${base.hostname}:${base.port}`;
   try {
-    const signIn = await request(base, '/api/session', where, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user: options.user, password: options.password }),
-    });
+    const signIn = await request(
+      base,
+      '/api/session',
+      where,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: options.user, password: options.password }),
+      },
+      out,
+    );
     if (signIn.status === 401) {
       throw new Unanswered(
         out.t({
@@ -60,10 +66,10 @@ export async function runRemoteCheck(lab: Lab, out: Printer, options: RemoteChec
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     try {
       const path = `/api/check/${encodeURIComponent(lab.id)}?user=${encodeURIComponent(options.user)}`;
-      const res = await request(base, path, where, { headers: { cookie } });
+      const res = await request(base, path, where, { headers: { cookie } }, out);
       if (!res.ok) throw new Unanswered(await refusal(res, where));
       const answer = (await res.json()) as { items: CheckLine[] };
-      return printCheck(lab, out, answer.items, `${options.user}@${where}`);
+      return printCheck(lab, out, answer.items, { who: `${options.user}@${where}` });
     } finally {
       // Sign out again: the sign-in was only for this one question.
       await request(base, '/api/session', where, { method: 'DELETE', headers: { cookie } }).catch(
@@ -78,7 +84,13 @@ export async function runRemoteCheck(lab: Lab, out: Printer, options: RemoteChec
 }
 
 /** fetch with a timeout; an unreachable server becomes a sentence saying what to check. */
-async function request(base: URL, path: string, where: string, init: RequestInit): Promise<Response> {
+async function request(
+  base: URL,
+  path: string,
+  where: string,
+  init: RequestInit,
+  out?: Printer,
+): Promise<Response> {
   try {
     return await fetch(new URL(path, base), { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
@@ -87,9 +99,11 @@ async function request(base: URL, path: string, where: string, init: RequestInit
       e.name === 'TimeoutError'
         ? `no answer in ${TIMEOUT_MS / 1000} s`
         : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new Unanswered(
-      `cannot reach the lab's web server at ${where} (${why}): check the address (the teacher's), the port (the lab's HTTP port, as on the home page), and that the lab is up (portlab up on the teacher's machine)`,
-    );
+    const text = {
+      fr: `impossible de joindre le serveur web du lab à ${where} (${why}) : vérifiez l'adresse (celle du professeur), le port (le port HTTP du lab, comme sur la page d'accueil), et que le lab tourne (portlab up sur la machine du professeur)`,
+      en: `cannot reach the lab's web server at ${where} (${why}): check the address (the teacher's), the port (the lab's HTTP port, as on the home page), and that the lab is up (portlab up on the teacher's machine)`,
+    };
+    throw new Unanswered(out ? out.t(text) : text.en);
   }
 }
 

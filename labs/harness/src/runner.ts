@@ -3,6 +3,7 @@
  * each step what the servers' transcripts recorded. With --step at a terminal, waits for Enter
  * between steps so the class can talk about what it saw; without a terminal it runs straight through.
  */
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { LabConfig } from '@portlab/config';
 import type { Text } from './i18n.js';
@@ -72,20 +73,34 @@ export async function runCheck(
   out: Printer,
   options: CheckOptions,
 ): Promise<number> {
+  // No lab was ever started with this data dir: on a student's PC, the work is on the class server.
+  const note: Text | undefined = existsSync(config.paths.users)
+    ? undefined
+    : {
+        fr: `(aucun lab sur ce PC, ${config.dataDir} : en classe, ajoutez --server ADRESSE_DU_PROFESSEUR --user VOTRE_COMPTE)`,
+        en: `(no lab on this PC, ${config.dataDir}: in a class, add --server TEACHER_ADDRESS --user YOUR_ACCOUNT)`,
+      };
   let items: CheckItem[];
   try {
     items = await lab.check(config, options);
   } catch (err) {
     out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}`);
+    if (note) out.say(note);
     out.say(`✘ ${(err as Error).message}`);
     return 1;
   }
-  return printCheck(lab, out, checkLines(items));
+  return printCheck(lab, out, checkLines(items), { note });
 }
 
 /** Prints a check's lines (computed here or by the server) and returns the exit code: 0 done, 1 not yet. */
-export function printCheck(lab: Lab, out: Printer, lines: CheckLine[], who?: string): number {
+export function printCheck(
+  lab: Lab,
+  out: Printer,
+  lines: CheckLine[],
+  { who, note }: { who?: string; note?: Text | undefined } = {},
+): number {
   out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}${who ? ` (${who})` : ''}`);
+  if (note) out.say(note);
   for (const line of lines) out.say(`${line.ok ? '✔' : '✘'} ${out.t(line.text)}`);
   const missing = lines.filter((i) => !i.ok).length;
   out.say('');
