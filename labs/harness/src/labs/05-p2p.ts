@@ -315,9 +315,12 @@ export const p2pLab: Lab = {
         const s = shared(ctx);
         const { config, out, options, services } = ctx;
         const local = path.join(s.dir, 'ftp-interrupted.bin');
-        let stopping: Promise<unknown> | null = null;
+        let stopping: Promise<unknown> | undefined;
+        // The download waits while the server stops: on a busy machine the stop could otherwise come
+        // after the last byte, and nothing would fail.
         const onProgress = (bytes: number) => {
           if (!stopping && bytes >= s.meta.length * 0.4) stopping = services.stop('files');
+          return stopping;
         };
         let have = 0;
         try {

@@ -19,7 +19,8 @@ export class CappedFile extends Writable {
     file: string,
     private readonly bucket: TokenBucket,
     start = 0,
-    private readonly onProgress: (bytes: number) => void = () => undefined,
+    /** Told each write; a promise it returns holds the download (TCP backpressure) until it settles. */
+    private readonly onProgress: (bytes: number) => Promise<unknown> | undefined = () => undefined,
   ) {
     super();
     this.fd = openSync(file, start > 0 ? 'a' : 'w');
@@ -31,8 +32,9 @@ export class CappedFile extends Writable {
       if (this.destroyed) return done(); // the transfer failed while this chunk waited for its tokens
       writeSync(this.fd, chunk);
       this.bytes += chunk.length;
-      this.onProgress(this.bytes);
-      done();
+      const hold = this.onProgress(this.bytes);
+      if (hold) hold.then(() => done(), () => done());
+      else done();
     }, done);
   }
 
@@ -47,7 +49,7 @@ export async function cappedDownload(
   config: LabConfig,
   remote: string,
   local: string,
-  options: { rate: number; start?: number; onProgress?: (bytes: number) => void },
+  options: { rate: number; start?: number; onProgress?: (bytes: number) => Promise<unknown> | undefined },
 ): Promise<{ bytes: number; seconds: number }> {
   const began = performance.now();
   const file = new CappedFile(local, new TokenBucket(options.rate), options.start ?? 0, options.onProgress);
