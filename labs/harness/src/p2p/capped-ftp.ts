@@ -32,9 +32,8 @@ export class CappedFile extends Writable {
       if (this.destroyed) return done(); // the transfer failed while this chunk waited for its tokens
       writeSync(this.fd, chunk);
       this.bytes += chunk.length;
-      const hold = this.onProgress(this.bytes);
-      if (hold) hold.then(() => done(), () => done());
-      else done();
+      // What onProgress returns (a promise, or nothing) holds the next write until it settles.
+      void Promise.allSettled([this.onProgress(this.bytes)]).then(() => done());
     }, done);
   }
 
