@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { freePortRange, type TempLab, tempLab } from '@portlab/testkit';
 import { Client } from 'basic-ftp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { portlab, startLab } from './helpers.js';
+import { addAccounts, portlab, startLab } from './helpers.js';
 
 let lab: TempLab;
 let passive: { from: number; to: number };
@@ -13,6 +13,7 @@ beforeAll(async () => {
   // Passive data ports of our own, free now: never the lab's 8200-8299, which a running lab may hold.
   passive = await freePortRange(10);
   lab = await tempLab({ files: { passivePorts: passive } });
+  await addAccounts(lab, { e07: 'e07-Pass1', e08: 'e08-Pass2' });
   running = await startLab(lab);
   before = await portlab(lab, ['check', '03', '--lang', 'en']);
   demo = await portlab(lab, ['lab', '03', '--lang', 'en']);
@@ -23,10 +24,10 @@ afterAll(async () => {
 });
 
 /** What a student does with FileZilla or curl -T: put index.html into public_html/. */
-async function publish(page: string): Promise<void> {
+async function publish(page: string, user = 'alice', password = 'wonderland'): Promise<void> {
   const client = new Client();
   try {
-    await client.access({ host: '127.0.0.1', port: lab.ports.ftp, user: 'alice', password: 'wonderland' });
+    await client.access({ host: '127.0.0.1', port: lab.ports.ftp, user, password });
     await client.uploadFrom(Readable.from([page]), 'public_html/index.html');
   } finally {
     client.close();
@@ -104,6 +105,35 @@ describe('lab 03: files', () => {
     const done = await portlab(lab, ['check', '03', '--lang', 'fr']);
     expect(done.out).toContain('✔ elle a le titre principal demandé');
     expect(done.out).toContain('Tout est juste : exercice terminé.');
+    expect(done.code).toBe(0);
+  });
+
+  it("check in a class: e08's upload is not e07's, e07's own is", async () => {
+    const page = '<!doctype html>\n<title>Page</title>\n<h1>TP3 e0x</h1>\n';
+    await publish(page, 'e08', 'e08-Pass2');
+    // A session that first types e07's name with a wrong password, then logs in as e08 and uploads:
+    // the USER e07 line is there, but the session was never e07's (its login events say so).
+    const client = new Client();
+    try {
+      await client.connect('127.0.0.1', lab.ports.ftp);
+      await client.send('USER e07');
+      await expect(client.send('PASS not-e07s')).rejects.toThrow(/530/);
+      await client.login('e08', 'e08-Pass2');
+      await client.uploadFrom(Readable.from([page]), 'public_html/index.html');
+    } finally {
+      client.close();
+    }
+    const e07 = await portlab(lab, ['check', '03', '--user', 'e07', '--lang', 'en']);
+    expect(e07.code, e07.out).toBe(1);
+    expect(e07.out).toContain('✘ no index.html page has been uploaded over FTP yet');
+    expect(e07.out).toContain('✘ /~e07/ shows no index.html page yet');
+    expect(e07.out).toContain('0/4 done');
+
+    await publish(page, 'e07', 'e07-Pass1');
+    const done = await portlab(lab, ['check', '03', '--user', 'e07', '--lang', 'en']);
+    expect(done.out).toContain('✔ an index.html page was uploaded over FTP');
+    expect(done.out).toContain('✔ the page is online at /~e07/');
+    expect(done.out).toContain('All correct');
     expect(done.code).toBe(0);
   });
 });

@@ -57,11 +57,14 @@ describe('lab 05: client-server versus peer-to-peer', () => {
     expect(demo.out).toMatch(/you 127\.0\.0\.1:\d+\s+yes \(\d+\)\s+yes \(\d+\)/);
   });
 
-  it('check: unfinished on a fresh lab, done once a download came from several peers and an FTP resumed', async () => {
+  it("check: the demo (FTP as bob, peers announcing no account) does none of alice's exercise", async () => {
     expect(before.code).toBe(1);
-    expect(before.out).toContain('no peer has connected to at least 3 other peers yet');
+    expect(before.out).toContain('none of your peers (--user alice) has completed a download');
+    // Checked before any lab ran with this data dir: the student is told where their work would be.
+    expect(before.out).toContain('(no lab on this PC,');
+    expect(before.out).toContain('add --server TEACHER_ADDRESS --user YOUR_ACCOUNT)');
     const after = await portlab(lab, ['check', '05', '--lang', 'en']);
-    expect(after.out).toContain('All correct');
-    expect(after.code).toBe(0);
+    expect(after.code, after.out).toBe(1);
+    expect(after.out).toContain('0/3 done; 3 still to do.');
   });
 });

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig, REPO_ROOT } from '@portlab/config';
+import { loadConfig, REPO_ROOT, UserStore } from '@portlab/config';
 import type { TempLab } from '@portlab/testkit';
 
 const bin = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -41,4 +41,34 @@ export async function startLab(lab: TempLab): Promise<{ stop(): Promise<void> }>
         child.kill('SIGINT');
       }),
   };
+}
+
+/** Class accounts for the temp lab (users.json, with the demo accounts), as `portlab class create` makes them. */
+export async function addAccounts(lab: TempLab, accounts: Record<string, string>): Promise<void> {
+  const users = new UserStore(path.join(lab.dataDir, 'users.json'));
+  await users.ensure();
+  for (const [name, password] of Object.entries(accounts)) await users.set(name, password);
+}
+
+/**
+ * `portlab check LAB --server 127.0.0.1:HTTP --user USER` in its own process, as on a student's PC,
+ * the password typed on stdin's first line.
+ */
+export function remoteCheck(
+  lab: TempLab,
+  labId: string,
+  user: string,
+  password: string,
+  server = `127.0.0.1:${lab.ports.http}`,
+): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [bin, 'check', labId, '--server', server, '--user', user, '--lang', 'en'],
+      { env: { ...lab.env, PORTLAB_PASSWORD: '' }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+    child.stdin!.end(`${password}\n`);
+  });
 }

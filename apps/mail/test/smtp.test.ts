@@ -58,6 +58,8 @@ describe('nodemailer on the three SMTP ports', () => {
     const stored = newest('bob').toString();
     expect(stored).not.toMatch(/^Bcc:/m);
     expect(stored).toMatch(/with ESMTPSA id/);
+    // Who logged in to send it, as Postfix writes it: lab 2's check attributes the message by it.
+    expect(stored).toMatch(/^Received: from [^\r]*\r\n\t\(Authenticated sender: alice\)\r\n\tby lab\.test /m);
   });
 
   it('delivers over SMTPS (8465, implicit TLS) with AUTH LOGIN', async () => {

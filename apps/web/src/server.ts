@@ -7,6 +7,7 @@ import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
+import { checkRoutes } from './routes/check.js';
 import { classRoutes } from './routes/class.js';
 import { classCardsRoutes } from './routes/class-cards.js';
 import { homeRoutes } from './routes/home.js';
@@ -86,6 +87,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   sessionRoutes(app, config, users, signIns, options.throttle ?? new LoginThrottle());
   browseRoutes(app, config, users, signIns);
   classCardsRoutes(app, config, signIns);
+  checkRoutes(app, config, users, signIns);
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   const board = options.classBoard ?? new ClassBoard(config, options.hub, users);

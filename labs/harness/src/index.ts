@@ -8,8 +8,12 @@ import type { LabConfig } from '@portlab/config';
 import { type Command, InvalidArgumentError } from 'commander';
 import { commandLines, writeClientFiles } from './clients/lab-clients.js';
 import { chooseLang } from './i18n.js';
+import { SOLO_USER } from './lab.js';
+import { QUIZ_FILE } from './labs/01-ports.js';
 import { findLab } from './labs/index.js';
 import { Printer } from './output.js';
+import { askPassword } from './password.js';
+import { runRemoteCheck, serverUrl } from './remote-check.js';
 import { runCheck, runDemo } from './runner.js';
 
 export { type AutoconfigServer, parseAutoconfig } from './clients/autoconfig.js';
@@ -17,15 +21,16 @@ export { type AutoconfigServer, parseAutoconfig } from './clients/autoconfig.js'
 export { HandTyped, POP3_END, POP3_STATUS } from './clients/hand-typed.js';
 export { commandLines, FILEZILLA_PROTOCOL, fileZillaSites, writeClientFiles } from './clients/lab-clients.js';
 export { chooseLang, type Lang, type Text } from './i18n.js';
-export type { CheckItem, Lab } from './lab.js';
+export type { CheckItem, CheckOptions, Lab } from './lab.js';
 export { parseAnswers, QUIZ } from './labs/01-ports.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
-export { runCheck, runDemo } from './runner.js';
+export { type CheckLine, checkLines, printCheck, runCheck, runDemo } from './runner.js';
 export { renderSheet, type SheetSource, sheetSources, writeSheets } from './sheets.js';
 export { readTranscript } from './transcript-file.js';
 export { deliverWelcome, welcomeMessage } from './welcome.js';
+export { SOLO_USER };
 
 /** "50MB" -> bytes: sizes are written as rates are, without the "/s". */
 function sizeOption(text: string): number {
@@ -91,13 +96,48 @@ export function registerLabCommands(program: Command, config: () => LabConfig): 
     .argument('<lab>', 'the lab whose exercise to check: 01 … 05')
     .description('check your exercise: what is right, what is still missing (exit code 1 until done)')
     .option('--lang <lang>', 'fr or en (default: from LANG)')
-    .option('--answers <file>', 'lab 01: your answers file (default: ports-quiz.txt)')
-    .option('--user <name>', 'labs 02 and 03: whose mailbox or page (default: bob, alice)')
+    .option('--user <name>', `whose work: your lab account (default: ${SOLO_USER}, the solo student)`)
+    .option(
+      '--server <host[:port]>',
+      "ask the class server (the teacher's address, the lab's HTTP port): it checks there what your account did; the password is asked, read from stdin's first line, or from PORTLAB_PASSWORD",
+    )
+    .option(
+      '--answers <file>',
+      "lab 01, solo: an answers file of this PC (default: ports-quiz.txt in the account's FTP folder)",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  npx portlab check 01 --answers ports-quiz.txt\n  npx portlab check 03',
+      '\nExamples:\n  npx portlab check 03\n  npx portlab check 03 --server 192.168.1.10 --user e07\n  npx portlab check 01 --answers ports-quiz.txt',
     )
-    .action((name: string, opts: { lang?: string; answers?: string; user?: string }) =>
-      run(async () => runCheck(findLab(name), config(), new Printer(chooseLang(opts.lang)), opts)),
+    .action((name: string, opts: { lang?: string; answers?: string; user?: string; server?: string }) =>
+      run(async () => {
+        const out = new Printer(chooseLang(opts.lang));
+        const lab = findLab(name);
+        if (opts.server === undefined) return runCheck(lab, config(), out, opts);
+        if (!opts.user) {
+          out.say({
+            fr: '✘ --server demande --user VOTRE_COMPTE (par exemple --user e07)',
+            en: '✘ --server needs --user YOUR_ACCOUNT (for example --user e07)',
+          });
+          return 2;
+        }
+        if (opts.answers) {
+          out.say({
+            fr: `✘ avec --server, le serveur lit vos réponses dans votre dossier FTP : envoyez-les (curl -T ${QUIZ_FILE} ftp://SERVEUR:PORT/ -u ${opts.user})`,
+            en: `✘ with --server, the server reads your answers in your FTP folder: upload them (curl -T ${QUIZ_FILE} ftp://SERVER:PORT/ -u ${opts.user})`,
+          });
+          return 2;
+        }
+        let server: URL;
+        let password: string;
+        try {
+          server = serverUrl(opts.server, config().portOf('http'));
+          password = await askPassword(`password of ${opts.user} at ${server.host}: `);
+        } catch (err) {
+          out.say(`✘ ${(err as Error).message}`);
+          return 2;
+        }
+        return runRemoteCheck(lab, out, { server, user: opts.user, password });
+      }),
     );
 }

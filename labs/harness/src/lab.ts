@@ -2,7 +2,7 @@
  * What a lab is: its steps (a scripted demo a teacher runs in class, each step with real clients)
  * and its checks (what `portlab check NN` verifies of the student's own work).
  */
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, USER_NAME } from '@portlab/config';
 import type { Text } from './i18n.js';
 import type { LabServices } from './lab-services.js';
 import type { Printer } from './output.js';
@@ -37,10 +37,29 @@ export interface Step {
 }
 
 export interface CheckOptions {
-  /** Lab 1: the student's answers file. */
+  /** Lab 1, solo on one PC: an answers file to read instead of the one in the account's FTP folder. */
   answers?: string;
-  /** Labs 2 and 3: whose work to check. */
+  /**
+   * Whose work to check (default: alice, the student of a solo lab). Every item counts only what this
+   * account did: its logged-in sessions, its mailbox and folder, its /~user/ pages, its announces.
+   * A demo (`portlab lab NN` acts as bob, or as alice without doing the exercise), `portlab probe` or
+   * a classmate never ticks it.
+   */
   user?: string;
+}
+
+/** The account a solo student works as; the demos leave its exercise alone. */
+export const SOLO_USER = 'alice';
+
+/** The account `options` names, else the solo one. */
+export function checkedUser(options: CheckOptions): string {
+  const user = options.user ?? SOLO_USER;
+  // The name goes into paths ($DATA/files/<user>/) and patterns: only an account name may.
+  if (!USER_NAME.test(user))
+    throw new Error(
+      `'${user}' is not an account name (a lower-case letter, then letters, digits, '.', '_' or '-')`,
+    );
+  return user;
 }
 
 export interface CheckItem {

@@ -3,8 +3,10 @@
  * each step what the servers' transcripts recorded. With --step at a terminal, waits for Enter
  * between steps so the class can talk about what it saw; without a terminal it runs straight through.
  */
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { LabConfig } from '@portlab/config';
+import type { Text } from './i18n.js';
 import type { CheckItem, CheckOptions, DemoOptions, Lab } from './lab.js';
 import { LabServices } from './lab-services.js';
 import type { Printer } from './output.js';
@@ -53,6 +55,17 @@ export async function runDemo(
   }
 }
 
+/** One line of a check as the server sends it (GET /api/check/NN): the sentence said, done or to do. */
+export interface CheckLine {
+  ok: boolean;
+  text: Text;
+}
+
+/** A check's items as sentences: `done` when it holds, else `todo`. */
+export function checkLines(items: CheckItem[]): CheckLine[] {
+  return items.map((i) => ({ ok: i.ok, text: i.ok ? i.done : i.todo }));
+}
+
 /** `portlab check NN`: what holds, what is still missing; exit code 1 until everything holds. */
 export async function runCheck(
   lab: Lab,
@@ -60,23 +73,43 @@ export async function runCheck(
   out: Printer,
   options: CheckOptions,
 ): Promise<number> {
-  out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}`);
+  // No lab was ever started with this data dir: on a student's PC, the work is on the class server.
+  const note: Text | undefined = existsSync(config.paths.users)
+    ? undefined
+    : {
+        fr: `(aucun lab sur ce PC, ${config.dataDir} : en classe, ajoutez --server ADRESSE_DU_PROFESSEUR --user VOTRE_COMPTE)`,
+        en: `(no lab on this PC, ${config.dataDir}: in a class, add --server TEACHER_ADDRESS --user YOUR_ACCOUNT)`,
+      };
   let items: CheckItem[];
   try {
     items = await lab.check(config, options);
   } catch (err) {
+    out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}`);
+    if (note) out.say(note);
     out.say(`✘ ${(err as Error).message}`);
     return 1;
   }
-  for (const item of items) out.say(item.ok ? `✔ ${out.t(item.done)}` : `✘ ${out.t(item.todo)}`);
-  const missing = items.filter((i) => !i.ok).length;
+  return printCheck(lab, out, checkLines(items), { note });
+}
+
+/** Prints a check's lines (computed here or by the server) and returns the exit code: 0 done, 1 not yet. */
+export function printCheck(
+  lab: Lab,
+  out: Printer,
+  lines: CheckLine[],
+  { who, note }: { who?: string; note?: Text | undefined } = {},
+): number {
+  out.heading(`portlab check ${lab.id} — ${out.t(lab.title)}${who ? ` (${who})` : ''}`);
+  if (note) out.say(note);
+  for (const line of lines) out.say(`${line.ok ? '✔' : '✘'} ${out.t(line.text)}`);
+  const missing = lines.filter((i) => !i.ok).length;
   out.say('');
   out.say(
     missing === 0
       ? { fr: 'Tout est juste : exercice terminé.', en: 'All correct: exercise done.' }
       : {
-          fr: `${items.length - missing}/${items.length} fait ; il en reste ${missing}.`,
-          en: `${items.length - missing}/${items.length} done; ${missing} still to do.`,
+          fr: `${lines.length - missing}/${lines.length} fait ; il en reste ${missing}.`,
+          en: `${lines.length - missing}/${lines.length} done; ${missing} still to do.`,
         },
   );
   return missing === 0 ? 0 : 1;

@@ -35,6 +35,8 @@ export interface PeerNodeOptions {
   uploadRate?: number;
   /** The runtime's sessions, when `runtime.serve` serves this peer's server. */
   sessionOf?: SessionOf;
+  /** The lab account whose peer this is: sent with each announce (tracker/client.ts, `user`). */
+  account?: string;
 }
 
 export interface AddOptions {
@@ -62,6 +64,7 @@ export class PeerNode {
   /** The local address of its connections (undefined: the system's choice). */
   readonly localAddress: string | undefined;
   readonly transcript: Transcript;
+  readonly account: string | undefined;
   private readonly sessionOf: SessionOf;
   private boundPort: number | undefined;
 
@@ -71,6 +74,7 @@ export class PeerNode {
     this.publicAddress = options.publicAddress ?? (specific ? options.host : undefined);
     this.localAddress = options.localAddress ?? (specific ? options.host : undefined);
     this.transcript = options.transcript;
+    this.account = options.account;
     this.upload = new TokenBucket(options.uploadRate ?? Number.POSITIVE_INFINITY);
     this.server = createServer({ pauseOnConnect: true });
     this.server.maxConnections = 200;

@@ -45,6 +45,8 @@ export interface PeerContext {
   readonly port: number;
   readonly upload: TokenBucket;
   readonly transcript: Transcript;
+  /** The lab account this peer announces for (the tracker's `user`), if any. */
+  readonly account?: string | undefined;
 }
 
 /** How much came from one source: the table `portlab p2p get` ends with. */
@@ -611,6 +613,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         left: this.left,
         ...(event ? { event } : {}),
         numwant: this.complete ? 0 : 50,
+        ...(this.peer.account ? { user: this.peer.account } : {}),
       });
       interval = answer.interval;
       this.lastAnnounce = { peers: answer.peers.length };

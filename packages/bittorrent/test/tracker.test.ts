@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announce, createTracker, decode, percentEncode, Swarms } from '../src/index.js';
@@ -105,6 +106,26 @@ describe('the HTTP tracker (BEP 3, 23, 48)', () => {
     );
     expect(lines).toContainEqual(
       expect.stringMatching(/^200 interval=30 complete=1 incomplete=1 peers=\[127.0.0.1:7001\]/),
+    );
+  });
+
+  it('a peer working for a lab account says so in its announces (user=), which the transcript keeps', async () => {
+    const answer = await announce(tracker.url, {
+      ...base,
+      peerId: id(10),
+      port: 7010,
+      left: 100,
+      event: 'started',
+      user: 'e07',
+    });
+    expect(answer.peers.length).toBeGreaterThan(0); // an ordinary announce for the tracker
+    // The transcript is written on the next turn of the event loop.
+    await waitFor(
+      () =>
+        transcriptLines(dir, 'tracker').some((l) =>
+          /^GET \/announce .*peer_id=-PL0100-000000000010 port=7010 .* event=started user=e07$/.test(l),
+        ),
+      { what: "the announce with user=e07 in the tracker's transcript" },
     );
   });
 

@@ -88,9 +88,10 @@ Examples:
 
 // Every command that reads or steers a running lab finds it first (src/running-labs.ts): a lab
 // started with PORTLAB_DATA_DIR in another terminal must not look like no lab at all. `up` starts
-// a lab of its own, and `probe` reads nothing of one.
+// a lab of its own, and `probe` reads nothing of one, nor `check --server` (it asks the class server).
 program.hook('preAction', async (_program, action) => {
   if (action.parent === program && ['up', 'probe'].includes(action.name())) return;
+  if (action.parent === program && action.name() === 'check' && action.opts().server !== undefined) return;
   const choice = await chooseLab(config(), process.env, typed());
   if (choice.message) console.error(choice.message);
   if (choice.ambiguous) process.exit(2);

@@ -4,20 +4,25 @@ import type { SMTPServerSession } from 'smtp-server';
 /**
  * The trace headers the final delivery server adds at the top (RFC 5321 §4.4): `Return-Path:`
  * with the envelope sender, and a `Received:` line saying from whom, by whom, with which protocol
- * and when. The protocol name comes from RFC 3848: ESMTP, plus S for TLS and A for AUTH.
+ * and when. The protocol name comes from RFC 3848: ESMTP, plus S for TLS and A for AUTH. After a
+ * login, the account is named as Postfix does (smtpd_sasl_authenticated_header):
+ * "(Authenticated sender: alice)": lab 2's check knows by it who sent the message, which a From:
+ * header, written by the client, cannot tell.
  */
 export function traceHeaders(session: SMTPServerSession, serverName: string, now = new Date()): Buffer {
   const { envelope } = session;
-  const sender = envelope.mailFrom ? envelope.mailFrom.address : '';
+  const returnPath = envelope.mailFrom ? envelope.mailFrom.address : '';
   const helo = session.hostNameAppearsAs || 'unknown';
   const address = plainAddress(session.remoteAddress);
   // Name the recipient only when there is one: with several, the line would tell each of them about the others (BCC).
   const only = envelope.rcptTo.length === 1 ? `\r\n\tfor <${envelope.rcptTo[0]!.address}>` : '';
+  const user = typeof session.user === 'string' ? session.user : '';
+  const sender = user ? `\t(Authenticated sender: ${user})\r\n` : '';
   const received =
-    `Received: from ${helo} ([${address}])\r\n` +
+    `Received: from ${helo} ([${address}])\r\n${sender}` +
     `\tby ${serverName} (portlab) with ${session.transmissionType} id ${session.id}${only};\r\n` +
     `\t${rfc5322Date(now)}\r\n`;
-  return Buffer.from(`Return-Path: <${sender}>\r\n${received}`);
+  return Buffer.from(`Return-Path: <${returnPath}>\r\n${received}`);
 }
 
 /** RFC 5322 §3.3 date-time, e.g. "Wed, 27 Nov 2024 12:34:56 +0000". */

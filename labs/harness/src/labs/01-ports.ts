@@ -4,9 +4,13 @@
  * purpose; the exercise is a quiz on the well-known ports (IANA registry, RFC 6335).
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { type LabConfig, type ServiceName, serviceSpec } from '@portlab/config';
 import { HandTyped, REPLY } from '../clients/hand-typed.js';
-import type { CheckItem, Lab } from '../lab.js';
+import { type CheckItem, checkedUser, checkItem, type Lab } from '../lab.js';
+
+/** The answers file's name, in the account's FTP folder ($DATA/files/<user>/). */
+export const QUIZ_FILE = 'ports-quiz.txt';
 
 /**
  * The quiz: each question names the service it is about first (IMAPS, not "IMAP (imaps)"), so a
@@ -150,18 +154,27 @@ export const portsLab: Lab = {
     },
   ],
   async check(config, options) {
-    const file = options.answers ?? 'ports-quiz.txt';
+    // In a class the answers are the student's file in their FTP folder, on the server, where the
+    // check runs (`portlab check 01 --server`); --answers reads a file of this PC instead (solo).
+    const user = checkedUser(options);
+    const file = options.answers ?? path.join(config.paths.files, user, QUIZ_FILE);
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text === null) {
+      const ftp = `ftp://${config.host}:${config.portOf('ftp')}/`;
       return [
-        {
-          ok: false,
-          done: { fr: '', en: '' },
-          todo: {
-            fr: `impossible de lire ${file} : copiez labs/01-ports/ports-quiz.txt ici et remplissez-le (ou donnez --answers FICHIER)`,
-            en: `cannot read ${file}: copy labs/01-ports/ports-quiz.txt here and fill it in (or give --answers FILE)`,
-          },
-        },
+        checkItem(
+          false,
+          { fr: '', en: '' },
+          options.answers
+            ? {
+                fr: `impossible de lire ${file} : copiez labs/01-ports/${QUIZ_FILE} et remplissez-le`,
+                en: `cannot read ${file}: copy labs/01-ports/${QUIZ_FILE} and fill it in`,
+              }
+            : {
+                fr: `pas encore de ${QUIZ_FILE} dans le dossier FTP de ${user} : remplissez labs/01-ports/${QUIZ_FILE} et envoyez-le (curl -T ${QUIZ_FILE} ${ftp} -u ${user}, ou FileZilla)`,
+                en: `no ${QUIZ_FILE} in ${user}'s FTP folder yet: fill in labs/01-ports/${QUIZ_FILE} and upload it (curl -T ${QUIZ_FILE} ${ftp} -u ${user}, or FileZilla)`,
+              },
+        ),
       ];
     }
     const answers = parseAnswers(text);

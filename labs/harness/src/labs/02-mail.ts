@@ -4,13 +4,14 @@
  * base64, then does it again over STARTTLS (RFC 3207) with a spy on the wire; it ends by doing what
  * Thunderbird does: read the autoconfig file, connect with what it says.
  */
+import { readdir } from 'node:fs/promises';
 import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
 import { ImapFlow } from 'imapflow';
 import { parseAutoconfig } from '../clients/autoconfig.js';
 import { HandTyped, imapDone, POP3_END, POP3_STATUS, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { asSeenOnTheWire, hex, Wiretap } from '../clients/wiretap.js';
-import { checkItem, type Lab, type StepContext } from '../lab.js';
-import { inbox } from '../maildir.js';
+import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
+import { inbox, type StoredMessage } from '../maildir.js';
 
 /** The subject the exercise asks for: "TP2 <first name>" or "Lab 2 <first name>". */
 export const ASKED_SUBJECT = /^(TP ?2|Lab ?2)\b/i;
@@ -217,59 +218,70 @@ export const mailLab: Lab = {
   ],
 
   async check(config, options) {
-    const user = options.user ?? 'bob';
-    const messages = await inbox(config.paths.mail, user);
-    const fromAlice = messages.filter((m) => /alice@/i.test(m.headers.get('from') ?? ''));
-    const subject = fromAlice.filter((m) => ASKED_SUBJECT.test(m.headers.get('subject') ?? ''));
-    // RFC 3848: "with ESMTPA" / "ESMTPSA" in Received: means the sender logged in (A), over TLS (S).
-    const loggedIn = subject.filter((m) => /with ESMTPS?A\b/.test(m.headers.get('received') ?? ''));
-    const read = loggedIn.filter((m) => m.seen);
+    const user = checkedUser(options);
+    const domain = config.domain.toLowerCase();
+    // Every mailbox of the lab: the student may write to themself or to a classmate.
+    const boxes = await readdir(config.paths.mail).catch(() => [] as string[]);
+    const messages = (await Promise.all(boxes.map((box) => inbox(config.paths.mail, box)))).flat();
+    // Sent by this account: our server's own Received: (the top one) says the client logged in
+    // (RFC 3848: ESMTPA, ESMTPSA over TLS) and as whom (apps/mail trace.ts, as Postfix writes it).
+    // A From: header proves nothing: anyone can write one, on the MX port without a password.
+    const sentBy = (m: StoredMessage) => authenticatedSender(m.headers.get('received') ?? '') === user;
+    const sent = messages.filter(sentBy);
+    const subject = sent.filter((m) => ASKED_SUBJECT.test(m.headers.get('subject') ?? ''));
+    const read = subject.filter((m) => m.seen);
+    // Only a hint: a message that says it is from this account but came without its login.
+    const unauthenticated = messages.some(
+      (m) =>
+        !sentBy(m) &&
+        (m.headers.get('from') ?? '').toLowerCase().includes(`${user}@${domain}`) &&
+        ASKED_SUBJECT.test(m.headers.get('subject') ?? ''),
+    );
     return [
       checkItem(
-        fromAlice.length > 0,
+        sent.length > 0,
         {
-          fr: `la boîte ${ofFr(user)} contient un message d'alice`,
-          en: `${user}'s mailbox holds a message from alice`,
+          fr: `un message envoyé en se connectant (AUTH) comme ${user}`,
+          en: `a message sent logged in (AUTH) as ${user}`,
         },
-        {
-          fr: `la boîte ${ofFr(user)} ne contient encore aucun message d'alice`,
-          en: `${user}'s mailbox holds no message from alice yet`,
-        },
+        unauthenticated
+          ? {
+              fr: `un message de ${user}@${config.domain} est arrivé, mais sans connexion (AUTH) : quel port demande un identifiant ?`,
+              en: `a message from ${user}@${config.domain} arrived, but without a login (AUTH): which port asks for one?`,
+            }
+          : {
+              fr: `aucun message envoyé en se connectant (AUTH) comme ${user} encore : quel port demande un identifiant ?`,
+              en: `no message sent logged in (AUTH) as ${user} yet: which port asks for a login?`,
+            },
       ),
       checkItem(
         subject.length > 0,
         { fr: "l'objet est celui demandé", en: 'the subject is the one asked for' },
         {
-          fr: "aucun message d'alice n'a encore l'objet demandé par la fiche",
-          en: 'no message from alice has the subject the sheet asks for yet',
-        },
-      ),
-      checkItem(
-        loggedIn.length > 0,
-        {
-          fr: 'il a été envoyé avec une connexion authentifiée (AUTH)',
-          en: 'it was sent over an authenticated connection (AUTH)',
-        },
-        {
-          fr: "ce message n'a pas été envoyé en se connectant (AUTH) : quel port demande un identifiant ?",
-          en: 'that message was not sent with a login (AUTH): which port asks for one?',
+          fr: `aucun message envoyé par ${user} n'a encore l'objet demandé par la fiche`,
+          en: `no message sent by ${user} has the subject the sheet asks for yet`,
         },
       ),
       checkItem(
         read.length > 0,
-        { fr: `${user} l'a lu (drapeau \\Seen)`, en: `${user} has read it (\\Seen flag)` },
+        { fr: 'son destinataire l’a lu (drapeau \\Seen)', en: 'its recipient has read it (\\Seen flag)' },
         {
-          fr: `${user} ne l'a pas encore lu dans un client de messagerie`,
-          en: `${user} has not read it in a mail client yet`,
+          fr: "son destinataire ne l'a pas encore lu dans un client de messagerie",
+          en: 'its recipient has not read it in a mail client yet',
         },
       ),
     ];
   },
 };
 
-/** French "de bob", but "d'alice": "de" drops its e before a vowel. */
-function ofFr(name: string): string {
-  return /^[aeiouyh]/i.test(name) ? `d'${name}` : `de ${name}`;
+/**
+ * The account a Received: line says logged in to send the message: "with ESMTPA" or "ESMTPSA"
+ * (RFC 3848) and "(Authenticated sender: NAME)" (apps/mail/src/smtp/trace.ts); null when not sent
+ * with a login.
+ */
+export function authenticatedSender(received: string): string | null {
+  if (!/\bwith ESMTPS?A\b/.test(received)) return null;
+  return /\(Authenticated sender: ([^)\s]+)\)/.exec(received)?.[1]?.toLowerCase() ?? null;
 }
 
 /** Reads the newest message's subject with imapflow, using only what the autoconfig said. */

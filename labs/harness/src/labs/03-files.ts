@@ -5,7 +5,7 @@
  * What lands in public_html/ is on the web at once, at /~user/.
  */
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,8 +13,8 @@ import { labConnectAddress, urlHost } from '@portlab/config';
 import { Client } from 'basic-ftp';
 import { HandTyped, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { commandLines, writeClientFiles } from '../clients/lab-clients.js';
-import { checkItem, type Lab, type StepContext } from '../lab.js';
-import { readTranscript } from '../transcript-file.js';
+import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
+import { linesOf, readTranscript } from '../transcript-file.js';
 
 /** The page the exercise asks for: a heading "TP3 …" or "Lab 3 …". */
 export const ASKED_HEADING = /<h1[^>]*>\s*(TP ?3|Lab ?3)\b/i;
@@ -203,29 +203,14 @@ export const filesLab: Lab = {
   ],
 
   async check(config, options) {
-    const user = options.user ?? 'alice';
-    const url = `http://${urlHost(labConnectAddress(config))}:${config.portOf('http')}/~${user}/`;
-    const res = await fetch(url).catch((err: Error) => {
-      throw new Error(
-        `the web server does not answer at ${url} (${err.message}): is the lab running? (npm start)`,
-      );
-    });
-    // The user's own index.html, not the listing the server makes when there is none.
-    const hasIndex = existsSync(path.join(config.paths.files, user, 'public_html', 'index.html'));
-    const page = res.ok && hasIndex ? await res.text() : '';
-    // Uploaded by this user: a STOR in an FTP session that logged in as them.
-    const ftp = await readTranscript(config, 'ftp');
-    const own = new Set(
-      ftp.flatMap((e) =>
-        e.type === 'line' && e.dir === 'C' && e.line.toLowerCase() === `user ${user}` ? [e.session] : [],
-      ),
-    );
-    const stored = ftp.some(
-      (e) =>
-        e.type === 'line' &&
-        e.dir === 'C' &&
-        own.has(e.session) &&
-        /^(STOR|APPE) .*index\.html?$/i.test(e.line),
+    const user = checkedUser(options);
+    // The page /~user/ serves is this file (apps/web userdir): read where the server reads it, so a
+    // check on the server makes no request of its own to the web transcript.
+    const index = path.join(config.paths.files, user, 'public_html', 'index.html');
+    const page = await readFile(index, 'utf8').catch(() => null);
+    // Uploaded by this user: a STOR in an FTP session logged in as them (its `login` event).
+    const stored = linesOf(await readTranscript(config, 'ftp'), user).some(
+      (e) => e.dir === 'C' && /^(STOR|APPE) .*index\.html?$/i.test(e.line),
     );
     return [
       checkItem(
@@ -237,7 +222,7 @@ export const filesLab: Lab = {
         },
       ),
       checkItem(
-        res.ok && hasIndex,
+        page !== null,
         { fr: `la page est en ligne à /~${user}/`, en: `the page is online at /~${user}/` },
         {
           fr: `/~${user}/ n'affiche pas encore de page index.html (seulement la liste des fichiers, ou une erreur)`,
@@ -245,7 +230,7 @@ export const filesLab: Lab = {
         },
       ),
       checkItem(
-        /<title>[^<]*\S[^<]*<\/title>/i.test(page),
+        /<title>[^<]*\S[^<]*<\/title>/i.test(page ?? ''),
         { fr: 'elle a un titre', en: 'it has a title' },
         {
           fr: "la page n'a pas encore de titre (balise <title>)",
@@ -253,7 +238,7 @@ export const filesLab: Lab = {
         },
       ),
       checkItem(
-        ASKED_HEADING.test(page),
+        ASKED_HEADING.test(page ?? ''),
         { fr: 'elle a le titre principal demandé', en: 'it has the heading asked for' },
         {
           fr: "la page n'a pas encore le titre principal <h1> demandé par la fiche",

@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { labConnectAddress, urlHost } from '@portlab/config';
+import type { TranscriptEvent } from '@portlab/transcript';
 import { HandTyped } from '../clients/hand-typed.js';
-import { checkItem, type Lab, type StepContext } from '../lab.js';
+import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
 import { readTranscript } from '../transcript-file.js';
 
 /** The head of an HTTP response: status line and header fields, up to the empty line (RFC 9112 §2.1). */
@@ -96,41 +97,96 @@ export const webLab: Lab = {
     },
   ],
 
-  async check(config) {
-    const http = await readTranscript(config, 'http');
-    const https = await readTranscript(config, 'https');
-    const said = (events: typeof http, dir: 'C' | 'S', pattern: RegExp) =>
-      events.some((e) => e.type === 'line' && e.dir === dir && pattern.test(e.line));
+  async check(config, options) {
+    const user = checkedUser(options);
+    // HTTP has no login: a request is the student's when it asks for one of their own pages, under
+    // /~user/ (a demo, `portlab probe` and classmates ask for other paths).
+    const mine = (events: TranscriptEvent[]) => exchanges(events).filter((x) => underUserDir(x.target, user));
+    const http = mine(await readTranscript(config, 'http'));
+    const https = mine(await readTranscript(config, 'https'));
+    const home = `/~${user}/`;
     return [
       checkItem(
-        said(http, 'S', / 404\b/),
-        { fr: 'une page introuvable demandée (404)', en: 'a page that does not exist asked for (404)' },
+        http.some((x) => x.status === 404),
         {
-          fr: "aucune réponse 404 encore : demande une page qui n'existe pas",
-          en: 'no 404 answer yet: ask for a page that does not exist',
+          fr: `une page introuvable demandée sous ${home} (404)`,
+          en: `a page that does not exist asked for under ${home} (404)`,
+        },
+        {
+          fr: `aucune réponse 404 sous ${home} encore : demande une page de ton site qui n'existe pas`,
+          en: `no 404 answer under ${home} yet: ask for a page of your site that does not exist`,
         },
       ),
       checkItem(
-        said(http, 'S', / 400\b/),
-        { fr: 'une requête incomplète refusée (400)', en: 'an incomplete request refused (400)' },
+        http.some((x) => x.status === 400),
         {
-          fr: "aucune réponse 400 encore : qu'est-ce qu'une requête HTTP/1.1 doit contenir ?",
-          en: 'no 400 answer yet: what must an HTTP/1.1 request hold?',
+          fr: `une requête incomplète pour ${home} refusée (400)`,
+          en: `an incomplete request for ${home} refused (400)`,
+        },
+        {
+          fr: `aucune réponse 400 à une requête pour ${home} encore : qu'est-ce qu'une requête HTTP/1.1 doit contenir ?`,
+          en: `no 400 answer to a request for ${home} yet: what must an HTTP/1.1 request hold?`,
         },
       ),
       checkItem(
-        said(http, 'C', /^HEAD /),
-        { fr: 'une requête HEAD', en: 'a HEAD request' },
-        { fr: 'aucune requête HEAD encore', en: 'no HEAD request yet' },
+        http.some((x) => x.method === 'HEAD' && x.status !== null),
+        { fr: `une requête HEAD pour ${home}`, en: `a HEAD request for ${home}` },
+        { fr: `aucune requête HEAD pour ${home} encore`, en: `no HEAD request for ${home} yet` },
       ),
       checkItem(
-        said(https, 'S', / 200\b/),
-        { fr: 'une page obtenue en HTTPS', en: 'a page fetched over HTTPS' },
-        { fr: 'aucune page obtenue en HTTPS encore', en: 'no page fetched over HTTPS yet' },
+        https.some((x) => x.status === 200),
+        { fr: `ta page ${home} obtenue en HTTPS`, en: `your page ${home} fetched over HTTPS` },
+        {
+          fr: `ta page ${home} n'a pas encore été obtenue en HTTPS (publie-la d'abord : TP 3)`,
+          en: `your page ${home} has not been fetched over HTTPS yet (publish it first: lab 3)`,
+        },
       ),
     ];
   },
 };
+
+/** One request of the transcript and the status of its answer (null: none written). */
+interface Exchange {
+  method: string;
+  target: string;
+  status: number | null;
+}
+
+/**
+ * Requests and their answers, paired per connection in order: HTTP/1.1 answers the requests of one
+ * connection in the order they came (RFC 9112 §9.3.2). The web app writes each request line, even one
+ * it answers 400, before the answer's status line (apps/web/src/server.ts).
+ */
+export function exchanges(events: TranscriptEvent[]): Exchange[] {
+  const waiting = new Map<string, Exchange[]>();
+  const all: Exchange[] = [];
+  for (const e of events) {
+    if (e.type !== 'line') continue;
+    if (e.dir === 'C') {
+      const m = /^([A-Z]+) (\S+) HTTP\/\d(?:\.\d)?$/.exec(e.line);
+      if (!m) continue;
+      const x: Exchange = { method: m[1]!, target: m[2]!, status: null };
+      all.push(x);
+      waiting.set(e.session, [...(waiting.get(e.session) ?? []), x]);
+    } else {
+      const m = /^HTTP\/\d(?:\.\d)? (\d{3})\b/.exec(e.line);
+      const x = m ? waiting.get(e.session)?.shift() : undefined;
+      if (x) x.status = Number(m![1]);
+    }
+  }
+  return all;
+}
+
+/** Whether a request target is /~user or under /~user/ (%7E for ~ too: RFC 3986 §2.3). */
+export function underUserDir(target: string, user: string): boolean {
+  let pathname = target.split('?')[0]!;
+  try {
+    pathname = decodeURIComponent(pathname);
+  } catch {
+    return false;
+  }
+  return pathname === `/~${user}` || pathname.startsWith(`/~${user}/`);
+}
 
 /** GET / over TLS; resolves with the status line, rejects with why the certificate was refused. */
 function tlsGet(host: string, port: number, options: { ca?: string }): Promise<string> {

@@ -22,11 +22,11 @@ import {
 import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
 import { Transcript, type TranscriptEvent } from '@portlab/transcript';
 import { Client } from 'basic-ftp';
-import { checkItem, type Lab, type StepContext } from '../lab.js';
+import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
 import { PORTLAB_BIN } from '../lab-services.js';
 import { cappedDownload } from '../p2p/capped-ftp.js';
 import { ftpRoles, peerRoles } from '../p2p/roles.js';
-import { readTranscript } from '../transcript-file.js';
+import { linesOf, readTranscript } from '../transcript-file.js';
 
 interface Shared {
   dir: string;
@@ -207,11 +207,11 @@ export const p2pLab: Lab = {
           await client.access({
             host: labConnectAddress(config),
             port: config.portOf('ftp'),
-            user: 'alice',
-            password: 'wonderland',
+            user: 'bob',
+            password: 'builder',
           });
           out.command(
-            `curl -T ${path.basename(file)} ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/ -u alice:wonderland`,
+            `curl -T ${path.basename(file)} ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/ -u bob:builder`,
           );
           await client.uploadFrom(file, path.basename(file));
         } finally {
@@ -250,7 +250,7 @@ export const p2pLab: Lab = {
         const { config, out, options } = ctx;
         const local = path.join(s.dir, 'ftp-copy.bin');
         out.command(
-          `curl -O ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
+          `curl -O ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/${path.basename(s.file)} -u bob:builder`,
         );
         const r = await cappedDownload(config, path.basename(s.file), local, { rate: options.rate });
         out.say(
@@ -346,9 +346,12 @@ export const p2pLab: Lab = {
         const s = shared(ctx);
         const { config, out, options, services } = ctx;
         const local = path.join(s.dir, 'ftp-interrupted.bin');
-        let stopping: Promise<unknown> | null = null;
+        let stopping: Promise<unknown> | undefined;
+        // The download waits while the server stops: on a busy machine the stop could otherwise come
+        // after the last byte, and nothing would fail.
         const onProgress = (bytes: number) => {
           if (!stopping && bytes >= s.meta.length * 0.4) stopping = services.stop('files');
+          return stopping;
         };
         let have = 0;
         try {
@@ -363,7 +366,7 @@ export const p2pLab: Lab = {
         await stopping;
         await services.start('files');
         out.command(
-          `curl -C - -O ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/${path.basename(s.file)} -u alice:wonderland`,
+          `curl -C - -O ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/${path.basename(s.file)} -u bob:builder`,
         );
         await cappedDownload(config, path.basename(s.file), local, { rate: options.rate, start: have });
         const same = (await sha1Of(local)) === s.sha1;
@@ -462,49 +465,100 @@ export const p2pLab: Lab = {
     },
   ],
 
-  async check(config) {
-    const peer = await readTranscript(config, 'peer');
-    const ftp = await readTranscript(config, 'ftp');
-    const dialledTo = new Map<string, Set<string>>();
-    for (const e of peer) {
-      if (e.type === 'open' && e.role === 'client' && e.node) {
-        dialledTo.set(e.node, (dialledTo.get(e.node) ?? new Set()).add(e.to));
-      }
-    }
-    const several = [...dialledTo.values()].some((to) => to.size >= 3);
-    const both = [...peerRoles(peer).values()].some((r) => r.accepted > 0 && r.dialled > 0);
-    const resumed = ftp.some((e) => e.type === 'line' && e.dir === 'C' && /^REST [1-9]\d*$/.test(e.line));
+  async check(config, options) {
+    const user = checkedUser(options);
+    // BitTorrent happens between the students' PCs; what reaches the server is each peer's announces
+    // to the class tracker, sent with `user=` by `portlab p2p get|seed --user NAME`.
+    const peers = [...announcesOf(await readTranscript(config, 'tracker'), user).values()];
+    const several = peers.some((p) => p.completed && p.handed.size >= 3);
+    const both = peers.some((p) => p.downloaded > 0 && p.uploaded > 0);
+    // FTP: a REST with a non-zero offset in a session logged in as this account.
+    const resumed = linesOf(await readTranscript(config, 'ftp'), user).some(
+      (e) => e.dir === 'C' && /^REST [1-9]\d*$/.test(e.line),
+    );
     return [
       checkItem(
         several,
         {
-          fr: 'un téléchargement BitTorrent depuis au moins 3 pairs',
-          en: 'a BitTorrent download from at least 3 peers',
+          fr: 'un téléchargement BitTorrent terminé, dans un essaim d’au moins 3 pairs',
+          en: 'a BitTorrent download completed, in a swarm of at least 3 peers',
         },
         {
-          fr: "aucun pair ne s'est encore connecté à au moins 3 autres pairs",
-          en: 'no peer has connected to at least 3 other peers yet',
+          fr: `aucun de tes pairs (--user ${user}) n'a encore terminé un téléchargement où le tracker lui a présenté au moins 3 pairs`,
+          en: `none of your peers (--user ${user}) has completed a download where the tracker introduced it to at least 3 peers yet`,
         },
       ),
       checkItem(
         both,
         {
-          fr: 'un pair qui a à la fois accepté et ouvert des connexions',
-          en: 'a peer that both accepted and opened connections',
+          fr: 'un de tes pairs a à la fois reçu et envoyé des morceaux (client et serveur)',
+          en: 'one of your peers both received and sent pieces (client and server)',
         },
         {
-          fr: "aucun pair n'a encore été à la fois client et serveur : que faut-il lancer en même temps ?",
-          en: 'no peer has been both client and server yet: what must run at the same time?',
+          fr: "aucun de tes pairs n'a encore été à la fois client et serveur (reçu et envoyé) : que faut-il lancer en même temps ?",
+          en: 'none of your peers has been both client and server (received and sent) yet: what must run at the same time?',
         },
       ),
       checkItem(
         resumed,
         { fr: 'un téléchargement FTP repris après une coupure', en: 'an FTP download resumed after a cut' },
         {
-          fr: "aucun téléchargement FTP n'a encore été repris là où il s'était arrêté",
-          en: 'no FTP download has been resumed where it stopped yet',
+          fr: `aucun téléchargement FTP n'a encore été repris là où il s'était arrêté (connecté comme ${user})`,
+          en: `no FTP download has been resumed where it stopped yet (logged in as ${user})`,
         },
       ),
     ];
   },
 };
+
+/** What the tracker learnt of one peer (one peer_id) from its announces. */
+interface AnnouncedPeer {
+  /** The most it said it had downloaded and uploaded (BEP 3 counts from its start). */
+  downloaded: number;
+  uploaded: number;
+  /** It said event=completed, or left=0 after downloading. */
+  completed: boolean;
+  /** The peers ("ip:port") the tracker's answers listed for it. */
+  handed: Set<string>;
+}
+
+/**
+ * The announces of `user`'s peers, by peer_id, from the tracker's transcript: each request line
+ * (`GET /announce info_hash=… peer_id=… uploaded=… downloaded=… left=… event=… user=…`,
+ * packages/bittorrent tracker/server.ts) and the answer that follows it on that connection
+ * (`200 interval=… peers=[ip:port …]`).
+ */
+export function announcesOf(events: TranscriptEvent[], user: string): Map<string, AnnouncedPeer> {
+  const peers = new Map<string, AnnouncedPeer>();
+  const waiting = new Map<string, AnnouncedPeer | null>();
+  for (const e of events) {
+    if (e.type !== 'line') continue;
+    if (e.dir === 'C') {
+      const fields = new Map(
+        e.line
+          .split(' ')
+          .slice(2)
+          .map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] as const),
+      );
+      const id = fields.get('peer_id');
+      if (!e.line.startsWith('GET /announce ') || fields.get('user') !== user || !id) {
+        waiting.set(e.session, null);
+        continue;
+      }
+      const peer = peers.get(id) ?? { downloaded: 0, uploaded: 0, completed: false, handed: new Set() };
+      const downloaded = Number(fields.get('downloaded')) || 0;
+      peer.downloaded = Math.max(peer.downloaded, downloaded);
+      peer.uploaded = Math.max(peer.uploaded, Number(fields.get('uploaded')) || 0);
+      if (fields.get('event') === 'completed' || (fields.get('left') === '0' && downloaded > 0))
+        peer.completed = true;
+      peers.set(id, peer);
+      waiting.set(e.session, peer);
+    } else {
+      const peer = waiting.get(e.session);
+      waiting.delete(e.session);
+      const list = /\bpeers=\[([^\]]*)\]/.exec(e.line)?.[1];
+      if (peer && list) for (const address of list.split(' ').filter(Boolean)) peer.handed.add(address);
+    }
+  }
+  return peers;
+}

@@ -19,7 +19,8 @@ export class CappedFile extends Writable {
     file: string,
     private readonly bucket: TokenBucket,
     start = 0,
-    private readonly onProgress: (bytes: number) => void = () => undefined,
+    /** Told each write; a promise it returns holds the download (TCP backpressure) until it settles. */
+    private readonly onProgress: (bytes: number) => Promise<unknown> | undefined = () => undefined,
   ) {
     super();
     this.fd = openSync(file, start > 0 ? 'a' : 'w');
@@ -31,8 +32,8 @@ export class CappedFile extends Writable {
       if (this.destroyed) return done(); // the transfer failed while this chunk waited for its tokens
       writeSync(this.fd, chunk);
       this.bytes += chunk.length;
-      this.onProgress(this.bytes);
-      done();
+      // What onProgress returns (a promise, or nothing) holds the next write until it settles.
+      void Promise.allSettled([this.onProgress(this.bytes)]).then(() => done());
     }, done);
   }
 
@@ -50,18 +51,19 @@ export async function cappedDownload(
   config: LabConfig,
   remote: string,
   local: string,
-  options: { rate: number; start?: number; onProgress?: (bytes: number) => void },
+  options: { rate: number; start?: number; onProgress?: (bytes: number) => Promise<unknown> | undefined },
 ): Promise<{ bytes: number; seconds: number }> {
   let began = performance.now();
   const file = new CappedFile(local, new TokenBucket(options.rate), options.start ?? 0, options.onProgress);
   // Silence for 60 s is a dead connection (basic-ftp's timeout counts silence; a capped transfer keeps talking).
   const client = new Client(60_000);
   try {
+    // As bob, the demo's account: a REST the demo sends must never count as alice's exercise.
     await client.access({
       host: labConnectAddress(config),
       port: config.portOf('ftp'),
-      user: 'alice',
-      password: 'wonderland',
+      user: 'bob',
+      password: 'builder',
     });
     // The time runs from the download command to the last byte, as the dashboard's chart measures it
     // (apps/web/public/js/swarm-model.js): connecting and logging in are not the download.

@@ -15,7 +15,7 @@ import { Progress } from './progress.js';
 export async function get(
   config: LabConfig,
   torrentFile: string,
-  options: { out?: string; rate?: number; stallTimeout?: number },
+  options: { out?: string; rate?: number; stallTimeout?: number; user?: string },
 ) {
   const meta = parseMetainfo(await readFile(torrentFile), torrentFile);
   const target = path.join(options.out ?? '.', meta.name);

@@ -6,7 +6,7 @@ import type { LabConfig } from '@portlab/config';
 import type { Command } from 'commander';
 import { create } from './create.js';
 import { get } from './get.js';
-import { integerOption, rateOption } from './peers.js';
+import { integerOption, rateOption, userOption } from './peers.js';
 import { seed } from './seed.js';
 import { swarm } from './swarm.js';
 
@@ -48,12 +48,19 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       'listen on this port (default: the first free one after 6881)',
       integerOption(1, 65535),
     )
+    .option(
+      '--user <account>',
+      "your lab account, sent to the tracker with each announce: lab 5's check counts this peer for it",
+      userOption,
+    )
     .description('share a file until Ctrl-C')
     .addHelpText(
       'after',
       '\nExamples:\n  npx portlab p2p seed photo.png --rate 2MB/s\n  npx portlab p2p seed photo.png.torrent --port 6890',
     )
-    .action((file: string, opts: { rate?: number; port?: number }) => run(() => seed(config(), file, opts)));
+    .action((file: string, opts: { rate?: number; port?: number; user?: string }) =>
+      run(() => seed(config(), file, opts)),
+    );
 
   p2p
     .command('get')
@@ -65,12 +72,17 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       'give up, saying what to check, when no piece arrives for this long (default: 60)',
       integerOption(1, 86_400),
     )
+    .option(
+      '--user <account>',
+      "your lab account, sent to the tracker with each announce: lab 5's check counts this peer for it",
+      userOption,
+    )
     .description('download from every peer that has pieces; show where each piece came from')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx portlab p2p get var/p2p/resident/portlab-demo.txt.torrent --out /tmp',
+      '\nExamples:\n  npx portlab p2p get var/p2p/resident/portlab-demo.txt.torrent --out /tmp\n  npx portlab p2p get lab5.bin.torrent --user e07',
     )
-    .action((torrent: string, opts: { out?: string; rate?: number; stallTimeout?: number }) =>
+    .action((torrent: string, opts: { out?: string; rate?: number; stallTimeout?: number; user?: string }) =>
       run(() => get(config(), torrent, opts)),
     );
 

@@ -17,7 +17,7 @@ import {
   parseRate,
   type Torrent,
 } from '@portlab/bittorrent';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, USER_NAME } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
 import { InvalidArgumentError } from 'commander';
 
@@ -64,16 +64,16 @@ export async function freePort(
 /** Starts a peer: on `port`, or on the first free port after the resident peer's. */
 export async function startPeer(
   config: LabConfig,
-  options: { port?: number; rate?: number; exclude?: Set<number> },
+  options: { port?: number; rate?: number; exclude?: Set<number>; user?: string },
 ) {
-  if (options.port !== undefined) return listeningPeer(config, options.port, options.rate);
+  if (options.port !== undefined) return listeningPeer(config, options.port, options.rate, options.user);
   // A peer started at the same moment (several `portlab p2p seed … &` pasted at once) may bind the
   // port found free before this one does: then this one takes the next free port.
   const taken = new Set(options.exclude);
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await freePort(config.host, config.portOf('peer') + 1, taken);
     try {
-      return await listeningPeer(config, port, options.rate);
+      return await listeningPeer(config, port, options.rate, options.user);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       taken.add(port);
@@ -82,7 +82,12 @@ export async function startPeer(
   throw new Error('every free port found was taken by another peer before this one: give --port');
 }
 
-async function listeningPeer(config: LabConfig, port: number, rate: number | undefined): Promise<PeerNode> {
+async function listeningPeer(
+  config: LabConfig,
+  port: number,
+  rate: number | undefined,
+  user: string | undefined,
+): Promise<PeerNode> {
   const node = new PeerNode({
     ...labPeerAddresses(config),
     port,
@@ -93,6 +98,8 @@ async function listeningPeer(config: LabConfig, port: number, rate: number | und
       node: `${config.publicAddress}:${port}`,
     }),
     ...(rate ? { uploadRate: rate } : {}),
+    // Announced to the tracker (`user=`): in a class, lab 5's check counts this peer for that account.
+    ...(user ? { account: user } : {}),
   });
   await node.listen();
   return node;
@@ -126,6 +133,16 @@ export function rateOption(text: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** --user NAME: an account name, as users.json spells them. */
+export function userOption(text: string): string {
+  if (!USER_NAME.test(text)) {
+    throw new InvalidArgumentError(
+      `'${text}' is not an account name: a lower-case letter, then letters, digits, '.', '_' or '-'`,
+    );
+  }
+  return text;
 }
 
 export function integerOption(min: number, max: number) {

@@ -6,7 +6,7 @@ import { onInterrupt, openShared, reportWarnings, startPeer } from './peers.js';
 export async function seed(
   config: LabConfig,
   fileOrTorrent: string,
-  options: { rate?: number; port?: number },
+  options: { rate?: number; port?: number; user?: string },
 ): Promise<number> {
   const shared = await openShared(config, fileOrTorrent);
   const node = await startPeer(config, options);
