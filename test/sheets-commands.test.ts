@@ -20,10 +20,10 @@ import {
 const bin = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const labIds = LABS.map((l) => l.id);
 
-/** README.md and each lab's sheets and teacher notes, both languages. */
+/** README.md, the French walk through a class, and each lab's sheets and teacher notes, both languages. */
 function documents(): string[] {
   const labs = path.join(REPO_ROOT, 'labs');
-  const files = ['README.md'];
+  const files = ['README.md', path.join('labs', 'CLASSE.fr.md')];
   for (const lab of readdirSync(labs)
     .filter((d) => /^\d\d-/.test(d))
     .sort()) {
@@ -124,11 +124,13 @@ describe('the check, on samples', () => {
 describe('the sheets, the teacher notes and the README', () => {
   const files = documents();
 
-  it('are all read: every lab, both languages', () => {
-    expect(files.filter((f) => f.endsWith('.fr.md')).length).toBeGreaterThanOrEqual(10);
-    expect(files.filter((f) => f.endsWith('.en.md')).length).toBe(
-      files.filter((f) => f.endsWith('.fr.md')).length,
+  it('are all read: every lab, both languages, and the walk through a class', () => {
+    const sheets = files.filter((f) => /^labs\/\d\d-/.test(f));
+    expect(sheets.filter((f) => f.endsWith('.fr.md')).length).toBeGreaterThanOrEqual(10);
+    expect(sheets.filter((f) => f.endsWith('.en.md')).length).toBe(
+      sheets.filter((f) => f.endsWith('.fr.md')).length,
     );
+    expect(files).toContain(path.join('labs', 'CLASSE.fr.md'));
   });
 
   it('quote only commands and options that exist', () => {
