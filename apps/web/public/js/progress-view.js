@@ -38,6 +38,8 @@ function Checks({ account, lang, tick }) {
   const [checks, setChecks] = useState({});
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  /** Rounds of checks answered so far (data-round: a test waits for the next one). */
+  const [round, setRound] = useState(0);
   // One round of checks at a time; asked again meanwhile (a session just closed): one more after it,
   // so the answer shown is never older than the last reason to ask.
   const asking = useRef(false);
@@ -67,6 +69,7 @@ function Checks({ account, lang, tick }) {
         ),
       );
       setChecks(Object.fromEntries(answers));
+      setRound((n) => n + 1);
     } while (again.current);
     asking.current = false;
     setBusy(false);
@@ -98,7 +101,7 @@ function Checks({ account, lang, tick }) {
       <span>${t('progressOf', { user: account })}</span>
       <button type="button" class="check-again" onClick=${checkAll} aria-busy=${busy}>${t('checkAgain')}</button>
     </div>
-    <div class="progress-labs">
+    <div class="progress-labs" data-round=${round}>
       ${labs.map((lab) => html`<${LabCheck} key=${lab.id} lab=${lab} check=${checks[lab.id]} lang=${lang} />`)}
     </div>`;
 }
