@@ -10,6 +10,9 @@ describe('which panel fills the screen (panels.js)', () => {
     expect(panelFromHash('#panel=Ports')).toBe('services');
     expect(panelFromHash('#panel=pieces&lang=fr')).toBe('swarm');
     expect(panelFromHash('#panel=all')).toBe('all');
+    expect(panelFromHash('#panel=progress')).toBe('progress');
+    expect(panelFromHash('#panel=progression')).toBe('progress');
+    expect(panelFromHash('#panel=checks')).toBe('progress');
   });
 
   it('ignores an address that says nothing of panels, and shows every panel for an unknown one', () => {

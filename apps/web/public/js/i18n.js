@@ -22,6 +22,7 @@ const en = {
   panel_mail: 'Mailboxes',
   panel_files: 'Files',
   panel_swarm: 'Swarm',
+  panel_progress: 'My progress',
   shortcuts: 'Keyboard shortcuts',
   close: 'Close',
 
@@ -179,11 +180,25 @@ const en = {
   name: 'Name',
   loading: 'loading…',
 
+  progress: 'My progress',
+  progressIntro:
+    'Each lab’s check for the account you signed in with, computed by the server from what that account did (the same as portlab check NN --server).',
+  progressSignIn:
+    'Sign in (at the top of the page) with the account on your card to see your progress in each lab.',
+  progressTeacher: 'Every student’s progress is on the class board:',
+  progressBoard: 'open the board (/lab/class)',
+  progressOf: 'Checks of {user}',
+  checkAgain: 'Check again',
+  labN: 'Lab {id}',
+  doneOf: '{done}/{total} done',
+  itemDone: 'done',
+  itemTodo: 'not yet',
+
   keys: [
     ['?', 'go to this list'],
     [
-      '1 … 6',
-      'go to: services, connections, transcript, mailboxes, files, swarm (with one panel on screen: show that one)',
+      '1 … 7',
+      'go to: services, connections, transcript, mailboxes, files, swarm, my progress (with one panel on screen: show that one)',
     ],
     ['0', 'every panel on screen again'],
     ['/', 'filter the transcript by service'],
@@ -217,6 +232,7 @@ const fr = {
   panel_mail: 'Boîtes aux lettres',
   panel_files: 'Fichiers',
   panel_swarm: 'Essaim',
+  panel_progress: 'Ma progression',
   shortcuts: 'Raccourcis clavier',
   close: 'Fermer',
 
@@ -369,11 +385,25 @@ const fr = {
   name: 'Nom',
   loading: 'chargement…',
 
+  progress: 'Ma progression',
+  progressIntro:
+    'La vérification de chaque TP pour le compte avec lequel vous êtes connecté, calculée par le serveur d’après ce que ce compte a fait (la même que portlab check NN --server).',
+  progressSignIn:
+    'Connectez-vous (en haut de la page) avec le compte de votre carte pour voir votre progression dans chaque TP.',
+  progressTeacher: 'La progression de chaque élève est sur le tableau de la classe :',
+  progressBoard: 'ouvrir le tableau (/lab/class)',
+  progressOf: 'Vérifications de {user}',
+  checkAgain: 'Vérifier à nouveau',
+  labN: 'TP {id}',
+  doneOf: '{done}/{total} faits',
+  itemDone: 'fait',
+  itemTodo: 'pas encore',
+
   keys: [
     ['?', 'aller à cette liste'],
     [
-      '1 … 6',
-      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim (avec un seul panneau à l’écran : afficher celui-là)',
+      '1 … 7',
+      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim, ma progression (avec un seul panneau à l’écran : afficher celui-là)',
     ],
     ['0', 'de nouveau tous les panneaux à l’écran'],
     ['/', 'filtrer la transcription par service'],

@@ -10,7 +10,8 @@ import { MailView } from './mail-view.js';
 import { hashFor, initialPanel, PANELS, panelFromHash } from './panels.js';
 import { PortMap } from './port-map.js';
 import { loadPref, savePref } from './prefs.js';
-import { SignIn } from './sign-in.js';
+import { ProgressView } from './progress-view.js';
+import { SignIn, useViewer } from './sign-in.js';
 import { LabStore, useStore } from './store.js';
 import { openStream } from './stream.js';
 import { SwarmModel } from './swarm-model.js';
@@ -34,7 +35,7 @@ openStream({
   gap: () => store.setGap(),
 });
 
-/** Sections in the order of the number keys 1 … 6 (panels.js). */
+/** Sections in the order of the number keys 1 … 7 (panels.js). */
 const SECTIONS = PANELS;
 
 const typing = (target) => /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
@@ -69,6 +70,7 @@ function App() {
   const [panel, setPanel] = useState(() => initialPanel(location.hash, loadPref('panel', 'all')));
   const t = useMemo(() => translator(lang), [lang]);
   const commands = useRef({});
+  const { viewer } = useViewer();
 
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -120,7 +122,7 @@ function App() {
         f: () => commands.current.goLatest(),
         Escape: () => commands.current.clearFilters(),
       };
-      // 1 … 6 go to a section; when one panel fills the screen, they show that one instead.
+      // 1 … 7 go to a section; when one panel fills the screen, they show that one instead.
       const goTo = () => {
         setPanel((current) => (current === 'all' ? current : section));
         setTimeout(() => document.getElementById(`${section}-title`).focus());
@@ -173,6 +175,9 @@ function App() {
           <${FilesView} tick=${store.filesTick} />
         <//>
       </div>
+      <${Section} id="progress" chosen=${panel} title=${t('progress')} intro=${t('progressIntro')}>
+        <${ProgressView} viewer=${viewer} lang=${lang} tick=${viewer?.account ? (store.closedOf.get(viewer.account) ?? 0) : 0} />
+      <//>
       <${Section} id="keys" title=${t('shortcuts')}>
         <${Keys} t=${t} />
       <//>

@@ -24,15 +24,29 @@ async function send(method, body) {
  */
 const reload = () => window.location.reload();
 
-export function SignIn() {
-  const t = useT();
+let asked = null;
+/** GET /api/session, asked once per page: the sign-in form and the progress panel both need it. */
+export function loadViewer() {
+  asked ??= getJson('/api/session');
+  return asked;
+}
+
+/** Who this browser is (null until the server answered), and the error if it could not say. */
+export function useViewer() {
   const [viewer, setViewer] = useState(null);
   const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-
   useEffect(() => {
-    getJson('/api/session').then(setViewer, (err) => setError(err.message));
+    loadViewer().then(setViewer, (err) => setError(err.message));
   }, []);
+  return { viewer, error };
+}
+
+export function SignIn() {
+  const t = useT();
+  const { viewer, error: unknown } = useViewer();
+  const [failed, setError] = useState(null);
+  const error = failed ?? unknown;
+  const [busy, setBusy] = useState(false);
 
   if (!viewer) return html`<p class="sign-in">${error ?? ''}</p>`;
 

@@ -35,6 +35,10 @@ export class LabStore {
     /** Bumped when a mail or FTP session closes: the mailbox and file views look again. */
     this.mailTick = 0;
     this.filesTick = 0;
+    /** The account each open session logged in as (its `login` event): whose work it was. */
+    this.sessionAccount = new Map();
+    /** Per account, sessions of theirs that closed: a check of their work may say more now. */
+    this.closedOf = new Map();
     /** Events added since the page opened (kept or since dropped). */
     this.received = 0;
     this.version = 0;
@@ -72,7 +76,14 @@ export class LabStore {
         if (event.flags?.includes('tls')) this.tlsSessions.add(event.session);
         if (WEB_SERVICES.has(event.service)) this.markOwn(event);
       }
+      if (event.type === 'login') {
+        if (event.ok && event.user) this.sessionAccount.set(event.session, event.user);
+        else this.sessionAccount.delete(event.session);
+      }
       if (event.type === 'close') {
+        const account = this.sessionAccount.get(event.session);
+        if (account) this.closedOf.set(account, (this.closedOf.get(account) ?? 0) + 1);
+        this.sessionAccount.delete(event.session);
         this.tlsSessions.delete(event.session);
         this.ownPending.delete(event.session);
         if (MAIL_SERVICES.has(event.service)) this.mailTick++;

@@ -1,5 +1,5 @@
 import { type LabConfig, USER_NAME, type UserStore } from '@portlab/config';
-import { checkLines, findLab, type Lab } from '@portlab/labs';
+import { checkLines, findLab, LABS, type Lab } from '@portlab/labs';
 import type { FastifyInstance } from 'fastify';
 import type { SignIns } from '../sign-ins.js';
 import { viewerOf } from '../viewer.js';
@@ -22,6 +22,11 @@ export function checkRoutes(
   users: UserStore,
   signIns: SignIns,
 ): void {
+  // GET /api/labs: the labs a check can be asked for, `[{id, title: {fr, en}}]`, in their order.
+  // Their titles are on every printed sheet: answered to anyone, signed in or not.
+  const labs = LABS.map((lab) => ({ id: lab.id, title: lab.title }));
+  app.get('/api/labs', async () => labs);
+
   app.get<{ Params: { lab: string }; Querystring: { user?: string } }>(
     '/api/check/:lab',
     async (request, reply) => {
