@@ -77,6 +77,34 @@ export function followTranscripts(
     }
   };
 
+  /**
+   * Reads, oldest first, the rotated files <service>.N.ndjson newer than the one whose inode was
+   * `held` (log-file.ts: .1 is the newest). If `held` is gone (shifted past `keep`), every rotated
+   * file left is newer than it.
+   */
+  const readRotatedAfter = (file: string, held: number): void => {
+    const base = file.slice(0, -'.ndjson'.length);
+    const rotated: { n: number; file: string; ino: number }[] = [];
+    for (let n = 1; ; n++) {
+      const name = `${base}.${n}.ndjson`;
+      try {
+        rotated.push({ n, file: name, ino: statSync(name).ino });
+      } catch {
+        break;
+      }
+    }
+    const at = rotated.findIndex((r) => r.ino === held);
+    const newer = at === -1 ? rotated : rotated.slice(0, at);
+    for (const r of newer.reverse()) {
+      openTail(r.file, false);
+      const whole = tails.get(r.file);
+      if (!whole) continue;
+      readNew(whole);
+      closeSync(whole.fd);
+      tails.delete(r.file);
+    }
+  };
+
   const poll = (first: boolean): void => {
     let names: string[] = [];
     try {
@@ -99,10 +127,13 @@ export function followTranscripts(
       }
       if (ino !== tail.ino) {
         // Rotated: finish the old file (the writer may have added lines just before renaming it),
-        // then start the new one from its beginning.
+        // then read every file rotated after it (a busy writer may have rotated more than once
+        // between two polls: <service>.1 is then newer than the file we held), then start the new
+        // one from its beginning.
         readNew(tail);
         closeSync(tail.fd);
         tails.delete(file);
+        readRotatedAfter(file, tail.ino);
         if (ino !== null) {
           openTail(file, false);
           const fresh = tails.get(file); // Absent if the file went away again in between.

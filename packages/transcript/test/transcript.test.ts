@@ -167,6 +167,32 @@ describe('following transcripts live', () => {
     expect(seen[300]!.line).toBe('été ✓ 日本');
   });
 
+  it('loses nothing when the file rotates several times between two looks', async () => {
+    const logDir = tempLogDir();
+    const seen: LineEvent[] = [];
+    const follower = followTranscripts({ logDir, intervalMs: 200 }, (e) => {
+      if (e.type === 'line') seen.push(e);
+    });
+    // Written in one go, between two polls: about six files of 50 events, so the live file the
+    // follower holds is rotated to .1, then shifted to .2, .3… before it looks again.
+    const t = new Transcript('imap', 8143, { logDir, rotateBytes: 8192, keep: 9 });
+    const s = t.accepted(socket);
+    s.client('a0 NOOP');
+    t.flush();
+    const held = Date.now() + 30_000; // until the follower holds the live file
+    while (seen.length < 1 && Date.now() < held) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 1; i < 300; i++) {
+      s.client(`a${i} NOOP`);
+      t.flush();
+    }
+    expect(readdirSync(logDir).filter((f) => /^imap\.\d\.ndjson$/.test(f)).length).toBeGreaterThan(2);
+    const deadline = Date.now() + 30_000;
+    while (seen.length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500)); // and nothing twice
+    follower.close();
+    expect(seen.map((e) => e.line)).toEqual(Array.from({ length: 300 }, (_, i) => `a${i} NOOP`));
+  });
+
   it('starts at the end unless asked for what is already there, and filters by service', async () => {
     const logDir = tempLogDir();
     const smtp = new Transcript('smtp', 8025, { logDir });
