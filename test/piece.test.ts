@@ -171,6 +171,9 @@ describe.skipIf(!hasChromium)('the swarm section in headless Chromium', () => {
     ftp.close();
     const chart = page.locator('.chart[data-rows="2"]');
     await chart.waitFor();
+    // The FTP time runs from RETR to the client's next word or its close (shown "≥ …" until then):
+    // wait for the close to reach the page.
+    await chart.locator('tr[data-kind="ftp"][data-confirmed="true"]').waitFor();
     await expect(chart.locator('tr[data-kind="ftp"]').getAttribute('data-sources')).resolves.toBe('1');
     expect(
       Number(await chart.locator('tr[data-kind="p2p"]').getAttribute('data-sources')),
