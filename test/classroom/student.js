@@ -15,7 +15,11 @@
  * It measures the reply latency of every protocol command (first reply line after the command,
  * read from each client's own protocol log), and prints one JSON object on stdout at the end:
  * { user, latencies: {op: [ms…]}, errors: [{op, message}], sent: [{messageId, to}],
- *   idleSeen: [messageId…], ftp: {bytes, ms}, check: {code, output} }.
+ *   inboxSeen: [messageId…] (what its INBOX connection fetched, once per UID), existsSeen: [messageId…]
+ *   (those announced by EXISTS during IDLE), ftp: {bytes, ms}, check: {code, output} }.
+ * Before that: {"phase": "ready"} once its IMAP connections IDLE, then it waits for "go" on stdin;
+ * once it has sent everything: {"phase": "sent", "sent": […]}; it then keeps its IDLEs
+ * until the run writes on stdin which messages its INBOX must still see: {"expect": [Message-ID…]}.
  * Light on purpose: 30 of these share two cores with the server.
  */
 import { spawn } from 'node:child_process';
@@ -28,8 +32,9 @@ const cfg = JSON.parse(process.argv[2] ?? '{}');
 const latencies = {};
 const errors = [];
 const sent = [];
-const idleSeen = [];
-const result = { user: cfg.user, latencies, errors, sent, idleSeen, ftp: null, check: null };
+const inboxSeen = [];
+const existsSeen = [];
+const result = { user: cfg.user, latencies, errors, sent, inboxSeen, existsSeen, ftp: null, check: null };
 let stopping = false;
 
 function record(op, ms) {
@@ -103,20 +108,23 @@ async function imapConnection(folder) {
   }
   await client.mailboxOpen(folder);
   if (folder === 'INBOX') {
-    // A mail client's answer to EXISTS (RFC 3501 §7.3.1): fetch what arrived. imapflow leaves IDLE
-    // for the FETCH and goes back to it.
-    let queue = Promise.resolve();
+    // A mail client fetches what the folder holds when it opens it, then what each EXISTS
+    // announces (RFC 3501 §7.3.1): imapflow leaves IDLE for the FETCH and goes back to it. By UID,
+    // so a message that arrives between the two is taken once; two copies would be two UIDs.
+    const uids = new Set();
+    const take = async (range, how) => {
+      for await (const message of client.fetch(range, { envelope: true, uid: true })) {
+        if (uids.has(message.uid)) continue;
+        uids.add(message.uid);
+        inboxSeen.push(message.envelope?.messageId ?? `(no Message-ID, UID ${message.uid})`);
+        if (how === 'exists') existsSeen.push(message.envelope?.messageId);
+      }
+    };
+    let queue = client.mailbox.exists > 0 ? take('1:*', 'select') : Promise.resolve();
     client.on('exists', (info) => {
-      queue = queue
-        .then(async () => {
-          for (let seq = info.prevCount + 1; seq <= info.count; seq++) {
-            const message = await client.fetchOne(String(seq), { envelope: true });
-            if (message?.envelope?.messageId) idleSeen.push(message.envelope.messageId);
-          }
-        })
-        .catch((err) => fail('imap FETCH on EXISTS', err));
+      queue = queue.then(() => take(`${info.prevCount + 1}:${info.count}`, 'exists'));
     });
-    client.drain = () => queue;
+    client.drain = () => queue.catch((err) => fail('imap FETCH', err));
   }
   // Nothing else to do: imapflow IDLEs on the selected folder until a command is needed.
   return client;
@@ -243,20 +251,26 @@ function runCheck() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const end = Date.now() + cfg.durationMs;
-  // Thirty PCs do not start in the same millisecond: spread the first actions over a second.
-  await sleep(Math.random() * 1000);
+  // Thirty PCs do not start in the same millisecond: spread the logins over five seconds.
+  await sleep(Math.random() * 5000);
+  // The mail client is open first, IDLE on its three folders, as in a class before the exercise.
   const imaps = [];
-  for (const folder of cfg.folders) {
-    try {
-      imaps.push(await imapConnection(folder));
-    } catch (err) {
-      fail(`imap ${folder}`, err);
-    }
-  }
-  const logger = smtpLogger();
+  await Promise.all(
+    cfg.folders.map((folder) =>
+      imapConnection(folder).then(
+        (client) => imaps.push(client),
+        (err) => fail(`imap ${folder}`, err),
+      ),
+    ),
+  );
+  // Then the whole class at once: the run says go when every PC is ready.
+  process.stdout.write(`${JSON.stringify({ phase: 'ready' })}\n`);
+  await nextLine();
+  const end = Date.now() + cfg.durationMs;
   const ftp = ftpDownload();
+  const logger = smtpLogger();
   let checked = null;
+  const checkAt = Date.now() + Math.random() * cfg.durationMs * 0.7;
   while (Date.now() < end) {
     const round = Date.now();
     await Promise.all([
@@ -264,22 +278,54 @@ async function main() {
       httpGet(`/~${cfg.user}/`, 'HTTP GET ~page'),
       httpGet('/', 'HTTP GET /'),
     ]);
-    checked ??= runCheck();
+    // Once, at a moment of the run that differs per student (30 at once would be a start-up storm).
+    if (!checked && Date.now() >= checkAt) checked = runCheck();
     await sleep(Math.max(0, Math.min(cfg.sendEveryMs - (Date.now() - round), end - Date.now())));
   }
+  // INBOX first: the one whose IDLE is watched for new mail.
+  imaps.sort((a, b) => Number(Boolean(b.drain)) - Number(Boolean(a.drain)));
   await ftp;
-  await checked;
-  // The last messages a classmate sent may still be on their way to this INBOX's IDLE.
-  await sleep(cfg.graceMs ?? 2000);
+  await (checked ?? runCheck());
+  // Done sending: say so, and wait for the run to say which messages this INBOX must receive (the
+  // classmates may still be sending theirs). IDLE goes on meanwhile.
+  process.stdout.write(`${JSON.stringify({ phase: 'sent', sent })}\n`);
+  const expected = await expectedMessages();
+  const deadline = Date.now() + (cfg.graceMs ?? 20_000);
+  while (expected.some((id) => !inboxSeen.includes(id)) && Date.now() < deadline) await sleep(50);
   await imaps[0]?.drain?.();
   stopping = true;
   await Promise.all(imaps.map((c) => c.logout().catch(() => c.close())));
 }
 
+/** Lines the run writes on stdin: "go", then {"expect": [Message-ID…]}. */
+const lines = [];
+let lineWaiter = null;
+let input = '';
+process.stdin.on('data', (d) => {
+  input += d;
+  for (let nl = input.indexOf('\n'); nl >= 0; nl = input.indexOf('\n')) {
+    lines.push(input.slice(0, nl));
+    input = input.slice(nl + 1);
+  }
+  if (lines.length && lineWaiter) lineWaiter();
+});
+process.stdin.on('end', () => lineWaiter?.());
+
+async function nextLine() {
+  if (!lines.length) await new Promise((resolve) => (lineWaiter = resolve));
+  lineWaiter = null;
+  return lines.shift() ?? '';
+}
+
+async function expectedMessages() {
+  const line = await nextLine();
+  return line ? (JSON.parse(line).expect ?? []) : [];
+}
+
 const watchdog = setTimeout(() => {
-  fail('agent', `still running ${cfg.durationMs + 60_000} ms after it started`);
+  fail('agent', `still running ${cfg.durationMs + 240_000} ms after it started`);
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(1));
-}, cfg.durationMs + 60_000);
+}, cfg.durationMs + 240_000);
 main()
   .catch((err) => fail('agent', err))
   .finally(() => {

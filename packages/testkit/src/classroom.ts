@@ -63,6 +63,13 @@ export interface ClassLabOptions {
   shaping?: ClassroomNetwork['shaping'];
   /** Size of the file each student downloads by FTP (default 10 MB). */
   ftpBytes?: number;
+  /** Called before `portlab up`, with the data dir made and the accounts in it: files to put in place. */
+  prepare?: (lab: {
+    dataDir: string;
+    dir: string;
+    server: string;
+    students: Student[];
+  }) => void | Promise<void>;
 }
 
 const DOMAIN = 'lab.test';
@@ -240,6 +247,7 @@ export async function startClassLab(options: ClassLabOptions): Promise<ClassLab>
         `<!doctype html><title>${s.name}</title><h1>${s.name}'s page</h1>\n`,
       );
     }
+    await options.prepare?.({ dataDir, dir, server: net.teacher.address, students });
     up = net.spawn(net.teacher, process.execPath, [PORTLAB_BIN, 'up'], {
       env,
       cwd: dir,
@@ -294,7 +302,10 @@ export interface AgentReport {
   latencies: Record<string, number[]>;
   errors: { op: string; message: string }[];
   sent: { messageId: string; to: string }[];
-  idleSeen: string[];
+  /** The Message-IDs its INBOX connection fetched: at SELECT, then on each EXISTS (once per UID). */
+  inboxSeen: string[];
+  /** Those announced by EXISTS while the connection was IDLE. */
+  existsSeen: string[];
   ftp: { bytes: number; ms: number } | null;
   check: { code: number | null; output: string } | null;
 }
@@ -304,10 +315,14 @@ export interface LoadOptions {
   sendEveryMs?: number;
 }
 
-/** Runs every student's agent at once for `durationMs`; resolves with their reports. */
+/**
+ * Runs every student's agent at once for `durationMs`; resolves with their reports. Once every
+ * agent has sent all it sends, each is told which Message-IDs its INBOX must still see by IDLE
+ * (what its classmates sent it), and ends when it has seen them (or after a grace period).
+ */
 export async function runStudents(lab: ClassLab, options: LoadOptions): Promise<AgentReport[]> {
   const names = lab.students.map((s) => s.name);
-  const runs = lab.students.map((student, i) => {
+  const agents = lab.students.map((student, i) => {
     const config = {
       server: lab.server,
       ports: CLASS_PORTS,
@@ -325,28 +340,63 @@ export async function runStudents(lab: ClassLab, options: LoadOptions): Promise<
     };
     const child = lab.net.spawn(student.host, process.execPath, [STUDENT_AGENT, JSON.stringify(config)], {
       env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    return collect(child, options.durationMs + 90_000, `the agent of ${student.name}`).then(
-      ({ code, stdout, stderr }) => {
-        const line = stdout.trim().split('\n').pop() ?? '';
+    child.stdin!.on('error', () => undefined); // an agent that died is reported by its exit, not by EPIPE
+    // The agent's phases, one JSON line each on stdout: ready (IMAP IDLE), then sent.
+    const phases = new Map<string, (value: Record<string, unknown>) => void>();
+    const phase = (name: string) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        phases.set(name, resolve);
+      });
+    const ready = phase('ready');
+    const sentPhase = phase('sent');
+    let out = '';
+    let last = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        const name = /^\{"phase":"(\w+)"/.exec(line)?.[1];
+        if (name) phases.get(name)?.(JSON.parse(line) as Record<string, unknown>);
+        else last = line;
+      }
+    });
+    child.once('exit', () => {
+      for (const resolve of phases.values()) resolve({});
+    });
+    const sent = sentPhase.then((p) => (p.sent ?? []) as { messageId: string; to: string }[]);
+    const report = collect(child, options.durationMs + 300_000, `the agent of ${student.name}`).then(
+      ({ code, stderr }): AgentReport => {
+        const line = `${last}${out}`.trim();
         try {
-          return JSON.parse(line) as AgentReport;
-        } catch {
-          return {
-            user: student.name,
-            latencies: {},
-            errors: [{ op: 'agent', message: `exited ${code} without a report: ${stderr.slice(-500)}` }],
-            sent: [],
-            idleSeen: [],
-            ftp: null,
-            check: null,
-          } satisfies AgentReport;
-        }
+          const parsed = JSON.parse(line) as AgentReport;
+          if (parsed.user === student.name) return parsed;
+        } catch {}
+        return {
+          user: student.name,
+          latencies: {},
+          errors: [{ op: 'agent', message: `exited ${code} without a report: ${stderr.slice(-500)}` }],
+          sent: [],
+          inboxSeen: [],
+          existsSeen: [],
+          ftp: null,
+          check: null,
+        };
       },
     );
+    return { student, child, ready, sent, report };
   });
-  return Promise.all(runs);
+  // Every PC's mail client is open: the class starts at once.
+  await Promise.all(agents.map((a) => a.ready));
+  for (const { child } of agents) child.stdin!.write('go\n');
+  const sent = (await Promise.all(agents.map((a) => a.sent))).flat();
+  for (const { student, child } of agents) {
+    const expect = sent.filter((m) => m.to === student.name).map((m) => m.messageId);
+    child.stdin!.end(`${JSON.stringify({ expect })}\n`);
+  }
+  return Promise.all(agents.map((a) => a.report));
 }
 
 /** The Message-IDs in a user's INBOX (Maildir new/ and cur/ on the server's disk), with repeats. */
@@ -376,8 +426,12 @@ export interface Deliveries {
   exactlyOnce: number;
   missing: string[];
   duplicated: string[];
-  /** Delivered messages an IDLE-ing INBOX was told about (EXISTS) and fetched before the agent ended. */
+  /** Sent messages the recipient's mail client fetched from its INBOX (at SELECT or on EXISTS). */
+  seenByClient: number;
+  /** Of those, the ones announced by EXISTS while it was IDLE. */
   seenByIdle: number;
+  /** Messages a client fetched more than once (two UIDs with one Message-ID). */
+  seenTwice: string[];
 }
 
 /** Every message sent, looked for in its recipient's INBOX on the server's disk. */
@@ -392,15 +446,26 @@ export function checkDeliveries(lab: ClassLab, reports: AgentReport[]): Deliveri
     }
     return counts;
   };
-  const seen = new Set(reports.flatMap((r) => r.idleSeen));
-  const result: Deliveries = { sent: 0, exactlyOnce: 0, missing: [], duplicated: [], seenByIdle: 0 };
+  const seen = new Set(reports.flatMap((r) => r.inboxSeen));
+  const byIdle = new Set(reports.flatMap((r) => r.existsSeen));
+  const seenTwice = reports.flatMap((r) => r.inboxSeen.filter((id, i) => r.inboxSeen.indexOf(id) !== i));
+  const result: Deliveries = {
+    sent: 0,
+    exactlyOnce: 0,
+    missing: [],
+    duplicated: [],
+    seenByClient: 0,
+    seenByIdle: 0,
+    seenTwice,
+  };
   for (const { messageId, to } of reports.flatMap((r) => r.sent)) {
     result.sent += 1;
     const n = countIn(to).get(messageId) ?? 0;
     if (n === 1) result.exactlyOnce += 1;
     else if (n === 0) result.missing.push(`${messageId} to ${to}`);
     else result.duplicated.push(`${messageId} to ${to} (${n} times)`);
-    if (seen.has(messageId)) result.seenByIdle += 1;
+    if (seen.has(messageId)) result.seenByClient += 1;
+    if (byIdle.has(messageId)) result.seenByIdle += 1;
   }
   return result;
 }
