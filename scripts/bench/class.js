@@ -229,7 +229,10 @@ try {
     const sources = viaBt.sources?.length ? quantile(viaBt.sources, 0.5) : 0;
     console.log(
       `  BitTorrent, teacher seeds once:    last one done in ${fmt(viaBt.seconds * 1000)}, ${viaBt.failed.length} failed, median ${sources} sources per student` +
-        (SHAPED ? `  (floor: ${((LAB5_BYTES * 8) / 1e8).toFixed(1)} s, each student's 100 Mbit/s link)` : ''),
+        (SHAPED
+          ? `  (floor ${Math.max((LAB5_BYTES * 8) / 1e8, (STUDENTS * LAB5_BYTES * 8) / (1e9 + STUDENTS * 1e8)).toFixed(1)} s: ` +
+            "each student's 100 Mbit/s link; every PC's upload link serves)"
+          : ''),
     );
     for (const f of [...viaFtp.failed, ...viaBt.failed].slice(0, 5)) console.log(`  failure: ${f}`);
     console.log(`  machine: load average ${load()}`);
