@@ -26,11 +26,19 @@ if (!support.ok) console.warn(`classroom.test.ts skipped: ${support.reason}`);
 describe.skipIf(!support.ok)(`a classroom of ${STUDENTS} student PCs in network namespaces`, () => {
   let lab: ClassLab;
   let reports: AgentReport[];
+  /** The teacher's board read halfway through, every student connected. */
+  let boardDuring: Awaited<ReturnType<typeof boardStudents>> = [];
 
   beforeAll(async () => {
     lab = await startClassLab({ students: STUDENTS });
     // Short: the bench runs two minutes. Three rounds of mail and web pages per student.
-    reports = await runStudents(lab, { durationMs: 20_000, sendEveryMs: 6_000 });
+    reports = await runStudents(lab, {
+      durationMs: 20_000,
+      sendEveryMs: 6_000,
+      whileRunning: async () => {
+        boardDuring = await boardStudents(lab);
+      },
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -79,12 +87,22 @@ describe.skipIf(!support.ok)(`a classroom of ${STUDENTS} student PCs in network 
     }
   });
 
-  it('the teacher’s board lists the 30 students', async () => {
-    const students = await boardStudents(lab);
-    if (students === null) {
-      console.warn('no /api/class in this lab yet: board not checked');
-      return;
+  it('the teacher’s board (GET /api/class, signed in as teacher from a student PC) lists the 30, each connected', () => {
+    expect(boardDuring.map((s) => s.name).sort()).toEqual(lab.students.map((s) => s.name).sort());
+    // Live: halfway through, every student's mail client IDLEs on three folders.
+    for (const student of boardDuring) {
+      const services = (student.connected ?? []).map((c) => c.service);
+      expect(services, student.name).toContain('imap');
     }
-    expect(students.map((s) => s.name).sort()).toEqual(lab.students.map((s) => s.name).sort());
+  });
+
+  it('the board is the teacher’s only: a student’s own password gets 403, a wrong one 401', async () => {
+    const e07 = lab.students[6]!;
+    await expect(boardStudents(lab, e07.host, { name: e07.name, password: e07.password })).rejects.toThrow(
+      /HTTP 403/,
+    );
+    await expect(boardStudents(lab, e07.host, { name: 'teacher', password: e07.password })).rejects.toThrow(
+      /sign-in as teacher: HTTP 401/,
+    );
   });
 });

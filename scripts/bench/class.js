@@ -149,7 +149,20 @@ try {
       'to a classmate, a 10 MB FTP download, 2 web pages every 10 s, `portlab check 02` once',
   );
   t = performance.now();
-  const reports = await runStudents(lab, { durationMs: SECONDS * 1000, sendEveryMs: 10_000 });
+  // The board as the teacher sees it halfway through (GET /api/class, signed in as teacher).
+  let board = null;
+  const reports = await runStudents(lab, {
+    durationMs: SECONDS * 1000,
+    sendEveryMs: 10_000,
+    whileRunning: async () => {
+      const started = performance.now();
+      try {
+        board = { students: await boardStudents(lab), ms: performance.now() - started };
+      } catch (err) {
+        board = { error: err.message };
+      }
+    },
+  });
   const during = load();
   console.log(`all agents done in ${fmt(performance.now() - t)}\n`);
 
@@ -198,17 +211,13 @@ try {
   console.log(
     `portlab check 02: ${checks.filter((c) => c === 0 || c === 1).length}/${STUDENTS} answered (exit 0 or 1), ${checks.filter((c) => c === 0).length} all done`,
   );
-  try {
-    const board = await boardStudents(lab);
+  if (board?.students) {
+    const connected = board.students.filter((s) => s.connected.length > 0).length;
     console.log(
-      board === null
-        ? 'board: GET /api/class not in this lab yet'
-        : `board: ${board.length} students on GET /api/class as the teacher (target ${STUDENTS}), ` +
-            `${board.filter((s) => (s.connected ?? []).length > 0).length} connected now`,
+      `board, halfway through: ${board.students.length} students on GET /api/class as the teacher (target ${STUDENTS}), ` +
+        `${connected} shown connected; answered in ${fmt(board.ms)}`,
     );
-  } catch (err) {
-    console.log(`board: ${err.message}`);
-  }
+  } else console.log(`board: ${board?.error ?? 'not read'}`);
   console.log(
     `machine: load average ${during} right after the load (before: ${before}), ${os.cpus().length} cores`,
   );

@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hashPassword, REPO_ROOT } from '@portlab/config';
+import { REPO_ROOT } from '@portlab/config';
 import { type ClassroomNetwork, createClassroomNetwork, type NetHost } from './netns.js';
 
 /** The `portlab` command as npm links it. */
@@ -82,27 +82,39 @@ function password(): string {
 }
 
 /**
- * The class accounts, e01 … eNN and `teacher`, each with its password in clear (what the cards
- * give out). Written as users.json with their roles (packages/config UserRecord), before the lab
- * starts, so no demo account is made. To switch to `portlab class create` once it exists: this
- * function only.
+ * The class accounts, e01 … eNN and `teacher`, made by the teacher's `portlab class create
+ * --students N` on the teacher's PC, each with its password in clear: the students' read from the
+ * credential cards it writes ($DATA/class/cards.html), the teacher's from what it prints.
  */
 export async function createClass(
+  net: ClassroomNetwork,
+  env: NodeJS.ProcessEnv,
   dataDir: string,
   count: number,
 ): Promise<{ students: { name: string; password: string }[]; teacher: { name: string; password: string } }> {
-  const students = Array.from({ length: count }, (_, i) => ({
-    name: `e${String(i + 1).padStart(2, '0')}`,
-    password: password(),
-  }));
-  const teacher = { name: 'teacher', password: password() };
-  const users = await Promise.all([
-    ...students.map(async (s) => ({ name: s.name, hash: await hashPassword(s.password), role: 'student' })),
-    (async () => ({ name: teacher.name, hash: await hashPassword(teacher.password), role: 'teacher' }))(),
-  ]);
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path.join(dataDir, 'users.json'), `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
-  return { students, teacher };
+  const child = net.spawn(
+    net.teacher,
+    process.execPath,
+    [PORTLAB_BIN, 'class', 'create', '--students', String(count), '--lang', 'en'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const { code, stdout, stderr } = await collect(child, 120_000, 'portlab class create');
+  if (code !== 0) throw new Error(`portlab class create exited ${code}:\n${stdout}${stderr}`);
+  const teacher = /Teacher: teacher \/ (\S+)/.exec(stdout)?.[1];
+  if (!teacher) throw new Error(`portlab class create printed no teacher's password:\n${stdout}`);
+  // The English cards: <dt>Account</dt><dd><code>e07</code></dd> <dt>Password</dt><dd><code class="secret">…
+  const html = readFileSync(path.join(dataDir, 'class', 'cards.html'), 'utf8');
+  const students = [
+    ...html.matchAll(
+      /<dt>Account<\/dt><dd><code>([^<]+)<\/code><\/dd>\s*<dt>Password<\/dt><dd><code class="secret">([^<]+)<\/code>/g,
+    ),
+  ].map((m) => ({ name: m[1]!, password: m[2]! }));
+  if (students.length !== count) {
+    throw new Error(
+      `${students.length} credential cards read in ${dataDir}/class/cards.html, ${count} expected`,
+    );
+  }
+  return { students, teacher: { name: 'teacher', password: teacher } };
 }
 
 /**
@@ -140,33 +152,38 @@ async function nodeOn(
   return JSON.parse(stdout);
 }
 
+/** One student on the teacher's board (apps/web, GET /api/class). */
+export interface BoardStudent {
+  name: string;
+  connected: { service: string; since: string; peer: string }[];
+  labs: Record<string, { done: number; total: number; items?: unknown[] }>;
+}
+
 /**
- * The teacher's board as JSON: GET /api/class, signed in as `teacher` (POST /api/session), from a
- * student's PC: the board is the teacher's by account, wherever the browser is. Returns its
- * students (null when the lab has no board yet). To switch: this function only.
+ * The teacher's board as JSON: GET /api/class, signed in (POST /api/session) as `account` (the
+ * teacher by default), from a PC of the class (a student's by default): the board is the teacher's
+ * by account, wherever the browser is. Throws, naming the HTTP status, when the board says no.
  */
 export async function boardStudents(
   lab: ClassLab,
   from: NetHost = lab.students[0]!.host,
-): Promise<{ name: string; connected?: unknown[]; labs?: Record<string, unknown> }[] | null> {
+  account: { name: string; password: string } = lab.teacher,
+): Promise<BoardStudent[]> {
   const base = `http://${lab.server}:${CLASS_PORTS.http}`;
   const script = `
     const base = ${JSON.stringify(base)};
     const signIn = await fetch(base + '/api/session', { method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user: process.env.BOARD_USER, password: process.env.BOARD_PASSWORD }) });
-    if (!signIn.ok) throw new Error('sign-in as teacher: HTTP ' + signIn.status);
+    if (!signIn.ok) { console.log(JSON.stringify({ signIn: signIn.status })); process.exit(0); }
     const cookie = (signIn.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
     const board = await fetch(base + '/api/class', { headers: { cookie } });
     console.log(JSON.stringify({ status: board.status, body: board.ok ? await board.json() : null }));`;
   const answer = (await nodeOn(lab.net, from, script, {
-    BOARD_USER: lab.teacher.name,
-    BOARD_PASSWORD: lab.teacher.password,
-  })) as {
-    status: number;
-    body: { students?: { name: string }[] } | null;
-  };
-  if (answer.status === 404) return null;
-  if (!answer.body?.students) throw new Error(`GET /api/class as the teacher: HTTP ${answer.status}`);
+    BOARD_USER: account.name,
+    BOARD_PASSWORD: account.password,
+  })) as { signIn?: number; status?: number; body?: { students?: BoardStudent[] } | null };
+  if (answer.signIn) throw new Error(`sign-in as ${account.name}: HTTP ${answer.signIn}`);
+  if (!answer.body?.students) throw new Error(`GET /api/class as ${account.name}: HTTP ${answer.status}`);
   return answer.body.students;
 }
 
@@ -222,8 +239,9 @@ export async function startClassLab(options: ClassLabOptions): Promise<ClassLab>
   try {
     const dataDir = path.join(dir, 'var');
     const configFile = path.join(dir, 'portlab.config.json');
-    // Each PC has its own address, so the per-address limits of a LAN fit as they are.
-    writeFileSync(configFile, JSON.stringify({ dataDir, domain: DOMAIN }, null, 2));
+    // Each PC has its own address, so the per-address limits of a LAN fit as they are. The demo
+    // accounts (made beside the class) keep their published passwords: no one else is on this network.
+    writeFileSync(configFile, JSON.stringify({ dataDir, domain: DOMAIN, allowDemoPasswords: true }, null, 2));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PORTLAB_CONFIG: configFile,
@@ -233,14 +251,14 @@ export async function startClassLab(options: ClassLabOptions): Promise<ClassLab>
     };
     for (const name of ['PORTLAB_DATA_DIR', 'PORTLAB_PORT_OFFSET']) delete env[name];
     mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true });
-    const accounts = await createClass(dataDir, options.students);
+    const accounts = await createClass(net, env, dataDir, options.students);
     const students = accounts.students.map((s, i) => ({ ...s, host: net.students[i]! }));
     // One file on disk, hard-linked into every home: 30 homes, 10 MB written once.
     const big = path.join(dir, FTP_FILE);
     writeFileSync(big, Buffer.alloc(ftpBytes, 'portlab classroom\n'));
     for (const s of students) {
       const home = path.join(dataDir, 'files', s.name);
-      mkdirSync(path.join(home, 'public_html'), { recursive: true });
+      mkdirSync(path.join(home, 'public_html'), { recursive: true }); // made by class create already
       linkSync(big, path.join(home, FTP_FILE));
       writeFileSync(
         path.join(home, 'public_html', 'index.html'),
@@ -313,6 +331,8 @@ export interface AgentReport {
 export interface LoadOptions {
   durationMs: number;
   sendEveryMs?: number;
+  /** Run halfway through the load, while every student is connected (e.g. read the board). */
+  whileRunning?: () => Promise<unknown>;
 }
 
 /**
@@ -391,12 +411,21 @@ export async function runStudents(lab: ClassLab, options: LoadOptions): Promise<
   // Every PC's mail client is open: the class starts at once.
   await Promise.all(agents.map((a) => a.ready));
   for (const { child } of agents) child.stdin!.write('go\n');
+  let failedMidway: unknown = null;
+  const midway = new Promise((resolve) => setTimeout(resolve, options.durationMs / 2))
+    .then(() => options.whileRunning?.())
+    .catch((err: unknown) => {
+      failedMidway = err;
+    });
   const sent = (await Promise.all(agents.map((a) => a.sent))).flat();
+  await midway;
   for (const { student, child } of agents) {
     const expect = sent.filter((m) => m.to === student.name).map((m) => m.messageId);
     child.stdin!.end(`${JSON.stringify({ expect })}\n`);
   }
-  return Promise.all(agents.map((a) => a.report));
+  const reports = await Promise.all(agents.map((a) => a.report));
+  if (failedMidway) throw failedMidway;
+  return reports;
 }
 
 /** The Message-IDs in a user's INBOX (Maildir new/ and cur/ on the server's disk), with repeats. */

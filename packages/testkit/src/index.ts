@@ -126,6 +126,7 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 export {
   type AgentReport,
+  type BoardStudent,
   boardStudents,
   CLASS_PORTS,
   type ClassLab,
