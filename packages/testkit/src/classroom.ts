@@ -11,7 +11,7 @@
  *      teacher's board (boardStudents).
  * Every step that waits has a deadline and says what it waited for.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   linkSync,
   mkdirSync,
@@ -74,12 +74,6 @@ export interface ClassLabOptions {
 
 const DOMAIN = 'lab.test';
 const FTP_FILE = 'ten.bin';
-
-/** An easy-to-type random password (no 0/O, 1/l). */
-function password(): string {
-  const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
-  return Array.from({ length: 10 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
-}
 
 /**
  * The class accounts, e01 … eNN and `teacher`, made by the teacher's `portlab class create
@@ -181,7 +175,7 @@ export async function boardStudents(
   const answer = (await nodeOn(lab.net, from, script, {
     BOARD_USER: account.name,
     BOARD_PASSWORD: account.password,
-  })) as { signIn?: number; status?: number; body?: { students?: BoardStudent[] } | null };
+  }, 120_000)) as { signIn?: number; status?: number; body?: { students?: BoardStudent[] } | null };
   if (answer.signIn) throw new Error(`sign-in as ${account.name}: HTTP ${answer.signIn}`);
   if (!answer.body?.students) throw new Error(`GET /api/class as ${account.name}: HTTP ${answer.status}`);
   return answer.body.students;

@@ -38,6 +38,11 @@ export interface ClassroomNetwork {
   shaping: { teacher: string; student: string } | null;
   /** Runs a command on a PC: `ip netns exec NS command args…`. */
   spawn(host: NetHost, command: string, args: string[], options?: SpawnOptions): ChildProcess;
+  /**
+   * Shapes every link anew (tc qdisc replace on both ends of each veth pair), e.g. slower links so
+   * that the network, not the machine's cores, is what limits a transfer.
+   */
+  reshape(shaping: { teacher: string; student: string }): void;
   /** Deletes every namespace made (with them, the veth pairs, the bridge and the qdiscs). Idempotent. */
   destroy(): void;
 }
@@ -113,9 +118,9 @@ export function sweepStaleNamespaces(): string[] {
  * most 50 ms at that rate before it drops, as a switch's buffer would. 1 Gbit/s needs a larger
  * bucket than 100 Mbit/s for the same timer granularity.
  */
-function tbf(dev: string, rate: string): string {
+function tbf(dev: string, rate: string, verb: 'add' | 'replace' = 'add'): string {
   const burst = /gbit/i.test(rate) ? '256kb' : '64kb';
-  return `qdisc add dev ${dev} root tbf rate ${rate} burst ${burst} latency 50ms`;
+  return `qdisc ${verb} dev ${dev} root tbf rate ${rate} burst ${burst} latency 50ms`;
 }
 
 /**
@@ -208,6 +213,16 @@ export function createClassroomNetwork(options: ClassroomOptions): ClassroomNetw
       teacher,
       students: hosts,
       shaping,
+      reshape(rates) {
+        const ends = pcs.map((pc) => ({ ...pc, rate: pc.host === teacher ? rates.teacher : rates.student }));
+        const script = [
+          `tc -n ${switchNs} -batch - <<'EOF'\n${ends.map((pc) => tbf(pc.port, pc.rate, 'replace')).join('\n')}\nEOF`,
+          ...ends.map((pc) => `tc -n ${pc.host.ns} ${tbf('eth0', pc.rate, 'replace')}`),
+        ].join('\n');
+        const result = spawnSync('sh', ['-e'], { input: `${script}\n`, encoding: 'utf8' });
+        if (result.status !== 0) throw new Error(`could not reshape the classroom's links: ${result.stderr}`);
+        this.shaping = rates;
+      },
       spawn: (host, command, args, spawnOptions = {}) =>
         spawn('ip', ['netns', 'exec', host.ns, command, ...args], spawnOptions),
       destroy,
