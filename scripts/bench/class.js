@@ -81,6 +81,12 @@ async function prepareLab5({ dataDir, dir, server, students }) {
   writeFileSync(path.join(dir, 'lab5.bin.torrent'), torrent);
 }
 
+/** "(first 3.1 s, median 9.8 s)": when the students had the file, from the start of the round. */
+const spread = (round) =>
+  round.times.length
+    ? `(first ${fmt(Math.min(...round.times) * 1000)}, median ${fmt(quantile(round.times, 0.5) * 1000)})`
+    : '';
+
 /**
  * Every student fetches lab 5's file at once (mode ftp or bt); resolves with the seconds until the
  * last one had it, and each one's time.
@@ -248,7 +254,7 @@ try {
       (STUDENTS * mb * 8) / (teacherMbit + STUDENTS * studentMbit),
     );
     console.log(
-      `  FTP from the teacher's server:    last one done in ${fmt(viaFtp.seconds * 1000)}, ${viaFtp.failed.length} failed` +
+      `  FTP from the teacher's server:    last one done in ${fmt(viaFtp.seconds * 1000)} ${spread(viaFtp)}, ${viaFtp.failed.length} failed` +
         (SHAPED
           ? `  (floor ${ftpFloor.toFixed(1)} s: the teacher's link carries all ${STUDENTS} copies)`
           : ''),
@@ -256,7 +262,7 @@ try {
     const viaBt = await lab5Round(lab, 'bt');
     const sources = viaBt.sources?.length ? quantile(viaBt.sources, 0.5) : 0;
     console.log(
-      `  BitTorrent, the teacher seeds:    last one done in ${fmt(viaBt.seconds * 1000)}, ${viaBt.failed.length} failed, ` +
+      `  BitTorrent, the teacher seeds:    last one done in ${fmt(viaBt.seconds * 1000)} ${spread(viaBt)}, ${viaBt.failed.length} failed, ` +
         `median ${sources} sources per student` +
         (SHAPED ? `  (floor ${btFloor.toFixed(1)} s: each student's download link; every PC uploads)` : ''),
     );
