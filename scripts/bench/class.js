@@ -151,6 +151,13 @@ const lab = await startClassLab({
   shaping: SHAPED ? undefined : null,
   prepare: LAB5 ? prepareLab5 : undefined,
 });
+// Ctrl-C: stop the lab and delete the namespaces now (a signal skips the 'exit' handlers).
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the lab, deleting the classroom's namespaces`);
+    void lab.stop().then(() => process.exit(130));
+  });
+}
 try {
   console.log(
     `portlab up in ${lab.net.teacher.ns} (${lab.server}): listening in ${fmt(performance.now() - t)}`,
