@@ -12,6 +12,7 @@ import {
   type AgentReport,
   boardStudents,
   type ClassLab,
+  checkAs,
   checkDeliveries,
   namespaceSupport,
   runStudents,
@@ -85,6 +86,27 @@ describe.skipIf(!support.ok)(`a classroom of ${STUDENTS} student PCs in network 
       expect([0, 1], `${r.user}: ${r.check?.output}`).toContain(r.check?.code);
       expect(r.check?.output).toContain(r.user);
     }
+  });
+
+  it('`portlab check 02` for a classmate’s account, with one’s own password, is refused (exit 2)', async () => {
+    const [e07, e08] = [lab.students[6]!, lab.students[7]!];
+    const check = checkAs(lab, e08);
+    const child = lab.net.spawn(e07.host, check.command, check.args, {
+      env: { ...process.env, ...check.env, PORTLAB_PASSWORD: e07.password },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => {
+      output += d;
+    });
+    child.stderr!.on('data', (d) => {
+      output += d;
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code, output).toBe(2);
+    expect(output).toMatch(/refused the password of e08/);
+    // Nothing of e08's work: no check item, no count.
+    expect(output).not.toMatch(/[✔]|still to do|All correct/);
   });
 
   it('the teacher’s board (GET /api/class, signed in as teacher from a student PC) lists the 30, each connected', () => {

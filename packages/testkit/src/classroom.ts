@@ -112,20 +112,28 @@ export async function createClass(
 }
 
 /**
- * `portlab check 02` as `student`, run on the student's PC: the command line the agent spawns. To
- * switch to the per-account check on the server (`--server HOST:PORT --user NAME`, password in
- * PORTLAB_PASSWORD): this function only.
+ * `portlab check 02` as `student`, run on the student's PC: the command line the agent spawns. The
+ * check runs on the class server, for that account only (`--server HOST:PORT --user NAME`, the
+ * password in PORTLAB_PASSWORD as a script gives it); nothing of the lab's data dir is read here.
  */
 export function checkAs(
-  lab: Pick<ClassLab, 'env'>,
+  lab: Pick<ClassLab, 'server'>,
   student: Student,
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  // Until the server answers checks, the command reads the lab's data dir: the namespaces share
-  // the file system, only the network is the PC's own.
   return {
     command: process.execPath,
-    args: [PORTLAB_BIN, 'check', '02', '--user', student.name, '--lang', 'en'],
-    env: { PORTLAB_CONFIG: lab.env.PORTLAB_CONFIG, PORTLAB_HOST: lab.env.PORTLAB_HOST, NO_COLOR: '1' },
+    args: [
+      PORTLAB_BIN,
+      'check',
+      '02',
+      '--server',
+      `${lab.server}:${CLASS_PORTS.http}`,
+      '--user',
+      student.name,
+      '--lang',
+      'en',
+    ],
+    env: { PORTLAB_PASSWORD: student.password, NO_COLOR: '1' },
   };
 }
 
@@ -172,10 +180,16 @@ export async function boardStudents(
     const cookie = (signIn.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
     const board = await fetch(base + '/api/class', { headers: { cookie } });
     console.log(JSON.stringify({ status: board.status, body: board.ok ? await board.json() : null }));`;
-  const answer = (await nodeOn(lab.net, from, script, {
-    BOARD_USER: account.name,
-    BOARD_PASSWORD: account.password,
-  }, 120_000)) as { signIn?: number; status?: number; body?: { students?: BoardStudent[] } | null };
+  const answer = (await nodeOn(
+    lab.net,
+    from,
+    script,
+    {
+      BOARD_USER: account.name,
+      BOARD_PASSWORD: account.password,
+    },
+    120_000,
+  )) as { signIn?: number; status?: number; body?: { students?: BoardStudent[] } | null };
   if (answer.signIn) throw new Error(`sign-in as ${account.name}: HTTP ${answer.signIn}`);
   if (!answer.body?.students) throw new Error(`GET /api/class as ${account.name}: HTTP ${answer.status}`);
   return answer.body.students;
