@@ -123,3 +123,34 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
     socket.on('error', () => resolve(false));
   });
 }
+
+export {
+  type AgentReport,
+  type BoardStudent,
+  boardStudents,
+  CLASS_PORTS,
+  type ClassLab,
+  type ClassLabOptions,
+  checkAs,
+  checkDeliveries,
+  createClass,
+  type Deliveries,
+  inboxMessageIds,
+  type LoadOptions,
+  mergeLatencies,
+  PORTLAB_BIN,
+  quantile,
+  runStudents,
+  STUDENT_AGENT,
+  type Student,
+  startClassLab,
+} from './classroom.js';
+export {
+  type ClassroomNetwork,
+  type ClassroomOptions,
+  createClassroomNetwork,
+  NETNS_PREFIX,
+  type NetHost,
+  namespaceSupport,
+  sweepStaleNamespaces,
+} from './netns.js';
