@@ -2,6 +2,7 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { AuthCache } from './auth-cache.js';
 
 const scrypt = promisify(scryptCb) as (
   pw: string,
@@ -89,6 +90,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** The accounts of one lab, read from users.json (re-read when `portlab user add` changed it). */
 export class UserStore {
+  /** Right logins of late (auth-cache.ts): a class's clients log in again and again. */
+  private readonly cache = new AuthCache();
+
   constructor(readonly file: string) {}
 
   /** Creates users.json with the demo accounts if it does not exist yet. Returns true if it did. */
@@ -127,7 +131,7 @@ export class UserStore {
     if (local === null) return null;
     const user = this.find(local);
     // Verify against a dummy hash when the user does not exist, so the reply time does not tell.
-    const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);
+    const ok = await this.cache.verify(password, user?.hash ?? DUMMY_HASH, verifyPassword);
     return ok && user ? user.name : null;
   }
 
