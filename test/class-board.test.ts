@@ -5,7 +5,7 @@
 // The lab says `web.loopbackIsTeacher: false`, the setting of a lab machine students share: the
 // test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is. One
 // describe builds a second web server in this process with the default (loopback = teacher).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,9 @@ import type { ClassSnapshot, StudentEntry } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
 import { cookieOf, postSignIn, signIn, withLoopbackTeacherWeb } from './session.js';
 
 const STUDENTS = ['e01', 'e02', 'e03'];
@@ -345,8 +345,6 @@ describe('a lab on one PC (web.loopbackIsTeacher, the default)', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`class board page tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
@@ -354,10 +352,7 @@ describe.skipIf(!hasChromium)('the board page in headless Chromium', () => {
   it("draws the class live for the teacher, big and without addresses in projector mode, in French too; a student's browser gets the 403 page", async () => {
     const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
     mkdirSync(outputDir, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
       const [name, value] = cookies.teacher!.split('=') as [string, string];

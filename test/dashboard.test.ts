@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import nodemailer from 'nodemailer';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, type RunningLab, startLab } from './apps.js';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
 
 /**
  * The /lab dashboard end to end: the real lab (`portlab up`, the supervisor) on free ports, the page
@@ -15,8 +16,6 @@ import { CLI, type RunningLab, startLab } from './apps.js';
  * @portlab/transcript into the lab's log folder, exactly as the mail, FTP and peer apps write them.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`dashboard tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const transcriptModule = new URL('../packages/transcript/dist/index.js', import.meta.url).href;
@@ -65,18 +64,7 @@ beforeAll(async () => {
   mkdirSync(outputDir, { recursive: true });
   up = await startLab(lab);
   base = `http://127.0.0.1:${lab.ports.http}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium(['--disable-quic', '--disable-component-update', '--disable-sync']);
   const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
   page = await context.newPage();
   page.setDefaultTimeout(60_000); // a locator that never shows up fails with its name, before the test's timeout

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLab, startLab } from './apps.js';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
 
 /**
  * The /lab dashboard on a projector (issue #14): one panel chosen to fill the screen, and kept;
@@ -17,8 +18,6 @@ import { type RunningLab, startLab } from './apps.js';
  * @portlab/transcript into the lab's log folder, as the peers write them.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`projector tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
@@ -56,10 +55,7 @@ beforeAll(async () => {
   mkdirSync(outputDir, { recursive: true });
   up = await startLab(lab);
   base = `http://127.0.0.1:${lab.ports.http}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.setDefaultTimeout(60_000);
