@@ -110,6 +110,19 @@ describe('a class of 30: create, log in, cards, export, reset', () => {
     expect(await res.text()).toMatch(/no class yet.*portlab class create/);
   });
 
+  it('refuses reset and export while there is no class (exit 2, how to make one), writing nothing', async () => {
+    const out = path.join(lab.dataDir, 'no-class.csv');
+    for (const args of [
+      ['class', 'reset'],
+      ['class', 'export', '--out', out],
+    ]) {
+      const run = await portlab(lab, ...args);
+      expect(run.code, run.out).toBe(2);
+      expect(run.out).toMatch(/no class here: make one with 'portlab class create --students 30'/);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('makes 30 students and a teacher, each with a role, a mailbox, an FTP home, and a card (0600)', async () => {
     const { code, out } = await portlab(lab, 'class', 'create', '--students', '30', '--lang', 'en');
     expect(code, out).toBe(0);
