@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type TempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import nodemailer from 'nodemailer';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, type RunningLab, startLab } from './apps.js';
-import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
+import { CLI } from './apps.js';
+import { CHROMIUM, hasChromium, type LabDashboard, openLabDashboard } from './browser.js';
 
 /**
  * The /lab dashboard end to end: the real lab (`portlab up`, the supervisor) on free ports, the page
@@ -22,7 +22,7 @@ const transcriptModule = new URL('../packages/transcript/dist/index.js', import.
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 
 let lab: TempLab;
-let up: RunningLab;
+let dashboard: LabDashboard | undefined;
 let browser: Browser;
 let page: Page;
 let base: string;
@@ -59,24 +59,16 @@ const socket = (clientPort: number, serverPort: number) => ({
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  lab = await tempLab();
-  logDir = path.join(lab.dataDir, 'log');
   mkdirSync(outputDir, { recursive: true });
-  up = await startLab(lab);
-  base = `http://127.0.0.1:${lab.ports.http}`;
-  browser = await launchChromium(['--disable-quic', '--disable-component-update', '--disable-sync']);
-  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(60_000); // a locator that never shows up fails with its name, before the test's timeout
-  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-  await page.goto(`${base}/lab`);
-  await page.locator('.status[data-state="live"]').waitFor();
+  dashboard = await openLabDashboard({
+    viewport: { width: 1366, height: 800 },
+    chromiumArgs: ['--disable-quic', '--disable-component-update', '--disable-sync'],
+  });
+  ({ lab, base, logDir, browser, page } = dashboard);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await up?.stop();
-  lab?.cleanup();
+  await dashboard?.stop();
 });
 
 /** Each test starts from the whole stream, following its end, whatever the test before it left. */

@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import type { TempLab } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLab, startLab } from './apps.js';
-import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
+import { CHROMIUM, hasChromium, type LabDashboard, openLabDashboard } from './browser.js';
 
 /**
  * The /lab dashboard on a projector (issue #14): one panel chosen to fill the screen, and kept;
@@ -23,9 +22,8 @@ if (!hasChromium) console.warn(`projector tests skipped: ${CHROMIUM} is missing 
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 
 let lab: TempLab;
-let up: RunningLab;
+let dashboard: LabDashboard | undefined;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let base: string;
 let logDir: string;
@@ -50,23 +48,13 @@ async function openDashboard(p: Page, hash = ''): Promise<void> {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  lab = await tempLab();
-  logDir = path.join(lab.dataDir, 'log');
   mkdirSync(outputDir, { recursive: true });
-  up = await startLab(lab);
-  base = `http://127.0.0.1:${lab.ports.http}`;
-  browser = await launchChromium();
-  context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(60_000);
-  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-  await openDashboard(page);
+  dashboard = await openLabDashboard({ viewport: { width: 1280, height: 800 } });
+  ({ lab, base, logDir, browser, page } = dashboard);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await up?.stop();
-  lab?.cleanup();
+  await dashboard?.stop();
 });
 
 describe.skipIf(!hasChromium)('the /lab dashboard on a projector', () => {
