@@ -5,19 +5,20 @@
 // The lab says `web.loopbackIsTeacher: false`, the setting of a lab machine students share: the
 // test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is. One
 // describe builds a second web server in this process with the default (loopback = teacher).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { ensureLabCertificate, loadConfig, UserStore } from '@portlab/config';
+import { ensureLabCertificate, UserStore } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
-import { buildWebServer, type ClassSnapshot, EventHub, type StudentEntry } from '@portlab/web';
+import type { ClassSnapshot, StudentEntry } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
+import { cookieOf, postSignIn, signIn, withLoopbackTeacherWeb } from './session.js';
 
 const STUDENTS = ['e01', 'e02', 'e03'];
 const PASSWORD = (name: string) => `${name}-Desk42`;
@@ -41,14 +42,6 @@ async function makeClass(
   const file = JSON.parse(readFileSync(users.file, 'utf8')) as { users: { name: string; role?: string }[] };
   for (const u of file.users) if (roles[u.name]) u.role = roles[u.name];
   writeFileSync(users.file, `${JSON.stringify(file, null, 2)}\n`);
-}
-
-async function signIn(user: string, password: string): Promise<Response> {
-  return fetch(`${base}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user, password }),
-  });
 }
 
 const get = (url: string, cookie?: string) => fetch(`${base}${url}`, { headers: cookie ? { cookie } : {} });
@@ -126,9 +119,7 @@ beforeAll(async () => {
     ['teacher', TEACHER],
     ['e01', PASSWORD('e01')],
   ] as const) {
-    const res = await signIn(who, password);
-    expect(res.status).toBe(200);
-    cookies[who] = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    cookies[who] = await signIn(base, who, password);
   }
 }, 90_000);
 
@@ -161,9 +152,9 @@ describe('who may see the board', () => {
   });
 
   it('refuses a browser not signed in, and one whose teacher password was wrong', async () => {
-    const wrong = await signIn('teacher', 'not-the-Password1');
+    const wrong = await postSignIn(base, 'teacher', 'not-the-Password1');
     expect(wrong.status).toBe(401);
-    const stray = (wrong.headers.get('set-cookie') ?? '').split(';')[0];
+    const stray = cookieOf(wrong);
     for (const cookie of [undefined, stray || undefined, 'portlab_signin=forged-token']) {
       expect((await get('/lab/class', cookie)).status).toBe(403);
       expect((await get('/api/class', cookie)).status).toBe(403);
@@ -315,8 +306,7 @@ describe('the board, live', () => {
   });
 
   it('ends the stream of a teacher who signs out', async () => {
-    const res = await signIn('teacher', TEACHER);
-    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const cookie = cookieOf(await postSignIn(base, 'teacher', TEACHER));
     const board = await openBoard(cookie);
     await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie } });
     // The next change of the board is not sent to a browser that is no longer the teacher's.
@@ -339,12 +329,7 @@ describe('the board, live', () => {
 
 describe('a lab on one PC (web.loopbackIsTeacher, the default)', () => {
   it("gives the lab machine's own browser the board, and refuses a LAN address", async () => {
-    const config = { ...loadConfig({ file: lab.configFile, env: {} }), web: { loopbackIsTeacher: true } };
-    const hub = new EventHub(config.paths.log);
-    const app = await buildWebServer({ config, hub });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as { port: number };
-    try {
+    await withLoopbackTeacherWeb(lab, async ({ app, port }) => {
       const res = await fetch(`http://127.0.0.1:${port}/api/class`);
       expect(res.status).toBe(200);
       const board = (await res.json()) as ClassSnapshot;
@@ -356,15 +341,10 @@ describe('a lab on one PC (web.loopbackIsTeacher, the default)', () => {
         expect(lan.statusCode).toBe(403);
         expect(lan.body).not.toMatch(/e01|e02|e03/);
       }
-    } finally {
-      await app.close();
-      hub.close();
-    }
+    });
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`class board page tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
@@ -372,10 +352,7 @@ describe.skipIf(!hasChromium)('the board page in headless Chromium', () => {
   it("draws the class live for the teacher, big and without addresses in projector mode, in French too; a student's browser gets the 403 page", async () => {
     const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
     mkdirSync(outputDir, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
       const [name, value] = cookies.teacher!.split('=') as [string, string];

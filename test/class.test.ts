@@ -12,6 +12,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, runCli, startApp } from './apps.js';
+import { signIn } from './session.js';
 
 const labs: TempLab[] = [];
 const apps: RunningApp[] = [];
@@ -107,6 +108,19 @@ describe('a class of 30: create, log in, cards, export, reset', () => {
     const res = await fetch(`http://127.0.0.1:${lab.ports.http}/lab/class/cards`);
     expect(res.status).toBe(404);
     expect(await res.text()).toMatch(/no class yet.*portlab class create/);
+  });
+
+  it('refuses reset and export while there is no class (exit 2, how to make one), writing nothing', async () => {
+    const out = path.join(lab.dataDir, 'no-class.csv');
+    for (const args of [
+      ['class', 'reset'],
+      ['class', 'export', '--out', out],
+    ]) {
+      const run = await portlab(lab, ...args);
+      expect(run.code, run.out).toBe(2);
+      expect(run.out).toMatch(/no class here: make one with 'portlab class create --students 30'/);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 
   it('makes 30 students and a teacher, each with a role, a mailbox, an FTP home, and a card (0600)', async () => {
@@ -328,26 +342,17 @@ describe('who may open the cards, on a lab whose own browser is not the teacher 
     const cards = cardsOf(lab);
     await start(lab, 'web');
     const base = `http://127.0.0.1:${lab.ports.http}`;
-    const signIn = async (user: string, password: string) => {
-      const res = await fetch(`${base}/api/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ user, password }),
-      });
-      expect(res.status).toBe(200);
-      return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-    };
     const cardsAs = (cookie?: string) =>
       fetch(`${base}/lab/class/cards`, { headers: cookie ? { cookie } : {} });
 
     const anonymous = await cardsAs();
     expect(anonymous.status).toBe(403);
-    const student = await cardsAs(await signIn('e02', cards.get('e02')!));
+    const student = await cardsAs(await signIn(base, 'e02', cards.get('e02')!));
     expect(student.status).toBe(403);
     const text = await student.text();
     expect(text).toMatch(/only the teacher may open them/);
     expect(text).not.toContain(cards.get('e02')!);
-    const byTeacher = await cardsAs(await signIn('teacher', teacher));
+    const byTeacher = await cardsAs(await signIn(base, 'teacher', teacher));
     expect(byTeacher.status).toBe(200);
     expect(await byTeacher.text()).toContain(cards.get('e03')!);
   });

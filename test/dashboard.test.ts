@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type TempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import nodemailer from 'nodemailer';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, type RunningLab, startLab } from './apps.js';
+import { CLI } from './apps.js';
+import { CHROMIUM, hasChromium, type LabDashboard, openLabDashboard } from './browser.js';
 
 /**
  * The /lab dashboard end to end: the real lab (`portlab up`, the supervisor) on free ports, the page
@@ -15,15 +16,13 @@ import { CLI, type RunningLab, startLab } from './apps.js';
  * @portlab/transcript into the lab's log folder, exactly as the mail, FTP and peer apps write them.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`dashboard tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const transcriptModule = new URL('../packages/transcript/dist/index.js', import.meta.url).href;
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 
 let lab: TempLab;
-let up: RunningLab;
+let dashboard: LabDashboard | undefined;
 let browser: Browser;
 let page: Page;
 let base: string;
@@ -60,35 +59,16 @@ const socket = (clientPort: number, serverPort: number) => ({
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  lab = await tempLab();
-  logDir = path.join(lab.dataDir, 'log');
   mkdirSync(outputDir, { recursive: true });
-  up = await startLab(lab);
-  base = `http://127.0.0.1:${lab.ports.http}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  dashboard = await openLabDashboard({
+    viewport: { width: 1366, height: 800 },
+    chromiumArgs: ['--disable-quic', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 800 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(60_000); // a locator that never shows up fails with its name, before the test's timeout
-  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-  await page.goto(`${base}/lab`);
-  await page.locator('.status[data-state="live"]').waitFor();
+  ({ lab, base, logDir, browser, page } = dashboard);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await up?.stop();
-  lab?.cleanup();
+  await dashboard?.stop();
 });
 
 /** Each test starts from the whole stream, following its end, whatever the test before it left. */

@@ -7,20 +7,19 @@
 // test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is. The
 // teacher's hint is read from a second web server in this process with the default (loopback =
 // teacher).
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, UserStore } from '@portlab/config';
+import { UserStore } from '@portlab/config';
 import { type TempLab, tempLab } from '@portlab/testkit';
-import { buildWebServer, EventHub } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.js';
+import { withLoopbackTeacherWeb } from './session.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`progress tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const PASSWORD = (name: string) => `${name}-Desk42`;
@@ -104,10 +103,7 @@ beforeAll(async () => {
   apps.push(...(await Promise.all([startApp(lab, 'web'), startApp(lab, 'files')])));
   base = `http://127.0.0.1:${lab.ports.http}`;
   mkdirSync(outputDir, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -209,12 +205,7 @@ describe.skipIf(!hasChromium)('My progress on the /lab dashboard', () => {
   });
 
   it('points the teacher on the lab machine to the class board instead', async () => {
-    const config = { ...loadConfig({ file: lab.configFile, env: {} }), web: { loopbackIsTeacher: true } };
-    const hub = new EventHub(config.paths.log);
-    const app = await buildWebServer({ config, hub });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as { port: number };
-    try {
+    await withLoopbackTeacherWeb(lab, async ({ port }) => {
       const context = await browser.newContext({ locale: 'en-GB' });
       const page = await context.newPage();
       page.setDefaultTimeout(60_000);
@@ -224,9 +215,6 @@ describe.skipIf(!hasChromium)('My progress on the /lab dashboard', () => {
       await expect(hint.locator('a').getAttribute('href')).resolves.toBe('/lab/class');
       expect(await page.locator('#progress .progress-lab').count()).toBe(0);
       await context.close();
-    } finally {
-      await app.close();
-      hub.close();
-    }
+    });
   });
 });

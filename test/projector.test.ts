@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import type { TempLab } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLab, startLab } from './apps.js';
+import { CHROMIUM, hasChromium, type LabDashboard, openLabDashboard } from './browser.js';
 
 /**
  * The /lab dashboard on a projector (issue #14): one panel chosen to fill the screen, and kept;
@@ -17,16 +17,13 @@ import { type RunningLab, startLab } from './apps.js';
  * @portlab/transcript into the lab's log folder, as the peers write them.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`projector tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const outputDir = fileURLToPath(new URL('./test-output/', import.meta.url));
 
 let lab: TempLab;
-let up: RunningLab;
+let dashboard: LabDashboard | undefined;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let base: string;
 let logDir: string;
@@ -51,26 +48,13 @@ async function openDashboard(p: Page, hash = ''): Promise<void> {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  lab = await tempLab();
-  logDir = path.join(lab.dataDir, 'log');
   mkdirSync(outputDir, { recursive: true });
-  up = await startLab(lab);
-  base = `http://127.0.0.1:${lab.ports.http}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(60_000);
-  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-  await openDashboard(page);
+  dashboard = await openLabDashboard({ viewport: { width: 1280, height: 800 } });
+  ({ lab, base, logDir, browser, page } = dashboard);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await up?.stop();
-  lab?.cleanup();
+  await dashboard?.stop();
 });
 
 describe.skipIf(!hasChromium)('the /lab dashboard on a projector', () => {

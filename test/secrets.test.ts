@@ -6,14 +6,14 @@
 // the test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is.
 import { connect } from 'node:net';
 import path from 'node:path';
-import { ensureLabCertificate, loadConfig, UserStore } from '@portlab/config';
+import { ensureLabCertificate, UserStore } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
-import { buildWebServer, EventHub } from '@portlab/web';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
+import { postSignIn, withLoopbackTeacherWeb } from './session.js';
 
 const ZOE = 'zoe-Secret1';
 const TEACHER = 'chalk-Board9';
@@ -51,14 +51,6 @@ interface Received {
   flags?: string[];
   masked?: boolean;
   user?: string | null;
-}
-
-async function signIn(user: string, password: string): Promise<Response> {
-  return fetch(`${base}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user, password }),
-  });
 }
 
 /** The `name=value` of the sign-in cookie a response set. */
@@ -157,7 +149,7 @@ beforeAll(async () => {
     ['zoe', ZOE],
     ['teacher', TEACHER],
   ] as const) {
-    const res = await signIn(who, password);
+    const res = await postSignIn(base, who, password);
     expect(res.status).toBe(200);
     cookies[who] = cookieOf(res);
   }
@@ -289,7 +281,7 @@ describe("zoe's passwords on /api/events", () => {
   });
 
   it('are masked again once zoe signs out', async () => {
-    const res = await signIn('zoe', ZOE);
+    const res = await postSignIn(base, 'zoe', ZOE);
     const cookie = cookieOf(res);
     expect((await eventsSeenBy(cookie)).raw).toContain(ZOE);
     const out = await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie } });
@@ -311,17 +303,17 @@ describe('signing in', () => {
   });
 
   it('refuses a wrong password, each failure answered after a longer wait', async () => {
-    const first = await signIn('zoe', 'guess-1');
+    const first = await postSignIn(base, 'zoe', 'guess-1');
     expect(first.status).toBe(401);
     expect(first.headers.get('set-cookie')).toBeNull();
-    const second = await signIn('zoe', 'guess-2');
+    const second = await postSignIn(base, 'zoe', 'guess-2');
     expect(second.status).toBe(401);
     const [a, b] = [
       (await first.json()) as { waitedMs: number },
       (await second.json()) as { waitedMs: number },
     ];
     expect(b.waitedMs).toBe(a.waitedMs * 2);
-    expect((await signIn('nobody', 'x1234')).status).toBe(401);
+    expect((await postSignIn(base, 'nobody', 'x1234')).status).toBe(401);
     // A form posted from another site is not JSON: refused before any password is checked.
     const form = await fetch(`${base}/api/session`, {
       method: 'POST',
@@ -329,7 +321,7 @@ describe('signing in', () => {
       body: `user=zoe&password=${ZOE}`,
     });
     expect(form.status).toBe(415);
-    expect((await signIn('zoe', ZOE)).status).toBe(200);
+    expect((await postSignIn(base, 'zoe', ZOE)).status).toBe(200);
   });
 });
 
@@ -357,24 +349,19 @@ describe('mail and files', () => {
 
 describe('a lab on one PC (web.loopbackIsTeacher, the default)', () => {
   it("gives the lab machine's own browser everything, as before", async () => {
-    const config = { ...loadConfig({ file: lab.configFile, env: {} }), web: { loopbackIsTeacher: true } };
-    const hub = new EventHub(config.paths.log);
-    const app = await buildWebServer({ config, hub });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as { port: number };
-    const saved = base;
-    base = `http://127.0.0.1:${port}`;
-    try {
-      const { raw } = await eventsSeenBy(undefined);
-      for (const secret of ALL_SECRETS) expect(raw).toContain(secret);
-      expect(await (await fetch(`${base}/api/session`)).json()).toMatchObject({ teacher: true });
-      // light-my-request: a request from a LAN address, made in memory (no packet leaves the machine).
-      const lan = await app.inject({ url: '/api/session', remoteAddress: '192.0.2.10' });
-      expect(lan.json()).toEqual({ account: null, teacher: false, loopbackTeacher: false });
-    } finally {
-      base = saved;
-      await app.close();
-      hub.close();
-    }
+    await withLoopbackTeacherWeb(lab, async ({ app, port }) => {
+      const saved = base;
+      base = `http://127.0.0.1:${port}`;
+      try {
+        const { raw } = await eventsSeenBy(undefined);
+        for (const secret of ALL_SECRETS) expect(raw).toContain(secret);
+        expect(await (await fetch(`${base}/api/session`)).json()).toMatchObject({ teacher: true });
+        // light-my-request: a request from a LAN address, made in memory (no packet leaves the machine).
+        const lan = await app.inject({ url: '/api/session', remoteAddress: '192.0.2.10' });
+        expect(lan.json()).toEqual({ account: null, teacher: false, loopbackTeacher: false });
+      } finally {
+        base = saved;
+      }
+    });
   });
 });

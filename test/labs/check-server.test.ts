@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../apps.js';
+import { signIn } from '../session.js';
 import { addAccounts, portlab, remoteCheck } from './helpers.js';
 
 let lab: TempLab;
@@ -21,17 +22,6 @@ afterAll(async () => {
   lab.cleanup();
 });
 
-/** Signs in as a browser does; returns the cookie to send back. */
-async function signIn(user: string, password: string): Promise<string> {
-  const res = await fetch(`${base}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user, password }),
-  });
-  expect(res.status).toBe(200);
-  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
-
 async function getCheck(
   path: string,
   cookie?: string,
@@ -42,7 +32,7 @@ async function getCheck(
 
 describe('GET /api/check/:lab: answered only to the account and to the teacher', () => {
   it('e07 signed in gets their own check (user defaults to the signed-in account)', async () => {
-    const cookie = await signIn('e07', 'e07-Pass1');
+    const cookie = await signIn(base, 'e07', 'e07-Pass1');
     for (const path of ['/api/check/03', '/api/check/3?user=e07', '/api/check/files']) {
       const { status, body } = await getCheck(path, cookie);
       expect(status, JSON.stringify(body)).toBe(200);
@@ -63,7 +53,7 @@ describe('GET /api/check/:lab: answered only to the account and to the teacher',
   });
 
   it("another student's check: 403, with a message saying whose it is", async () => {
-    const cookie = await signIn('e08', 'e08-Pass2');
+    const cookie = await signIn(base, 'e08', 'e08-Pass2');
     const { status, body } = await getCheck('/api/check/03?user=e07', cookie);
     expect(status).toBe(403);
     expect(body.error).toBe(
@@ -83,7 +73,7 @@ describe('GET /api/check/:lab: answered only to the account and to the teacher',
   });
 
   it('the teacher gets any student’s check; an unknown lab or account is 404', async () => {
-    const cookie = await signIn('teacher', 'chalk-Board9');
+    const cookie = await signIn(base, 'teacher', 'chalk-Board9');
     const e07 = await getCheck('/api/check/02?user=e07', cookie);
     expect(e07.status, JSON.stringify(e07.body)).toBe(200);
     expect(e07.body).toMatchObject({ lab: '02', user: 'e07', done: 0, total: 3 });

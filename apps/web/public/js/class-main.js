@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { defaultLanguage, translator } from './class-i18n.js';
 import { openClassStream } from './class-stream.js';
 import { html } from './html.js';
-import { loadPref, savePref } from './prefs.js';
+import { loadPref, usePageLanguage } from './prefs.js';
 
 const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
@@ -106,11 +106,7 @@ function App() {
       }),
     [],
   );
-  useEffect(() => {
-    document.documentElement.lang = lang;
-    document.title = `portlab — ${t('title')}`;
-    savePref('lang', lang);
-  }, [lang]);
+  usePageLanguage(lang, `portlab — ${t('title')}`);
   useEffect(() => {
     document.documentElement.classList.toggle('projector', projector);
     // The address says the mode: a projector's browser can be opened on /lab/class?projector=1.

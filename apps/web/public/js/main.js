@@ -9,7 +9,7 @@ import { defaultLanguage, I18n, translator } from './i18n.js';
 import { MailView } from './mail-view.js';
 import { hashFor, initialPanel, PANELS, panelFromHash } from './panels.js';
 import { PortMap } from './port-map.js';
-import { loadPref, savePref } from './prefs.js';
+import { loadPref, savePref, usePageLanguage } from './prefs.js';
 import { ProgressView } from './progress-view.js';
 import { SignIn, useViewer } from './sign-in.js';
 import { LabStore, useStore } from './store.js';
@@ -72,11 +72,7 @@ function App() {
   const commands = useRef({});
   const { viewer } = useViewer();
 
-  useEffect(() => {
-    document.documentElement.lang = lang;
-    document.title = `portlab — ${t('title')}`;
-    savePref('lang', lang);
-  }, [lang]);
+  usePageLanguage(lang, `portlab — ${t('title')}`);
   useEffect(() => {
     document.documentElement.classList.toggle('projector', projector);
     savePref('projector', projector ? 'on' : 'off');

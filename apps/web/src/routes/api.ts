@@ -5,6 +5,7 @@ import type { EventHub, StartAt } from '../event-hub.js';
 import { timeOfId } from '../event-id.js';
 import { visibleTo } from '../mask.js';
 import type { SignIns } from '../sign-ins.js';
+import { openEventStream } from '../sse.js';
 import type { StatusWatch } from '../status-watch.js';
 import { viewerOf } from '../viewer.js';
 
@@ -73,14 +74,11 @@ export function apiRoutes(
       start = { tail };
     }
 
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
+    const res = openEventStream(reply, {
+      name: 'portlab transcript stream',
+      retryMs: RETRY_MS,
+      cacheControl: 'no-cache',
     });
-    res.write(`: portlab transcript stream\nretry: ${RETRY_MS}\n\n`);
     const send = (text: string) => {
       if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
       else res.write(text);

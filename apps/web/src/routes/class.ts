@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { LabConfig } from '@portlab/config';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BoardChange, ClassBoard } from '../class/board.js';
 import { escapeMarkup } from '../escape.js';
 import type { SignIns } from '../sign-ins.js';
+import { openEventStream } from '../sse.js';
 import { type Viewer, viewerOf } from '../viewer.js';
-import { contentSecurityPolicy, PUBLIC_DIR } from './lab.js';
+import { sendPage } from './lab.js';
 
 /** As on /api/events: a comment line now and then keeps proxies and browsers from closing the stream. */
 const HEARTBEAT_MS = 15_000;
@@ -70,12 +69,7 @@ export function classRoutes(
 
   app.get('/lab/class', async (request, reply) => {
     if (!teacherOnly(request, reply, true)) return reply;
-    const html = readFileSync(path.join(PUBLIC_DIR, 'class.html'), 'utf8');
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', contentSecurityPolicy(html))
-      .header('cache-control', 'no-cache')
-      .send(html);
+    return sendPage(reply, 'class.html');
   });
 
   app.get('/api/class', async (request, reply) => {
@@ -89,14 +83,11 @@ export function classRoutes(
     await board.start();
     // The first round of checks can take a while: a browser may have gone meanwhile.
     if (request.raw.socket.destroyed) return reply;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
+    const res = openEventStream(reply, {
+      name: 'portlab class board',
+      retryMs: RETRY_MS,
+      cacheControl: 'no-store',
     });
-    res.write(`: portlab class board\nretry: ${RETRY_MS}\n\n`);
     const send = (text: string) => {
       if (res.destroyed) return;
       // Asked again before each event: a teacher who signs out stops getting the board at once.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** apps/web/public: the dashboard's HTML, CSS and ES modules, served as they are (no build step). */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -37,19 +37,24 @@ export function contentSecurityPolicy(html: string): string {
   ].join('; ');
 }
 
+/**
+ * Sends a page of public/ (index.html, class.html) with its Content-Security-Policy. Read on each
+ * request: a teacher who edits the file sees it on reload.
+ */
+export function sendPage(reply: FastifyReply, file: string): FastifyReply {
+  const html = readFileSync(path.join(PUBLIC_DIR, file), 'utf8');
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', contentSecurityPolicy(html))
+    .header('cache-control', 'no-cache')
+    .send(html);
+}
+
 /** The /lab dashboard: the page, its modules and styles, and the preact/htm modules it imports. */
 export async function labRoutes(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/lab/', index: false });
 
-  const page = async (_request: unknown, reply: import('fastify').FastifyReply) => {
-    // Read on each request: a teacher who edits public/index.html sees it on reload.
-    const html = readFileSync(path.join(PUBLIC_DIR, 'index.html'), 'utf8');
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', contentSecurityPolicy(html))
-      .header('cache-control', 'no-cache')
-      .send(html);
-  };
+  const page = async (_request: unknown, reply: FastifyReply) => sendPage(reply, 'index.html');
   app.get('/lab', page);
   app.get('/lab/', page);
 

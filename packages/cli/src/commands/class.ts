@@ -76,6 +76,20 @@ function span(names: readonly string[]): string {
   return names.length <= 4 ? names.join(', ') : `${names[0]} … ${names[names.length - 1]}`;
 }
 
+/**
+ * The students of the class in `store` (reset and export work on them); null, with the reason on
+ * stderr, where no class was made.
+ */
+async function classStudents(store: UserStore): Promise<string[] | null> {
+  await store.ensure();
+  const students = store.students();
+  if (students.length === 0) {
+    console.error("portlab: no class here: make one with 'portlab class create --students 30'");
+    return null;
+  }
+  return students;
+}
+
 /** The lab must be stopped before students' mailboxes and folders are deleted under its servers. */
 async function refuseWhileRunning(config: LabConfig, what: string): Promise<boolean> {
   const running = await runningOn(config);
@@ -216,12 +230,8 @@ export interface ResetOptions {
 export async function classReset(config: LabConfig, opts: ResetOptions): Promise<number> {
   const start = performance.now();
   const store = new UserStore(config.paths.users);
-  await store.ensure();
-  const students = store.students();
-  if (students.length === 0) {
-    console.error("portlab: no class here: make one with 'portlab class create --students 30'");
-    return 2;
-  }
+  const students = await classStudents(store);
+  if (students === null) return 2;
   if (await refuseWhileRunning(config, 'reset the class')) return 2;
   await renewHomes(config, students);
   console.log(
@@ -251,12 +261,8 @@ export async function classReset(config: LabConfig, opts: ResetOptions): Promise
 /** `portlab class export [--out FILE]`: one CSV row per student and check item. */
 export async function classExport(config: LabConfig, opts: { out?: string }): Promise<number> {
   const store = new UserStore(config.paths.users);
-  await store.ensure();
-  const students = store.students();
-  if (students.length === 0) {
-    console.error("portlab: no class here: make one with 'portlab class create --students 30'");
-    return 2;
-  }
+  const students = await classStudents(store);
+  if (students === null) return 2;
   const rows = await progress(config, students);
   const csv = progressCsv(rows);
   if (opts.out === undefined) {
