@@ -350,7 +350,8 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', () => {
 
     // Number keys go to sections; Tab moves through controls with a visible outline.
     await page.locator('body').press('3');
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('transcript-title');
+    // The page moves the focus once it has drawn the section (a setTimeout in main.js): wait for it.
+    await page.waitForFunction(() => document.activeElement?.id === 'transcript-title');
     await page.keyboard.press('Tab');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     expect(outline).toBe('solid');
