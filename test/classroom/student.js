@@ -267,6 +267,9 @@ async function main() {
   process.stdout.write(`${JSON.stringify({ phase: 'ready' })}\n`);
   await nextLine();
   const end = Date.now() + cfg.durationMs;
+  // Thirty students are not in step: each starts their rounds (a mail, two pages every 10 s) and
+  // their download at their own moment of the first round, not all thirty in the same millisecond.
+  await sleep(Math.random() * cfg.sendEveryMs);
   const ftp = ftpDownload();
   const logger = smtpLogger();
   let checked = null;
