@@ -89,7 +89,7 @@ describe('lab 04: the web', () => {
     expect(partly.code, partly.out).toBe(1);
     expect(partly.out).toContain('✔ une page introuvable demandée sous /~alice/ (404)');
     expect(partly.out).toContain('✔ une requête HEAD pour /~alice/');
-    expect(partly.out).toContain('✔ ta page /~alice/ obtenue en HTTPS');
+    expect(partly.out).toContain('✔ votre page /~alice/ obtenue en HTTPS');
     expect(partly.out).toContain('3/4 fait ; il en reste 1.');
   });
 

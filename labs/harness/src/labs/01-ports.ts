@@ -106,8 +106,8 @@ export const portsLab: Lab = {
     {
       title: { fr: 'Parler au mauvais port, exprès', en: 'Speaking to the wrong port, on purpose' },
       intro: {
-        fr: 'On envoie une requête HTTP (langue du web) au port SMTP (langue du courrier). Le serveur SMTP ne comprend pas : il répond par un code d’erreur (4xx ou 5xx) et raccroche. Le port choisit le service ; le protocole doit être le bon.',
-        en: 'We send an HTTP request (the language of the web) to the SMTP port (the language of mail). The SMTP server does not understand it: it answers with an error code (4xx or 5xx) and hangs up. The port picks the service; the protocol must match.',
+        fr: 'On envoie une requête HTTP (langue du web) au port SMTP (langue du courrier). Le serveur SMTP ne comprend pas : il répond 421, un code d’erreur 4xx (« je ne peux pas continuer »), et raccroche. Le port choisit le service ; le protocole doit être le bon.',
+        en: 'We send an HTTP request (the language of the web) to the SMTP port (the language of mail). The SMTP server does not understand it: it answers 421, a 4xx error code ("I cannot go on"), and hangs up. The port picks the service; the protocol must match.',
       },
       async run({ config, out, transcript }) {
         const smtp = await HandTyped.open(config, config.portOf('smtp'));

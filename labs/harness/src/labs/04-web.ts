@@ -113,7 +113,7 @@ export const webLab: Lab = {
           en: `a page that does not exist asked for under ${home} (404)`,
         },
         {
-          fr: `aucune réponse 404 sous ${home} encore : demande une page de ton site qui n'existe pas`,
+          fr: `aucune réponse 404 sous ${home} encore : demandez une page de votre site qui n'existe pas`,
           en: `no 404 answer under ${home} yet: ask for a page of your site that does not exist`,
         },
       ),
@@ -135,9 +135,9 @@ export const webLab: Lab = {
       ),
       checkItem(
         https.some((x) => x.status === 200),
-        { fr: `ta page ${home} obtenue en HTTPS`, en: `your page ${home} fetched over HTTPS` },
+        { fr: `votre page ${home} obtenue en HTTPS`, en: `your page ${home} fetched over HTTPS` },
         {
-          fr: `ta page ${home} n'a pas encore été obtenue en HTTPS (publie-la d'abord : TP 3)`,
+          fr: `votre page ${home} n'a pas encore été obtenue en HTTPS (publiez-la d'abord : TP 3)`,
           en: `your page ${home} has not been fetched over HTTPS yet (publish it first: lab 3)`,
         },
       ),

@@ -382,7 +382,7 @@ export const p2pLab: Lab = {
         en: '(d) A peer vanishes mid-download',
       },
       intro: {
-        fr: "Toi et un camarade téléchargez en même temps. Un pair s'éteint brutalement (kill -9) : les autres prennent le relais.",
+        fr: "Vous et un camarade téléchargez en même temps. Un pair s'éteint brutalement (kill -9) : les autres prennent le relais.",
         en: 'You and a classmate download at the same time. One peer is switched off abruptly (kill -9): the others take over.',
       },
       async run(ctx) {
@@ -430,7 +430,7 @@ export const p2pLab: Lab = {
         const ftp = ftpRoles(s.events);
         const peers = peerRoles(s.events);
         const name = new Map<string, string>([
-          [String(ctx.state.get('you')), out.t({ fr: 'toi', en: 'you' })],
+          [String(ctx.state.get('you')), out.t({ fr: 'vous', en: 'you' })],
           [String(ctx.state.get('classmate')), out.t({ fr: 'camarade', en: 'classmate' })],
           ...s.seeders.map((x, i): [string, string] => [
             `${ctx.config.publicAddress}:${x.port}`,
@@ -484,18 +484,18 @@ export const p2pLab: Lab = {
           en: 'a BitTorrent download completed, in a swarm of at least 3 peers',
         },
         {
-          fr: `aucun de tes pairs (--user ${user}) n'a encore terminé un téléchargement où le tracker lui a présenté au moins 3 pairs`,
+          fr: `aucun de vos pairs (--user ${user}) n'a encore terminé un téléchargement où le tracker lui a présenté au moins 3 pairs`,
           en: `none of your peers (--user ${user}) has completed a download where the tracker introduced it to at least 3 peers yet`,
         },
       ),
       checkItem(
         both,
         {
-          fr: 'un de tes pairs a à la fois reçu et envoyé des morceaux (client et serveur)',
+          fr: 'un de vos pairs a à la fois reçu et envoyé des morceaux (client et serveur)',
           en: 'one of your peers both received and sent pieces (client and server)',
         },
         {
-          fr: "aucun de tes pairs n'a encore été à la fois client et serveur (reçu et envoyé) : que faut-il lancer en même temps ?",
+          fr: "aucun de vos pairs n'a encore été à la fois client et serveur (reçu et envoyé) : que faut-il lancer en même temps ?",
           en: 'none of your peers has been both client and server (received and sent) yet: what must run at the same time?',
         },
       ),
