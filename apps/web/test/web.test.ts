@@ -68,6 +68,32 @@ describe('the web app over real sockets', () => {
     expect(html).toContain(`<td>http</td><td>${lab.ports.http}</td><td>80</td>`);
   });
 
+  it("speaks the browser's language on the home page (French or English), with a switch to the other", async () => {
+    const fr = await fetch(`${base}/`, { headers: { 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.8' } });
+    expect(fr.headers.get('content-language')).toBe('fr');
+    const frPage = await fr.text();
+    expect(frPage).toContain('<html lang="fr">');
+    expect(frPage).toContain('Étudiants : tapez 127.0.0.1');
+    expect(frPage).toContain('<th>port du lab</th>');
+    expect(frPage).toContain('à l’écoute');
+    expect(frPage).toContain('href="/?lang=en"');
+    // English first, French second: English. No header, or a language the page lacks: English.
+    for (const header of ['en-GB,fr;q=0.5', 'de-DE', '']) {
+      const page = await (await fetch(`${base}/`, { headers: { 'accept-language': header } })).text();
+      expect(page, header).toContain('Students: type 127.0.0.1');
+    }
+    // q-values order the list (RFC 9110 §12.4.2): fr at 0.9 beats en at 0.2.
+    const weighted = await (
+      await fetch(`${base}/`, { headers: { 'accept-language': 'en;q=0.2, fr;q=0.9' } })
+    ).text();
+    expect(weighted).toContain('<html lang="fr">');
+    // The switch wins over the browser; a lang it does not have is ignored.
+    const switched = await (await fetch(`${base}/?lang=en`, { headers: { 'accept-language': 'fr' } })).text();
+    expect(switched).toContain('Students: type');
+    const bad = await (await fetch(`${base}/?lang=xx`, { headers: { 'accept-language': 'fr' } })).text();
+    expect(bad).toContain('<html lang="fr">');
+  });
+
   it('serves HTTPS with the lab certificate, valid for 127.0.0.1', async () => {
     const ca = readFileSync(path.join(lab.dataDir, 'tls', 'cert.pem'));
     const body = await new Promise<string>((resolve, reject) => {

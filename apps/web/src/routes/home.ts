@@ -3,17 +3,76 @@ import { type ServiceStatus, serviceStatuses } from '@portlab/service';
 import type { FastifyInstance } from 'fastify';
 import { escapeMarkup } from '../escape.js';
 
-function row(s: ServiceStatus): string {
+/** The page's two languages, as the lab sheets: French or English. */
+type Lang = 'fr' | 'en';
+
+/**
+ * The language of the page: `?lang=fr|en` (the switch at the top) wins, else the browser's first
+ * preferred language it has (Accept-Language, RFC 9110 §12.5.4), else English.
+ */
+export function pageLanguage(query: unknown, acceptLanguage: string | undefined): Lang {
+  const asked = (query as { lang?: unknown } | undefined)?.lang;
+  if (asked === 'fr' || asked === 'en') return asked;
+  const ranges = (acceptLanguage ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [range = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+      return { range: range.trim(), q: q === undefined ? 1 : Number(q), i };
+    })
+    .filter((r) => r.range && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { range } of ranges) {
+    if (range === 'fr' || range.startsWith('fr-')) return 'fr';
+    if (range === 'en' || range.startsWith('en-')) return 'en';
+  }
+  return 'en';
+}
+
+const TEXT = {
+  title: { en: 'portlab — services and ports', fr: 'portlab — services et ports' },
+  switchTo: { en: 'Français', fr: 'English' },
+  students: {
+    en: (a: string) =>
+      `<strong>Students: type ${a}</strong> as the server's address, with the port of the service you want (table below).`,
+    fr: (a: string) =>
+      `<strong>Étudiants : tapez ${a}</strong> comme adresse du serveur, avec le port du service voulu (tableau ci-dessous).`,
+  },
+  intro: {
+    en: (a: string, offset: number) =>
+      `One machine, <strong>${a}</strong>, offers several services. A client says which one it wants by the <strong>port</strong> number it connects to. Ports below 1024 are the standard ones; the lab adds ${offset} so that it runs without root.`,
+    fr: (a: string, offset: number) =>
+      `Une seule machine, <strong>${a}</strong>, offre plusieurs services. Un client dit lequel il veut par le numéro de <strong>port</strong> auquel il se connecte. Les ports sous 1024 sont les ports standard ; le lab leur ajoute ${offset} pour tourner sans être root.`,
+  },
+  headers: {
+    en: ['protocol', 'service', 'lab port', 'standard port', 'TLS', 'state', 'clients now'],
+    fr: ['protocole', 'service', 'port du lab', 'port standard', 'TLS', 'état', 'clients connectés'],
+  },
+  states: {
+    en: { listening: 'listening', failed: 'failed', stopped: 'stopped', no: 'no' },
+    fr: { listening: 'à l’écoute', failed: 'en échec', stopped: 'arrêté', no: 'non' },
+  },
+  dashboard: {
+    en: '<a href="/lab"><strong>Open the lab dashboard</strong></a>: the port map, who is connected to whom, and the live conversation on each port.',
+    fr: '<a href="/lab"><strong>Ouvrir le tableau de bord du labo</strong></a> : la carte des ports, qui est connecté à qui, et la conversation en direct sur chaque port.',
+  },
+  machine: {
+    en: 'Machine-readable: <a href="/api/services">/api/services</a> · live transcripts: <a href="/api/events">/api/events</a> (or <code>npx portlab watch</code> in a terminal).',
+    fr: 'Pour les programmes : <a href="/api/services">/api/services</a> · transcriptions en direct : <a href="/api/events">/api/events</a> (ou <code>npx portlab watch</code> dans un terminal).',
+  },
+} as const;
+
+function row(s: ServiceStatus, lang: Lang): string {
   const state = s.listening ? 'listening' : s.error ? 'failed' : 'stopped';
-  return `<tr class="${state}"><td>${escapeMarkup(s.protocol)}</td><td>${s.name}</td><td>${s.port}</td><td>${s.standardPort}</td><td>${s.tls === 'none' ? 'no' : s.tls}</td><td>${state}${s.error ? `: ${escapeMarkup(s.error)}` : ''}</td><td>${s.clients}</td></tr>`;
+  const said = TEXT.states[lang];
+  return `<tr class="${state}"><td>${escapeMarkup(s.protocol)}</td><td>${s.name}</td><td>${s.port}</td><td>${s.standardPort}</td><td>${s.tls === 'none' ? said.no : s.tls}</td><td>${said[state]}${s.error ? `: ${escapeMarkup(s.error)}` : ''}</td><td>${s.clients}</td></tr>`;
 }
 
 /**
  * The address students must type, with the ports of the services they use most: the lab's public
- * address (config.publicAddress), which with host 0.0.0.0 is not the bound one. In both languages of
- * the lab sheets.
+ * address (config.publicAddress), which with host 0.0.0.0 is not the bound one.
  */
-function studentsBox(config: LabConfig): string {
+function studentsBox(config: LabConfig, lang: Lang): string {
   const a = escapeMarkup(config.publicAddress);
   const port = (s: Parameters<LabConfig['portOf']>[0]) => config.portOf(s);
   const examples = [
@@ -25,23 +84,26 @@ function studentsBox(config: LabConfig): string {
     .map((e) => `<code>${e}</code>`)
     .join(' · ');
   return `<div class="students" id="students">
-<p lang="en"><strong>Students: type ${a}</strong> as the server's address, with the port of the service you want (table below).</p>
-<p lang="fr"><strong>Étudiants : tapez ${a}</strong> comme adresse du serveur, avec le port du service voulu (tableau ci-dessous).</p>
+<p>${TEXT.students[lang](a)}</p>
 <p>${examples}</p>
 </div>`;
 }
 
 /** The home page: one machine, many services, each on its own port — the lesson in one table. */
 export function homeRoutes(app: FastifyInstance, config: LabConfig): void {
-  app.get('/', async (_request, reply) => {
-    const rows = serviceStatuses(config).map(row).join('\n');
-    reply.type('text/html; charset=utf-8');
+  app.get('/', async (request, reply) => {
+    const lang = pageLanguage(request.query, request.headers['accept-language']);
+    const other: Lang = lang === 'fr' ? 'en' : 'fr';
+    const rows = serviceStatuses(config)
+      .map((s) => row(s, lang))
+      .join('\n');
+    reply.type('text/html; charset=utf-8').header('content-language', lang).header('vary', 'Accept-Language');
     return `<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>portlab — services and ports</title>
+<title>${TEXT.title[lang]}</title>
 <style>
   body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }
   table { border-collapse: collapse; width: 100%; }
@@ -50,23 +112,22 @@ export function homeRoutes(app: FastifyInstance, config: LabConfig): void {
   tr.failed td:last-child { color: #a00000; }
   code { background: #f0f0f0; padding: 0 .2rem; }
   .students { border: 2px solid #1a5fb4; border-radius: .4rem; padding: 0 1rem; margin: 1rem 0; font-size: 1.15rem; }
+  .lang { float: right; }
 </style>
 </head>
 <body>
+<a class="lang" href="/?lang=${other}" hreflang="${other}" lang="${other}">${TEXT.switchTo[lang]}</a>
 <h1>portlab</h1>
-${studentsBox(config)}
-<p>One machine, <strong>${escapeMarkup(config.publicAddress)}</strong>, offers several services. A client says which one it wants by the
-<strong>port</strong> number it connects to. Ports below 1024 are the standard ones; the lab adds ${config.portOffset}
-so that it runs without root.</p>
+${studentsBox(config, lang)}
+<p>${TEXT.intro[lang](escapeMarkup(config.publicAddress), config.portOffset)}</p>
 <table>
-<thead><tr><th>protocol</th><th>service</th><th>lab port</th><th>standard port</th><th>TLS</th><th>state</th><th>clients now</th></tr></thead>
+<thead><tr>${TEXT.headers[lang].map((h) => `<th>${h}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-<p><a href="/lab"><strong>Open the lab dashboard</strong></a>: the port map, who is connected to whom, and the live conversation on each port.</p>
-<p>Machine-readable: <a href="/api/services">/api/services</a> · live transcripts: <a href="/api/events">/api/events</a>
-(or <code>npx portlab watch</code> in a terminal).</p>
+<p>${TEXT.dashboard[lang]}</p>
+<p>${TEXT.machine[lang]}</p>
 </body>
 </html>
 `;
