@@ -71,6 +71,29 @@ describe('portlab p2p', () => {
     expect(await swarm.exit).toBe(0);
   });
 
+  it('speaks French with --lang fr (a French class reads its peers in French), and refuses a language it lacks', async () => {
+    const data = file('cours.bin', 1024 * 1024);
+    const made = p2p('create', data, '--lang', 'fr');
+    expect(await made.exit).toBe(0);
+    expect(made.output()).toContain(`écrit ${data}.torrent`);
+    expect(made.output()).toMatch(/morceaux +64 de 16 Kio, chacun avec son SHA-1/);
+    const swarm = p2p('swarm', data, '--peers', '2', '--lang', 'fr');
+    await waitFor(() => swarm.output().includes('téléchargez-le avec'), { what: 'the swarm to start' });
+    expect(swarm.output()).toMatch(/2 pairs partagent cours\.bin/);
+    const get = p2p('get', `${data}.torrent`, '--out', path.join(lab.dir, 'fr'), '--lang', 'fr');
+    expect(await get.exit).toBe(0);
+    const out = get.output();
+    expect(out).toMatch(/ce pair écoute sur 127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/progression 100 % \(64\/64 morceaux/);
+    expect(out).toMatch(/^pair +client +morceaux +octets +part$/m);
+    expect(out).toMatch(/terminé : 64\/64 morceaux de 2 pair\(s\) en \d+\.\d s/);
+    swarm.child.kill('SIGINT');
+    expect(await swarm.exit).toBe(0);
+    const bad = p2p('create', data, '--lang', 'de');
+    expect(await bad.exit).toBe(1);
+    expect(bad.output()).toContain("unknown language 'de': use --lang fr or --lang en");
+  });
+
   it('seed shares a file on the port asked for, until Ctrl-C', async () => {
     const data = file('song.bin', 300_000);
     const port = lab.ports.peer;

@@ -62,10 +62,15 @@ async function sha1Of(file: string): Promise<string> {
 
 /** `portlab p2p seed TORRENT --rate R`: one more machine sharing the file, in its own process. */
 async function startSeeder(torrent: string, rate: number): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [PORTLAB_BIN, 'p2p', 'seed', torrent, '--rate', String(rate)], {
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // English whatever the class's language: this output is read below, not shown.
+  const child = spawn(
+    process.execPath,
+    [PORTLAB_BIN, 'p2p', 'seed', torrent, '--rate', String(rate), '--lang', 'en'],
+    {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stderr!.on('data', (d) => {
     output += d;
@@ -187,7 +192,7 @@ export const p2pLab: Lab = {
         await mkdir(dir, { recursive: true });
         const file = path.join(dir, `lab5-${formatBytes(options.size).replace(' ', '')}.bin`);
         await makeFile(file, options.size);
-        await ctx.services.portlab(['p2p', 'create', file]);
+        await ctx.services.portlab(['p2p', 'create', file, '--lang', ctx.out.lang]);
         const torrent = `${file}.torrent`;
         const meta = parseMetainfo(await readFile(torrent), torrent);
         const s: Shared = {

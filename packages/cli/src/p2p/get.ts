@@ -5,6 +5,7 @@ import type { LabConfig } from '@portlab/config';
 import { table } from '../format.js';
 import { onInterrupt, reportWarnings, startPeer } from './peers.js';
 import { Progress } from './progress.js';
+import { type Lang, say } from './say.js';
 
 /**
  * `portlab p2p get TORRENT [--out DIR] [--rate R]`: downloads the file from every peer that has
@@ -15,18 +16,32 @@ import { Progress } from './progress.js';
 export async function get(
   config: LabConfig,
   torrentFile: string,
-  options: { out?: string; rate?: number; stallTimeout?: number; user?: string },
+  options: { out?: string; rate?: number; stallTimeout?: number; user?: string; lang?: Lang },
 ) {
   const meta = parseMetainfo(await readFile(torrentFile), torrentFile);
   const target = path.join(options.out ?? '.', meta.name);
   const node = await startPeer(config, options);
   const torrent = await node.add(meta, target, { create: true });
   reportWarnings(torrent, 'tracker: ');
+  const lang = options.lang ?? 'en';
+  const size = formatBytes(meta.length);
+  const n = meta.pieceHashes.length;
+  const at = `${node.publicAddress ?? node.host}:${node.port}`;
   console.log(
-    `downloading ${meta.name} (${formatBytes(meta.length)}, ${meta.pieceHashes.length} pieces) to ${target}; this peer listens on ${node.publicAddress ?? node.host}:${node.port}`,
+    say(lang, {
+      fr: `téléchargement de ${meta.name} (${size}, ${n} morceaux) vers ${target} ; ce pair écoute sur ${at}`,
+      en: `downloading ${meta.name} (${size}, ${n} pieces) to ${target}; this peer listens on ${at}`,
+    }),
   );
-  if (torrent.have.pieces > 0) console.log(`resuming: ${torrent.have.pieces} pieces already on disk`);
-  const progress = new Progress(torrent);
+  const had = torrent.have.pieces;
+  if (had > 0)
+    console.log(
+      say(lang, {
+        fr: `reprise : ${had} morceaux déjà sur le disque`,
+        en: `resuming: ${had} pieces already on disk`,
+      }),
+    );
+  const progress = new Progress(torrent, lang);
   const finished = torrent.complete
     ? Promise.resolve(true)
     : new Promise<boolean>((r) => torrent.once('done', () => r(true)));
@@ -39,8 +54,12 @@ export async function get(
   if (typeof outcome === 'string') {
     await node.close();
     console.error(outcome);
+    const counts = `${torrent.have.pieces}/${torrent.have.size}`;
     console.error(
-      `stopped: ${torrent.have.pieces}/${torrent.have.size} pieces; run the same command again to resume.`,
+      say(lang, {
+        fr: `arrêté : ${counts} morceaux ; relancez la même commande pour reprendre.`,
+        en: `stopped: ${counts} pieces; run the same command again to resume.`,
+      }),
     );
     return 1;
   }
@@ -49,7 +68,7 @@ export async function get(
   const sources = [...torrent.sources.values()].sort((a, b) => b.pieces - a.pieces);
   console.log(
     table(
-      ['peer', 'client', 'pieces', 'bytes', 'share'],
+      say(lang, { fr: 'pair,client,morceaux,octets,part', en: 'peer,client,pieces,bytes,share' }).split(','),
       sources.map((s) => [
         s.address,
         s.client,
@@ -59,8 +78,13 @@ export async function get(
       ]),
     ),
   );
+  const counts = `${torrent.have.pieces}/${torrent.have.size}`;
+  const time = `${seconds.toFixed(1)} s (${formatBytes(torrent.downloaded / seconds)}/s)`;
   console.log(
-    `${complete ? 'complete' : 'interrupted'}: ${torrent.have.pieces}/${torrent.have.size} pieces from ${sources.length} peer(s) in ${seconds.toFixed(1)} s (${formatBytes(torrent.downloaded / seconds)}/s)`,
+    say(lang, {
+      fr: `${complete ? 'terminé' : 'interrompu'} : ${counts} morceaux de ${sources.length} pair(s) en ${time}`,
+      en: `${complete ? 'complete' : 'interrupted'}: ${counts} pieces from ${sources.length} peer(s) in ${time}`,
+    }),
   );
   return complete ? 0 : 130;
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { create } from './create.js';
 import { get } from './get.js';
 import { integerOption, rateOption, userOption } from './peers.js';
+import { langOf } from './say.js';
 import { seed } from './seed.js';
 import { swarm } from './swarm.js';
 
@@ -29,12 +30,15 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .command('create')
     .argument('<file>', 'the file to share')
     .option('-o, --out <torrent>', 'where to write the .torrent (default: FILE.torrent beside FILE)')
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
     .description('make a .torrent announcing to the lab tracker')
     .addHelpText(
       'after',
       '\nExamples:\n  npx portlab p2p create photo.png\n  npx portlab p2p create notes.txt -o /tmp/notes.torrent',
     )
-    .action((file: string, opts: { out?: string }) => run(() => create(config(), file, opts.out)));
+    .action((file: string, opts: { out?: string; lang?: string }) =>
+      run(() => create(config(), file, opts.out, langOf(opts.lang))),
+    );
 
   p2p
     .command('seed')
@@ -53,13 +57,14 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       "your lab account, sent to the tracker with each announce: lab 5's check counts this peer for it",
       userOption,
     )
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
     .description('share a file until Ctrl-C')
     .addHelpText(
       'after',
       '\nExamples:\n  npx portlab p2p seed photo.png --rate 2MB/s\n  npx portlab p2p seed photo.png.torrent --port 6890',
     )
-    .action((file: string, opts: { rate?: number; port?: number; user?: string }) =>
-      run(() => seed(config(), file, opts)),
+    .action((file: string, opts: { rate?: number; port?: number; user?: string; lang?: string }) =>
+      run(() => seed(config(), file, { ...opts, lang: langOf(opts.lang) })),
     );
 
   p2p
@@ -77,13 +82,17 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       "your lab account, sent to the tracker with each announce: lab 5's check counts this peer for it",
       userOption,
     )
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
     .description('download from every peer that has pieces; show where each piece came from')
     .addHelpText(
       'after',
       '\nExamples:\n  npx portlab p2p get var/p2p/resident/portlab-demo.txt.torrent --out /tmp\n  npx portlab p2p get lab5.bin.torrent --user e07',
     )
-    .action((torrent: string, opts: { out?: string; rate?: number; stallTimeout?: number; user?: string }) =>
-      run(() => get(config(), torrent, opts)),
+    .action(
+      (
+        torrent: string,
+        opts: { out?: string; rate?: number; stallTimeout?: number; user?: string; lang?: string },
+      ) => run(() => get(config(), torrent, { ...opts, lang: langOf(opts.lang) })),
     );
 
   p2p
@@ -91,7 +100,10 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .argument('<file-or-torrent>', 'the file every peer of the swarm seeds')
     .requiredOption('--peers <n>', 'how many seeding peers', integerOption(1, 50))
     .option('--rate <rate>', 'upload cap of each peer, e.g. 1MB/s (default: none)', rateOption)
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
     .description('N seeding peers in one process, each with its own port and upload cap')
     .addHelpText('after', '\nExamples:\n  npx portlab p2p swarm photo.png --peers 4 --rate 1MB/s')
-    .action((file: string, opts: { peers: number; rate?: number }) => run(() => swarm(config(), file, opts)));
+    .action((file: string, opts: { peers: number; rate?: number; lang?: string }) =>
+      run(() => swarm(config(), file, { ...opts, lang: langOf(opts.lang) })),
+    );
 }

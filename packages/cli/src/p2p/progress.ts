@@ -5,6 +5,7 @@
  */
 import { formatBytes, type Torrent } from '@portlab/bittorrent';
 import { paint, useColor } from '../format.js';
+import { type Lang, say } from './say.js';
 
 const BAR_WIDTH = 30;
 const COLORS = ['cyan', 'green', 'yellow', 'magenta', 'blue', 'red'] as const;
@@ -17,12 +18,27 @@ export class Progress {
   private lastTenth = -1;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly torrent: Torrent) {
-    torrent.on('peer', (address) => this.event(`peer ${address} connected`));
-    torrent.on('peer-gone', (address, reason) => this.event(`peer ${address} gone (${reason})`));
-    torrent.on('bad-piece', (index, sources) =>
-      this.event(`bad piece ${index} from ${sources.join(', ')}: SHA-1 mismatch, asking another peer`),
+  constructor(
+    private readonly torrent: Torrent,
+    private readonly lang: Lang = 'en',
+  ) {
+    torrent.on('peer', (address) =>
+      this.event(say(lang, { fr: `pair ${address} connecté`, en: `peer ${address} connected` })),
     );
+    torrent.on('peer-gone', (address, reason) =>
+      this.event(
+        say(lang, { fr: `pair ${address} parti (${reason})`, en: `peer ${address} gone (${reason})` }),
+      ),
+    );
+    torrent.on('bad-piece', (index, sources) => {
+      const from = sources.join(', ');
+      this.event(
+        say(lang, {
+          fr: `morceau ${index} mauvais, venu de ${from} : SHA-1 différent, on le demande à un autre pair`,
+          en: `bad piece ${index} from ${from}: SHA-1 mismatch, asking another peer`,
+        }),
+      );
+    });
     torrent.on('piece', () => this.tick());
     if (this.tty) this.timer = setInterval(() => this.draw(), 200);
   }
@@ -52,8 +68,13 @@ export class Progress {
     const tenth = Math.floor((have.pieces / have.size) * 10);
     if (tenth === this.lastTenth) return;
     this.lastTenth = tenth;
+    const counts = `${have.pieces}/${have.size}`;
+    const s = this.elapsedSeconds.toFixed(1);
     console.log(
-      `progress ${tenth * 10}% (${have.pieces}/${have.size} pieces, ${this.elapsedSeconds.toFixed(1)} s)`,
+      say(this.lang, {
+        fr: `progression ${tenth * 10} % (${counts} morceaux, ${s} s)`,
+        en: `progress ${tenth * 10}% (${counts} pieces, ${s} s)`,
+      }),
     );
   }
 
@@ -65,15 +86,16 @@ export class Progress {
   private draw(): void {
     const { have, meta } = this.torrent;
     const rate = this.torrent.downloaded / Math.max(this.elapsedSeconds, 0.001);
+    const piecesWord = say(this.lang, { fr: 'morceaux', en: 'pieces' });
     const lines = [
-      `${meta.name}  ${have.pieces}/${have.size} pieces  ${Math.floor((have.pieces / have.size) * 100)}%  ${formatBytes(rate)}/s`,
+      `${meta.name}  ${have.pieces}/${have.size} ${piecesWord}  ${Math.floor((have.pieces / have.size) * 100)}%  ${formatBytes(rate)}/s`,
     ];
     [...this.torrent.sources.values()].forEach((s, i) => {
       const filled = Math.round((s.pieces / have.size) * BAR_WIDTH);
       const bar =
         paint(COLORS[i % COLORS.length]!, '█'.repeat(filled), this.color) + '░'.repeat(BAR_WIDTH - filled);
       lines.push(
-        `  ${s.address.padEnd(21)} ${bar} ${String(s.pieces).padStart(5)} pieces ${formatBytes(s.bytes).padStart(9)}  ${s.client}`,
+        `  ${s.address.padEnd(21)} ${bar} ${String(s.pieces).padStart(5)} ${piecesWord} ${formatBytes(s.bytes).padStart(9)}  ${s.client}`,
       );
     });
     this.erase();
