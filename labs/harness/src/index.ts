@@ -83,7 +83,8 @@ export function registerLabCommands(program: Command, config: () => LabConfig): 
         run(async () => {
           const out = new Printer(chooseLang(opts.lang));
           if (name === 'clients') {
-            for (const file of await writeClientFiles(config())) out.say(`wrote ${file}`);
+            for (const file of await writeClientFiles(config()))
+              out.say(out.t({ fr: `écrit ${file}`, en: `wrote ${file}` }));
             for (const line of commandLines(config(), 'alice', 'wonderland')) out.say(line);
             return 0;
           }

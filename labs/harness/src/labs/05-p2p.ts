@@ -408,7 +408,12 @@ export const p2pLab: Lab = {
             victim.child.kill('SIGKILL');
           }
         });
-        mine.on('peer-gone', (address, reason) => out.say(`peer ${address} gone (${reason})`, 'yellow'));
+        mine.on('peer-gone', (address, reason) =>
+          out.say(
+            out.t({ fr: `pair ${address} parti (${reason})`, en: `peer ${address} gone (${reason})` }),
+            'yellow',
+          ),
+        );
         await Promise.all([done(mine), done(theirs)]);
         await Promise.all([you.close(), mate.close()]);
         const labels = seederLabels(s).set(mate.port, ctx.out.t({ fr: 'camarade', en: 'classmate' }));
