@@ -155,7 +155,9 @@ describe('a lab on 127.0.0.2', () => {
   it('the home page tells students the address to type, with the ports', async () => {
     const home = await (await fetch(`http://127.0.0.2:${lab.ports.http}/`)).text();
     expect(home).toContain('Students: type 127.0.0.2');
-    expect(home).toContain('Étudiants : tapez 127.0.0.2');
+    // A French browser gets the page in French (Accept-Language).
+    const fr = await fetch(`http://127.0.0.2:${lab.ports.http}/`, { headers: { 'accept-language': 'fr' } });
+    expect(await fr.text()).toContain('Étudiants : tapez 127.0.0.2');
     expect(home).toContain(`http://127.0.0.2:${lab.ports.http}/`);
     expect(home).toContain(`FTP 127.0.0.2 port ${lab.ports.ftp}`);
   });

@@ -86,7 +86,8 @@ describe('portlab p2p', () => {
     expect(out).toMatch(/ce pair écoute sur 127\.0\.0\.1:\d+/);
     expect(out).toMatch(/progression 100 % \(64\/64 morceaux/);
     expect(out).toMatch(/^pair +client +morceaux +octets +part$/m);
-    expect(out).toMatch(/terminé : 64\/64 morceaux de 2 pair\(s\) en \d+\.\d s/);
+    // From one seed or both: with no upload cap the first one may send every piece.
+    expect(out).toMatch(/terminé : 64\/64 morceaux de [12] pair\(s\) en \d+\.\d s/);
     swarm.child.kill('SIGINT');
     expect(await swarm.exit).toBe(0);
     const bad = p2p('create', data, '--lang', 'de');
