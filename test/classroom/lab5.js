@@ -13,10 +13,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { PeerNode, parseMetainfo } from '@portlab/bittorrent';
 import { Transcript } from '@portlab/transcript';
 import { Client as FtpClient } from 'basic-ftp';
+import { countingSink } from './counting-sink.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
 const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -24,17 +24,11 @@ const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 async function ftp() {
   const client = new FtpClient(120_000);
   await client.access({ host: cfg.server, port: cfg.ftpPort, user: cfg.user, password: cfg.password });
-  let bytes = 0;
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      bytes += chunk.length;
-      done();
-    },
-  });
+  const sink = countingSink();
   const started = performance.now();
   await client.downloadTo(sink, cfg.file);
   client.close();
-  say({ phase: 'done', ms: Math.round(performance.now() - started), bytes, sources: 1 });
+  say({ phase: 'done', ms: Math.round(performance.now() - started), bytes: sink.bytes, sources: 1 });
 }
 
 async function bt() {

@@ -23,10 +23,10 @@
  * Light on purpose: 30 of these share two cores with the server.
  */
 import { spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
+import { countingSink } from './counting-sink.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
 const latencies = {};
@@ -191,17 +191,11 @@ async function ftpDownload() {
   };
   try {
     await client.access({ host: cfg.server, port: cfg.ports.ftp, user: cfg.user, password: cfg.password });
-    let bytes = 0;
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        bytes += chunk.length;
-        done();
-      },
-    });
+    const sink = countingSink();
     const started = performance.now();
     await client.downloadTo(sink, cfg.ftpFile);
-    result.ftp = { bytes, ms: Math.round(performance.now() - started) };
-    if (bytes !== cfg.ftpBytes) fail('ftp', `downloaded ${bytes} bytes of ${cfg.ftpBytes}`);
+    result.ftp = { bytes: sink.bytes, ms: Math.round(performance.now() - started) };
+    if (sink.bytes !== cfg.ftpBytes) fail('ftp', `downloaded ${sink.bytes} bytes of ${cfg.ftpBytes}`);
   } catch (err) {
     fail('ftp', err);
   } finally {
