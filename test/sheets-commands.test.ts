@@ -57,7 +57,13 @@ describe('the CLI as its help describes it', () => {
     );
     expect(cli.commands.get('lab')!.options.get('--size')).toBe(true);
     expect(cli.commands.get('lab')!.options.get('--step')).toBe(false);
-    expect([...cli.commands.get('p2p')!.commands.keys()]).toEqual(['create', 'seed', 'get', 'swarm', 'watch']);
+    expect([...cli.commands.get('p2p')!.commands.keys()]).toEqual([
+      'create',
+      'seed',
+      'get',
+      'swarm',
+      'watch',
+    ]);
     expect(cli.commands.get('p2p')!.commands.get('create')!.options.get('-o')).toBe(true);
   });
 });
