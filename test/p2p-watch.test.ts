@@ -141,16 +141,13 @@ describe('portlab p2p watch', () => {
       localAddress: '127.0.0.7',
     });
 
-    const watch = p2p(
-      'watch',
-      torrent,
-      '--for',
-      hasAria2 ? '6' : '1',
-      '--peer-timeout',
-      '3',
-      '--user',
-      'alice',
-    );
+    // aria2c is listed once it has announced: the tracker's transcript says when.
+    if (hasAria2)
+      await waitFor(
+        () => readFileSync(path.join(lab.dataDir, 'log', 'tracker.ndjson'), 'utf8').includes('peer_id=A2-'),
+        { what: 'aria2c to announce' },
+      );
+    const watch = p2p('watch', torrent, '--for', '1', '--peer-timeout', '3', '--user', 'alice');
     expect(await watch.exit).toBe(0);
     const out = watch.output();
     expect(out).toMatch(/^IP address +port +client +piece +verified +time \(UTC\)$/m);
@@ -205,21 +202,35 @@ describe('portlab p2p watch', () => {
     expect(watch.output()).toMatch(/0 pair\(s\) listé\(s\) par le tracker, 0 morceau\(x\) vérifié\(s\)/);
   });
 
-  it.each([
+  it('says so, and fails, when the lab tracker never answers (the lab is not running)', async () => {
+    const data = path.join(lab.dir, 'stopped.bin');
+    writeFileSync(data, randomBytes(50_000));
+    expect(await p2p('create', data).exit).toBe(0);
+    tracker.server.close();
+    try {
+      const watch = p2p('watch', `${data}.torrent`, '--for', '1');
+      expect(await watch.exit).toBe(1);
+      expect(watch.output()).toMatch(/never answered: is the lab running \(npx portlab up\)\?/);
+    } finally {
+      await new Promise<void>((resolve) => tracker.server.listen(lab.ports.tracker, '127.0.0.1', resolve));
+    }
+  });
+
+  it.concurrent.for([
     ['en', /refused: .* announces to the tracker http:\/\/127\.0\.0\.1:\d+\/announce, not to the lab's/],
     ['fr', /refusé : .* annonce au tracker http:\/\/127\.0\.0\.1:\d+\/announce, pas à celui du lab/],
-  ])('refuses a torrent announced to another tracker (%s)', async (lang, message) => {
-    const data = path.join(lab.dir, 'elsewhere.bin');
+  ] as const)('refuses a torrent announced to another tracker (%s)', async ([lang, message], { expect }) => {
+    const data = path.join(lab.dir, `elsewhere-${lang}.bin`);
     writeFileSync(data, randomBytes(50_000));
     const [other] = await freePorts(1);
-    const torrent = path.join(lab.dir, 'elsewhere.torrent');
+    const torrent = path.join(lab.dir, `elsewhere-${lang}.torrent`);
     writeFileSync(torrent, await createMetainfo(data, { announce: `http://127.0.0.1:${other}/announce` }));
     const watch = p2p('watch', torrent, '--lang', lang);
     expect(await watch.exit).toBe(2);
     expect(watch.output()).toMatch(message);
   });
 
-  it.each([
+  it.concurrent.for([
     ['a wildcard address', ['seed', 'x', '--host', '0.0.0.0'], /'0\.0\.0\.0' is not one IP address/],
     ['a name, not an address', ['get', 'x.torrent', '--host', 'pc12'], /'pc12' is not one IP address/],
     [
@@ -227,7 +238,7 @@ describe('portlab p2p watch', () => {
       ['watch', 'x.torrent', '--host', '192.0.2.7'],
       /192\.0\.2\.7 is not an address of this machine/,
     ],
-  ])('refuses --host with %s', async (_name, args, message) => {
+  ] as [string, string[], RegExp][])('refuses --host with %s', async ([, args, message], { expect }) => {
     const run = p2p(...args);
     expect(await run.exit).not.toBe(0);
     expect(run.output()).toMatch(message);

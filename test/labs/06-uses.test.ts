@@ -10,7 +10,7 @@ import { REPO_ROOT } from '@portlab/config';
 import { UPDATE_TORRENT_PATH } from '@portlab/labs';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { addAccounts, portlab } from './helpers.js';
 
 const bin = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -23,8 +23,11 @@ afterAll(() => {
   for (const lab of labs) lab.cleanup();
 });
 
-describe('lab 06: the uses of peer-to-peer', () => {
-  it('demo: three peers on 127.0.0.2-4, and the watcher names each with a verified piece', async () => {
+// Two labs of their own: the demo and the exercise run side by side.
+describe.concurrent('lab 06: the uses of peer-to-peer', () => {
+  it('demo: three peers on 127.0.0.2-4, and the watcher names each with a verified piece', async ({
+    expect,
+  }) => {
     const lab = await tempLab();
     labs.push(lab);
     const demo = await portlab(lab, ['lab', '06', '--lang', 'en']);
@@ -45,7 +48,9 @@ describe('lab 06: the uses of peer-to-peer', () => {
     expect(demo.out).toContain('the subscriber is the one warned');
   });
 
-  it('check: the update downloaded with --user and a watch, counted for that account only', async () => {
+  it('check: the update downloaded with --user and a watch, counted for that account only', async ({
+    expect,
+  }) => {
     const lab = await tempLab();
     labs.push(lab);
     await addAccounts(lab, { e07: 'e07-Pass1', e08: 'e08-Pass2' });

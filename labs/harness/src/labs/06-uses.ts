@@ -139,7 +139,7 @@ export const usesLab: Lab = {
       },
       async run(ctx) {
         const torrent = ctx.state.get('torrent') as string;
-        await ctx.services.portlab(['p2p', 'watch', shown(torrent), '--for', '6', '--lang', ctx.out.lang]);
+        await ctx.services.portlab(['p2p', 'watch', shown(torrent), '--for', '3', '--lang', ctx.out.lang]);
       },
     },
     {

@@ -85,6 +85,8 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   private readonly sockets = new Set<Socket>();
   private readonly listener: Server;
   private port = 0;
+  /** Whether the tracker answered an announce at least once. */
+  trackerAnswered = false;
 
   constructor(private readonly options: WatcherOptions) {
     super();
@@ -142,6 +144,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
         ...(account ? { user: account } : {}),
       });
       peers = answer.peers;
+      this.trackerAnswered = true;
     } catch (err) {
       this.emit('warning', (err as Error).message);
       return;

@@ -84,6 +84,15 @@ export async function watch(
   });
   onInterrupt(async () => watcher.abort());
   const rows = await watcher.run();
+  if (!watcher.trackerAnswered) {
+    console.error(
+      say(lang, {
+        fr: `le tracker ${meta.announce} n'a jamais répondu : le lab tourne-t-il (npx portlab up) ?`,
+        en: `the tracker ${meta.announce} never answered: is the lab running (npx portlab up)?`,
+      }),
+    );
+    return 1;
+  }
   const header = say(lang, {
     fr: 'adresse IP,port,client,morceau,vérifié,heure (UTC)',
     en: 'IP address,port,client,piece,verified,time (UTC)',
