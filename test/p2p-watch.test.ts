@@ -8,11 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { announce, createMetainfo, createTracker, parseMetainfo } from '@portlab/bittorrent';
+import { announce, createMetainfo, type createTracker, parseMetainfo } from '@portlab/bittorrent';
 import { freePorts, type TempLab, tempLab, waitFor } from '@portlab/testkit';
-import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, runCli } from './apps.js';
+import { type CliRun, runCli, startTracker } from './apps.js';
 
 function installed(binary: string): boolean {
   try {
@@ -32,10 +31,7 @@ const servers: Server[] = [];
 
 beforeAll(async () => {
   lab = await tempLab();
-  tracker = createTracker({
-    transcript: new Transcript('tracker', lab.ports.tracker, { logDir: path.join(lab.dataDir, 'log') }),
-  });
-  await new Promise<void>((resolve) => tracker.server.listen(lab.ports.tracker, '127.0.0.1', resolve));
+  tracker = await startTracker(lab);
 });
 
 afterAll(async () => {

@@ -5,12 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { createTracker } from '@portlab/bittorrent';
 import { REPO_ROOT } from '@portlab/config';
 import { UPDATE_TORRENT_PATH } from '@portlab/labs';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
-import { Transcript } from '@portlab/transcript';
 import { afterAll, describe, it } from 'vitest';
+import { startTracker } from '../apps.js';
 import { addAccounts, portlab } from './helpers.js';
 
 const bin = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -55,11 +54,7 @@ describe.concurrent('lab 06: the uses of peer-to-peer', () => {
     labs.push(lab);
     await addAccounts(lab, { e07: 'e07-Pass1', e08: 'e08-Pass2' });
     // The tracker, and a stand-in for the web server's update (apps/web publishes it at this path).
-    const tracker = createTracker({
-      transcript: new Transcript('tracker', lab.ports.tracker, { logDir: path.join(lab.dataDir, 'log') }),
-    });
-    servers.push(tracker.server);
-    await new Promise<void>((resolve) => tracker.server.listen(lab.ports.tracker, '127.0.0.1', resolve));
+    servers.push((await startTracker(lab)).server);
     const check = (user: string) => portlab(lab, ['check', '06', '--user', user, '--lang', 'en']);
 
     const missing = await check('e07');

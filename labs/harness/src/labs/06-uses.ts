@@ -5,7 +5,7 @@
  * one piece from each and records address, port, client, piece and time. The discussion (legal and
  * illegal uses, licences, ARCOM's graduated response, why the IP address is the key) is in the sheets.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { type Metainfo, parseMetainfo } from '@portlab/bittorrent';
@@ -83,7 +83,9 @@ export const usesLab: Lab = {
         }
         const torrent = path.join(dir, path.basename(UPDATE_TORRENT_PATH));
         await writeFile(torrent, update.bytes);
+        // Downloaded afresh each time: a copy left by the last demo would be complete at once.
         const target = path.join(dir, 'update');
+        await rm(target, { recursive: true, force: true });
         await ctx.services.portlab([
           'p2p',
           'get',
