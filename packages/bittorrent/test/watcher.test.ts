@@ -11,11 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   announce,
   clientName,
+  createMetainfo,
   encodeHandshake,
   encodeMessage,
   HandshakeReader,
   MessageReader,
   type PeerNode,
+  parseMetainfo,
   Watcher,
 } from '../src/index.js';
 import { randomFile, startNode, startTracker, torrentFor, transcriptData } from './helpers.js';
@@ -38,9 +40,10 @@ afterAll(async () => {
 
 /**
  * A peer that claims every piece, unchokes at once and answers each request with zeros: it sends a
- * piece, but not the file's. Its peer_id says Transmission 3.00.
+ * piece, but not the file's (`repeat`: always the piece's first block, however often asked for
+ * others). Its peer_id says Transmission 3.00.
  */
-async function lyingPeer(infoHash: Buffer, pieces: number): Promise<number> {
+async function lyingPeer(infoHash: Buffer, pieces: number, repeat = false): Promise<number> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
     const handshake = new HandshakeReader();
@@ -60,7 +63,12 @@ async function lyingPeer(infoHash: Buffer, pieces: number): Promise<number> {
       for (const m of reader.push(chunk)) {
         if (m.type === 'request')
           socket.write(
-            encodeMessage({ type: 'piece', index: m.index, begin: m.begin, block: Buffer.alloc(m.length) }),
+            encodeMessage({
+              type: 'piece',
+              index: m.index,
+              begin: repeat ? 0 : m.begin,
+              block: Buffer.alloc(repeat ? 16 * 1024 : m.length),
+            }),
           );
       }
     });
@@ -117,6 +125,32 @@ describe('Watcher', () => {
     expect(watched).toContainEqual(
       expect.objectContaining({ peer: `127.0.0.1:${honest.port}`, status: 'piece', verified: true }),
     );
+  });
+
+  it('does not take the same block sent again and again for a whole piece (connected, no piece)', async () => {
+    const file = randomFile(dir, 'repeated.bin', 200_000);
+    // Pieces of 4 blocks: a peer repeating the first one never completes a piece.
+    const meta = parseMetainfo(await createMetainfo(file, { announce: tracker.url, pieceLength: 64 * 1024 }));
+    const port = await lyingPeer(meta.infoHash, meta.pieceHashes.length, true);
+    await announce(tracker.url, {
+      infoHash: meta.infoHash,
+      peerId: Buffer.from('-TR3000-repeatrepeat'),
+      port,
+      uploaded: 0,
+      downloaded: 0,
+      left: 0,
+      event: 'started',
+    });
+    const watcher = new Watcher({
+      meta,
+      host: '127.0.0.1',
+      transcript: new Transcript('peer', 0, { logDir }),
+      forSeconds: 0,
+      peerTimeoutMs: 1_000,
+    });
+    const [row] = await watcher.run();
+    expect(row).toMatchObject({ port, status: 'connected', note: 'no piece within 1 s' });
+    expect(row!.piece).toBeUndefined();
   });
 
   it('with the tracker unreachable, warns and returns an empty table', async () => {

@@ -303,8 +303,12 @@ export class Watcher extends EventEmitter<WatcherEvents> {
           piece = undefined;
           break;
         case 'piece': {
-          if (message.index !== piece) break;
-          blocks[message.begin / BLOCK_SIZE] = message.block;
+          // Only the blocks asked for, each once: a peer cannot fill the piece with extra or repeated blocks.
+          if (message.index !== piece || message.begin % BLOCK_SIZE !== 0) break;
+          const slot = message.begin / BLOCK_SIZE;
+          const expected = Math.min(BLOCK_SIZE, pieceSize(meta, piece) - message.begin);
+          if (blocks[slot] || message.block.length !== expected) break;
+          blocks[slot] = message.block;
           received += message.block.length;
           if (received < pieceSize(meta, piece)) break;
           const verified = sha1(...blocks).equals(meta.pieceHashes[piece]!);
