@@ -100,8 +100,8 @@ export const usesLab: Lab = {
     {
       title: { fr: 'Trois pairs, trois adresses', en: 'Three peers, three addresses' },
       intro: {
-        fr: "Trois pairs partagent un fichier fabriqué par le projet. Chacun est une machine à sa propre adresse (--host 127.0.0.2, .3, .4) : le tracker donne à chacun l'adresse de l'autre, 6 octets par pair (BEP 23).",
-        en: 'Three peers share a file made by the project. Each is a machine at its own address (--host 127.0.0.2, .3, .4): the tracker gives each the address of the others, 6 bytes per peer (BEP 23).',
+        fr: 'Trois pairs partagent un fichier fabriqué par le projet. Chacun est une machine à sa propre adresse (--host 127.0.0.2, .3, .4) : le tracker les connaît chacun à son adresse et les présente à qui télécharge, 6 octets par pair (BEP 23).',
+        en: 'Three peers share a file made by the project. Each is a machine at its own address (--host 127.0.0.2, .3, .4): the tracker knows each at its own address and introduces them to whoever downloads, 6 bytes per peer (BEP 23).',
       },
       async run(ctx) {
         const { config, out, options } = ctx;
@@ -154,8 +154,8 @@ export const usesLab: Lab = {
         const { out } = ctx;
         for (const line of [
           {
-            fr: "- Pour échanger des morceaux, chaque pair doit connaître l'adresse des autres : le tracker la donne à tous.",
-            en: '- To exchange pieces, every peer must know the others’ addresses: the tracker hands them to all.',
+            fr: "- Pour échanger des morceaux, chaque pair doit connaître l'adresse des autres : le tracker la donne à tout pair qui télécharge.",
+            en: '- To exchange pieces, every peer must know the others’ addresses: the tracker hands them to every peer that downloads.',
           },
           {
             fr: '- Un morceau vérifié prouve que cette adresse partageait bien ce fichier, à cette heure-là.',
