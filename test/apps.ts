@@ -1,7 +1,9 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import path from 'node:path';
+import { createTracker } from '@portlab/bittorrent';
 import { REPO_ROOT } from '@portlab/config';
 import { type TempLab, waitFor } from '@portlab/testkit';
+import { Transcript } from '@portlab/transcript';
 
 /** The `portlab` command, built (packages/cli/dist). */
 export const CLI = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -104,4 +106,13 @@ export async function startLab(lab: TempLab, ...args: string[]): Promise<Running
     throw err;
   }
   return { ...up, stop };
+}
+
+/** The lab's BitTorrent tracker alone, in this process: on the lab's tracker port, in its transcripts. */
+export async function startTracker(lab: TempLab): Promise<ReturnType<typeof createTracker>> {
+  const tracker = createTracker({
+    transcript: new Transcript('tracker', lab.ports.tracker, { logDir: path.join(lab.dataDir, 'log') }),
+  });
+  await new Promise<void>((resolve) => tracker.server.listen(lab.ports.tracker, '127.0.0.1', resolve));
+  return tracker;
 }

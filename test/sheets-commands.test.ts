@@ -57,8 +57,19 @@ describe('the CLI as its help describes it', () => {
     );
     expect(cli.commands.get('lab')!.options.get('--size')).toBe(true);
     expect(cli.commands.get('lab')!.options.get('--step')).toBe(false);
-    expect([...cli.commands.get('p2p')!.commands.keys()]).toEqual(['create', 'seed', 'get', 'swarm']);
+    expect([...cli.commands.get('p2p')!.commands.keys()]).toEqual([
+      'create',
+      'seed',
+      'get',
+      'swarm',
+      'watch',
+    ]);
     expect(cli.commands.get('p2p')!.commands.get('create')!.options.get('-o')).toBe(true);
+    // Lab 6: peers at their own address, and the watcher.
+    expect(cli.commands.get('p2p')!.commands.get('seed')!.options.get('--host')).toBe(true);
+    expect(cli.commands.get('p2p')!.commands.get('get')!.options.get('--host')).toBe(true);
+    expect(cli.commands.get('p2p')!.commands.get('watch')!.options.get('--for')).toBe(true);
+    expect(cli.commands.get('p2p')!.commands.get('watch')!.options.get('--user')).toBe(true);
   });
 });
 
@@ -116,7 +127,7 @@ describe('the check, on samples', () => {
     expect(checkPortlab(cli, ['lab', '01', '[--steps]'], labIds)).toEqual([
       '"portlab lab" has no option --steps',
     ]);
-    expect(checkPortlab(cli, ['check', '06'], labIds)).toEqual(['there is no lab "06"']);
+    expect(checkPortlab(cli, ['check', '99'], labIds)).toEqual(['there is no lab "99"']);
     expect(checkPortlab(cli, ['check', 'clients'], labIds)).toEqual(['there is no lab "clients"']);
   });
 });

@@ -23,6 +23,7 @@ export { commandLines, FILEZILLA_PROTOCOL, fileZillaSites, writeClientFiles } fr
 export { chooseLang, type Lang, type Text } from './i18n.js';
 export type { CheckItem, CheckOptions, Lab } from './lab.js';
 export { parseAnswers, QUIZ } from './labs/01-ports.js';
+export { UPDATE_TORRENT_PATH } from './labs/06-uses.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';

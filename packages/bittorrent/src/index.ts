@@ -28,6 +28,8 @@ export {
 export { parseQuery, percentEncode } from './tracker/query.js';
 export { createTracker, type TrackerOptions } from './tracker/server.js';
 export { Swarms } from './tracker/swarms.js';
+export { Watcher, type WatcherOptions, type WatchRow } from './watch/watcher.js';
+export { clientName } from './wire/client-name.js';
 export {
   describePeerId,
   encodeHandshake,

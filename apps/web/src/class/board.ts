@@ -11,7 +11,7 @@ import { ClassSessions, type Connection } from './sessions.js';
 export interface StudentEntry {
   name: string;
   connected: Connection[];
-  /** By lab id ("01" … "05"); empty until the student's first check ran. */
+  /** By lab id ("01" … "06"); empty until the student's first check ran. */
   labs: Record<string, LabProgress>;
   /** When the checks last ran for this student (ISO 8601), or null. */
   checkedAt: string | null;

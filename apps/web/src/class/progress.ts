@@ -54,7 +54,7 @@ export async function checkLab(config: LabConfig, lab: Lab, user: string): Promi
   }
 }
 
-/** Every lab for one student, keyed by lab id ("01" … "05"), in the labs' order. */
+/** Every lab for one student, keyed by lab id ("01" … "06"), in the labs' order. */
 export async function checkStudent(
   config: LabConfig,
   user: string,

@@ -48,7 +48,7 @@ const shared = (ctx: StepContext) => ctx.state.get('p2p') as Shared;
  * The shared file: bytes the project generates (AES-CTR over zeros, fixed key), so it is free to
  * share and the same on every machine. Never a copyrighted work: the lesson on legal use starts here.
  */
-async function makeFile(file: string, size: number): Promise<void> {
+export async function makeFile(file: string, size: number): Promise<void> {
   if (existsSync(file) && (await stat(file)).size === size) return;
   const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 'portlab-lab-5'), Buffer.alloc(16));
   await writeFile(file, cipher.update(Buffer.alloc(size)));
@@ -60,12 +60,19 @@ async function sha1Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** `portlab p2p seed TORRENT --rate R`: one more machine sharing the file, in its own process. */
-async function startSeeder(torrent: string, rate: number): Promise<{ port: number; child: ChildProcess }> {
+/**
+ * `portlab p2p seed TORRENT --rate R [more…]`: one more machine sharing the file, in its own process
+ * (`more`: lab 6's `--host 127.0.0.N`).
+ */
+export async function startSeeder(
+  torrent: string,
+  rate: number,
+  more: string[] = [],
+): Promise<{ port: number; child: ChildProcess }> {
   // English whatever the class's language: this output is read below, not shown.
   const child = spawn(
     process.execPath,
-    [PORTLAB_BIN, 'p2p', 'seed', torrent, '--rate', String(rate), '--lang', 'en'],
+    [PORTLAB_BIN, 'p2p', 'seed', torrent, '--rate', String(rate), ...more, '--lang', 'en'],
     {
       env: process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -533,6 +540,21 @@ interface AnnouncedPeer {
 }
 
 /**
+ * The parameters of an announce as the tracker's transcript writes it (`GET /announce info_hash=…
+ * peer_id=… port=… left=… event=… user=…`, packages/bittorrent tracker/server.ts), by name; undefined
+ * for any other line.
+ */
+export function announceFields(line: string): Map<string, string> | undefined {
+  if (!line.startsWith('GET /announce ')) return undefined;
+  return new Map(
+    line
+      .split(' ')
+      .slice(2)
+      .map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] as const),
+  );
+}
+
+/**
  * The announces of `user`'s peers, by peer_id, from the tracker's transcript: each request line
  * (`GET /announce info_hash=… peer_id=… uploaded=… downloaded=… left=… event=… user=…`,
  * packages/bittorrent tracker/server.ts) and the answer that follows it on that connection
@@ -544,14 +566,9 @@ export function announcesOf(events: TranscriptEvent[], user: string): Map<string
   for (const e of events) {
     if (e.type !== 'line') continue;
     if (e.dir === 'C') {
-      const fields = new Map(
-        e.line
-          .split(' ')
-          .slice(2)
-          .map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] as const),
-      );
-      const id = fields.get('peer_id');
-      if (!e.line.startsWith('GET /announce ') || fields.get('user') !== user || !id) {
+      const fields = announceFields(e.line);
+      const id = fields?.get('peer_id');
+      if (!fields || fields.get('user') !== user || !id) {
         waiting.set(e.session, null);
         continue;
       }

@@ -16,7 +16,7 @@ import { type Lang, say } from './say.js';
 export async function get(
   config: LabConfig,
   torrentFile: string,
-  options: { out?: string; rate?: number; stallTimeout?: number; user?: string; lang?: Lang },
+  options: { out?: string; rate?: number; stallTimeout?: number; user?: string; host?: string; lang?: Lang },
 ) {
   const meta = parseMetainfo(await readFile(torrentFile), torrentFile);
   const target = path.join(options.out ?? '.', meta.name);

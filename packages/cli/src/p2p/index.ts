@@ -6,10 +6,11 @@ import type { LabConfig } from '@portlab/config';
 import type { Command } from 'commander';
 import { create } from './create.js';
 import { get } from './get.js';
-import { integerOption, rateOption, userOption } from './peers.js';
+import { hostOption, integerOption, rateOption, userOption } from './peers.js';
 import { langOf } from './say.js';
 import { seed } from './seed.js';
 import { swarm } from './swarm.js';
+import { watch } from './watch.js';
 
 /** Runs a command; an error becomes one line on stderr and exit code 1, not a stack trace. */
 async function run(action: () => Promise<number>): Promise<void> {
@@ -53,6 +54,11 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       integerOption(1, 65535),
     )
     .option(
+      '--host <address>',
+      'be a machine of this address: listen, announce and dial from it (e.g. 127.0.0.2; default: the lab host)',
+      hostOption,
+    )
+    .option(
       '--user <account>',
       "your lab account, sent to the tracker with each announce: lab 5's check counts this peer for it",
       userOption,
@@ -61,10 +67,11 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .description('share a file until Ctrl-C')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx portlab p2p seed photo.png --rate 2MB/s\n  npx portlab p2p seed photo.png.torrent --port 6890',
+      '\nExamples:\n  npx portlab p2p seed photo.png --rate 2MB/s\n  npx portlab p2p seed photo.png.torrent --port 6890\n  npx portlab p2p seed photo.png.torrent --host 127.0.0.2',
     )
-    .action((file: string, opts: { rate?: number; port?: number; user?: string; lang?: string }) =>
-      run(() => seed(config(), file, { ...opts, lang: langOf(opts.lang) })),
+    .action(
+      (file: string, opts: { rate?: number; port?: number; host?: string; user?: string; lang?: string }) =>
+        run(() => seed(config(), file, { ...opts, lang: langOf(opts.lang) })),
     );
 
   p2p
@@ -76,6 +83,11 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       '--stall-timeout <seconds>',
       'give up, saying what to check, when no piece arrives for this long (default: 60)',
       integerOption(1, 86_400),
+    )
+    .option(
+      '--host <address>',
+      'be a machine of this address: listen, announce and dial from it (e.g. 127.0.0.2; default: the lab host)',
+      hostOption,
     )
     .option(
       '--user <account>',
@@ -91,7 +103,14 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .action(
       (
         torrent: string,
-        opts: { out?: string; rate?: number; stallTimeout?: number; user?: string; lang?: string },
+        opts: {
+          out?: string;
+          rate?: number;
+          stallTimeout?: number;
+          host?: string;
+          user?: string;
+          lang?: string;
+        },
       ) => run(() => get(config(), torrent, { ...opts, lang: langOf(opts.lang) })),
     );
 
@@ -105,5 +124,39 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .addHelpText('after', '\nExamples:\n  npx portlab p2p swarm photo.png --peers 4 --rate 1MB/s')
     .action((file: string, opts: { peers: number; rate?: number; lang?: string }) =>
       run(() => swarm(config(), file, { ...opts, lang: langOf(opts.lang) })),
+    );
+
+  p2p
+    .command('watch')
+    .argument('<torrent>', "the .torrent of a swarm of the lab's own tracker")
+    .option(
+      '--for <seconds>',
+      'how long to keep asking the tracker for new peers (default: 20)',
+      integerOption(1, 600),
+    )
+    .option(
+      '--peer-timeout <seconds>',
+      'how long each peer has to send its piece (default: 10)',
+      integerOption(1, 120),
+    )
+    .option('--host <address>', 'watch from this address of the machine (e.g. 127.0.0.9)', hostOption)
+    .option(
+      '--user <account>',
+      "your lab account, sent to the tracker with each announce: lab 6's check counts this watch for it",
+      userOption,
+    )
+    .option('--lang <lang>', 'fr or en (default: from LANG)')
+    .description(
+      "what a rights holder's agent sees: take one piece from each peer, check it, record address, port, client, time",
+    )
+    .addHelpText(
+      'after',
+      '\nOnly torrents of the lab tracker are watched. The table is saved to $DATA/watch/NAME-TIME.csv and .ndjson.\n\nExamples:\n  npx portlab p2p watch var/p2p/resident/portlab-demo.txt.torrent\n  npx portlab p2p watch lab6.bin.torrent --for 30 --user e07',
+    )
+    .action(
+      (
+        torrent: string,
+        opts: { for?: number; peerTimeout?: number; host?: string; user?: string; lang?: string },
+      ) => run(() => watch(config(), torrent, { ...opts, lang: langOf(opts.lang) })),
     );
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import path from 'node:path';
 import {
   createMetainfo,
@@ -17,7 +17,7 @@ import {
   parseRate,
   type Torrent,
 } from '@portlab/bittorrent';
-import { type LabConfig, USER_NAME } from '@portlab/config';
+import { isLocalAddress, type LabConfig, USER_NAME, urlHost } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
 import { InvalidArgumentError } from 'commander';
 
@@ -61,19 +61,24 @@ export async function freePort(
   throw new Error(`no free port from ${from} to ${from + 199} on ${host}: stop some peers, or give --port`);
 }
 
-/** Starts a peer: on `port`, or on the first free port after the resident peer's. */
+/**
+ * Starts a peer: on `port`, or on the first free port after the resident peer's. With `host`
+ * (`--host 127.0.0.N`), the peer is a machine of its own address: it listens there, and announces and
+ * dials from there, so the tracker and every other peer see it at that address (Linux answers on all
+ * of 127.0.0.0/8; in a classroom each PC has its own address anyway).
+ */
 export async function startPeer(
   config: LabConfig,
-  options: { port?: number; rate?: number; exclude?: Set<number>; user?: string },
+  options: { port?: number; rate?: number; exclude?: Set<number>; user?: string; host?: string },
 ) {
-  if (options.port !== undefined) return listeningPeer(config, options.port, options.rate, options.user);
+  if (options.port !== undefined) return listeningPeer(config, options.port, options);
   // A peer started at the same moment (several `portlab p2p seed … &` pasted at once) may bind the
   // port found free before this one does: then this one takes the next free port.
   const taken = new Set(options.exclude);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await freePort(config.host, config.portOf('peer') + 1, taken);
+    const port = await freePort(options.host ?? config.host, config.portOf('peer') + 1, taken);
     try {
-      return await listeningPeer(config, port, options.rate, options.user);
+      return await listeningPeer(config, port, options);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       taken.add(port);
@@ -85,17 +90,17 @@ export async function startPeer(
 async function listeningPeer(
   config: LabConfig,
   port: number,
-  rate: number | undefined,
-  user: string | undefined,
+  { rate, user, host }: { rate?: number; user?: string; host?: string },
 ): Promise<PeerNode> {
+  const addresses = host ? { host, publicAddress: host, localAddress: host } : labPeerAddresses(config);
   const node = new PeerNode({
-    ...labPeerAddresses(config),
+    ...addresses,
     port,
     transcript: new Transcript('peer', port, {
       logDir: config.paths.log,
       ...config.transcript,
       // Each simulated machine is its own node on the dashboard's graph, though they share a process.
-      node: `${config.publicAddress}:${port}`,
+      node: `${urlHost(addresses.publicAddress)}:${port}`,
     }),
     ...(rate ? { uploadRate: rate } : {}),
     // Announced to the tracker (`user=`): in a class, lab 5's check counts this peer for that account.
@@ -133,6 +138,19 @@ export function rateOption(text: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** --host ADDRESS: one address of this machine (127.0.0.2, a LAN address), never a wildcard. */
+export function hostOption(text: string): string {
+  if (isIP(text) === 0 || text === '0.0.0.0' || text === '::') {
+    throw new InvalidArgumentError(`'${text}' is not one IP address: give one, e.g. 127.0.0.2`);
+  }
+  if (!isLocalAddress(text)) {
+    throw new InvalidArgumentError(
+      `${text} is not an address of this machine: 127.0.0.2 to 127.0.0.254 on Linux, or this PC's own address`,
+    );
+  }
+  return text;
 }
 
 /** --user NAME: an account name, as users.json spells them. */

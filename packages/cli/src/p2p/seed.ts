@@ -7,7 +7,7 @@ import { type Lang, say } from './say.js';
 export async function seed(
   config: LabConfig,
   fileOrTorrent: string,
-  options: { rate?: number; port?: number; user?: string; lang?: Lang },
+  options: { rate?: number; port?: number; user?: string; host?: string; lang?: Lang },
 ): Promise<number> {
   const shared = await openShared(config, fileOrTorrent);
   const node = await startPeer(config, options);
