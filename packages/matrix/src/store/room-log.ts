@@ -49,17 +49,22 @@ interface Entry extends StoredEvent {
   stateAfter: StateMap | undefined;
 }
 
-/** The log's file name for a room: the room ID without its "!", other unsafe bytes %-escaped. */
+/**
+ * A name safe as a file name, still readable: [A-Za-z0-9._:=-] kept, other bytes %xx, a leading
+ * "." escaped (no "..", no hidden files).
+ */
+export function safeFileName(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && /[A-Za-z0-9._:=-]/.test(c) ? c : `%${b.toString(16).padStart(2, '0')}`;
+  }
+  return out.startsWith('.') ? `%2e${out.slice(1)}` : out;
+}
+
+/** The log's file name for a room: the room ID without its "!", made safe. */
 export function roomFileName(roomId: string): string {
-  const bare = roomId.startsWith('!') ? roomId.slice(1) : roomId;
-  const escaped = [...Buffer.from(bare, 'utf8')]
-    .map((b) =>
-      /[A-Za-z0-9._:=-]/.test(String.fromCharCode(b)) && b < 0x80
-        ? String.fromCharCode(b)
-        : `%${b.toString(16).padStart(2, '0')}`,
-    )
-    .join('');
-  return `${escaped.startsWith('.') ? `%2e${escaped.slice(1)}` : escaped}.ndjson`;
+  return `${safeFileName(roomId.startsWith('!') ? roomId.slice(1) : roomId)}.ndjson`;
 }
 
 export class RoomLog {
