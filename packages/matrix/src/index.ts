@@ -12,6 +12,7 @@ export * from './events/limits.js';
 export * from './events/redaction.js';
 export * from './events/types.js';
 export * from './events/verify.js';
+export * from './federation/join.js';
 export * from './federation/server-keys.js';
 export * from './federation/transaction-queue.js';
 export * from './federation/x-matrix.js';

@@ -49,8 +49,8 @@ export async function checkIncomingPdu(
   if (missingAuth.length > 0 || missingPrev.length > 0) {
     return { action: 'missing', event, authEvents: missingAuth, prevEvents: missingPrev };
   }
-  const authEvents = event.auth_events.map((id) => log.get(id)?.event as RoomEvent);
-  const rejectedAuth = event.auth_events.find((id) => log.get(id)?.rejected);
+  const authEvents = event.auth_events.map((id) => log.peek(id)?.event as RoomEvent);
+  const rejectedAuth = event.auth_events.find((id) => log.peek(id)?.rejected);
   if (rejectedAuth) return { action: 'reject', event, reason: `auth event ${rejectedAuth} was rejected` }; // 2.3
   const byAuth = authorizeByAuthEvents(event, authEvents);
   if (!byAuth.allowed) return { action: 'reject', event, reason: `auth events: ${byAuth.reason}` };
