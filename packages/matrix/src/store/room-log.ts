@@ -320,6 +320,13 @@ export class RoomLog {
 
   /** @internal Replays one log line at open. */
   replay(line: LogLine): void {
+    if (
+      !Number.isSafeInteger(line?.stream) ||
+      typeof line.event_id !== 'string' ||
+      typeof line.pdu !== 'object'
+    ) {
+      throw new Error(`${this.file}: a line is not a stored event`);
+    }
     const event = { ...line.pdu, event_id: line.event_id } as RoomEvent;
     const opts: AppendOptions = {};
     if (line.outlier) opts.outlier = true;
