@@ -26,6 +26,7 @@ export { parseAnswers, QUIZ } from './labs/01-ports.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
+export { askPassword } from './password.js';
 export { type CheckLine, checkLines, printCheck, runCheck, runDemo } from './runner.js';
 export { renderSheet, type SheetSource, sheetSources, writeSheets } from './sheets.js';
 export { readTranscript } from './transcript-file.js';

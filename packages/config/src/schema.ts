@@ -126,6 +126,8 @@ export const configSchema = z.strictObject({
         .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as pc07')
         .optional(),
       classDns: z.string().min(1).optional(),
+      /** The teacher's web port, where a lab registers (POST /api/dns/register): default 80 + offset. */
+      classWebPort: port.min(1).optional(),
       /** Seconds a resolver may keep an answer (RFC 1035 §3.2.1): short, a lab comes and goes. */
       ttl: z.number().int().min(0).max(86_400).default(60),
     })

@@ -2,9 +2,12 @@ import { isLoopback, isWildcard, type LabConfig, serviceSpec, UserStore, urlHost
 import { deliverWelcome } from '@portlab/labs';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
+import { type Registration, registerWithClassDns } from './dns.js';
 
 export interface UpOptions {
   allowDemoPasswords?: boolean;
+  /** `--class-dns TEACHER --user e07`: register this lab (config dns.name) in the class zone once up. */
+  classDns?: Registration;
 }
 
 /** `portlab up` (what `npm start` runs): start every app, print the port table, run until Ctrl-C. */
@@ -71,6 +74,7 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
       `Students: type ${config.publicAddress} (listening on ${bound}; another address with --public-address)`,
     );
   }
+  if (options.classDns) console.log(await registerWithClassDns(config, options.classDns));
   console.log('Live transcripts: npx portlab watch   ·   Stop all: Ctrl-C');
 
   await stopped;
