@@ -6,7 +6,7 @@ import { type TempLab, waitFor } from '@portlab/testkit';
 /** The `portlab` command, built (packages/cli/dist). */
 export const CLI = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 
-export type AppName = 'web' | 'mail' | 'files' | 'peer';
+export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns';
 
 /** One app of the lab, as the supervisor runs it: apps/<name>/dist/main.js, its own process. */
 export interface RunningApp {

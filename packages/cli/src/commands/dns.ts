@@ -101,7 +101,9 @@ export async function registerWithClassDns(config: LabConfig, registration: Regi
           method: 'POST',
           path: '/api/dns/register',
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-          ...(source && !isLoopback(source) ? { localAddress: source } : {}),
+          // From the lab's own address (127.0.0.8 in a test, the LAN address in class); a loopback
+          // source cannot reach a teacher on the LAN, so the kernel picks one then.
+          ...(source && (!isLoopback(source) || isLoopback(server.host)) ? { localAddress: source } : {}),
           timeout: 20_000,
         },
         (res) => {
