@@ -123,7 +123,7 @@ export function answer(message: Buffer, view: ZoneView): Answer {
     | undefined;
   if (arcount === 1 && !opt) return bare(RCODE.FORMERR, 'the one additional record of a query is its OPT');
 
-  const query = `QUERY ${typeName(question.type)} ${question.name}`;
+  const query = `QUERY ${typeName(question.type)} ${presentation(question.name)}`;
   const response = new Packet();
   response.header = new Packet.Header({ id, qr: 1, opcode: 0, aa: 0, rd, ra: 0 });
   response.questions = [question];
@@ -229,6 +229,15 @@ export function rdataText(r: Resource): string {
     default:
       return typeName(r.type);
   }
+}
+
+/**
+ * A name as dig prints it (RFC 1035 §5.1): a byte that is not a printable character as \DDD in
+ * decimal. A name on the wire may hold any byte, and the transcript must not carry escape
+ * sequences to the terminal of `portlab watch`.
+ */
+function presentation(name: string): string {
+  return name.replace(/[^\x21-\x7e]|\\/g, (c) => `\\${c.charCodeAt(0).toString().padStart(3, '0')}`);
 }
 
 /** A reply of a header alone (FORMERR, NOTIMP): the id and opcode echoed, no section (RFC 1035 §4.1.1). */

@@ -63,6 +63,12 @@ describe('answer(): the rules of an authoritative server for one zone', () => {
     expect(answer(query('evillab.test', Packet.TYPE.A), view).result).toBe('REFUSED');
   });
 
+  it('writes a name with control bytes as \\DDD in the transcript, as dig prints it (RFC 1035 §5.1)', () => {
+    const asked = answer(query('\x1b[31mred.lab.test', Packet.TYPE.A), view);
+    expect(asked.query).toBe('QUERY A \\027[31mred.lab.test');
+    expect(asked.result).toBe('NXDOMAIN');
+  });
+
   it('cuts a UDP reply that does not fit to its question, with TC=1 (RFC 1035 §4.2.1)', () => {
     const long = { ...view, labs: new Map([['a'.repeat(63), '10.0.0.1']]) };
     const name = `${'a'.repeat(63)}.lab.test`;
