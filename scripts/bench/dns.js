@@ -50,7 +50,10 @@ async function client(index) {
     const name = `pc${String((id % 30) + 1).padStart(2, '0')}.lab.test`;
     const sent = performance.now();
     const answered = await new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), 2000);
+      const timer = setTimeout(() => {
+        socket.off('message', onMessage);
+        resolve(false);
+      }, 2000);
       const onMessage = (reply) => {
         if (reply.readUInt16BE(0) !== id) return;
         clearTimeout(timer);
