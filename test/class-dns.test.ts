@@ -4,9 +4,20 @@
  * the DNS port by asking it a query over UDP, and a student's `portlab up --class-dns … --name pc08
  * --user e08` registers that lab at its own address (127.0.0.8 here: another PC of the class).
  */
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { promises as dnsPromises } from 'node:dns';
-import { UserStore } from '@portlab/config';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, UserStore } from '@portlab/config';
+import {
+  type ClassroomNetwork,
+  createClassroomNetwork,
+  type NetHost,
+  namespaceSupport,
+  type TempLab,
+  tempLab,
+  waitFor,
+} from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, runCli, startApp, startLab } from './apps.js';
 
@@ -98,3 +109,91 @@ describe('a student lab started with --class-dns', () => {
     }
   });
 });
+
+const support = namespaceSupport();
+const hasDig = spawnSync('dig', ['-v']).status === 0;
+const lanSkip = !support.ok ? support.reason : !hasDig ? 'dig is missing (bind9-dnsutils)' : null;
+if (lanSkip) console.warn(`class-dns.test.ts, the LAN part skipped: ${lanSkip}`);
+
+describe.skipIf(lanSkip !== null)(
+  'the class DNS on a LAN of network namespaces (packages/testkit netns)',
+  () => {
+    let network: ClassroomNetwork;
+    let lan: TempLab;
+    const children: ChildProcess[] = [];
+
+    /** Runs a command on a PC of the classroom; resolves with its standard output. */
+    function on(host: NetHost, command: string, args: string[]): Promise<string> {
+      return new Promise((resolve) => {
+        const child = network.spawn(host, command, args);
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.once('exit', () => resolve(out));
+      });
+    }
+
+    beforeAll(async () => {
+      network = createClassroomNetwork({ students: 2, shaping: null });
+      lan = await tempLab({ host: network.teacher.address });
+      const users = new UserStore(`${lan.dataDir}/users.json`);
+      await users.ensure();
+      await users.setMany([
+        { name: 'e01', password: 'kafu-rime-47', role: 'student' },
+        { name: 'e02', password: 'lome-tiva-12', role: 'student' },
+      ]);
+      for (const app of ['web', 'dns']) {
+        const main = path.join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
+        children.push(
+          network.spawn(network.teacher, process.execPath, [main], { env: lan.env, stdio: 'ignore' }),
+        );
+      }
+      const listening = (app: string, service: string) => {
+        const file = path.join(lan.dataDir, 'run', `${app}.json`);
+        return (
+          existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).services[service]?.state === 'listening'
+        );
+      };
+      await waitFor(() => listening('web', 'http') && listening('dns', 'dns'), {
+        what: 'web and dns on the LAN',
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await Promise.all(
+        children.map((c) => {
+          const exited = new Promise((resolve) => c.once('exit', resolve));
+          c.kill('SIGTERM');
+          return exited;
+        }),
+      );
+      network?.destroy();
+      lan?.cleanup();
+    });
+
+    const register = (student: NetHost, user: string, password: string, name: string) =>
+      on(student, 'curl', [
+        '-s',
+        '-w',
+        '\n%{http_code}',
+        '-H',
+        'content-type: application/json',
+        '-d',
+        JSON.stringify({ user, password, name }),
+        `http://${network.teacher.address}:${lan.ports.http}/api/dns/register`,
+      ]);
+
+    it("registers a student PC at its LAN address, answered to another PC by dig; a classmate's name is refused", async () => {
+      const [pc1, pc2] = network.students as [NetHost, NetHost];
+      expect(await register(pc1, 'e01', 'kafu-rime-47', 'pc01')).toBe(
+        `{"name":"pc01","fqdn":"pc01.lab.test","address":"${pc1.address}"}\n200`,
+      );
+      expect(await register(pc2, 'e02', 'lome-tiva-12', 'pc01')).toMatch(/another lab's name.*\n403$/);
+      expect(await register(pc2, 'e02', 'wrong', 'pc02')).toMatch(/\n401$/);
+      const dig = (...args: string[]) =>
+        on(pc2, 'dig', [`@${network.teacher.address}`, '-p', String(lan.ports.dns), '+short', ...args]);
+      expect(await dig('A', 'pc01.lab.test')).toBe(`${pc1.address}\n`);
+      expect(await dig('+tcp', 'MX', 'pc01.lab.test')).toBe('10 pc01.lab.test.\n');
+      expect(await dig('A', 'ns.lab.test')).toBe(`${network.teacher.address}\n`);
+    });
+  },
+);
