@@ -130,9 +130,11 @@ export function answer(message: Buffer, view: ZoneView): Answer {
   const udpLimit = opt ? Math.min(Math.max(opt.class, CLASSIC_UDP_LIMIT), EDNS_PAYLOAD) : CLASSIC_UDP_LIMIT;
   // RFC 6891 §7: a server that speaks EDNS answers an OPT with an OPT; one of a version it does not
   // know (only 0 exists) gets BADVERS.
-  if (opt) response.additionals = [Packet.Resource.EDNS([])];
-  const edns = response.additionals[0] as (Resource & { udpPayloadSize?: number }) | undefined;
-  if (edns) edns.class = EDNS_PAYLOAD;
+  if (opt) {
+    const edns = Packet.Resource.EDNS([]);
+    edns.class = EDNS_PAYLOAD; // the OPT's CLASS is the payload size this server takes (§6.1.2)
+    response.additionals = [edns];
+  }
   if (opt && (opt.version ?? 0) !== 0) {
     response.header.rcode = BADVERS;
     return { reply: response.toBuffer(), query, result: `BADVERS: EDNS version ${opt.version}`, udpLimit };
