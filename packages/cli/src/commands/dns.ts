@@ -68,6 +68,17 @@ export function dnsRemove(config: LabConfig, names: string[]): number {
   return removed.length === names.length ? 0 : 1;
 }
 
+/**
+ * This lab's name in the class zone: `dns.name`, else the first label of its mail domain when that
+ * domain is a name of the zone (domain pc07.lab.test: pc07), as each lab is its own mail domain.
+ */
+export function labName(config: Pick<LabConfig, 'dns' | 'domain'>): string | undefined {
+  if (config.dns.name) return config.dns.name;
+  const suffix = `.${config.dns.zone}`;
+  const label = config.domain.endsWith(suffix) ? config.domain.slice(0, -suffix.length) : '';
+  return /^[a-z0-9-]+$/.test(label) ? label : undefined;
+}
+
 export interface Registration {
   server: ClassDnsServer;
   user: string;
@@ -81,10 +92,10 @@ export interface Registration {
  * Resolves with a line to print; never throws: the lab runs on without the class zone.
  */
 export async function registerWithClassDns(config: LabConfig, registration: Registration): Promise<string> {
-  const name = config.dns.name;
+  const name = labName(config);
   const { server, user, password } = registration;
   if (!name)
-    return 'class DNS: no name for this lab: add --name pc07 (or "dns": {"name": "pc07"} in the config)';
+    return `class DNS: no name for this lab: add --name pc07 (or "dns": {"name": "pc07"}, or "domain": "pc07.${config.dns.zone}" in the config)`;
   const webPort = config.dns.classWebPort ?? labPort(80, config.portOffset);
   const where = `${urlHost(server.host)}:${webPort}`;
   const body = JSON.stringify({ user, password, name });
