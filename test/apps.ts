@@ -93,7 +93,7 @@ export async function startLab(lab: TempLab, ...args: string[]): Promise<Running
     await up.exit;
   };
   try {
-    // "all services listening (13) in …", or "12 of 13 services listening …" when a port was taken.
+    // "all services listening (14) in …", or "13 of 14 services listening …" when a port was taken.
     await waitFor(() => /services listening/.test(up.output()) || up.child.exitCode !== null, {
       timeoutMs: 100_000,
       what: `portlab up to say its services are listening:\n${up.output()}`,
