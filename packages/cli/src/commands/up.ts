@@ -68,6 +68,11 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
   // The address handed out, not the one bound: with --host 0.0.0.0 nobody can type 0.0.0.0.
   if (http?.info.state === 'listening')
     console.log(`Home page: http://${urlHost(config.publicAddress)}:${http.info.port}/`);
+  const dns = services.find((s) => s.service === 'dns');
+  if (dns?.info.state === 'listening')
+    console.log(
+      `Class DNS: dig @${config.publicAddress} -p ${dns.info.port} SOA ${config.dns.zone} (portlab dns list: the labs in the zone)`,
+    );
   if (!isLoopback(config.host)) {
     const bound = isWildcard(config.host) ? `every interface (${config.host})` : config.host;
     console.log(
