@@ -239,36 +239,35 @@ export class AppRuntime {
 }
 
 /** Binds a UDP socket; resolves with the port bound (the kernel's choice for 0). */
-function bindUdp(socket: UdpSocket, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      socket.off('listening', onListening);
-      reject(Object.assign(err, { transport: 'UDP' }));
-    };
-    const onListening = () => {
-      socket.off('error', onError);
-      resolve(socket.address().port);
-    };
-    socket.once('error', onError);
-    socket.once('listening', onListening);
-    socket.bind(port, host);
-  });
+async function bindUdp(socket: UdpSocket, port: number, host: string): Promise<number> {
+  await whenListening(socket, 'UDP', () => socket.bind(port, host));
+  return socket.address().port;
 }
 
-function listenTcp(server: Server, port: number, host: string): Promise<number> {
+async function listenTcp(server: Server, port: number, host: string): Promise<number> {
+  await whenListening(server, 'TCP', () => server.listen(port, host));
+  const address = server.address();
+  return address && typeof address === 'object' ? address.port : port;
+}
+
+/** Runs `start`; resolves at the 'listening' event, rejects at a first 'error' tagged with its transport. */
+function whenListening(
+  emitter: UdpSocket | Server,
+  transport: 'UDP' | 'TCP',
+  start: () => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(Object.assign(err, { transport: 'TCP' }));
+      emitter.off('listening', onListening);
+      reject(Object.assign(err, { transport }));
     };
     const onListening = () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(address && typeof address === 'object' ? address.port : port);
+      emitter.off('error', onError);
+      resolve();
     };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
+    emitter.once('error', onError);
+    emitter.once('listening', onListening);
+    start();
   });
 }
 
