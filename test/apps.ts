@@ -8,7 +8,7 @@ import { Transcript } from '@portlab/transcript';
 /** The `portlab` command, built (packages/cli/dist). */
 export const CLI = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 
-export type AppName = 'web' | 'mail' | 'files' | 'peer';
+export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns';
 
 /** One app of the lab, as the supervisor runs it: apps/<name>/dist/main.js, its own process. */
 export interface RunningApp {
@@ -95,7 +95,7 @@ export async function startLab(lab: TempLab, ...args: string[]): Promise<Running
     await up.exit;
   };
   try {
-    // "all services listening (13) in …", or "12 of 13 services listening …" when a port was taken.
+    // "all services listening (14) in …", or "13 of 14 services listening …" when a port was taken.
     await waitFor(() => /services listening/.test(up.output()) || up.child.exitCode !== null, {
       timeoutMs: 100_000,
       what: `portlab up to say its services are listening:\n${up.output()}`,

@@ -27,6 +27,7 @@ export { UPDATE_TORRENT_PATH } from './labs/06-uses.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
+export { askPassword } from './password.js';
 export { type CheckLine, checkLines, printCheck, runCheck, runDemo } from './runner.js';
 export { renderSheet, type SheetSource, sheetSources, writeSheets } from './sheets.js';
 export { readTranscript } from './transcript-file.js';

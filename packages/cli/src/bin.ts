@@ -3,11 +3,12 @@
  * The `portlab` command. Each subcommand reads the lab config first; a bad config stops here with
  * the key and the reason, and exit code 2.
  */
-import { ConfigError, type LabConfig, loadConfig } from '@portlab/config';
-import { registerLabCommands } from '@portlab/labs';
+import { ConfigError, classDnsServer, type LabConfig, loadConfig } from '@portlab/config';
+import { askPassword, registerLabCommands } from '@portlab/labs';
 import { Command } from 'commander';
 import { classCreate, classExport, classReset } from './commands/class.js';
 import { stopOrStart } from './commands/control-commands.js';
+import { dnsAdd, dnsList, dnsRemove, type Registration } from './commands/dns.js';
 import { ports } from './commands/ports.js';
 import { probe } from './commands/probe.js';
 import { up } from './commands/up.js';
@@ -41,10 +42,17 @@ function typed(): string {
  * PORTLAB_PUBLIC_ADDRESS, set in the environment so that every app the supervisor forks reads them
  * too. A bad address is a usage error naming the flag (exit 2), before anything starts.
  */
-function upConfig(flags: { host?: string; publicAddress?: string }): LabConfig {
+function upConfig(flags: {
+  host?: string;
+  publicAddress?: string;
+  classDns?: string;
+  name?: string;
+}): LabConfig {
   const names: [keyof typeof flags, string, string][] = [
     ['host', 'PORTLAB_HOST', '--host'],
     ['publicAddress', 'PORTLAB_PUBLIC_ADDRESS', '--public-address'],
+    ['classDns', 'PORTLAB_CLASS_DNS', '--class-dns'],
+    ['name', 'PORTLAB_DNS_NAME', '--name'],
   ];
   for (const [key, variable] of names) if (flags[key] !== undefined) process.env[variable] = flags[key];
   try {
@@ -59,6 +67,33 @@ function upConfig(flags: { host?: string; publicAddress?: string }): LabConfig {
     );
     process.exit(2);
   }
+}
+
+/**
+ * `portlab up --class-dns TEACHER[:PORT] --user e07`: what registering this lab in the class zone
+ * needs, asked before the lab starts (the password as `portlab check --server` asks it: PORTLAB_PASSWORD,
+ * typed, or stdin's first line). None without --class-dns (or config dns.classDns).
+ */
+async function classDnsRegistration(
+  config: LabConfig,
+  user: string | undefined,
+): Promise<Registration | undefined> {
+  let server: ReturnType<typeof classDnsServer>;
+  try {
+    server = classDnsServer(config);
+  } catch (err) {
+    console.error(`portlab up: --class-dns: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  if (!server) return undefined;
+  if (!user) {
+    console.error(
+      'portlab up: --class-dns needs the class account this lab registers with: add --user e07 (the account on your card)',
+    );
+    process.exit(2);
+  }
+  const password = await askPassword(`password of ${user} at ${server.host}: `);
+  return { server, user, password };
 }
 
 async function run(action: () => Promise<number> | number): Promise<void> {
@@ -111,12 +146,39 @@ program
     'the address students type, handed out everywhere (default: the host; with 0.0.0.0 the first LAN IPv4)',
   )
   .option('--allow-demo-passwords', 'listen on a non-loopback address even with the demo passwords')
+  .option(
+    '--class-dns <host[:port]>',
+    "the class DNS (the teacher's lab, port 8053 by default): register this lab there, and find other labs' MX through it",
+  )
+  .option(
+    '--name <label>',
+    "this lab's name in the class zone, e.g. pc07 for pc07.lab.test (config dns.name)",
+  )
+  .option(
+    '--user <account>',
+    'the class account that registers this lab (password: PORTLAB_PASSWORD, or asked)',
+  )
   .addHelpText(
     'after',
-    '\nExamples:\n  npx portlab up\n  npx portlab up --host 192.168.1.20\n  npx portlab up --host 0.0.0.0 --public-address 192.168.1.20\n  PORTLAB_HOST=192.168.1.20 npx portlab up',
+    '\nExamples:\n  npx portlab up\n  npx portlab up --host 192.168.1.20\n  npx portlab up --host 0.0.0.0 --public-address 192.168.1.20\n  PORTLAB_HOST=192.168.1.20 npx portlab up\n  npx portlab up --host 0.0.0.0 --class-dns 192.168.1.20 --name pc07 --user e07',
   )
-  .action((opts: { allowDemoPasswords?: boolean; host?: string; publicAddress?: string }) =>
-    run(() => up(upConfig(opts), opts)),
+  .action(
+    (opts: {
+      allowDemoPasswords?: boolean;
+      host?: string;
+      publicAddress?: string;
+      classDns?: string;
+      name?: string;
+      user?: string;
+    }) =>
+      run(async () => {
+        const config = upConfig(opts);
+        const classDns = await classDnsRegistration(config, opts.user);
+        return up(config, {
+          allowDemoPasswords: Boolean(opts.allowDemoPasswords),
+          ...(classDns ? { classDns } : {}),
+        });
+      }),
   );
 
 program
@@ -220,6 +282,32 @@ klass
     '\nExamples:\n  npx portlab class export --out progress.csv\n  npx portlab class export | column -s, -t',
   )
   .action((opts: { out?: string }) => run(() => classExport(config(), opts)));
+
+const dns = program
+  .command('dns')
+  .description("the class DNS's zone (lab.test): the labs it answers for, an A and an MX record each");
+dns
+  .command('add')
+  .argument('<name>', "the lab's name, one label: pc07 for pc07.lab.test")
+  .argument('<address>', "the lab's IPv4 address")
+  .description('list a lab in the zone (or move it to a new address), as the teacher')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npx portlab dns add pc07 192.168.1.57\n  dig @127.0.0.1 -p 8053 MX pc07.lab.test',
+  )
+  .action((name: string, address: string) => run(() => dnsAdd(config(), name, address)));
+dns
+  .command('list')
+  .description('every lab of the zone: name, address, the account that registered it')
+  .option('--json', 'print JSON instead of a table')
+  .addHelpText('after', '\nExamples:\n  npx portlab dns list')
+  .action((opts: { json?: boolean }) => run(() => dnsList(config(), Boolean(opts.json))));
+dns
+  .command('remove')
+  .argument('<name...>', 'the labs to remove (their account may then register another name)')
+  .description('remove labs from the zone')
+  .addHelpText('after', '\nExamples:\n  npx portlab dns remove pc07')
+  .action((names: string[]) => run(() => dnsRemove(config(), names)));
 
 registerLabCommands(program, config);
 registerP2pCommands(program, config);

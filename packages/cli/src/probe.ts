@@ -13,6 +13,7 @@
  * Every step waits at most `timeoutMs`, every socket is destroyed in the end, and a probe never rejects.
  */
 import { randomBytes } from 'node:crypto';
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 
@@ -21,7 +22,7 @@ export interface ProbeResult {
   port: number;
   /** The TCP connection succeeded. */
   open: boolean;
-  /** 'SMTP' | 'IMAP' | 'POP3' | 'FTP' | 'HTTP' | 'BitTorrent' | 'SSH', or null when unknown or closed. */
+  /** 'SMTP' | 'IMAP' | 'POP3' | 'FTP' | 'HTTP' | 'BitTorrent' | 'SSH' | 'DNS', or null when unknown or closed. */
   protocol: string | null;
   /** The service spoke TLS from the first byte (implicit TLS: SMTPS, IMAPS, POP3S, FTPS, HTTPS). */
   tls: boolean;
@@ -35,6 +36,8 @@ export interface ProbeResult {
 export interface ProbeOptions {
   /** How long each step (connect, greeting, answer) may take; default 1000. */
   timeoutMs?: number;
+  /** Ports of UDP services (DNS): also asked a DNS query over UDP, which no TCP connect can find. */
+  udpPorts?: ReadonlySet<number>;
 }
 
 /** What one step learned about the service. */
@@ -59,6 +62,9 @@ export async function probePort(
   let finding: Finding;
   try {
     finding = await identify(host, port, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    if (options.udpPorts?.has(port))
+      finding =
+        (await askDnsOverUdp(host, port, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, finding)) ?? finding;
   } catch (error) {
     // Not expected: each step turns network failures into a finding. Still, a probe never rejects.
     finding = notOpen(`probe failed: ${(error as Error).message}`);
@@ -411,4 +417,58 @@ function printable(text: string): string {
     );
   });
   return escaped.length <= MAX_BANNER_CHARS ? escaped : `${escaped.slice(0, MAX_BANNER_CHARS - 1)}…`;
+}
+
+/**
+ * UDP has no connection to try: the only way to know a UDP service is there is to ask it something
+ * in its own protocol, and wait. Ask what a DNS client asks (RFC 1035 §4.1): a query with a random
+ * id for the SOA of lab.test, recursion not desired. A DNS server answers with the same id and QR=1,
+ * whatever it knows of lab.test (REFUSED, NXDOMAIN, or the zone). Silence proves nothing: UDP
+ * packets to a closed port may be dropped without a word. Resolves null when nothing answered.
+ */
+const DNS_PROBE_NAME = 'lab.test';
+const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
+function askDnsOverUdp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  overTcp: Finding,
+): Promise<Finding | null> {
+  const id = randomBytes(2).readUInt16BE(0);
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
+  header.writeUInt16BE(1, 4); // one question, RD=0
+  const name = Buffer.concat([
+    ...DNS_PROBE_NAME.split('.').map((label) =>
+      Buffer.concat([Buffer.from([label.length]), Buffer.from(label)]),
+    ),
+    Buffer.from([0, 0, 6, 0, 1]), // root label, QTYPE SOA (6), QCLASS IN (1)
+  ]);
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const finish = (finding: Finding | null) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(finding);
+    };
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    socket.on('error', () => finish(null)); // ICMP port unreachable on a connected socket: nobody there
+    socket.on('message', (reply) => {
+      if (reply.length < 12 || reply.readUInt16BE(0) !== id || !(reply[2]! & 0x80)) return; // not our answer
+      const flags = reply.readUInt16BE(2);
+      const status = DNS_RCODES[flags & 0xf] ?? `RCODE ${flags & 0xf}`;
+      const named = [flags & 0x0400 ? 'authoritative' : '', flags & 0x0080 ? 'recursion available' : '']
+        .filter(Boolean)
+        .join(', ');
+      finish({
+        open: true,
+        protocol: 'DNS',
+        tls: false,
+        banner: `${status} for ${DNS_PROBE_NAME} SOA${named ? ` (${named})` : ''}, ${reply.readUInt16BE(6)} answer(s)`,
+        detail: `DNS server over UDP${overTcp.open ? ' and TCP' : ''} (answered a query)`,
+      });
+    });
+    socket.connect(port, host, () => socket.send(Buffer.concat([header, name])));
+  });
 }

@@ -183,9 +183,10 @@ export class Supervisor {
     }, delay).unref(); // A pending restart must not keep a stopped supervisor alive.
   }
 
-  /** Valid names for stop/start: an app (the whole process) or one service inside it. */
+  /** Valid names for stop/start: an app (the whole process) or one service inside it (dns is both: the app). */
   validNames(): string[] {
-    return [...this.apps.keys(), ...[...this.apps.values()].flatMap((a) => [...a.services.keys()])];
+    const services = [...this.apps.values()].flatMap((a) => [...a.services.keys()]);
+    return [...new Set([...this.apps.keys(), ...services])];
   }
 
   private async handle(request: ControlRequest): Promise<ControlReply> {

@@ -9,6 +9,7 @@ export {
   resolvePublicAddress,
   urlHost,
 } from './addresses.js';
+export { type ClassDnsServer, classDnsServer } from './class-dns.js';
 export {
   ConfigError,
   type LabConfig,

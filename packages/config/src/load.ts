@@ -164,4 +164,16 @@ function applyEnv(config: ParsedConfig, env: NodeJS.ProcessEnv): void {
     if (!result.success) throw new ConfigError('environment', name, result.error.issues[0]!.message);
     Object.assign(config, { [key]: result.data });
   }
+  // `portlab up --class-dns HOST[:PORT] --name pc07` (the class DNS): set here for every app it forks.
+  const dns: [string, 'classDns' | 'name'][] = [
+    ['PORTLAB_CLASS_DNS', 'classDns'],
+    ['PORTLAB_DNS_NAME', 'name'],
+  ];
+  for (const [name, key] of dns) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const result = configSchema.shape.dns.safeParse({ ...config.dns, [key]: value });
+    if (!result.success) throw new ConfigError('environment', name, result.error.issues[0]!.message);
+    config.dns = result.data;
+  }
 }

@@ -17,5 +17,7 @@ export function dataPaths(dataDir: string) {
     p2p: path.join(dataDir, 'p2p'),
     /** `portlab class`: the credential cards (cards.html, 0600) and the class's list of students. */
     class: path.join(dataDir, 'class'),
+    /** The class DNS: zone.json, the labs registered in the zone (packages/dns). */
+    dns: path.join(dataDir, 'dns'),
   };
 }

@@ -109,6 +109,29 @@ export const configSchema = z.strictObject({
       loopbackIsTeacher: z.boolean().default(true),
     })
     .default({ loopbackIsTeacher: true }),
+  /**
+   * The class DNS (apps/dns): the zone it serves, and how this lab registers in a class zone. `name`
+   * is this lab's name in the zone (`pc07` is pc07.lab.test); `classDns` the class DNS server,
+   * "HOST" or "HOST:PORT" (`portlab up --class-dns`), which this lab registers with at start and
+   * its mail relay asks for MX records.
+   */
+  dns: z
+    .strictObject({
+      zone: z
+        .string()
+        .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain name such as lab.test')
+        .default('lab.test'),
+      name: z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one DNS label such as pc07')
+        .optional(),
+      classDns: z.string().min(1).optional(),
+      /** The teacher's web port, where a lab registers (POST /api/dns/register): default 80 + offset. */
+      classWebPort: port.min(1).optional(),
+      /** Seconds a resolver may keep an answer (RFC 1035 §3.2.1): short, a lab comes and goes. */
+      ttl: z.number().int().min(0).max(86_400).default(60),
+    })
+    .default({ zone: 'lab.test', ttl: 60 }),
   transcript: z
     .strictObject({
       /** Longer lines are cut, so a client sending megabytes does not make a megabyte log line. */

@@ -4,7 +4,7 @@
  * privileged (only root may bind them on Unix), so the lab listens on standard + offset.
  */
 
-export type AppName = 'web' | 'mail' | 'files' | 'peer';
+export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns';
 
 export type ServiceName =
   | 'smtp'
@@ -19,7 +19,8 @@ export type ServiceName =
   | 'http'
   | 'https'
   | 'tracker'
-  | 'peer';
+  | 'peer'
+  | 'dns';
 
 /** How TLS is reached on a service: not at all, upgraded in band (STARTTLS), or from the first byte. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
@@ -32,6 +33,8 @@ export interface ServiceSpec {
   standardPort: number;
   tls: TlsMode;
   description: string;
+  /** The transport: TCP when absent; DNS answers on UDP and on TCP, one port number (RFC 1035 §4.2). */
+  transport?: 'udp+tcp';
 }
 
 export const SERVICE_PLAN: readonly ServiceSpec[] = [
@@ -139,13 +142,22 @@ export const SERVICE_PLAN: readonly ServiceSpec[] = [
     tls: 'none',
     description: 'the resident peer that seeds the lab files',
   },
+  {
+    name: 'dns',
+    app: 'dns',
+    protocol: 'DNS',
+    standardPort: 53,
+    tls: 'none',
+    description: 'the class zone: an A and an MX record for each lab',
+    transport: 'udp+tcp',
+  },
 ];
 
 /**
  * The apps that exist in apps/ today, in start order. An app joins this list when its issue lands;
  * until then its services stay in the plan (the port table, `probe`) but nothing is started.
  */
-export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer'];
+export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer', 'dns'];
 
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICE_PLAN.map((s) => s.name);
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, labPort, loadConfig } from '../src/index.js';
+import { ConfigError, classDnsServer, labPort, loadConfig } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-config-'));
 function file(content: unknown): string {
@@ -193,5 +193,41 @@ describe('the login throttle settings', () => {
       errorOf(() => loadConfig({ file: file({ login: { failureDelayMs: 500, maxDelayMs: 100 } }), env: {} }))
         .reason,
     ).toMatch(/maxDelayMs/);
+  });
+});
+
+describe('the class DNS settings (dns, PORTLAB_CLASS_DNS, PORTLAB_DNS_NAME)', () => {
+  it('serves lab.test on 53 + offset, UDP and TCP, with a 60 s TTL by default', () => {
+    const config = loadConfig({ file: file({}), env: {} });
+    expect(config.dns).toEqual({ zone: 'lab.test', ttl: 60 });
+    expect(config.portOf('dns')).toBe(8053);
+    expect(config.services.find((s) => s.name === 'dns')).toMatchObject({ app: 'dns', transport: 'udp+tcp' });
+  });
+
+  it('takes the class DNS and the lab name from the environment (portlab up --class-dns, --name)', () => {
+    const config = loadConfig({
+      file: file({ portOffset: 9000 }),
+      env: { PORTLAB_CLASS_DNS: '192.168.1.20', PORTLAB_DNS_NAME: 'pc07' },
+    });
+    expect(config.dns).toMatchObject({ classDns: '192.168.1.20', name: 'pc07' });
+    expect(classDnsServer(config)).toEqual({ host: '192.168.1.20', port: 9053 });
+    expect(classDnsServer({ ...config, dns: { classDns: '[fd00::20]:5353' } })).toEqual({
+      host: 'fd00::20',
+      port: 5353,
+    });
+    expect(classDnsServer({ ...config, dns: {} })).toBeNull();
+    expect(() => classDnsServer({ ...config, dns: { classDns: '192.168.1.20:99999' } })).toThrow(
+      /bad class DNS/,
+    );
+  });
+
+  it('refuses a lab name that is no DNS label, naming the variable or the key', () => {
+    expect(
+      errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_DNS_NAME: 'pc07.lab.test' } })).key,
+    ).toBe('PORTLAB_DNS_NAME');
+    expect(errorOf(() => loadConfig({ file: file({ dns: { name: '-pc' } }), env: {} })).key).toBe('dns.name');
+    expect(errorOf(() => loadConfig({ file: file({ dns: { zon: 'x.test' } }), env: {} })).key).toBe(
+      'dns.zon',
+    );
   });
 });

@@ -52,6 +52,8 @@ export interface ServiceStatus {
   standardPort: number;
   tls: string;
   description: string;
+  /** 'tcp', or 'udp+tcp' for DNS: the dashboard's card and `portlab ports` say it. */
+  transport: 'tcp' | 'udp+tcp';
   listening: boolean;
   clients: number;
   /** Why it is not listening, when it tried and failed (a port in use). */
@@ -76,6 +78,7 @@ export function serviceStatuses(config: LabConfig): ServiceStatus[] {
       standardPort: spec.standardPort,
       tls: spec.tls,
       description: spec.description,
+      transport: spec.transport ?? 'tcp',
       listening,
       clients: listening ? (own?.clients ?? 0) : 0,
       ...(own?.error ? { error: own.error } : {}),

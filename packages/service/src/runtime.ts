@@ -1,3 +1,4 @@
+import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import {
@@ -23,7 +24,12 @@ export type AppReport =
   | { type: 'ready'; services: ServiceName[] };
 
 interface Listener {
-  server: Server;
+  /** The TCP server; absent for a service on UDP alone. */
+  server?: Server;
+  /** Makes the UDP socket of a datagram service (DNS), bound to the same port number as `server`. */
+  makeUdp?: () => UdpSocket;
+  /** The bound UDP socket, while the service listens. */
+  udp?: UdpSocket;
   transcript: Transcript;
   sockets: Set<Socket>;
   state: ServiceState;
@@ -103,32 +109,62 @@ export class AppRuntime {
     });
   }
 
-  private listen(service: ServiceName, listener: Listener): Promise<boolean> {
+  /**
+   * Serves a datagram service: a socket from `makeUdp` is bound to the service's port, and `tcp`,
+   * when given, listens on the same number (DNS answers on both, RFC 1035 §4.2). A closed dgram
+   * socket cannot be bound again, so each start (after `portlab stop dns`) makes a new one.
+   * UDP has no connections: the protocol code opens a transcript session per exchange
+   * (`transcript.accepted({remoteAddress, remotePort, …})`). Either bind failing fails the service,
+   * with the same message as a TCP port in use.
+   */
+  async serveUdp(service: ServiceName, makeUdp: () => UdpSocket, tcp?: Server): Promise<boolean> {
+    const port = this.config.portOf(service);
+    const listener: Listener = {
+      makeUdp,
+      transcript: this.transcript(service, port),
+      sockets: new Set(),
+      state: 'starting',
+      port,
+    };
+    if (tcp) {
+      listener.server = tcp;
+      tcp.prependListener('connection', (socket: Socket) => this.track(listener, socket));
+    }
+    this.listeners.set(service, listener);
+    return this.listen(service, listener);
+  }
+
+  private async listen(service: ServiceName, listener: Listener): Promise<boolean> {
     const { host } = this.config;
-    return new Promise((resolve) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        listener.server.off('listening', onListening);
-        this.setState(service, 'failed', explainListenError(err, service, host, listener.port));
-        resolve(false);
-      };
-      const onListening = () => {
-        listener.server.off('error', onError);
-        const address = listener.server.address();
-        if (address && typeof address === 'object') listener.port = address.port;
-        this.setState(service, 'listening');
-        resolve(true);
-      };
-      listener.server.once('error', onError);
-      listener.server.once('listening', onListening);
-      listener.server.listen(listener.port, host);
-    });
+    try {
+      // UDP first: with port 0 the kernel picks its number, and TCP then takes the same one.
+      if (listener.makeUdp) {
+        listener.udp = listener.makeUdp();
+        listener.port = await bindUdp(listener.udp, listener.port, host);
+      }
+      if (listener.server) listener.port = await listenTcp(listener.server, listener.port, host);
+    } catch (err) {
+      const failure = err as NodeJS.ErrnoException & { transport: 'UDP' | 'TCP' };
+      // A UDP socket bound before the TCP side failed must not keep the port.
+      if (listener.udp) closeUdp(listener.udp);
+      delete listener.udp;
+      const transport = listener.makeUdp ? failure.transport : undefined;
+      this.setState(service, 'failed', explainListenError(failure, service, host, listener.port, transport));
+      return false;
+    }
+    this.setState(service, 'listening');
+    return true;
   }
 
   /** Stops one service: no new connections, and the open ones are cut, as when a daemon is stopped. */
   async stopService(service: ServiceName): Promise<void> {
     const listener = this.listeners.get(service);
     if (listener?.state !== 'listening') return;
-    const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      listener.server ? listener.server.close(() => resolve()) : resolve(),
+    );
+    if (listener.udp) closeUdp(listener.udp);
+    delete listener.udp;
     // Wait for each cut connection's 'close' too: that is where its transcript session is closed.
     const cut = [...listener.sockets].map(
       (socket) => new Promise((resolve) => socket.once('close', resolve)),
@@ -199,6 +235,47 @@ export class AppRuntime {
 
   private report(message: AppReport): void {
     if (process.send && process.connected) process.send(message);
+  }
+}
+
+/** Binds a UDP socket; resolves with the port bound (the kernel's choice for 0). */
+async function bindUdp(socket: UdpSocket, port: number, host: string): Promise<number> {
+  await whenListening(socket, 'UDP', () => socket.bind(port, host));
+  return socket.address().port;
+}
+
+async function listenTcp(server: Server, port: number, host: string): Promise<number> {
+  await whenListening(server, 'TCP', () => server.listen(port, host));
+  const address = server.address();
+  return address && typeof address === 'object' ? address.port : port;
+}
+
+/** Runs `start`; resolves at the 'listening' event, rejects at a first 'error' tagged with its transport. */
+function whenListening(
+  emitter: UdpSocket | Server,
+  transport: 'UDP' | 'TCP',
+  start: () => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      emitter.off('listening', onListening);
+      reject(Object.assign(err, { transport }));
+    };
+    const onListening = () => {
+      emitter.off('error', onError);
+      resolve();
+    };
+    emitter.once('error', onError);
+    emitter.once('listening', onListening);
+    start();
+  });
+}
+
+function closeUdp(socket: UdpSocket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
   }
 }
 

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
@@ -147,5 +148,68 @@ describe('the login throttle', () => {
     expect(throttle.delayFor('10.0.0.2')).toBe(1);
     throttle.succeeded('10.0.0.1');
     expect(throttle.failuresOf('10.0.0.1')).toBe(0);
+  });
+});
+
+describe('an app runtime serving UDP (serveUdp, the class DNS)', () => {
+  /** A UDP echo: each datagram back to its sender, as a DNS server answers a query. */
+  const udpEcho = () => {
+    const socket = createSocket('udp4');
+    socket.on('message', (m, from) => socket.send(m, from.port, from.address));
+    return socket;
+  };
+  const ask = (port: number, text: string) =>
+    new Promise<string>((resolve) => {
+      const client = createSocket('udp4');
+      client.once('message', (m) => {
+        client.close();
+        resolve(m.toString());
+      });
+      client.send(text, port, '127.0.0.1');
+    });
+
+  it('binds UDP and TCP on one port number, stops both, and binds a new UDP socket on start', async () => {
+    const dns = lab.ports.dns;
+    expect(await runtime.serveUdp('dns', udpEcho, echoServer())).toBe(true);
+    expect(await ask(dns, 'one')).toBe('one');
+    expect(await canConnect(dns)).toBe(true);
+    await runtime.stopService('dns');
+    expect(await canConnect(dns)).toBe(false);
+    // The port is free again on UDP: another socket can bind it, and let it go.
+    const probe = createSocket('udp4');
+    await new Promise<void>((resolve) => probe.bind(dns, '127.0.0.1', resolve));
+    probe.close();
+    expect(await runtime.startService('dns')).toBe(true);
+    expect(await ask(dns, 'two')).toBe('two');
+    expect(readRunState(`${lab.dataDir}/run`, 'web')?.services.dns?.state).toBe('listening');
+    expect(serviceStatuses(runtime.config).find((s) => s.name === 'dns')?.transport).toBe('udp+tcp');
+  });
+
+  it('reports a UDP port in use as clearly as a TCP one, and one taken over TCP frees the UDP side', async () => {
+    const dns = lab.ports.dns;
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(dns, '127.0.0.1', resolve));
+    try {
+      expect(await runtime.serveUdp('dns', udpEcho, echoServer())).toBe(false);
+      expect(readRunState(`${lab.dataDir}/run`, 'web')?.services.dns?.error).toBe(
+        `dns cannot listen on 127.0.0.1:${dns} over UDP: UDP port ${dns} is already in use by another program (another portlab?). Stop it, or give dns another port in portlab.config.json, e.g. {"ports": {"dns": ${dns + 10000 > 65535 ? dns - 1000 : dns + 10000}}}.`,
+      );
+    } finally {
+      holder.close();
+    }
+    const blocker = createServer();
+    blockers.push(blocker);
+    await new Promise<void>((resolve) => blocker.listen(dns, '127.0.0.1', resolve));
+    expect(await runtime.startService('dns')).toBe(false);
+    expect(readRunState(`${lab.dataDir}/run`, 'web')?.services.dns?.error).toMatch(
+      new RegExp(`over TCP: TCP port ${dns} is already in use`),
+    );
+    // The UDP socket bound before TCP failed was let go: the port is free on UDP.
+    const probe = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind(dns, '127.0.0.1', resolve);
+    });
+    probe.close();
   });
 });

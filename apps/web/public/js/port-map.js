@@ -19,6 +19,7 @@ function Card({ service }) {
         <dt>${t('standardPort')}</dt><dd>${service.standardPort}</dd>
         <dt>${t('tls')}</dt><dd>${t(`tls_${service.tls}`)}</dd>
         <dt>${t('clients')}</dt><dd class="clients">${service.clients}</dd>
+        ${service.transport === 'udp+tcp' ? html`<dt>${t('transport')}</dt><dd class="transport">${t('transport_udp_tcp')}</dd>` : ''}
       </dl>
       <p class="state">${t(`state_${state}`)}${service.error ? html`: <span class="error">${service.error}</span>` : ''}</p>
     </li>

@@ -11,8 +11,16 @@ export function ports(config: LabConfig, json: boolean): number {
   }
   console.log(
     table(
-      ['service', 'protocol', 'port', 'standard port', 'TLS', 'listening'],
-      statuses.map((s) => [s.name, s.protocol, s.port, s.standardPort, s.tls, s.listening ? 'yes' : 'no']),
+      ['service', 'protocol', 'port', 'standard port', 'TLS', 'listening', 'transport'],
+      statuses.map((s) => [
+        s.name,
+        s.protocol,
+        s.port,
+        s.standardPort,
+        s.tls,
+        s.listening ? 'yes' : 'no',
+        s.transport === 'udp+tcp' ? 'UDP and TCP' : 'TCP',
+      ]),
     ),
   );
   return 0;

@@ -34,7 +34,9 @@ export async function probe(
   }
   const target = host ?? labConnectAddress(config); // never 0.0.0.0: the lab's own address
   const color = useColor();
-  const results = await probePorts(target, ports);
+  // UDP services (DNS) are asked a query over UDP too: a TCP connect cannot find them.
+  const udpPorts = new Set(config.services.filter((s) => s.transport === 'udp+tcp').map((s) => s.port));
+  const results = await probePorts(target, ports, { udpPorts });
   console.log(
     table(
       ['port', 'state', 'protocol', 'TLS', 'banner'],

@@ -2,9 +2,12 @@ import { isLoopback, isWildcard, type LabConfig, serviceSpec, UserStore, urlHost
 import { deliverWelcome } from '@portlab/labs';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
+import { type Registration, registerWithClassDns } from './dns.js';
 
 export interface UpOptions {
   allowDemoPasswords?: boolean;
+  /** `--class-dns TEACHER --user e07`: register this lab (config dns.name) in the class zone once up. */
+  classDns?: Registration;
 }
 
 /** `portlab up` (what `npm start` runs): start every app, print the port table, run until Ctrl-C. */
@@ -65,12 +68,18 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
   // The address handed out, not the one bound: with --host 0.0.0.0 nobody can type 0.0.0.0.
   if (http?.info.state === 'listening')
     console.log(`Home page: http://${urlHost(config.publicAddress)}:${http.info.port}/`);
+  const dns = services.find((s) => s.service === 'dns');
+  if (dns?.info.state === 'listening')
+    console.log(
+      `Class DNS: dig @${config.publicAddress} -p ${dns.info.port} SOA ${config.dns.zone} (portlab dns list: the labs in the zone)`,
+    );
   if (!isLoopback(config.host)) {
     const bound = isWildcard(config.host) ? `every interface (${config.host})` : config.host;
     console.log(
       `Students: type ${config.publicAddress} (listening on ${bound}; another address with --public-address)`,
     );
   }
+  if (options.classDns) console.log(await registerWithClassDns(config, options.classDns));
   console.log('Live transcripts: npx portlab watch   ·   Stop all: Ctrl-C');
 
   await stopped;
