@@ -12,6 +12,7 @@ import { classRoutes } from './routes/class.js';
 import { classCardsRoutes } from './routes/class-cards.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
+import { matrixWellKnownRoutes } from './routes/matrix-well-known.js';
 import { sessionRoutes } from './routes/session.js';
 import { userdirRoutes } from './routes/userdir.js';
 import { SignIns } from './sign-ins.js';
@@ -90,6 +91,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   checkRoutes(app, config, users, signIns);
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
+  matrixWellKnownRoutes(app, options.config);
   const board = options.classBoard ?? new ClassBoard(config, options.hub, users);
   if (!options.classBoard) app.addHook('onClose', async () => board.close());
   classRoutes(app, config, board, signIns);

@@ -1,0 +1,23 @@
+/**
+ * The chat app: a Matrix homeserver, the client-server API in plain HTTP on 8008 and over TLS on 8448
+ * (the federation port, where the server-server API will join it). Run by `portlab up`;
+ * `node apps/chat/dist/main.js` runs it alone.
+ */
+import { matrixServerName } from '@portlab/config';
+import { startApp, throttleOf } from '@portlab/service';
+import { buildChatServer, makeHome } from './server.js';
+
+const runtime = startApp('chat');
+const { config } = runtime;
+// One homeserver behind both ports: same users, tokens and rooms.
+const home = makeHome(config, runtime.users, throttleOf(config), matrixServerName(config));
+
+const http = await buildChatServer({ home, runtime });
+await runtime.serve('matrix', http.server);
+
+const { key, cert } = await runtime.certificate();
+const https = await buildChatServer({ home, runtime, tls: { key, cert } });
+await runtime.serve('matrix-tls', https.server);
+
+console.log(`[chat] Matrix server name ${home.serverName}`);
+runtime.ready();
