@@ -1,0 +1,11 @@
+// @portlab/matrix: the Matrix protocol core, room version 10. See README.md for the API.
+export * from './base64.js';
+export * from './canonical-json.js';
+export * from './events/build.js';
+export * from './events/hashes.js';
+export * from './events/limits.js';
+export * from './events/redaction.js';
+export * from './events/types.js';
+export * from './events/verify.js';
+export * from './keys.js';
+export * from './signing.js';
