@@ -1,4 +1,8 @@
 // @portlab/matrix: the Matrix protocol core, room version 10. See README.md for the API.
+
+export * from './auth/power-levels.js';
+export * from './auth/rules.js';
+export * from './auth/select.js';
 export * from './base64.js';
 export * from './canonical-json.js';
 export * from './events/build.js';
@@ -8,4 +12,10 @@ export * from './events/redaction.js';
 export * from './events/types.js';
 export * from './events/verify.js';
 export * from './keys.js';
+export * from './room.js';
 export * from './signing.js';
+export * from './state/resolve.js';
+export * from './state/state-map.js';
+export * from './store/ndjson-file.js';
+export * from './store/room-log.js';
+export * from './store/room-store.js';

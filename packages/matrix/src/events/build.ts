@@ -28,7 +28,8 @@ export interface EventFields {
 
 /**
  * A hashed and signed PDU with its event ID. Throws EventFormatError (M_TOO_LARGE) for an event
- * over 65,536 bytes, before anything is stored or sent.
+ * over 65,536 bytes (M_BAD_JSON for a float or a
+ * lone surrogate), before anything is stored or sent.
  */
 export function buildEvent(fields: EventFields, key: SigningKey): RoomEvent {
   const pdu: Omit<Pdu, 'hashes' | 'signatures'> & Record<string, unknown> = {
@@ -44,6 +45,7 @@ export function buildEvent(fields: EventFields, key: SigningKey): RoomEvent {
   };
   if (fields.stateKey !== undefined) pdu.state_key = fields.stateKey;
   if (fields.redacts !== undefined) pdu.redacts = fields.redacts;
+  checkEventSize(pdu); // before hashing: refuses floats and the like with EventFormatError
   const hashed = { ...pdu, hashes: { sha256: contentHashBase64(pdu) } };
   const signed = {
     ...hashed,

@@ -3,7 +3,7 @@
  * with its signatures, as canonical JSON, MUST NOT be larger than 65536 bytes; `type` and
  * `state_key` at most 255 bytes; user IDs and room IDs at most 255 bytes (appendices, identifiers).
  */
-import { canonicalJsonBytes } from '../canonical-json.js';
+import { CanonicalJsonError, canonicalJsonBytes } from '../canonical-json.js';
 import type { JsonObject } from '../signing.js';
 
 export const MAX_EVENT_BYTES = 65_536;
@@ -29,7 +29,14 @@ export function checkEventSize(event: JsonObject): void {
       throw new EventFormatError(`${key} is over ${MAX_KEY_BYTES} bytes`, 'M_TOO_LARGE');
     }
   }
-  const size = canonicalJsonBytes(pdu).length;
+  let size: number;
+  try {
+    size = canonicalJsonBytes(pdu).length;
+  } catch (err) {
+    // A float, a lone surrogate…: not an event any server could hash the same way.
+    if (err instanceof CanonicalJsonError) throw new EventFormatError(err.message, 'M_BAD_JSON');
+    throw err;
+  }
   if (size > MAX_EVENT_BYTES) {
     throw new EventFormatError(
       `event is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit`,

@@ -1,0 +1,273 @@
+/**
+ * One room: its events in memory, indexed, and their append-only log on disk
+ * (`<dir>/<roomId without "!">.ndjson`, one event a line: a student can `cat` it).
+ *
+ * Indexes, all rebuilt from the log at start: by event ID; by stream order (the server's order of
+ * arrival, which /sync and /messages page through); the state after each event; the forward
+ * extremities (events nobody points at yet: the prev_events of the next event, server-server
+ * "PDUs"); the current state (their states, resolved).
+ */
+import { join } from 'node:path';
+import type { RoomEvent } from '../events/types.js';
+import { resolveStates } from '../state/resolve.js';
+import { applyEvent, type StateMap, stateFromEvents } from '../state/state-map.js';
+import { NdjsonAppender } from './ndjson-file.js';
+
+/** An event as stored, with its place in the server's stream. */
+export interface StoredEvent {
+  /** Stream position, unique across the server's rooms, increasing in order of arrival. */
+  readonly stream: number;
+  readonly event: RoomEvent;
+  /** Known but not part of the room's timeline (e.g. state handed over at a remote join). */
+  readonly outlier: boolean;
+  /** Why the auth rules rejected it (rejected events are kept, never shown nor built upon). */
+  readonly rejected?: string;
+}
+
+/** One line of the log. */
+export interface LogLine {
+  stream: number;
+  event_id: string;
+  outlier?: true;
+  rejected?: string;
+  /** Only when the state before the event was given (a remote join): the IDs of those state events. */
+  state_before?: string[];
+  pdu: Omit<RoomEvent, 'event_id'>;
+}
+
+export interface AppendOptions {
+  outlier?: boolean;
+  rejected?: string;
+  /**
+   * The state before the event, when its prev_events are not known here: the state a remote server
+   * handed over with send_join. Those events must have been appended (as outliers) first.
+   */
+  stateBefore?: Iterable<RoomEvent>;
+}
+
+interface Entry extends StoredEvent {
+  stateAfter: StateMap | undefined;
+}
+
+/** The log's file name for a room: the room ID without its "!", other unsafe bytes %-escaped. */
+export function roomFileName(roomId: string): string {
+  const bare = roomId.startsWith('!') ? roomId.slice(1) : roomId;
+  const escaped = [...Buffer.from(bare, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9._:=-]/.test(String.fromCharCode(b)) && b < 0x80
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).padStart(2, '0')}`,
+    )
+    .join('');
+  return `${escaped.startsWith('.') ? `%2e${escaped.slice(1)}` : escaped}.ndjson`;
+}
+
+export class RoomLog {
+  readonly file: string;
+  readonly #byId = new Map<string, Entry>();
+  /** Timeline events (not outliers, not rejected), in stream order. */
+  readonly #timeline: Entry[] = [];
+  readonly #extremities = new Set<string>();
+  readonly #referenced = new Set<string>();
+  #current: StateMap | undefined = new Map();
+  #maxDepth = 0;
+  readonly #appender: NdjsonAppender;
+
+  /** @internal Made by RoomStore; `visible()` is the store's durable stream position. */
+  constructor(
+    dir: string,
+    readonly roomId: string,
+    private readonly visible: () => number,
+  ) {
+    this.file = join(dir, roomFileName(roomId));
+    this.#appender = new NdjsonAppender(this.file);
+  }
+
+  has(eventId: string): boolean {
+    return this.#byId.has(eventId);
+  }
+
+  /** The stream position of a known event, durable or not. */
+  streamOf(eventId: string): number | undefined {
+    return this.#byId.get(eventId)?.stream;
+  }
+
+  /** An event by ID (outliers and rejected events included: federation asks for them). */
+  get(eventId: string): StoredEvent | undefined {
+    const e = this.#byId.get(eventId);
+    return e && e.stream <= this.visible() ? e : undefined;
+  }
+
+  /** The event IDs a new event should list as prev_events. */
+  forwardExtremities(): string[] {
+    return [...this.#extremities];
+  }
+
+  /** The greatest depth in the room's timeline (a new event gets this + 1). */
+  get maxDepth(): number {
+    return this.#maxDepth;
+  }
+
+  /** The room's current state: the states after the forward extremities, resolved. */
+  currentState(): StateMap {
+    this.#current ??= this.stateBefore(this.forwardExtremities());
+    return this.#current;
+  }
+
+  /** The state before an event with these prev_events (unknown ones are ignored). */
+  stateBefore(prevEvents: readonly string[]): StateMap {
+    const states: StateMap[] = [];
+    for (const id of prevEvents) {
+      const e = this.#byId.get(id);
+      if (e?.stateAfter && !e.rejected) states.push(e.stateAfter);
+    }
+    return resolveStates(states);
+  }
+
+  /** The state after an event (undefined for outliers and unknown events). */
+  stateAfter(eventId: string): StateMap | undefined {
+    return this.#byId.get(eventId)?.stateAfter;
+  }
+
+  /** The state after the last timeline event at or before stream position `pos` (for /sync). */
+  stateAt(pos: number): StateMap {
+    const i = this.#lastIndexAtOrBefore(pos);
+    return i < 0 ? new Map() : (this.#timeline[i]?.stateAfter ?? new Map());
+  }
+
+  /** Timeline events with after < stream ≤ upTo (default: all that are durable), oldest first. */
+  timelineBetween(after: number, upTo = this.visible()): StoredEvent[] {
+    const end = Math.min(upTo, this.visible());
+    const out: StoredEvent[] = [];
+    for (let i = this.#lastIndexAtOrBefore(after) + 1; i < this.#timeline.length; i++) {
+      const e = this.#timeline[i] as Entry;
+      if (e.stream > end) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * /messages pagination over stream positions (a position p lies just after the event of stream p).
+   * Backwards: events with stream ≤ from, newest first; forwards: stream > from, oldest first.
+   * `end` is the position to continue from, undefined when there is nothing more.
+   */
+  messages(from: number, dir: 'b' | 'f', limit: number): { events: StoredEvent[]; end: number | undefined } {
+    const n = Math.max(0, Math.min(limit, 1000));
+    const top = this.visible();
+    const events: StoredEvent[] = [];
+    if (dir === 'b') {
+      for (let i = this.#lastIndexAtOrBefore(Math.min(from, top)); i >= 0 && events.length < n; i--) {
+        events.push(this.#timeline[i] as Entry);
+      }
+      const last = events.at(-1);
+      const more = last !== undefined && this.#lastIndexAtOrBefore(last.stream - 1) >= 0;
+      return { events, end: more && last ? last.stream - 1 : undefined };
+    }
+    for (let i = this.#lastIndexAtOrBefore(from) + 1; i < this.#timeline.length && events.length < n; i++) {
+      const e = this.#timeline[i] as Entry;
+      if (e.stream > top) break;
+      events.push(e);
+    }
+    const last = events.at(-1);
+    return { events, end: last ? last.stream : undefined };
+  }
+
+  /** Every event reachable through auth_events from these (for send_join and /event_auth). */
+  authChain(eventIds: Iterable<string>): RoomEvent[] {
+    const seen = new Set<string>();
+    const out: RoomEvent[] = [];
+    const todo = [...eventIds];
+    while (todo.length > 0) {
+      const e = this.#byId.get(todo.pop() as string);
+      if (!e) continue;
+      for (const id of e.event.auth_events) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const ae = this.#byId.get(id);
+        if (ae) {
+          out.push(ae.event);
+          todo.push(id);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Index position of the last timeline entry with stream ≤ pos (-1 if none): binary search. */
+  #lastIndexAtOrBefore(pos: number): number {
+    let lo = 0;
+    let hi = this.#timeline.length - 1;
+    let ans = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.#timeline[mid] as Entry).stream <= pos) {
+        ans = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return ans;
+  }
+
+  /** @internal Adds an event to the indexes (no disk): at append, and when replaying the log. */
+  index(event: RoomEvent, stream: number, opts: AppendOptions): { entry: StoredEvent; line: LogLine } {
+    const outlier = opts.outlier === true;
+    let stateBefore: StateMap | undefined;
+    let stateBeforeIds: string[] | undefined;
+    if (opts.stateBefore) {
+      const given = [...opts.stateBefore];
+      for (const ev of given)
+        if (!this.#byId.has(ev.event_id)) throw new Error(`state event ${ev.event_id} is not stored`);
+      stateBeforeIds = given.map((e) => e.event_id);
+      stateBefore = stateFromEvents(given);
+    } else if (!outlier) {
+      stateBefore = this.stateBefore(event.prev_events);
+    }
+    const stateAfter = stateBefore && !opts.rejected ? applyEvent(stateBefore, event) : stateBefore;
+    const entry: Entry = { stream, event, outlier, stateAfter };
+    if (opts.rejected) (entry as { rejected?: string }).rejected = opts.rejected;
+    this.#byId.set(event.event_id, entry);
+    if (!outlier && !opts.rejected) {
+      this.#timeline.push(entry);
+      for (const p of event.prev_events) {
+        this.#referenced.add(p);
+        this.#extremities.delete(p);
+      }
+      if (!this.#referenced.has(event.event_id)) this.#extremities.add(event.event_id);
+      this.#maxDepth = Math.max(this.#maxDepth, event.depth);
+      this.#current = undefined;
+    }
+    const { event_id, ...pdu } = event;
+    const line: LogLine = { stream, event_id, pdu };
+    if (outlier) line.outlier = true;
+    if (opts.rejected) line.rejected = opts.rejected;
+    if (stateBeforeIds) line.state_before = stateBeforeIds;
+    return { entry, line };
+  }
+
+  /** @internal Replays one log line at open. */
+  replay(line: LogLine): void {
+    const event = { ...line.pdu, event_id: line.event_id } as RoomEvent;
+    const opts: AppendOptions = {};
+    if (line.outlier) opts.outlier = true;
+    if (line.rejected) opts.rejected = line.rejected;
+    if (line.state_before) {
+      opts.stateBefore = line.state_before.map((id) => {
+        const e = this.#byId.get(id);
+        if (!e) throw new Error(`${this.file}: state event ${id} missing`);
+        return e.event;
+      });
+    }
+    this.index(event, line.stream, opts);
+  }
+
+  /** @internal */
+  write(line: LogLine): Promise<void> {
+    return this.#appender.append(line);
+  }
+
+  /** @internal */
+  close(): Promise<void> {
+    return this.#appender.close();
+  }
+}
