@@ -5,12 +5,12 @@
  */
 import { matrixServerName } from '@portlab/config';
 import { startApp, throttleOf } from '@portlab/service';
-import { buildChatServer, makeHome } from './server.js';
+import { buildChatServer, openHome } from './server.js';
 
 const runtime = startApp('chat');
 const { config } = runtime;
 // One homeserver behind both ports: same users, tokens and rooms.
-const home = makeHome(config, runtime.users, throttleOf(config), matrixServerName(config));
+const home = await openHome(config, runtime.users, throttleOf(config), matrixServerName(config));
 
 const http = await buildChatServer({ home, runtime });
 await runtime.serve('matrix', http.server);

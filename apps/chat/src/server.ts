@@ -7,6 +7,8 @@ import { MatrixError, unrecognized } from './errors.js';
 import { maskUrl, summarizeBody } from './exchange-log.js';
 import { Home } from './home.js';
 import { accountRoutes } from './routes/account.js';
+import { roomRoutes } from './routes/rooms.js';
+import { syncRoutes } from './routes/sync.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,13 +39,13 @@ export interface ChatServerOptions {
 
 export { Home };
 
-export function makeHome(
+export function openHome(
   config: LabConfig,
   users: UserStore,
   throttle: LoginThrottle,
   serverName: string,
-): Home {
-  return new Home(config, users, throttle, serverName);
+): Promise<Home> {
+  return Home.open(config, users, throttle, serverName);
 }
 
 /** The Matrix client-server API on one fastify instance; main.ts makes one for 8008 and one for 8448. */
@@ -118,6 +120,8 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
   });
 
   accountRoutes(app, home);
+  roomRoutes(app, home);
+  syncRoutes(app, home);
   await app.ready();
   return app;
 }
