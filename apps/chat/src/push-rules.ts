@@ -35,12 +35,23 @@ export function defaultPushRules(userId: string, localpart: string) {
           [{ kind: 'event_property_contains', key: 'content.m\\.mentions.user_ids', value: userId }],
           [...notify, sound('default'), highlight],
         ),
+        // Deprecated in the spec (v1.7) but still among its defaults: older clients look for them.
+        rule(
+          '.m.rule.contains_display_name',
+          [{ kind: 'contains_display_name' }],
+          [...notify, sound('default'), highlight],
+        ),
         rule(
           '.m.rule.is_room_mention',
           [
             { kind: 'event_property_is', key: 'content.m\\.mentions.room', value: true },
             { kind: 'sender_notification_permission', key: 'room' },
           ],
+          [...notify, highlight],
+        ),
+        rule(
+          '.m.rule.roomnotif',
+          [eventMatch('content.body', '@room'), { kind: 'sender_notification_permission', key: 'room' }],
           [...notify, highlight],
         ),
         rule(

@@ -19,6 +19,8 @@ export interface ChatLab {
   serverName: string;
   app: ChildProcess;
   output: () => string;
+  /** Starts the app again on the same lab (after it was stopped or killed). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,31 +28,41 @@ export async function startChat(extra: Parameters<typeof tempLab>[0] = {}): Prom
   const lab = await tempLab(extra);
   await new UserStore(`${lab.dataDir}/users.json`).ensure();
   let output = '';
-  const app = fork(main, [], { env: lab.env, stdio: 'pipe' });
-  app.stdout?.on('data', (d) => (output += d));
-  app.stderr?.on('data', (d) => (output += d));
+  const launch = async () => {
+    output = '';
+    const app = fork(main, [], { env: lab.env, stdio: 'pipe' });
+    app.stdout?.on('data', (d) => (output += d));
+    app.stderr?.on('data', (d) => (output += d));
+    // main.ts says the server name once both ports are served.
+    await waitFor(() => output.includes('Matrix server name') || app.exitCode !== null, {
+      what: 'the chat app to serve 8008 and 8448',
+    });
+    if (app.exitCode !== null) throw new Error(`the chat app exited: ${output}`);
+    return app;
+  };
   const base = `http://127.0.0.1:${lab.ports.matrix}`;
-  // main.ts says the server name once both ports are served.
-  await waitFor(() => output.includes('Matrix server name') || app.exitCode !== null, {
-    what: 'the chat app to serve 8008 and 8448',
-  });
-  if (app.exitCode !== null) throw new Error(`the chat app exited: ${output}`);
+  const first = await launch();
   labCa = readFileSync(`${lab.dataDir}/tls/cert.pem`);
-  return {
+  const chat: ChatLab = {
     lab,
     base,
     tlsBase: `https://127.0.0.1:${lab.ports['matrix-tls']}`,
     serverName: `127.0.0.1:${lab.ports['matrix-tls']}`,
-    app,
+    app: first,
     output: () => output,
+    async restart() {
+      chat.app = await launch();
+    },
     async stop() {
-      if (app.exitCode === null) {
+      const app = chat.app;
+      if (app.exitCode === null && app.signalCode === null) {
         app.kill('SIGTERM');
         await new Promise((resolve) => app.once('exit', resolve));
       }
       lab.cleanup();
     },
   };
+  return chat;
 }
 
 /** The lab certificate (its own CA), to trust 8448 the way a configured client does. */
