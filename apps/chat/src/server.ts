@@ -54,6 +54,9 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
   const app = Fastify({
     logger: false, // The transcript is this server's log.
     bodyLimit: MAX_BODY_BYTES,
+    // r0 is the API's name before spec v1.1 (same endpoints as v3): older clients, such as Debian's
+    // matrix-nio and weechat-matrix, still call it. The transcript keeps the path the client sent.
+    rewriteUrl: (req) => (req.url ?? '/').replace(/^\/_matrix\/client\/r0\//, '/_matrix/client/v3/'),
     ...(options.tls ? { https: options.tls } : {}),
   }) as unknown as FastifyInstance;
   app.decorateRequest('transcriptSession', undefined);
@@ -111,8 +114,8 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
     for (const method of methods) routes.push({ method, pattern });
   });
   app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    const known = routes.some((r) => r.pattern.test(path));
+    const path = request.originalUrl.split('?')[0]!;
+    const known = routes.some((r) => r.pattern.test(request.url.split('?')[0]!));
     const error = known
       ? unrecognized(405, `${request.method} is not allowed on ${path}`)
       : unrecognized(404, `Unrecognized request: ${request.method} ${path}`);
@@ -132,7 +135,7 @@ function logRequest(request: FastifyRequest): void {
   request.logged = true;
   const body = summarizeBody(request.body ?? request.rawBody);
   request.transcriptSession?.client(
-    `${request.method} ${maskUrl(request.url)}${body ? ` ${body}` : ''}`,
+    `${request.method} ${maskUrl(request.originalUrl)}${body ? ` ${body}` : ''}`,
     [],
     agentData(request.headers['user-agent']),
   );
