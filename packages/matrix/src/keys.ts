@@ -55,11 +55,23 @@ export function generateSigningKey(
   return signingKeyFromSeed(randomBytes(32), version);
 }
 
+// Parsed public keys, by their base64: a server verifies thousands of events with a handful of keys.
+const publicKeys = new Map<string, KeyObject>();
+
 /** A public key from its unpadded base64 (as found in verify_keys). Throws if it is not 32 bytes. */
 export function publicKeyFromBase64(text: string): KeyObject {
+  const cached = publicKeys.get(text);
+  if (cached) return cached;
   const raw = decodeBase64(text);
   if (raw.length !== 32) throw new Error('an ed25519 public key is 32 bytes');
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+  const key = createPublicKey({
+    key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
+    format: 'der',
+    type: 'spki',
+  });
+  if (publicKeys.size >= 1000) publicKeys.clear();
+  publicKeys.set(text, key);
+  return key;
 }
 
 /** Raw ed25519 signature of `data` (64 bytes). */

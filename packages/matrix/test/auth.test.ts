@@ -10,6 +10,8 @@ import {
   makeEvent,
   type RoomEvent,
   RoomStore,
+  resolveStates,
+  type StateMap,
   selectAuthEvents,
   stateGet,
   stateKeyOf,
@@ -280,6 +282,12 @@ describe('state resolution of a fork (simplified v2)', () => {
     expect(stateGet(state, 'm.room.power_levels', '')?.event_id).toBe(demote.event_id);
     // bob's topic lost: once demoted he has 0 < 50.
     expect(stateGet(state, 'm.room.topic', '')).toBeUndefined();
+    // The same whichever state comes first.
+    const [sa, sb] = [log.stateAfter(topic.event_id), log.stateAfter(demote.event_id)] as StateMap[];
+    const ids = (s: StateMap) => [...s.values()].map((e) => e.event_id).sort();
+    expect(ids(resolveStates([sb as StateMap, sa as StateMap]))).toEqual(
+      ids(resolveStates([sa as StateMap, sb as StateMap])),
+    );
     // The next event merges the fork.
     const merged = await say(room, alice, 'merged');
     expect(merged.prev_events.sort()).toEqual([demote.event_id, topic.event_id].sort());

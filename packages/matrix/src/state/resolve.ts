@@ -37,7 +37,10 @@ function compareEvents(a: RoomEvent, b: RoomEvent): number {
 }
 
 /** One state from several (see the header for the algorithm). */
-export function resolveStates(states: readonly StateMap[]): StateMap {
+export function resolveStates(input: readonly StateMap[]): StateMap {
+  // Messages share their state map with the event before them: after a fork of messages only,
+  // the states are often the very same object, and there is nothing to resolve.
+  const states = [...new Set(input)];
   if (states.length === 0) return new Map();
   if (states.length === 1) return states[0] as StateMap;
   const keys = new Set<string>();

@@ -54,7 +54,8 @@ export async function readNdjson(file: string): Promise<{ records: unknown[]; cu
 }
 
 interface Pending {
-  data: string;
+  /** A line, or null: empty the file (in order with the appends around it). */
+  data: string | null;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -81,15 +82,29 @@ export class NdjsonAppender {
     });
   }
 
+  /** Empties the file, after the appends already queued and before those that follow. */
+  truncate(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error(`${this.file} is closed`));
+    if (this.#failed) return Promise.reject(this.#failed);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ data: null, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
   async #drain(): Promise<void> {
     this.#writing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue;
-        this.#queue = [];
+        // Consecutive lines go in one write and one fdatasync; a truncate goes alone.
+        const first = this.#queue[0] as Pending;
+        let n = 1;
+        if (first.data !== null) while (n < this.#queue.length && this.#queue[n]?.data !== null) n++;
+        const batch = this.#queue.splice(0, n);
         try {
           this.#fh ??= await open(this.file, 'a', 0o600);
-          await this.#fh.write(batch.map((p) => p.data).join(''));
+          if (first.data === null) await this.#fh.truncate(0);
+          else await this.#fh.write(batch.map((p) => p.data).join(''));
           await this.#fh.datasync();
           for (const p of batch) p.resolve();
         } catch (err) {

@@ -46,20 +46,26 @@ export interface AppendOptions {
 }
 
 interface Entry extends StoredEvent {
+  stateBefore: StateMap | undefined;
   stateAfter: StateMap | undefined;
 }
 
-/** The log's file name for a room: the room ID without its "!", other unsafe bytes %-escaped. */
+/**
+ * A name safe as a file name, still readable: [A-Za-z0-9._:=-] kept, other bytes %xx, a leading
+ * "." escaped (no "..", no hidden files).
+ */
+export function safeFileName(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && /[A-Za-z0-9._:=-]/.test(c) ? c : `%${b.toString(16).padStart(2, '0')}`;
+  }
+  return out.startsWith('.') ? `%2e${out.slice(1)}` : out;
+}
+
+/** The log's file name for a room: the room ID without its "!", made safe. */
 export function roomFileName(roomId: string): string {
-  const bare = roomId.startsWith('!') ? roomId.slice(1) : roomId;
-  const escaped = [...Buffer.from(bare, 'utf8')]
-    .map((b) =>
-      /[A-Za-z0-9._:=-]/.test(String.fromCharCode(b)) && b < 0x80
-        ? String.fromCharCode(b)
-        : `%${b.toString(16).padStart(2, '0')}`,
-    )
-    .join('');
-  return `${escaped.startsWith('.') ? `%2e${escaped.slice(1)}` : escaped}.ndjson`;
+  return `${safeFileName(roomId.startsWith('!') ? roomId.slice(1) : roomId)}.ndjson`;
 }
 
 export class RoomLog {
@@ -98,6 +104,14 @@ export class RoomLog {
     return e && e.stream <= this.visible() ? e : undefined;
   }
 
+  /**
+   * Any event this room holds, on disk yet or not: for checking new events against (never for
+   * answering clients or servers, which use get()).
+   */
+  peek(eventId: string): StoredEvent | undefined {
+    return this.#byId.get(eventId);
+  }
+
   /** The event IDs a new event should list as prev_events. */
   forwardExtremities(): string[] {
     return [...this.#extremities];
@@ -127,6 +141,65 @@ export class RoomLog {
   /** The state after an event (undefined for outliers and unknown events). */
   stateAfter(eventId: string): StateMap | undefined {
     return this.#byId.get(eventId)?.stateAfter;
+  }
+
+  /**
+   * GET /_matrix/federation/v1/state_ids/{roomId}?event_id=: the state before the event (the spec's
+   * "prior to considering any state changes induced by the requested event") and its auth chain.
+   * Undefined for unknown events and outliers (whose state this server does not know).
+   */
+  stateIds(eventId: string): { pduIds: string[]; authChainIds: string[] } | undefined {
+    const e = this.get(eventId) ? this.#byId.get(eventId) : undefined;
+    if (!e?.stateBefore) return undefined;
+    const pduIds = [...e.stateBefore.values()].map((ev) => ev.event_id);
+    return { pduIds, authChainIds: this.authChain(pduIds).map((ev) => ev.event_id) };
+  }
+
+  /**
+   * POST /_matrix/federation/v1/get_missing_events/{roomId}: a breadth-first walk back along
+   * prev_events from `latest`, not entering `earliest`, up to `limit` events of depth ≥ minDepth;
+   * returned oldest first (by depth), so the receiver can process them in order.
+   */
+  missingEvents(
+    earliest: readonly string[],
+    latest: readonly string[],
+    limit = 10,
+    minDepth = 0,
+  ): RoomEvent[] {
+    return this.#walkBack(latest, new Set([...earliest, ...latest]), limit, minDepth).sort(byDepth);
+  }
+
+  /**
+   * GET /_matrix/federation/v1/backfill/{roomId}?v=&limit=: the events `from` and those before them,
+   * breadth-first along prev_events, up to `limit`, newest first.
+   */
+  backfill(from: readonly string[], limit: number): RoomEvent[] {
+    const start = from.map((id) => this.get(id)?.event).filter((e): e is RoomEvent => e !== undefined);
+    const rest = this.#walkBack(from, new Set(from), Math.max(0, limit - start.length), 0);
+    return [...start, ...rest].slice(0, limit).sort((a, b) => byDepth(b, a));
+  }
+
+  #walkBack(from: readonly string[], seen: Set<string>, limit: number, minDepth: number): RoomEvent[] {
+    const out: RoomEvent[] = [];
+    let frontier = [...from];
+    const cap = Math.max(0, Math.min(limit, 1000));
+    while (frontier.length > 0 && out.length < cap) {
+      const next: string[] = [];
+      for (const id of frontier) {
+        for (const p of this.get(id)?.event.prev_events ?? []) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          const e = this.get(p);
+          if (!e || e.event.depth < minDepth) continue;
+          out.push(e.event);
+          next.push(p);
+          if (out.length >= cap) break;
+        }
+        if (out.length >= cap) break;
+      }
+      frontier = next;
+    }
+    return out;
   }
 
   /** The state after the last timeline event at or before stream position `pos` (for /sync). */
@@ -224,7 +297,7 @@ export class RoomLog {
       stateBefore = this.stateBefore(event.prev_events);
     }
     const stateAfter = stateBefore && !opts.rejected ? applyEvent(stateBefore, event) : stateBefore;
-    const entry: Entry = { stream, event, outlier, stateAfter };
+    const entry: Entry = { stream, event, outlier, stateBefore, stateAfter };
     if (opts.rejected) (entry as { rejected?: string }).rejected = opts.rejected;
     this.#byId.set(event.event_id, entry);
     if (!outlier && !opts.rejected) {
@@ -270,4 +343,8 @@ export class RoomLog {
   close(): Promise<void> {
     return this.#appender.close();
   }
+}
+
+function byDepth(a: RoomEvent, b: RoomEvent): number {
+  return a.depth - b.depth || a.origin_server_ts - b.origin_server_ts;
 }

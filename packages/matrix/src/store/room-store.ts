@@ -65,6 +65,11 @@ export class RoomStore {
     return this.#rooms.get(roomId);
   }
 
+  /** The room's log, made empty if this server does not hold the room yet (a remote join). */
+  openRoom(roomId: string): RoomLog {
+    return this.#room(roomId);
+  }
+
   rooms(): RoomLog[] {
     return [...this.#rooms.values()];
   }
