@@ -10,7 +10,14 @@ import { buildChatServer, openHome } from './server.js';
 const runtime = startApp('chat');
 const { config } = runtime;
 // One homeserver behind both ports: same users, tokens and rooms.
-const home = await openHome(config, runtime.users, throttleOf(config), matrixServerName(config));
+let home: Awaited<ReturnType<typeof openHome>>;
+try {
+  home = await openHome(config, runtime.users, throttleOf(config), matrixServerName(config));
+} catch (err) {
+  // A room log damaged before its last line (TornFileError), an unreadable key: say which, and stop.
+  console.error(`[chat] cannot open ${config.paths.chat}: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 const http = await buildChatServer({ home, runtime });
 await runtime.serve('matrix', http.server);

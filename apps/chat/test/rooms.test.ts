@@ -143,10 +143,19 @@ describe('rooms and /sync', () => {
     expect(join).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     const sent = await send(bob, roomId, { msgtype: 'm.text', body: 'let me in' }, 'x1');
     expect(sent).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
-    // Nor can he read it.
+    // Nor can he read it: its history, nor one of its events by id.
     const read = await api(chat.base, 'GET', `${V3}/rooms/${roomId}/messages?dir=b`, { token: bob });
     expect(read).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
-    expect(logLines(roomId).length).toBe(before);
+    const secret = await send(alice, roomId, { msgtype: 'm.text', body: 'members only' }, 's1');
+    const own = await api(chat.base, 'GET', `${V3}/rooms/${roomId}/event/${secret.body.event_id}`, {
+      token: alice,
+    });
+    expect(own.body).toMatchObject({ content: { body: 'members only' } });
+    const peek = await api(chat.base, 'GET', `${V3}/rooms/${roomId}/event/${secret.body.event_id}`, {
+      token: bob,
+    });
+    expect(peek).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    expect(logLines(roomId).length).toBe(before + 1); // alice's message only
   });
 
   it('refuses an event over 65,536 bytes (M_TOO_LARGE) and stores nothing', async () => {

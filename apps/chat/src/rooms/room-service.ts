@@ -13,6 +13,9 @@ import { forbidden, MatrixError, notFound } from '../errors.js';
 import { JsonFile } from '../json-file.js';
 import { membership } from './room-view.js';
 
+/** Transaction ids remembered (a client retries within seconds; a lab sends far fewer messages). */
+const MAX_TRANSACTIONS = 100_000;
+
 /** What a local user asks to add to a room: the event before the server fills in the graph. */
 export interface NewEvent {
   type: string;
@@ -120,11 +123,19 @@ export class RoomService {
     }
     const stored = this.store.append(made).then(() => made);
     if (txnKey && txn) {
+      // Kept in memory for the clients' retries, the oldest forgotten past MAX_TRANSACTIONS.
+      if (this.transactions.size >= MAX_TRANSACTIONS) this.forgetOldestTransaction();
       this.transactions.set(txnKey, stored);
       this.transactionOf.set(made.event_id, txn);
       stored.catch(() => this.transactions.delete(txnKey));
     }
     return stored;
+  }
+
+  private forgetOldestTransaction(): void {
+    const [key, promise] = this.transactions.entries().next().value as [string, Promise<RoomEvent>];
+    this.transactions.delete(key);
+    void promise.then((event) => this.transactionOf.delete(event.event_id)).catch(() => {});
   }
 
   /** The transaction id to show `deviceKey` with an event it sent (its local echo), if any. */

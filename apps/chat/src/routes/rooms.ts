@@ -160,9 +160,18 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     return messages(home, rooms.joined(request.params.roomId, user), request.query as Record<string, string>);
   });
 
+  app.get<P<{ roomId: string; eventId: string }>>(`${V3}/rooms/:roomId/event/:eventId`, async (request) => {
+    const { user } = home.device(request);
+    const stored = rooms.joined(request.params.roomId, user).get(request.params.eventId);
+    if (!stored || stored.outlier || stored.rejected) throw notFound('No such event in this room');
+    return clientEvent(stored.event);
+  });
+
   // Typing and read receipts are accepted and not passed on (issue #16: "may be minimal").
-  app.put(`${V3}/rooms/:roomId/typing/:userId`, async (request) => {
-    home.device(request);
+  app.put<P<{ roomId: string; userId: string }>>(`${V3}/rooms/:roomId/typing/:userId`, async (request) => {
+    const { user } = home.device(request);
+    if (request.params.userId !== user) throw forbidden('You can only say that you are typing');
+    rooms.joined(request.params.roomId, user);
     return {};
   });
   app.post(`${V3}/rooms/:roomId/receipt/:receiptType/:eventId`, async (request) => {

@@ -21,8 +21,11 @@ export function syncRoutes(app: FastifyInstance, home: Home): void {
   app.get(`${V3}/sync`, async (request, reply) => {
     const device = home.device(request);
     const query = request.query as Record<string, string | undefined>;
+    // A token from the future (made up, or from before the data dir was wiped) counts as now.
     const since =
-      query.since !== undefined && query.full_state !== 'true' ? parseToken(query.since) : undefined;
+      query.since !== undefined && query.full_state !== 'true'
+        ? Math.min(parseToken(query.since), home.rooms.position)
+        : undefined;
     const timeout = Math.min(Math.max(Number.parseInt(query.timeout ?? '0', 10) || 0, 0), MAX_TIMEOUT_MS);
     const view: SyncView = {
       home,
