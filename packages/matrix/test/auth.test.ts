@@ -3,11 +3,13 @@
 // state resolution of a fork.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  applyRedaction,
   authorizeByAuthEvents,
   authorizeEvent,
   buildEvent,
   ForbiddenError,
   makeEvent,
+  mayRedact,
   type RoomEvent,
   RoomStore,
   resolveStates,
@@ -248,6 +250,40 @@ describe('create events and auth_events', () => {
       allowed: false,
       reason: /two auth events/,
     });
+  });
+});
+
+describe('redactions (rooms/v10 "Handling redactions")', () => {
+  it('apply when the redacter has the redact level or shares the sender server, not otherwise', async () => {
+    const room = await createRoom(store, srv, { joinRule: 'public' });
+    const log = store.room(room);
+    if (!log) throw new Error('no room');
+    await member(room, bob, bob, 'join');
+    const msg = await say(room, bob, 'oops');
+    const redaction = (sender: string) =>
+      buildEvent(
+        {
+          roomId: room,
+          sender,
+          type: 'm.room.redaction',
+          content: {},
+          redacts: msg.event_id,
+          prevEvents: [],
+          authEvents: [],
+          depth: 9,
+          originServerTs: 2,
+          origin: 'x',
+        },
+        srv.key,
+      );
+    const state = log.currentState();
+    expect(mayRedact(state, redaction(alice), msg)).toBe(true); // power 100 ≥ redact 50
+    expect(mayRedact(state, redaction(carol), msg)).toBe(true); // same server as bob
+    expect(mayRedact(state, redaction('@eve:elsewhere.test'), msg)).toBe(false); // neither
+    const shown = applyRedaction(msg, redaction(alice));
+    expect(shown.content).toEqual({});
+    expect(shown.event_id).toBe(msg.event_id);
+    expect(shown.unsigned?.redacted_because).toMatchObject({ type: 'm.room.redaction' });
   });
 });
 

@@ -280,4 +280,17 @@ describe('TransactionQueue', () => {
     expect(again.pending(HS2)).toBe(0);
     await again.close();
   });
+
+  it('retries on its own, backing off, until the server is back', async () => {
+    await receiver.stop();
+    const q = await TransactionQueue.open({ dir, origin: HS1, send, minBackoffMs: 10, maxBackoffMs: 50 });
+    await q.enqueuePdu([HS2], pdu(0));
+    await q.enqueuePdu([HS2], pdu(1));
+    await expect.poll(() => q.status()[0]?.failures ?? 0).toBeGreaterThanOrEqual(3);
+    expect(q.status()[0]?.pending).toBe(2);
+    await receiver.start();
+    await q.drained(); // no wake(): the next retry finds it
+    await q.close();
+    expect(receiver.bodies()).toEqual(['m0', 'm1']);
+  });
 });

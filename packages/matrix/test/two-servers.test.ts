@@ -16,6 +16,7 @@ import {
   RoomStore,
   redactEvent,
   sendJoinResponse,
+  serversInRoom,
   stateGet,
   toFederationPdu,
   verifyEvent,
@@ -98,6 +99,8 @@ describe('two servers, one room', () => {
     if (!log1 || !log2) throw new Error('no room');
     expect(stateGet(log2.currentState(), 'm.room.member', bob)?.event_id).toBe(join.event_id);
     expect(log2.forwardExtremities()).toEqual([join.event_id]);
+    expect(serversInRoom(log1.currentState())).toEqual([hs1.origin, hs2.origin]);
+    expect(serversInRoom(log2.currentState())).toEqual([hs1.origin, hs2.origin]);
 
     // Both ways.
     await deliver(s1, s2, await say(s1, hs1, room, alice, 'bonjour bob'));

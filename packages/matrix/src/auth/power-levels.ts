@@ -3,6 +3,7 @@
  * Spec: client-server "m.room.power_levels" (defaults), server-server "Definitions"
  * (required power level; invite level 0; kick, ban, redact 50), rooms/v10 (integers only).
  */
+import { domainOf } from '../events/types.js';
 import { isObject } from '../signing.js';
 import { type StateMap, stateGet } from '../state/state-map.js';
 
@@ -54,4 +55,23 @@ export function requiredPowerLevel(state: StateMap, type: string, isState: boole
   const events = isObject(pl.events) ? pl.events : {};
   if (type in events) return int(events[type], 0);
   return isState ? int(pl.state_default, 50) : int(pl.events_default, 0);
+}
+
+/** The users whose membership is "join". */
+export function joinedMembers(state: StateMap): string[] {
+  const out: string[] = [];
+  for (const ev of state.values()) {
+    if (ev.type === 'm.room.member' && typeof ev.state_key === 'string' && ev.content.membership === 'join') {
+      out.push(ev.state_key);
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * The servers with a joined user: where a new event of the room must be sent (server-server
+ * "Transactions": every server in the room gets it), sorted.
+ */
+export function serversInRoom(state: StateMap): string[] {
+  return [...new Set(joinedMembers(state).map(domainOf))].sort();
 }

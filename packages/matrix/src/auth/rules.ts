@@ -6,8 +6,14 @@
  * third-party invites (4.4.1, 6) and restricted joins vouched by another server (4.3.5.2).
  */
 
-import { isStateEvent, type Pdu, ROOM_VERSION, type RoomEvent, stateKeyOf } from '../events/types.js';
-import { domainOf } from '../events/verify.js';
+import {
+  domainOf,
+  isStateEvent,
+  type Pdu,
+  ROOM_VERSION,
+  type RoomEvent,
+  stateKeyOf,
+} from '../events/types.js';
 import { isObject } from '../signing.js';
 import { type StateMap, stateFromEvents, stateGet } from '../state/state-map.js';
 import {

@@ -6,7 +6,10 @@
  * down to the keys the auth rules read. Signatures and reference hashes are computed over the
  * redacted form, so a redacted event still verifies.
  */
+import { actionLevel, userPowerLevel } from '../auth/power-levels.js';
 import { isObject, type JsonObject } from '../signing.js';
+import type { StateMap } from '../state/state-map.js';
+import { domainOf, type Pdu, type RoomEvent } from './types.js';
 
 const KEPT_TOP_LEVEL = new Set([
   'event_id',
@@ -53,4 +56,22 @@ export function redactEvent<T extends JsonObject>(event: T): JsonObject {
   for (const k of allowed ?? []) if (k in content) kept[k] = content[k];
   out.content = kept;
   return out;
+}
+
+/**
+ * Should the server apply `redaction` (an m.room.redaction) to `target`? Spec: rooms/v10
+ * "Handling redactions" (v3+): if the redacter's power level reaches the redact level, or the
+ * redacter's server is the target sender's server (so one can always redact one's own messages).
+ * `state` is the state before the redaction.
+ */
+export function mayRedact(state: StateMap, redaction: Pdu, target: Pdu): boolean {
+  if (redaction.room_id !== target.room_id) return false;
+  if (userPowerLevel(state, redaction.sender) >= actionLevel(state, 'redact')) return true;
+  return domainOf(redaction.sender) === domainOf(target.sender);
+}
+
+/** The event as clients see it once redacted: stripped, with the redaction in unsigned. */
+export function applyRedaction(target: RoomEvent, redaction: RoomEvent): RoomEvent {
+  const stripped = redactEvent(target) as RoomEvent;
+  return { ...stripped, unsigned: { ...(target.unsigned ?? {}), redacted_because: redaction } };
 }

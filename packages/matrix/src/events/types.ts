@@ -36,3 +36,9 @@ export function stateKeyOf(type: string, stateKey: string): string {
 export function isStateEvent(ev: { state_key?: unknown }): boolean {
   return typeof ev.state_key === 'string';
 }
+
+/** The server part of a user ID or room ID ("@a:host:8448" → "host:8448"; "" if none). */
+export function domainOf(id: string): string {
+  const i = id.indexOf(':');
+  return i < 0 ? '' : id.slice(i + 1);
+}

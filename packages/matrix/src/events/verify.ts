@@ -12,19 +12,13 @@ import { isObject, type JsonObject, type KeyLookup, verifySignedBy } from '../si
 import { contentHash, eventIdOf } from './hashes.js';
 import { checkEventSize, EventFormatError } from './limits.js';
 import { redactEvent } from './redaction.js';
-import type { Pdu } from './types.js';
+import { domainOf, type Pdu } from './types.js';
 
 export type VerifyResult =
   | { ok: true; eventId: string; pdu: Pdu }
   /** Signed but the content was changed: keep `redacted` instead, if at all (spec step 3). */
   | { ok: false; reason: 'hash'; eventId: string; redacted: Pdu; message: string }
   | { ok: false; reason: 'format' | 'size' | 'signature'; message: string };
-
-/** The domain of a user ID / room ID / server name part ("@a:host:8448" → "host:8448"). */
-export function domainOf(id: string): string {
-  const i = id.indexOf(':');
-  return i < 0 ? '' : id.slice(i + 1);
-}
 
 /** Step 1: the fields of the v10 event format with the right types. Throws EventFormatError. */
 export function checkEventFormat(ev: unknown): asserts ev is Pdu {

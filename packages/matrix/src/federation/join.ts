@@ -7,13 +7,13 @@
  * (v2 invite: the invitee's server adds its own signature).
  */
 
-import { membershipOf } from '../auth/power-levels.js';
+import { serversInRoom } from '../auth/power-levels.js';
 import { authorizeEvent } from '../auth/rules.js';
 import { selectAuthEvents } from '../auth/select.js';
 import { buildEvent, toFederationPdu } from '../events/build.js';
 import { redactEvent } from '../events/redaction.js';
-import { type Pdu, ROOM_VERSION, type RoomEvent } from '../events/types.js';
-import { domainOf, verifyEvent } from '../events/verify.js';
+import { domainOf, type Pdu, ROOM_VERSION, type RoomEvent } from '../events/types.js';
+import { verifyEvent } from '../events/verify.js';
 import type { SigningKey } from '../keys.js';
 import { ForbiddenError } from '../room.js';
 import { isObject, type JsonObject, type KeyLookup, signJson } from '../signing.js';
@@ -121,17 +121,7 @@ export function sendJoinResponse(log: RoomLog, joinEventId: string, origin: stri
   const ids = log.stateIds(joinEventId);
   if (!ids) throw new Error(`the state before ${joinEventId} is unknown`);
   const state = ids.pduIds.map((id) => log.get(id)?.event).filter((e): e is RoomEvent => e !== undefined);
-  const current = log.currentState();
-  const servers = new Set<string>([origin]);
-  for (const ev of current.values()) {
-    if (
-      ev.type === 'm.room.member' &&
-      typeof ev.state_key === 'string' &&
-      membershipOf(current, ev.state_key) === 'join'
-    ) {
-      servers.add(domainOf(ev.state_key));
-    }
-  }
+  const servers = new Set([origin, ...serversInRoom(log.currentState())]);
   return {
     origin,
     auth_chain: log.authChain([...ids.pduIds, joinEventId]).map(toFederationPdu),

@@ -61,9 +61,9 @@ interface Pending {
 }
 
 export class NdjsonAppender {
-  #fh: FileHandle | undefined;
+  #fh: Promise<FileHandle> | undefined;
   #queue: Pending[] = [];
-  #writing = false;
+  #drained: Promise<void> | undefined;
   #closed = false;
   // After a failed write the file may end in half a line: refuse further appends rather than write
   // after it (a restart cuts the torn line and carries on).
@@ -71,29 +71,35 @@ export class NdjsonAppender {
 
   constructor(readonly file: string) {}
 
+  /**
+   * Opens the file (once). Callers that must not half-commit (the room store indexes an event
+   * before writing it) call this first, so a file that cannot be opened fails before anything.
+   */
+  ready(): Promise<FileHandle> {
+    this.#fh ??= open(this.file, 'a', 0o600);
+    return this.#fh;
+  }
+
   /** Appends one record as one line; resolves once it is written and fdatasync'd. */
   append(record: unknown): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error(`${this.file} is closed`));
-    if (this.#failed) return Promise.reject(this.#failed);
-    const data = `${JSON.stringify(record)}\n`;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ data, resolve, reject });
-      if (!this.#writing) void this.#drain();
-    });
+    return this.#push(`${JSON.stringify(record)}\n`);
   }
 
   /** Empties the file, after the appends already queued and before those that follow. */
   truncate(): Promise<void> {
+    return this.#push(null);
+  }
+
+  #push(data: string | null): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`${this.file} is closed`));
     if (this.#failed) return Promise.reject(this.#failed);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ data: null, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      this.#queue.push({ data, resolve, reject });
+      this.#drained ??= this.#drain();
     });
   }
 
   async #drain(): Promise<void> {
-    this.#writing = true;
     try {
       while (this.#queue.length > 0) {
         // Consecutive lines go in one write and one fdatasync; a truncate goes alone.
@@ -102,10 +108,14 @@ export class NdjsonAppender {
         if (first.data !== null) while (n < this.#queue.length && this.#queue[n]?.data !== null) n++;
         const batch = this.#queue.splice(0, n);
         try {
-          this.#fh ??= await open(this.file, 'a', 0o600);
-          if (first.data === null) await this.#fh.truncate(0);
-          else await this.#fh.write(batch.map((p) => p.data).join(''));
-          await this.#fh.datasync();
+          const fh = await this.ready();
+          if (first.data === null) await fh.truncate(0);
+          else {
+            const bytes = Buffer.from(batch.map((p) => p.data).join(''), 'utf8');
+            // write(2) may write less than asked (a signal, a full disk): go on until all is written.
+            for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off)).bytesWritten;
+          }
+          await fh.datasync();
           for (const p of batch) p.resolve();
         } catch (err) {
           this.#failed = err;
@@ -114,15 +124,18 @@ export class NdjsonAppender {
         }
       }
     } finally {
-      this.#writing = false;
+      // Cleared in the very turn the loop found the queue empty (no await in between): a push
+      // after this starts a new drain, a push before it was seen by the loop.
+      this.#drained = undefined;
     }
   }
 
   /** Waits for the writes in flight, then closes the file. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#writing || this.#queue.length > 0) await new Promise((r) => setImmediate(r));
-    await this.#fh?.close();
+    await this.#drained;
+    const fh = this.#fh;
     this.#fh = undefined;
+    await (await fh?.catch(() => undefined))?.close();
   }
 }

@@ -7,6 +7,7 @@
  * extremities (events nobody points at yet: the prev_events of the next event, server-server
  * "PDUs"); the current state (their states, resolved).
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { RoomEvent } from '../events/types.js';
 import { resolveStates } from '../state/resolve.js';
@@ -60,7 +61,11 @@ export function safeFileName(text: string): string {
     const c = String.fromCharCode(b);
     out += b < 0x80 && /[A-Za-z0-9._:=-]/.test(c) ? c : `%${b.toString(16).padStart(2, '0')}`;
   }
-  return out.startsWith('.') ? `%2e${out.slice(1)}` : out;
+  if (out.startsWith('.')) out = `%2e${out.slice(1)}`;
+  // File names stop at 255 bytes: a long (remote, escaped) ID keeps a readable start and a hash.
+  if (out.length > 180)
+    out = `${out.slice(0, 120)}~${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  return out;
 }
 
 /** The log's file name for a room: the room ID without its "!", made safe. */
@@ -320,6 +325,13 @@ export class RoomLog {
 
   /** @internal Replays one log line at open. */
   replay(line: LogLine): void {
+    if (
+      !Number.isSafeInteger(line?.stream) ||
+      typeof line.event_id !== 'string' ||
+      typeof line.pdu !== 'object'
+    ) {
+      throw new Error(`${this.file}: a line is not a stored event`);
+    }
     const event = { ...line.pdu, event_id: line.event_id } as RoomEvent;
     const opts: AppendOptions = {};
     if (line.outlier) opts.outlier = true;
@@ -332,6 +344,11 @@ export class RoomLog {
       });
     }
     this.index(event, line.stream, opts);
+  }
+
+  /** @internal Opens the log file, so that failing to do so fails before anything is indexed. */
+  async ready(): Promise<void> {
+    await this.#appender.ready();
   }
 
   /** @internal */

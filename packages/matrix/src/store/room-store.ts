@@ -86,6 +86,8 @@ export class RoomStore {
       await this.waitFor((log.streamOf(event.event_id) ?? 1) - 1, 60_000);
       return log.get(event.event_id) ?? Promise.reject(new Error(`${event.event_id} is not on disk`));
     }
+    await log.ready(); // a log that cannot be opened fails here, before the event is indexed
+    if (log.has(event.event_id)) return this.append(event, opts); // came in while we waited
     const stream = ++this.#assigned;
     const { entry, line } = log.index(event, stream, opts);
     this.#pending.add(stream);
