@@ -36,6 +36,8 @@ export class RoomService {
   /** §"Transaction identifiers": (device, room, txnId) → the event it made. */
   private readonly transactions = new Map<string, Promise<RoomEvent>>();
   private readonly transactionOf = new Map<string, { deviceKey: string; txnId: string }>();
+  /** Per room: settles when the last event asked for is indexed (see send). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   private constructor(
     readonly store: RoomStore,
@@ -103,6 +105,39 @@ export class RoomService {
     const txnKey = txn && `${txn.deviceKey}\u0000${roomId}\u0000${txn.txnId}`;
     const earlier = txnKey ? this.transactions.get(txnKey) : undefined;
     if (earlier) return earlier;
+    // One event of a room is made at a time, each once the one before is indexed (its fsync may
+    // still be running): every event chains on the last, and the writes still share their fsyncs.
+    const previous = this.turns.get(roomId) ?? Promise.resolve();
+    const made = previous.then(() => this.makeAndAppend(roomId, sender, event, txn));
+    const turn = made.then(
+      ({ indexed }) => indexed,
+      () => undefined,
+    );
+    this.turns.set(roomId, turn);
+    void turn.then(() => {
+      if (this.turns.get(roomId) === turn) this.turns.delete(roomId);
+    });
+    const stored = made.then(({ stored }) => stored);
+    if (txnKey && txn) {
+      // Kept in memory for the clients' retries, the oldest forgotten past MAX_TRANSACTIONS.
+      if (this.transactions.size >= MAX_TRANSACTIONS) this.forgetOldestTransaction();
+      this.transactions.set(txnKey, stored);
+      stored.catch(() => this.transactions.delete(txnKey));
+    }
+    return stored;
+  }
+
+  /**
+   * makeEvent on the room's current state, then RoomStore.append. `indexed` resolves once the store
+   * holds the event (RoomLog.streamOf knows it: what the next makeEvent builds on), `stored` once it
+   * is fsync'd.
+   */
+  private makeAndAppend(
+    roomId: string,
+    sender: string,
+    event: NewEvent,
+    txn: { deviceKey: string; txnId: string } | undefined,
+  ): { indexed: Promise<void>; stored: Promise<RoomEvent> } {
     let made: RoomEvent;
     try {
       made = makeEvent(
@@ -121,15 +156,19 @@ export class RoomService {
       if (err instanceof EventFormatError) throw new MatrixError(413, 'M_TOO_LARGE', err.message);
       throw err;
     }
-    const stored = this.store.append(made).then(() => made);
-    if (txnKey && txn) {
-      // Kept in memory for the clients' retries, the oldest forgotten past MAX_TRANSACTIONS.
-      if (this.transactions.size >= MAX_TRANSACTIONS) this.forgetOldestTransaction();
-      this.transactions.set(txnKey, stored);
-      this.transactionOf.set(made.event_id, txn);
-      stored.catch(() => this.transactions.delete(txnKey));
-    }
-    return stored;
+    // Known before the event can reach any /sync: the sender's device must see its transaction id.
+    if (txn) this.transactionOf.set(made.event_id, txn);
+    const appended = this.store.append(made);
+    const stored = appended.then(() => made);
+    const indexed = (async () => {
+      // The store indexes an event a few microtasks after append() (once its log file is open).
+      for (let i = 0; i < 50; i++) {
+        if (this.store.room(roomId)?.streamOf(made.event_id) !== undefined) return;
+        await Promise.resolve();
+      }
+      await appended.catch(() => {});
+    })();
+    return { indexed, stored };
   }
 
   private forgetOldestTransaction(): void {

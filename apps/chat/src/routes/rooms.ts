@@ -1,9 +1,8 @@
-import { formatStreamToken, parseStreamToken, type RoomLog } from '@portlab/matrix';
+import { formatStreamToken, parseStreamToken, type RoomLog, toClientEvent } from '@portlab/matrix';
 import type { FastifyInstance } from 'fastify';
 import { objectBody, requiredString } from '../body.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../errors.js';
 import type { Home } from '../home.js';
-import { clientEvent } from '../rooms/client-event.js';
 import { parseCreateRequest, roomRecipe } from '../rooms/create-room.js';
 import { members, membership, stateEvent, stateEvents } from '../rooms/room-view.js';
 import { localpartOf } from './account.js';
@@ -96,7 +95,7 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
   // with or without the last slash: the wildcard takes "type" or "type/key".
   app.get<P<{ roomId: string }>>(`${V3}/rooms/:roomId/state`, async (request) => {
     const { user } = home.device(request);
-    return stateEvents(rooms.joined(request.params.roomId, user)).map((e) => clientEvent(e));
+    return stateEvents(rooms.joined(request.params.roomId, user)).map((e) => toClientEvent(e));
   });
   app.get<P<{ roomId: string; '*': string }>>(`${V3}/rooms/:roomId/state/*`, async (request) => {
     const { user } = home.device(request);
@@ -123,7 +122,7 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     return {
       chunk: stateEvents(room)
         .filter((e) => e.type === 'm.room.member')
-        .map((e) => clientEvent(e)),
+        .map((e) => toClientEvent(e)),
     };
   });
   app.get<P<{ roomId: string }>>(`${V3}/rooms/:roomId/joined_members`, async (request) => {
@@ -164,7 +163,7 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     const { user } = home.device(request);
     const stored = rooms.joined(request.params.roomId, user).get(request.params.eventId);
     if (!stored || stored.outlier || stored.rejected) throw notFound('No such event in this room');
-    return clientEvent(stored.event);
+    return toClientEvent(stored.event);
   });
 
   // Typing and read receipts are accepted and not passed on (issue #16: "may be minimal").
@@ -235,7 +234,7 @@ function messages(home: Home, room: RoomLog, query: Record<string, string>) {
   const page = room.messages(from, dir, limit);
   return {
     start: formatStreamToken(from),
-    chunk: page.events.map((e) => clientEvent(e.event)),
+    chunk: page.events.map((e) => toClientEvent(e.event)),
     ...(page.end !== undefined ? { end: formatStreamToken(page.end) } : {}),
   };
 }

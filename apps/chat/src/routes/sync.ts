@@ -1,9 +1,15 @@
-import { formatStreamToken, type RoomEvent, type RoomLog, type StoredEvent } from '@portlab/matrix';
+import {
+  formatStreamToken,
+  type RoomEvent,
+  type RoomLog,
+  type StoredEvent,
+  toClientEvent,
+} from '@portlab/matrix';
 import type { FastifyInstance } from 'fastify';
 import { invalidParam } from '../errors.js';
 import type { Home } from '../home.js';
-import { clientEvent, strippedState } from '../rooms/client-event.js';
 import { members, membership, stateEvent, stateEvents } from '../rooms/room-view.js';
+import { strippedState } from '../rooms/stripped-state.js';
 import { parseToken } from './rooms.js';
 
 const V3 = '/_matrix/client/v3';
@@ -150,7 +156,7 @@ function joinedRoom(view: SyncView, room: RoomLog, since: number | undefined, fr
   }
   return {
     ...timeline,
-    state: { events: state.map((e) => clientEvent(e)) },
+    state: { events: state.map((e) => toClientEvent(e)) },
     ephemeral: { events: [] },
     account_data: { events: [] },
     unread_notifications: { highlight_count: 0, notification_count: 0 },
@@ -166,9 +172,11 @@ function timelineOf(view: SyncView, events: StoredEvent[]) {
   const first = shown[0];
   return {
     timeline: {
-      events: shown.map((e) =>
-        clientEvent(e.event, view.home.rooms.transactionIdFor(e.event.event_id, view.deviceKey)),
-      ),
+      events: shown.map((e) => {
+        // The sending device sees its transaction id: how it matches the event to its local echo.
+        const transactionId = view.home.rooms.transactionIdFor(e.event.event_id, view.deviceKey);
+        return toClientEvent(e.event, transactionId !== undefined ? { transactionId } : {});
+      }),
       // Limited: older new events were left out; prev_batch pages back to them (/messages).
       limited: events.length > shown.length,
       prev_batch: formatStreamToken(first ? first.stream - 1 : view.home.rooms.position),
