@@ -253,6 +253,53 @@ describe('create events and auth_events', () => {
   });
 });
 
+describe('history visibility (client-server "History visibility")', () => {
+  it('shared by default, joined hides what came before, world_readable shows all; another user reads nothing else', async () => {
+    const room = await createRoom(store, srv);
+    const log = store.room(room);
+    if (!log) throw new Error('no room');
+    const setVisibility = (v: string) =>
+      send(store, srv, {
+        roomId: room,
+        sender: alice,
+        type: 'm.room.history_visibility',
+        stateKey: '',
+        content: { history_visibility: v },
+      });
+    const before = await say(room, alice, 'before (shared)');
+    const hidden = await setVisibility('joined');
+    const secret = await say(room, alice, 'secret (joined)');
+    const invite = await member(room, alice, bob, 'invite');
+    const join = await member(room, bob, bob, 'join');
+    const after = await say(room, alice, 'after bob joined');
+    const seen = (user: string, evs: RoomEvent[]) => evs.map((e) => log.visibleTo(user, e.event_id));
+
+    // bob joined later: "shared" history yes, "joined" history no; his invite neither (invite is not
+    // join, and "joined" is not "invited": /sync's invite section shows it), his own join yes.
+    expect(seen(bob, [before, hidden, secret, invite, join, after])).toEqual([
+      true,
+      true,
+      false,
+      false,
+      true,
+      true,
+    ]);
+    // carol never joined: nothing (the change to "joined" itself neither: shared → joined).
+    expect(seen(carol, [before, hidden, secret, invite, join, after])).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    await setVisibility('world_readable');
+    const open = await say(room, alice, 'public');
+    expect(seen(carol, [secret, open])).toEqual([false, true]);
+    expect(seen(alice, [before, secret, after, open])).toEqual([true, true, true, true]);
+  });
+});
+
 describe('redactions (rooms/v10 "Handling redactions")', () => {
   it('apply when the redacter has the redact level or shares the sender server, not otherwise', async () => {
     const room = await createRoom(store, srv, { joinRule: 'public' });

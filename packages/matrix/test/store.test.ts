@@ -8,9 +8,11 @@ import {
   eventIdOf,
   formatStreamToken,
   makeEvent,
+  NdjsonAppender,
   parseStreamToken,
   type RoomEvent,
   RoomStore,
+  readNdjson,
   roomFileName,
   stateGet,
   TornFileError,
@@ -55,9 +57,26 @@ describe('room log files', () => {
     expect((await stat(join(dir, roomFileName(room)))).mode & 0o777).toBe(0o600);
   });
 
-  it('escapes what a file name should not hold', () => {
+  it('escapes what a file name should not hold, and shortens what is too long for one', () => {
     expect(roomFileName('!a/b:x')).toBe('a%2fb:x.ndjson');
     expect(roomFileName('!..:x')).toBe('%2e.:x.ndjson');
+    const long = roomFileName(`!${'é'.repeat(120)}:x`); // 120 × "%c3%a9": far over 255 bytes
+    expect(Buffer.byteLength(long)).toBeLessThan(255);
+    expect(long).not.toBe(roomFileName(`!${'é'.repeat(121)}:x`));
+  });
+
+  it('the appender never leaves an append waiting, whatever the order of appends and truncates', async () => {
+    const file = join(dir, 'race.ndjson');
+    const a = new NdjsonAppender(file);
+    for (let i = 0; i < 60; i++) {
+      // each append issued right as the previous drain ends: the moment a waiting append was lost
+      await a.append({ i });
+      if (i % 10 === 9) await a.truncate();
+    }
+    await Promise.all([a.append({ i: 100 }), a.truncate(), a.append({ i: 101 })]);
+    await a.close();
+    const { records } = await readNdjson(file);
+    expect(records).toEqual([{ i: 101 }]);
   });
 });
 

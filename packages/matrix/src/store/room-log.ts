@@ -9,9 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { membershipOf } from '../auth/power-levels.js';
 import type { RoomEvent } from '../events/types.js';
 import { resolveStates } from '../state/resolve.js';
-import { applyEvent, type StateMap, stateFromEvents } from '../state/state-map.js';
+import { applyEvent, type StateMap, stateFromEvents, stateGet } from '../state/state-map.js';
 import { NdjsonAppender } from './ndjson-file.js';
 
 /** An event as stored, with its place in the server's stream. */
@@ -80,6 +81,8 @@ export class RoomLog {
   readonly #timeline: Entry[] = [];
   readonly #extremities = new Set<string>();
   readonly #referenced = new Set<string>();
+  /** user → stream positions of their joins (for history visibility "shared"). */
+  readonly #joins = new Map<string, number[]>();
   #current: StateMap | undefined = new Map();
   #maxDepth = 0;
   readonly #appender: NdjsonAppender;
@@ -146,6 +149,33 @@ export class RoomLog {
   /** The state after an event (undefined for outliers and unknown events). */
   stateAfter(eventId: string): StateMap | undefined {
     return this.#byId.get(eventId)?.stateAfter;
+  }
+
+  /**
+   * May `userId` see this event? Spec: client-server "History visibility", server behaviour, with
+   * the state of the room at the event: world_readable; or the user was joined; or "shared" (the
+   * default) and the user joined at any point since; or "invited" and the user was invited.
+   * For history_visibility changes and the user's own membership changes, the state before or
+   * after the event may allow it. Apps filter /messages, /sync and /context with this, so a user
+   * never reads what was said before they could see it.
+   */
+  visibleTo(userId: string, eventId: string): boolean {
+    const e = this.#byId.get(eventId);
+    if (!e || e.outlier || e.rejected || !e.stateBefore) return false;
+    const allows = (state: StateMap): boolean => {
+      const hv = stateGet(state, 'm.room.history_visibility', '')?.content.history_visibility;
+      const visibility = hv === 'world_readable' || hv === 'joined' || hv === 'invited' ? hv : 'shared';
+      const membership = membershipOf(state, userId);
+      if (visibility === 'world_readable') return true; // 1
+      if (membership === 'join') return true; // 2
+      if (visibility === 'shared' && (this.#joins.get(userId) ?? []).some((s) => s >= e.stream)) return true; // 3
+      return visibility === 'invited' && membership === 'invite'; // 4
+    };
+    if (allows(e.stateBefore)) return true;
+    const ev = e.event;
+    const special =
+      ev.type === 'm.room.history_visibility' || (ev.type === 'm.room.member' && ev.state_key === userId);
+    return special && e.stateAfter !== undefined && allows(e.stateAfter);
   }
 
   /**
@@ -313,6 +343,15 @@ export class RoomLog {
       }
       if (!this.#referenced.has(event.event_id)) this.#extremities.add(event.event_id);
       this.#maxDepth = Math.max(this.#maxDepth, event.depth);
+      if (
+        event.type === 'm.room.member' &&
+        typeof event.state_key === 'string' &&
+        event.content.membership === 'join'
+      ) {
+        const list = this.#joins.get(event.state_key) ?? [];
+        list.push(stream);
+        this.#joins.set(event.state_key, list);
+      }
       this.#current = undefined;
     }
     const { event_id, ...pdu } = event;
