@@ -158,6 +158,29 @@ describe('rooms and /sync', () => {
     expect(logLines(roomId).length).toBe(before + 1); // alice's message only
   });
 
+  it('hides what was said before bob could see it (history_visibility joined)', async () => {
+    const roomId = await newRoom({
+      initial_state: [
+        { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } },
+      ],
+    });
+    await send(alice, roomId, { msgtype: 'm.text', body: 'before bob' }, 'hv1');
+    await api(chat.base, 'POST', `${V3}/rooms/${roomId}/invite`, { token: alice, body: { user_id: bobId } });
+    await api(chat.base, 'POST', `${V3}/rooms/${roomId}/join`, { token: bob, body: {} });
+    await send(alice, roomId, { msgtype: 'm.text', body: 'after bob' }, 'hv2');
+    const bodies = async (token: string) =>
+      (
+        (await api(chat.base, 'GET', `${V3}/rooms/${roomId}/messages?dir=b&limit=50`, { token })).body
+          .chunk as {
+          content: { body?: string };
+        }[]
+      )
+        .map((e) => e.content.body)
+        .filter(Boolean);
+    expect(await bodies(alice)).toEqual(['after bob', 'before bob']);
+    expect(await bodies(bob)).toEqual(['after bob']);
+  });
+
   it('refuses an event over 65,536 bytes (M_TOO_LARGE) and stores nothing', async () => {
     const roomId = await newRoom();
     const before = logLines(roomId).length;

@@ -156,13 +156,20 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
 
   app.get<P<{ roomId: string }>>(`${V3}/rooms/:roomId/messages`, async (request) => {
     const { user } = home.device(request);
-    return messages(home, rooms.joined(request.params.roomId, user), request.query as Record<string, string>);
+    return messages(
+      home,
+      rooms.joined(request.params.roomId, user),
+      request.query as Record<string, string>,
+      user,
+    );
   });
 
   app.get<P<{ roomId: string; eventId: string }>>(`${V3}/rooms/:roomId/event/:eventId`, async (request) => {
     const { user } = home.device(request);
     const stored = rooms.joined(request.params.roomId, user).get(request.params.eventId);
-    if (!stored || stored.outlier || stored.rejected) throw notFound('No such event in this room');
+    if (!stored || !rooms.joined(request.params.roomId, user).visibleTo(user, stored.event.event_id)) {
+      throw notFound('No such event in this room');
+    }
     return toClientEvent(stored.event);
   });
 
@@ -226,7 +233,7 @@ function splitState(rest: string): [string, string] {
  * (dir=b, newest first) or forwards (dir=f). Tokens are "s<position>", the point just after that
  * event of the server's stream (the same tokens as /sync's next_batch and prev_batch).
  */
-function messages(home: Home, room: RoomLog, query: Record<string, string>) {
+function messages(home: Home, room: RoomLog, query: Record<string, string>, user: string) {
   const dir = query.dir ?? 'b';
   if (dir !== 'b' && dir !== 'f') throw invalidParam("dir must be 'b' or 'f'");
   const limit = Math.min(Math.max(Number.parseInt(query.limit ?? '10', 10) || 10, 1), 1000);
@@ -234,7 +241,9 @@ function messages(home: Home, room: RoomLog, query: Record<string, string>) {
   const page = room.messages(from, dir, limit);
   return {
     start: formatStreamToken(from),
-    chunk: page.events.map((e) => toClientEvent(e.event)),
+    chunk: page.events
+      .filter((e) => room.visibleTo(user, e.event.event_id))
+      .map((e) => toClientEvent(e.event)),
     ...(page.end !== undefined ? { end: formatStreamToken(page.end) } : {}),
   };
 }

@@ -119,7 +119,7 @@ function syncSince(view: SyncView, since: number | undefined) {
       invite[room.roomId] = { invite_state: { events: strippedState(stateEvents(room), member) } };
     } else if ((now === 'leave' || now === 'ban') && since !== undefined && fresh) {
       // The room's events up to the user's leaving, then nothing more (§"Syncing", rooms.leave).
-      const events = room.timelineBetween(since, memberPos);
+      const events = visible(room, user, room.timelineBetween(since, memberPos));
       leave[room.roomId] = { ...timelineOf(view, events), state: { events: [] } };
     }
   }
@@ -137,7 +137,7 @@ function syncSince(view: SyncView, since: number | undefined) {
  * user has just joined (or the first sync) gets its whole state, as the client knows nothing of it.
  */
 function joinedRoom(view: SyncView, room: RoomLog, since: number | undefined, fresh: boolean, upTo: number) {
-  const events = room.timelineBetween(since ?? 0, upTo);
+  const events = visible(room, view.user, room.timelineBetween(since ?? 0, upTo));
   if (!fresh && events.length === 0) return undefined;
   const timeline = timelineOf(view, events);
   const start = events.length - timeline.timeline.events.length;
@@ -165,6 +165,14 @@ function joinedRoom(view: SyncView, room: RoomLog, since: number | undefined, fr
       'm.invited_member_count': members(room, 'invite').length,
     },
   };
+}
+
+/**
+ * The events the user may see (packages/matrix RoomLog.visibleTo: the room's history visibility at
+ * each event): what was said before they could see it stays hidden.
+ */
+function visible(room: RoomLog, user: string, events: StoredEvent[]): StoredEvent[] {
+  return events.filter((e) => room.visibleTo(user, e.event.event_id));
 }
 
 function timelineOf(view: SyncView, events: StoredEvent[]) {
