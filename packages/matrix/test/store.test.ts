@@ -169,6 +169,45 @@ describe('stream positions', () => {
     expect(bodies(fwd.events)).toEqual(['m2', 'm3', 'm4', 'm5']);
   });
 
+  it('state at a stream position, a window of the timeline, and an auth chain', async () => {
+    const { store } = await openStore();
+    const room = await createRoom(store, srv);
+    const log = store.room(room);
+    if (!log) throw new Error('no room');
+    const beforeName = store.position;
+    const named = await send(store, srv, {
+      roomId: room,
+      sender: alice,
+      type: 'm.room.name',
+      stateKey: '',
+      content: { name: 'Salle 1' },
+    });
+    await say(store, room, 'hello');
+    const renamed = await send(store, srv, {
+      roomId: room,
+      sender: alice,
+      type: 'm.room.name',
+      stateKey: '',
+      content: { name: 'Salle 2' },
+    });
+    const nameAt = (pos: number) => stateGet(log.stateAt(pos), 'm.room.name', '')?.content.name;
+    expect(nameAt(beforeName)).toBeUndefined();
+    expect(nameAt(beforeName + 1)).toBe('Salle 1');
+    expect(nameAt(beforeName + 2)).toBe('Salle 1');
+    expect(nameAt(store.position)).toBe('Salle 2');
+    expect(log.stateAt(0).size).toBe(0);
+    expect(log.timelineBetween(beforeName, beforeName + 2).map((e) => e.event.event_id)).toEqual([
+      named.event_id,
+      expect.any(String),
+    ]);
+    // The auth chain of the rename: create, alice's join, power levels (and their own auth events).
+    const chain = log
+      .authChain([renamed.event_id])
+      .map((e) => e.type)
+      .sort();
+    expect(chain).toEqual(['m.room.create', 'm.room.member', 'm.room.power_levels']);
+  });
+
   it('stream tokens round-trip and malformed ones are refused', () => {
     expect(parseStreamToken(formatStreamToken(42))).toBe(42);
     for (const bad of ['42', 's', 's-1', 's1.5', 'sABC', undefined, 's9999999999999999']) {

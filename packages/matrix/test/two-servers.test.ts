@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   acceptSendJoinResponse,
   addEventSignature,
+  buildEvent,
   buildEventFromTemplate,
   checkIncomingPdu,
   ForbiddenError,
@@ -15,6 +16,7 @@ import {
   type RoomEvent,
   RoomStore,
   redactEvent,
+  selectAuthEvents,
   sendJoinResponse,
   serversInRoom,
   stateGet,
@@ -100,6 +102,31 @@ describe('two servers, one room', () => {
     expect(stateGet(log2.currentState(), 'm.room.member', bob)?.event_id).toBe(join.event_id);
     expect(log2.forwardExtremities()).toEqual([join.event_id]);
     expect(serversInRoom(log1.currentState())).toEqual([hs1.origin, hs2.origin]);
+    // hs1 sent something while bob was joining, on the same prev event as the join: hs2 holds that
+    // prev event only as an outlier, yet knows the state after it from send_join, and accepts.
+    const concurrent = buildEvent(
+      {
+        roomId: room,
+        sender: alice,
+        type: 'm.room.message',
+        content: { body: 'pendant ton arrivée' },
+        prevEvents: join.prev_events,
+        authEvents: selectAuthEvents(
+          'm.room.message',
+          undefined,
+          alice,
+          {},
+          log1.stateBefore(join.prev_events),
+        ),
+        depth: join.depth,
+        originServerTs: Date.now(),
+        origin: hs1.origin,
+      },
+      hs1.key,
+    );
+    await s1.append(concurrent);
+    await deliver(s1, s2, concurrent);
+    expect(log2.forwardExtremities().sort()).toEqual([join.event_id, concurrent.event_id].sort());
     expect(serversInRoom(log2.currentState())).toEqual([hs1.origin, hs2.origin]);
 
     // Both ways.

@@ -2,10 +2,12 @@
  * Building an outgoing event: fill the PDU, hash it, sign the redacted form, derive the event ID.
  * Spec: server-server "Adding hashes and signatures to outgoing events"; rooms/v10 "Event format".
  */
-import type { SigningKey } from '../keys.js';
-import { signJson } from '../signing.js';
-import { contentHashBase64, eventIdOf } from './hashes.js';
-import { checkEventSize } from './limits.js';
+import { createHash } from 'node:crypto';
+import { encodeBase64, encodeBase64Url } from '../base64.js';
+import { CanonicalJsonError, canonicalJsonBytes } from '../canonical-json.js';
+import { type SigningKey, signBytes } from '../keys.js';
+import { contentHashBase64 } from './hashes.js';
+import { checkEventSize, EventFormatError } from './limits.js';
 import { redactEvent } from './redaction.js';
 import type { Pdu, RoomEvent } from './types.js';
 
@@ -45,14 +47,24 @@ export function buildEvent(fields: EventFields, key: SigningKey): RoomEvent {
   };
   if (fields.stateKey !== undefined) pdu.state_key = fields.stateKey;
   if (fields.redacts !== undefined) pdu.redacts = fields.redacts;
-  checkEventSize(pdu); // before hashing: refuses floats and the like with EventFormatError
-  const hashed = { ...pdu, hashes: { sha256: contentHashBase64(pdu) } };
+  let sha256: string;
+  try {
+    sha256 = contentHashBase64(pdu);
+  } catch (err) {
+    // A float, a lone surrogate…: no server could hash it the same way.
+    if (err instanceof CanonicalJsonError) throw new EventFormatError(err.message, 'M_BAD_JSON');
+    throw err;
+  }
+  const hashed = { ...pdu, hashes: { sha256 } };
+  // The bytes signed (the redacted event, canonical) are exactly the bytes the reference hash
+  // covers: one encoding gives both the signature and the event ID.
+  const essential = canonicalJsonBytes(redactEvent(hashed));
   const signed = {
     ...hashed,
-    signatures: signJson(redactEvent(hashed), fields.origin, key).signatures,
+    signatures: { [fields.origin]: { [key.keyId]: encodeBase64(signBytes(key, essential)) } },
   } as Pdu;
   checkEventSize(signed);
-  return { ...signed, event_id: eventIdOf(signed) };
+  return { ...signed, event_id: `$${encodeBase64Url(createHash('sha256').update(essential).digest())}` };
 }
 
 /** The PDU as sent over federation: without `event_id` (and without local `unsigned` data). */

@@ -328,6 +328,12 @@ export class RoomLog {
         if (!this.#byId.has(ev.event_id)) throw new Error(`state event ${ev.event_id} is not stored`);
       stateBeforeIds = given.map((e) => e.event_id);
       stateBefore = stateFromEvents(given);
+      // That state is the state after the event's one prev event (an outlier here, whose state we
+      // did not know): remember it, so that an event the resident server sent at the same time,
+      // on that same prev event, can be checked too.
+      const prev =
+        event.prev_events.length === 1 ? this.#byId.get(event.prev_events[0] as string) : undefined;
+      if (prev && prev.stateAfter === undefined) prev.stateAfter = stateBefore;
     } else if (!outlier) {
       stateBefore = this.stateBefore(event.prev_events);
     }
