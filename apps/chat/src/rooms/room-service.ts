@@ -36,6 +36,11 @@ export class RoomService {
   /** §"Transaction identifiers": (device, room, txnId) → the event it made. */
   private readonly transactions = new Map<string, Promise<RoomEvent>>();
   private readonly transactionOf = new Map<string, { deviceKey: string; txnId: string }>();
+  /**
+   * Called when the disk refused a write: the store then never advances again (nothing unsynced is
+   * shown), so the process must restart (main.ts exits; `portlab up` starts it again).
+   */
+  onStoreFailure: (err: unknown) => void = () => {};
   /** Per room: settles when the last event asked for is indexed (see send). */
   private readonly turns = new Map<string, Promise<void>>();
 
@@ -159,6 +164,7 @@ export class RoomService {
     // Known before the event can reach any /sync: the sender's device must see its transaction id.
     if (txn) this.transactionOf.set(made.event_id, txn);
     const appended = this.store.append(made);
+    appended.catch((err) => this.onStoreFailure(err));
     const stored = appended.then(() => made);
     const indexed = (async () => {
       // The store indexes an event a few microtasks after append() (once its log file is open).
