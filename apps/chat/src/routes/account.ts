@@ -31,6 +31,12 @@ export function accountRoutes(app: FastifyInstance, home: Home): void {
     return {};
   });
 
+  app.post(`${V3}/logout/all`, async (request) => {
+    const { user } = home.device(request);
+    home.tokens.revokeAll(user);
+    return {};
+  });
+
   app.get(`${V3}/account/whoami`, async (request) => {
     const device = home.device(request);
     return { user_id: device.user, device_id: device.deviceId, is_guest: false };
