@@ -13,6 +13,7 @@ import { classCardsRoutes } from './routes/class-cards.js';
 import { dnsRoutes } from './routes/dns.js';
 import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
+import { matrixWellKnownRoutes } from './routes/matrix-well-known.js';
 import { sessionRoutes } from './routes/session.js';
 import { userdirRoutes } from './routes/userdir.js';
 import { SignIns } from './sign-ins.js';
@@ -93,6 +94,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   userdirRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   dnsRoutes(app, config, users, throttle);
+  matrixWellKnownRoutes(app, options.config);
   const board = options.classBoard ?? new ClassBoard(config, options.hub, users);
   if (!options.classBoard) app.addHook('onClose', async () => board.close());
   classRoutes(app, config, board, signIns);

@@ -61,6 +61,16 @@ describe('the web app over real sockets', () => {
     expect(http!.clients as number).toBeGreaterThanOrEqual(0);
   });
 
+  it('points Matrix clients and servers at the chat app (/.well-known/matrix, issue #16)', async () => {
+    const client = await fetch(`${base}/.well-known/matrix/client`);
+    expect(client.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await client.json()).toEqual({
+      'm.homeserver': { base_url: `http://127.0.0.1:${lab.ports.matrix}` },
+    });
+    const server = await (await fetch(`${base}/.well-known/matrix/server`)).json();
+    expect(server).toEqual({ 'm.server': `127.0.0.1:${lab.ports['matrix-tls']}` });
+  });
+
   it('serves a home page that names the services and their ports', async () => {
     const res = await fetch(`${base}/`);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);

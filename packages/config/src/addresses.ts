@@ -92,3 +92,15 @@ export function labConnectAddress(config: { host: string; publicAddress: string 
   if (isLocalAddress(config.publicAddress)) return config.publicAddress;
   return config.host === '0.0.0.0' ? '127.0.0.1' : '::1';
 }
+
+/**
+ * The Matrix server name of this lab (issue #16): its public address and TLS port, "127.0.0.1:8448".
+ * A server name with an explicit port needs no DNS and no .well-known to be reached (server-server
+ * API §"Resolving server names", step 2), which suits a classroom. It is in every user and room id.
+ */
+export function matrixServerName(config: {
+  publicAddress: string;
+  portOf: (service: 'matrix-tls') => number;
+}): string {
+  return `${urlHost(config.publicAddress)}:${config.portOf('matrix-tls')}`;
+}

@@ -6,6 +6,7 @@ export {
   isLoopback,
   isWildcard,
   labConnectAddress,
+  matrixServerName,
   resolvePublicAddress,
   urlHost,
 } from './addresses.js';

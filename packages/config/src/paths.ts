@@ -19,5 +19,7 @@ export function dataPaths(dataDir: string) {
     class: path.join(dataDir, 'class'),
     /** The class DNS: zone.json, the labs registered in the zone (packages/dns). */
     dns: path.join(dataDir, 'dns'),
+    /** The chat app (Matrix): room event logs, access tokens (hashed), filters, profiles. */
+    chat: path.join(dataDir, 'chat'),
   };
 }

@@ -4,7 +4,7 @@
  * privileged (only root may bind them on Unix), so the lab listens on standard + offset.
  */
 
-export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns';
+export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns' | 'chat';
 
 export type ServiceName =
   | 'smtp'
@@ -20,7 +20,9 @@ export type ServiceName =
   | 'https'
   | 'tracker'
   | 'peer'
-  | 'dns';
+  | 'dns'
+  | 'matrix'
+  | 'matrix-tls';
 
 /** How TLS is reached on a service: not at all, upgraded in band (STARTTLS), or from the first byte. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
@@ -151,13 +153,31 @@ export const SERVICE_PLAN: readonly ServiceSpec[] = [
     description: 'the class zone: an A and an MX record for each lab',
     transport: 'udp+tcp',
   },
+  {
+    // Matrix's ports are above 1024: they keep their number (Synapse's default client port).
+    name: 'matrix',
+    app: 'chat',
+    protocol: 'Matrix (HTTP)',
+    standardPort: 8008,
+    tls: 'none',
+    description: 'Matrix chat, client-server API in plain HTTP',
+  },
+  {
+    // The federation port of the Matrix spec (server-server API §2.1), which also serves the client API.
+    name: 'matrix-tls',
+    app: 'chat',
+    protocol: 'Matrix (HTTPS)',
+    standardPort: 8448,
+    tls: 'implicit',
+    description: 'Matrix over TLS: federation and the client API',
+  },
 ];
 
 /**
  * The apps that exist in apps/ today, in start order. An app joins this list when its issue lands;
  * until then its services stay in the plan (the port table, `probe`) but nothing is started.
  */
-export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer', 'dns'];
+export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer', 'dns', 'chat'];
 
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICE_PLAN.map((s) => s.name);
 
