@@ -17,5 +17,7 @@ export function dataPaths(dataDir: string) {
     p2p: path.join(dataDir, 'p2p'),
     /** `portlab class`: the credential cards (cards.html, 0600) and the class's list of students. */
     class: path.join(dataDir, 'class'),
+    /** The outbound mail queue (packages/mailqueue): mail waiting for another lab's server. */
+    queue: path.join(dataDir, 'queue'),
   };
 }

@@ -15,8 +15,8 @@ import type { SMTPConnectionOptions, TLSError } from 'smtp-server/lib/smtp-conne
 import { MAX_CLIENTS, type MailDeps } from '../deps.js';
 import { summarizeMessage } from '../summary.js';
 import { LabSmtpConnection } from './connection.js';
-import { MailPolicy, SmtpError } from './policy.js';
-import { traceHeaders } from './trace.js';
+import { MailPolicy, type Route, SmtpError } from './policy.js';
+import { receivedHeader, traceHeaders } from './trace.js';
 
 export type SmtpService = Extract<ServiceName, 'smtp' | 'submission' | 'smtps'>;
 
@@ -140,7 +140,8 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
   const onMailFrom = envelopeRule((address, session) => {
     if (!isMx) policy.checkSender(address, session.user as string);
   });
-  const onRcptTo = envelopeRule((address) => policy.recipient(address));
+  // On submission, another lab of the class is allowed too (queued, see ../relay/relay.ts).
+  const onRcptTo = envelopeRule((address, session) => policy.route(address, !isMx && Boolean(session.user)));
 
   const onData = (
     stream: SMTPServerDataStream,
@@ -157,19 +158,34 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
     stream.on('end', () => {
       if (stream.sizeExceeded) return callback(new SmtpError(552, 'message too big'));
       const body = Buffer.concat(chunks);
-      const message = Buffer.concat([traceHeaders(session, config.domain), body]);
-      let users: string[];
+      let routes: Route[];
       try {
         // Checked again: an account may have been removed since RCPT.
-        users = [...new Set(session.envelope.rcptTo.map((r) => policy.recipient(r.address).user))];
+        routes = session.envelope.rcptTo.map((r) => policy.route(r.address, !isMx && Boolean(session.user)));
       } catch (err) {
         return callback(err as Error);
       }
-      // Every recipient's copy is on disk (fsync'ed file and directory) before the 250.
-      Promise.all(users.map((user) => store.deliver(user, message))).then(
-        (delivered) => {
+      const users = [...new Set(routes.flatMap((r) => (r.kind === 'local' ? [r.user] : [])))];
+      const remote = routes.flatMap((r) => (r.kind === 'relay' ? [r.address] : []));
+      const local = Buffer.concat([traceHeaders(session, config.domain), body]);
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      // Every recipient's copy is on disk (fsync'ed file and directory) before the 250: in its
+      // INBOX, or in the outbound queue for another lab.
+      Promise.all([
+        Promise.all(users.map((user) => store.deliver(user, local))),
+        remote.length
+          ? deps.relay.submit(from, remote, body, (id, to) =>
+              receivedHeader(session, config.domain, { id, to }),
+            )
+          : [],
+      ]).then(
+        ([delivered, queued]) => {
           server.connectionOf(session)?.transcribeMessage(summarizeMessage(body));
-          callback(null, `2.0.0 Ok: delivered to ${users.join(', ')} as ${delivered[0]!.id}`);
+          const done = [
+            users.length ? `delivered to ${users.join(', ')} as ${delivered[0]!.id}` : '',
+            queued.length ? `queued as ${queued.join(', ')} for ${remote.join(', ')}` : '',
+          ];
+          callback(null, `2.0.0 Ok: ${done.filter(Boolean).join('; ')}`);
         },
         (err: Error) => {
           console.error(`[mail] ${service}: delivery failed: ${err.message}`);

@@ -1,0 +1,217 @@
+import type { Resolver } from 'node:dns/promises';
+import { clientSourceAddress, type LabConfig, labPort } from '@portlab/config';
+import { type Envelope, MailQueue, type QueueEntry, retryDelay } from '@portlab/mailqueue';
+import type { MailStore } from '@portlab/mailstore';
+import { Transcript } from '@portlab/transcript';
+import { bounceMessage, type Failure, headerSection } from './bounce.js';
+import { classResolver, DeliveryError, mailHosts } from './mx.js';
+import { type Outcome, sendMessage } from './outbound.js';
+
+/** Deliveries in flight at once, over every destination: a class of 30 labs, a few each. */
+const MAX_PARALLEL = 16;
+
+/**
+ * The relay: mail an authenticated user sent to another lab's domain (pc07.lab.test), queued in
+ * $DATA/queue/ (packages/mailqueue), then delivered to that domain's MX, port 25 + the offset, by
+ * SMTP. A failed attempt is tried again after an exponential backoff; a message still not
+ * delivered after `mail.relay.maxAgeSeconds`, or refused for good (5yz), goes back to its sender as
+ * a bounce (RFC 3464), put straight in the sender's INBOX (senders are always local: submission
+ * lets a user send only as themselves). Every attempt's SMTP dialogue is in the `relay` transcript.
+ */
+export class Relay {
+  readonly queue: MailQueue;
+  private readonly resolver: Resolver;
+  private readonly transcript: Transcript;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Set<string>();
+  private readonly waiting: (() => void)[] = [];
+  private inFlight = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly config: LabConfig,
+    private readonly store: MailStore,
+    options: { resolver?: Resolver } = {},
+  ) {
+    this.queue = new MailQueue(config.paths.queue);
+    this.resolver = options.resolver ?? classResolver(config);
+    this.transcript = new Transcript('relay', labPort(25, config.portOffset), {
+      logDir: config.paths.log,
+      ...config.transcript,
+    });
+  }
+
+  /** Reads back what the last run left in the queue (a crash, a kill -9) and schedules it. */
+  async start(): Promise<void> {
+    const left = await this.queue.open();
+    if (left.length) console.log(`[mail] relay: ${left.length} message(s) left in the queue, delivering`);
+    for (const entry of left) this.schedule(entry);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /**
+   * Queues a message for remote recipients: one entry per domain, each durable before this
+   * resolves (the caller answers 250 after it). `received(id, to)` is the Received header this hop
+   * adds, naming the entry's queue id. Resolves with the queue ids.
+   */
+  async submit(
+    from: string,
+    recipients: string[],
+    message: Buffer,
+    received: (id: string, to: string[]) => Buffer,
+  ): Promise<string[]> {
+    const byDomain = new Map<string, string[]>();
+    for (const rcpt of recipients) {
+      const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
+      byDomain.set(domain, [...(byDomain.get(domain) ?? []), rcpt]);
+    }
+    const entries = await Promise.all(
+      [...byDomain].map(([domain, to]) => {
+        const id = this.queue.newId();
+        const envelope: Envelope = { id, from, to, domain, arrived: new Date().toISOString() };
+        return this.queue.enqueue(envelope, Buffer.concat([received(id, to), message]));
+      }),
+    );
+    for (const entry of entries) this.schedule(entry);
+    return entries.map((e) => e.envelope.id);
+  }
+
+  private schedule(entry: QueueEntry): void {
+    const { id } = entry.envelope;
+    if (this.stopped || this.timers.has(id) || this.running.has(id)) return;
+    const expires = Date.parse(entry.envelope.arrived) + this.config.mail.relay.maxAgeSeconds * 1000;
+    // Never wait past the message's expiry: the last try comes then, and a bounce if it fails.
+    const at = Math.min(Date.parse(entry.state.nextAttempt), expires);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(id);
+        void this.attempt(id).catch((err: Error) => {
+          console.error(`[mail] relay: ${id}: ${err.message}`);
+          const left = this.queue.get(id);
+          if (left) this.schedule(left);
+        });
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.timers.set(id, timer);
+  }
+
+  private async attempt(id: string): Promise<void> {
+    if (this.running.has(id)) return;
+    this.running.add(id);
+    await this.slot();
+    try {
+      const entry = this.queue.get(id);
+      if (!entry || this.stopped) return;
+      const { envelope, message } = await this.queue.read(id);
+      const outcome = await this.deliver(envelope.domain, envelope.from, entry.state.to, message);
+      await this.settle(entry, outcome, message);
+    } finally {
+      this.running.delete(id);
+      this.inFlight -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** Tries each of the domain's mail hosts in turn (RFC 5321 §5.1) until one answers. */
+  private async deliver(domain: string, from: string, to: string[], message: Buffer): Promise<Outcome> {
+    let hosts: string[];
+    try {
+      hosts = await mailHosts(domain, this.resolver);
+    } catch (err) {
+      const reply = (err as Error).message;
+      const failures = to.map((rcpt) => ({ rcpt, reply }));
+      const permanent = err instanceof DeliveryError && err.permanent;
+      return { accepted: [], refused: permanent ? failures : [], deferred: permanent ? [] : failures };
+    }
+    let outcome: Outcome = { accepted: [], refused: [], deferred: [] };
+    for (const address of hosts) {
+      outcome = await sendMessage(
+        {
+          address,
+          port: labPort(25, this.config.portOffset),
+          name: this.config.domain,
+          localAddress: clientSourceAddress(this.config),
+          timeoutMs: this.config.mail.relay.connectTimeoutMs,
+          transcript: this.transcript,
+        },
+        { from, to },
+        message,
+      );
+      // A server that answered decided (even 4yz): the next MX is for hosts that did not answer.
+      if (outcome.accepted.length || outcome.refused.length) break;
+    }
+    return outcome;
+  }
+
+  /**
+   * What an attempt leaves: nothing more to do -> off the queue (straight after the 250, see
+   * MailQueue.remove); recipients refused for good -> a bounce now; some still to try -> the entry
+   * deferred with a longer wait, or bounced if it is too old.
+   */
+  private async settle(entry: QueueEntry, outcome: Outcome, message: Buffer): Promise<void> {
+    const { envelope, state } = entry;
+    const failures: Failure[] = outcome.refused.map((r) => ({ ...r, status: statusOf(r.reply, '5.0.0') }));
+    const expired = Date.now() >= Date.parse(envelope.arrived) + this.config.mail.relay.maxAgeSeconds * 1000;
+    if (!outcome.deferred.length || expired) {
+      await this.queue.remove(envelope.id);
+      for (const d of outcome.deferred) {
+        // RFC 3463 4.4.7: delivery time expired.
+        failures.push({
+          rcpt: d.rcpt,
+          reply: `gave up after ${state.attempts + 1} attempts: ${d.reply}`,
+          status: '4.4.7',
+        });
+      }
+    } else {
+      const attempts = state.attempts + 1;
+      const delay = retryDelay(attempts, this.config.mail.relay.retry);
+      const to = outcome.deferred.map((d) => d.rcpt);
+      await this.queue.defer(
+        envelope.id,
+        {
+          attempts,
+          nextAttempt: new Date(Date.now() + delay).toISOString(),
+          lastError: outcome.deferred[0]!.reply,
+          to,
+        },
+        // Some recipients were served: the shorter list must survive a crash, or they get it twice.
+        to.length !== state.to.length,
+      );
+      this.schedule(entry);
+    }
+    if (failures.length) await this.bounce(envelope, failures, message);
+  }
+
+  /** A bounce to the sender's INBOX; never for a bounce itself (MAIL FROM:<>, RFC 5321 §4.5.5). */
+  private async bounce(envelope: Envelope, failures: Failure[], message: Buffer): Promise<void> {
+    if (!envelope.from) return;
+    const at = envelope.from.lastIndexOf('@');
+    const user = envelope.from.slice(0, at).toLowerCase();
+    const report = bounceMessage({
+      envelope,
+      failures,
+      domain: this.config.domain,
+      originalHeaders: headerSection(message),
+    });
+    await this.store.deliver(user, Buffer.concat([Buffer.from('Return-Path: <>\r\n'), report]));
+    console.log(
+      `[mail] relay: ${envelope.id} bounced to ${envelope.from} (${failures.map((f) => f.rcpt).join(', ')})`,
+    );
+  }
+
+  private async slot(): Promise<void> {
+    if (this.inFlight >= MAX_PARALLEL) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight += 1;
+  }
+}
+
+/** The enhanced status code in a reply ("550 5.1.1 no such user" -> 5.1.1), else `fallback`. */
+function statusOf(reply: string, fallback: string): string {
+  return /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})/.exec(reply)?.[1] ?? fallback;
+}
