@@ -154,3 +154,4 @@ export {
   namespaceSupport,
   sweepStaleNamespaces,
 } from './netns.js';
+export { startZoneDns, type ZoneDns, type ZoneRecords } from './zone-dns.js';

@@ -90,17 +90,14 @@ export class Relay {
     const timer = setTimeout(
       () => {
         this.timers.delete(id);
-        void this.attempt(id).catch((err: Error) => {
-          console.error(`[mail] relay: ${id}: ${err.message}`);
-          const left = this.queue.get(id);
-          if (left) this.schedule(left);
-        });
+        void this.attempt(id);
       },
       Math.max(0, at - Date.now()),
     );
     this.timers.set(id, timer);
   }
 
+  /** One try of one entry; whatever happens, an entry still queued afterwards is scheduled again. */
   private async attempt(id: string): Promise<void> {
     if (this.running.has(id)) return;
     this.running.add(id);
@@ -111,10 +108,21 @@ export class Relay {
       const { envelope, message } = await this.queue.read(id);
       const outcome = await this.deliver(envelope.domain, envelope.from, entry.state.to, message);
       await this.settle(entry, outcome, message);
+    } catch (err) {
+      // The disk, not the network (a queue file unreadable, a full disk): wait as after a failure.
+      console.error(`[mail] relay: ${id}: ${(err as Error).message}`);
+      const entry = this.queue.get(id);
+      if (entry) {
+        const attempts = entry.state.attempts + 1;
+        const delay = retryDelay(attempts, this.config.mail.relay.retry);
+        entry.state = { ...entry.state, attempts, nextAttempt: new Date(Date.now() + delay).toISOString() };
+      }
     } finally {
       this.running.delete(id);
       this.inFlight -= 1;
       this.waiting.shift()?.();
+      const left = this.queue.get(id);
+      if (left) this.schedule(left);
     }
   }
 
@@ -152,7 +160,7 @@ export class Relay {
   /**
    * What an attempt leaves: nothing more to do -> off the queue (straight after the 250, see
    * MailQueue.remove); recipients refused for good -> a bounce now; some still to try -> the entry
-   * deferred with a longer wait, or bounced if it is too old.
+   * deferred with a longer wait (attempt() schedules it again), or bounced if it is too old.
    */
   private async settle(entry: QueueEntry, outcome: Outcome, message: Buffer): Promise<void> {
     const { envelope, state } = entry;
@@ -183,7 +191,6 @@ export class Relay {
         // Some recipients were served: the shorter list must survive a crash, or they get it twice.
         to.length !== state.to.length,
       );
-      this.schedule(entry);
     }
     if (failures.length) await this.bounce(envelope, failures, message);
   }
