@@ -145,6 +145,7 @@ export {
   type Student,
   startClassLab,
 } from './classroom.js';
+export { type MailApp, type MailAppOptions, maildirMessages, startMailApp } from './mail-lab.js';
 export {
   type ClassroomNetwork,
   type ClassroomOptions,
