@@ -5,10 +5,16 @@ import type { MailStore } from '@portlab/mailstore';
 import { Transcript } from '@portlab/transcript';
 import { bounceMessage, type Failure, headerSection } from './bounce.js';
 import { classResolver, DeliveryError, mailHosts } from './mx.js';
-import { type Outcome, sendMessage } from './outbound.js';
+import { OutboundSession, type Outcome } from './outbound.js';
 
-/** Deliveries in flight at once, over every destination: a class of 30 labs, a few each. */
-const MAX_PARALLEL = 16;
+/**
+ * Connections open at once to one destination, as Postfix's default_destination_concurrency_limit.
+ * Each carries one message after the other; several at once let the next lab's group-committed
+ * fsyncs cover several messages each.
+ */
+const PER_DESTINATION = 20;
+/** How long an MX answer is reused: a lab that moved is found again within this time. */
+const MX_CACHE_MS = 30_000;
 
 /**
  * The relay: mail an authenticated user sent to another lab's domain (pc07.lab.test), queued in
@@ -23,9 +29,11 @@ export class Relay {
   private readonly resolver: Resolver;
   private readonly transcript: Transcript;
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly running = new Set<string>();
-  private readonly waiting: (() => void)[] = [];
-  private inFlight = 0;
+  /** Entries whose time has come, per destination domain, in order; the domain's connections take them. */
+  private readonly due = new Map<string, string[]>();
+  /** Connections open per destination domain. */
+  private readonly workers = new Map<string, number>();
+  private readonly mxCache = new Map<string, { hosts: string[]; until: number }>();
   private stopped = false;
 
   constructor(
@@ -82,85 +90,124 @@ export class Relay {
   }
 
   private schedule(entry: QueueEntry): void {
-    const { id } = entry.envelope;
-    if (this.stopped || this.timers.has(id) || this.running.has(id)) return;
+    const { id, domain } = entry.envelope;
+    if (this.stopped || this.timers.has(id)) return;
     const expires = Date.parse(entry.envelope.arrived) + this.config.mail.relay.maxAgeSeconds * 1000;
     // Never wait past the message's expiry: the last try comes then, and a bounce if it fails.
     const at = Math.min(Date.parse(entry.state.nextAttempt), expires);
     const timer = setTimeout(
       () => {
         this.timers.delete(id);
-        void this.attempt(id);
+        const list = this.due.get(domain) ?? [];
+        list.push(id);
+        this.due.set(domain, list);
+        const open = this.workers.get(domain) ?? 0;
+        if (open < PER_DESTINATION && open < list.length) void this.work(domain);
       },
       Math.max(0, at - Date.now()),
     );
     this.timers.set(id, timer);
   }
 
-  /** One try of one entry; whatever happens, an entry still queued afterwards is scheduled again. */
-  private async attempt(id: string): Promise<void> {
-    if (this.running.has(id)) return;
-    this.running.add(id);
-    await this.slot();
+  /**
+   * One connection to a domain's mail host, carrying its due entries one after the other until
+   * none is left (or the connection breaks). Whatever happens to an entry, if it is still queued
+   * afterwards it is scheduled again.
+   */
+  private async work(domain: string): Promise<void> {
+    this.workers.set(domain, (this.workers.get(domain) ?? 0) + 1);
+    const due = this.due.get(domain)!;
+    let connection: OutboundSession | undefined;
+    let noConnection: { reply: string; permanent: boolean } | undefined;
+    const open = async () => {
+      connection?.close();
+      connection = undefined;
+      try {
+        connection = await this.connect(domain);
+      } catch (err) {
+        noConnection = {
+          reply: (err as Error).message,
+          permanent: err instanceof DeliveryError && err.permanent,
+        };
+      }
+    };
     try {
-      const entry = this.queue.get(id);
-      if (!entry || this.stopped) return;
-      const { envelope, message } = await this.queue.read(id);
-      const outcome = await this.deliver(envelope.domain, envelope.from, entry.state.to, message);
-      await this.settle(entry, outcome, message);
-    } catch (err) {
-      // The disk, not the network (a queue file unreadable, a full disk): wait as after a failure.
-      console.error(`[mail] relay: ${id}: ${(err as Error).message}`);
-      const entry = this.queue.get(id);
-      if (entry) {
-        const attempts = entry.state.attempts + 1;
-        const delay = retryDelay(attempts, this.config.mail.relay.retry);
-        entry.state = { ...entry.state, attempts, nextAttempt: new Date(Date.now() + delay).toISOString() };
+      await open();
+      for (let id = due.shift(); id !== undefined && !this.stopped; id = due.shift()) {
+        // A connection the server closed after some messages (a restart, a timeout): one new one.
+        if (connection && !connection.usable) await open();
+        try {
+          const entry = this.queue.get(id);
+          if (!entry) continue;
+          const { envelope, message } = await this.queue.read(id);
+          const to = entry.state.to;
+          let outcome: Outcome;
+          if (connection?.usable) {
+            outcome = await connection.send({ from: envelope.from, to }, message);
+          } else {
+            const reply = noConnection?.reply ?? 'the connection was lost';
+            const failures = to.map((rcpt) => ({ rcpt, reply }));
+            const permanent = noConnection?.permanent ?? false;
+            outcome = {
+              accepted: [],
+              refused: permanent ? failures : [],
+              deferred: permanent ? [] : failures,
+            };
+          }
+          await this.settle(entry, outcome, message);
+        } catch (err) {
+          // The disk, not the network (a queue file unreadable, a full disk): wait as after a failure.
+          console.error(`[mail] relay: ${id}: ${(err as Error).message}`);
+          this.postpone(id);
+        } finally {
+          const left = this.queue.get(id);
+          if (left) this.schedule(left);
+        }
       }
     } finally {
-      this.running.delete(id);
-      this.inFlight -= 1;
-      this.waiting.shift()?.();
-      const left = this.queue.get(id);
-      if (left) this.schedule(left);
+      connection?.close();
+      this.workers.set(domain, (this.workers.get(domain) ?? 1) - 1);
     }
   }
 
-  /** Tries each of the domain's mail hosts in turn (RFC 5321 §5.1) until one answers. */
-  private async deliver(domain: string, from: string, to: string[], message: Buffer): Promise<Outcome> {
-    let hosts: string[];
-    try {
+  /** A connection to the first of the domain's mail hosts that answers (RFC 5321 §5.1). */
+  private async connect(domain: string): Promise<OutboundSession> {
+    const cached = this.mxCache.get(domain);
+    let hosts = cached && cached.until > Date.now() ? cached.hosts : undefined;
+    if (!hosts) {
       hosts = await mailHosts(domain, this.resolver);
-    } catch (err) {
-      const reply = (err as Error).message;
-      const failures = to.map((rcpt) => ({ rcpt, reply }));
-      const permanent = err instanceof DeliveryError && err.permanent;
-      return { accepted: [], refused: permanent ? failures : [], deferred: permanent ? [] : failures };
+      this.mxCache.set(domain, { hosts, until: Date.now() + MX_CACHE_MS });
     }
-    let outcome: Outcome = { accepted: [], refused: [], deferred: [] };
+    let lastError = '';
     for (const address of hosts) {
-      outcome = await sendMessage(
-        {
+      try {
+        return await OutboundSession.open({
           address,
           port: labPort(25, this.config.portOffset),
           name: this.config.domain,
           localAddress: clientSourceAddress(this.config),
           timeoutMs: this.config.mail.relay.connectTimeoutMs,
           transcript: this.transcript,
-        },
-        { from, to },
-        message,
-      );
-      // A server that answered decided (even 4yz): the next MX is for hosts that did not answer.
-      if (outcome.accepted.length || outcome.refused.length) break;
+        });
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
     }
-    return outcome;
+    throw new DeliveryError(lastError, false);
+  }
+
+  private postpone(id: string): void {
+    const entry = this.queue.get(id);
+    if (!entry) return;
+    const attempts = entry.state.attempts + 1;
+    const delay = retryDelay(attempts, this.config.mail.relay.retry);
+    entry.state = { ...entry.state, attempts, nextAttempt: new Date(Date.now() + delay).toISOString() };
   }
 
   /**
    * What an attempt leaves: nothing more to do -> off the queue (straight after the 250, see
    * MailQueue.remove); recipients refused for good -> a bounce now; some still to try -> the entry
-   * deferred with a longer wait (attempt() schedules it again), or bounced if it is too old.
+   * deferred with a longer wait (work() schedules it again), or bounced if it is too old.
    */
   private async settle(entry: QueueEntry, outcome: Outcome, message: Buffer): Promise<void> {
     const { envelope, state } = entry;
@@ -210,11 +257,6 @@ export class Relay {
     console.log(
       `[mail] relay: ${envelope.id} bounced to ${envelope.from} (${failures.map((f) => f.rcpt).join(', ')})`,
     );
-  }
-
-  private async slot(): Promise<void> {
-    if (this.inFlight >= MAX_PARALLEL) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.inFlight += 1;
   }
 }
 

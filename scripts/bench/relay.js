@@ -1,0 +1,173 @@
+// Mail relayed between two labs (`npm run bench -- relay`, or `node scripts/bench/relay.js` after a
+// build). Lab A (127.0.0.2, pca.lab.test) and lab B (127.0.0.3, pcb.lab.test), each the real mail
+// app with its own data dir, their MX on the same port as in a class (25 + the offset), and a class
+// DNS (dns2) with their A and MX records. Clients submit to A (AUTH) messages for bob@pcb.lab.test:
+// A queues each one durably (file and directory fsync'ed before its 250), delivers it to B's MX by
+// SMTP, B stores it in bob's Maildir (fsync'ed again) and A removes it from its queue.
+//  1. throughput: BATCH messages over 16 connections as fast as A takes them; messages/s from the
+//     first MAIL FROM to the last file in B's Maildir;
+//  2. latency: PACED_RATE messages/s (well under that throughput, so no backlog builds up) for
+//     PACED_SECONDS; p50/p99 from the MAIL FROM at A to the file appearing in B's Maildir.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePortRange, startMailApp, startZoneDns } from '@portlab/testkit';
+
+const CONNECTIONS = 16;
+const BATCH = 2000;
+const PACED_RATE = 20;
+const PACED_SECONDS = 10;
+const MESSAGE_BYTES = 10 * 1024;
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+function message(id) {
+  const head = `From: alice@pca.lab.test\r\nTo: bob@pcb.lab.test\r\nMessage-ID: <${id}>\r\nSubject: bench\r\n\r\n`;
+  const line = `${'x'.repeat(76)}\r\n`;
+  const body = line.repeat(Math.ceil((MESSAGE_BYTES - head.length) / line.length));
+  return Buffer.from(`${head}${body.slice(0, MESSAGE_BYTES - head.length - 2)}\r\n.\r\n`);
+}
+
+/** One SMTP client: hands each complete reply (its last line) to the next waiter. */
+function client(port, host) {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    socket.setNoDelay(true);
+    let buffer = '';
+    const waiters = [];
+    const replies = [];
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (line[3] === '-') continue;
+        const waiter = waiters.shift();
+        if (waiter) waiter(line);
+        else replies.push(line);
+      }
+    });
+    socket.once('error', reject);
+    const reply = async (code) => {
+      const line = replies.length ? replies.shift() : await new Promise((r) => waiters.push(r));
+      if (!line.startsWith(code)) throw new Error(`expected ${code}, got: ${line}`);
+    };
+    socket.once('connect', () => resolve({ socket, reply }));
+  });
+}
+
+/** One authenticated submission connection to lab A; `next()` gives the next Message-ID to send, or null. */
+async function submitter(port, id, next, submittedAt) {
+  const c = await client(port, '127.0.0.2');
+  await c.reply('220');
+  c.socket.write(`EHLO bench${id}\r\n`);
+  await c.reply('250');
+  c.socket.write(`AUTH PLAIN ${Buffer.from('\0alice\0wonderland').toString('base64')}\r\n`);
+  await c.reply('235');
+  for (let messageId = await next(); messageId; messageId = await next()) {
+    submittedAt.set(`<${messageId}>`, performance.now());
+    // RFC 2920: MAIL, RCPT and DATA in one packet, then their three replies.
+    c.socket.write('MAIL FROM:<alice@pca.lab.test>\r\nRCPT TO:<bob@pcb.lab.test>\r\nDATA\r\n');
+    await c.reply('250');
+    await c.reply('250');
+    await c.reply('354');
+    c.socket.write(message(messageId));
+    await c.reply('250');
+  }
+  c.socket.write('QUIT\r\n');
+  await c.reply('221');
+  c.socket.end();
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'portlab-bench-relay-'));
+const dns = await startZoneDns({
+  a: { 'pca.lab.test': '127.0.0.2', 'pcb.lab.test': '127.0.0.3' },
+  mx: { 'pca.lab.test': ['pca.lab.test'], 'pcb.lab.test': ['pcb.lab.test'] },
+});
+const block = await freePortRange(7);
+const names = ['smtp', 'submission', 'smtps', 'pop3', 'pop3s', 'imap', 'imaps'];
+const extra = {
+  portOffset: block.from - 25,
+  ports: Object.fromEntries(names.map((name, i) => [name, block.from + i])),
+};
+const relay = { dns: dns.server, retry: { firstDelayMs: 1000, maxDelayMs: 5000 } };
+const labs = [];
+try {
+  for (const [host, domain] of [
+    ['127.0.0.2', 'pca.lab.test'],
+    ['127.0.0.3', 'pcb.lab.test'],
+  ]) {
+    labs.push(await startMailApp({ dir: path.join(dir, domain), host, domain, relay, extra }));
+  }
+  const [, b] = labs;
+  // Arrivals in bob's Maildir at B, as the files appear (inotify).
+  const inbox = path.join(b.dataDir, 'mail', 'bob', 'new');
+  mkdirSync(inbox, { recursive: true });
+  const submittedAt = new Map();
+  let arrivals = [];
+  const watcher = watch(inbox, (_event, name) => {
+    if (!name) return;
+    const now = performance.now();
+    let text;
+    try {
+      text = readFileSync(path.join(inbox, name), 'latin1').slice(0, 4096);
+    } catch {
+      return; // already moved on, or a rename's first half
+    }
+    const id = /^Message-ID: (<[^>]*>)/im.exec(text)?.[1];
+    const at = id && submittedAt.get(id);
+    if (at === undefined) return;
+    submittedAt.delete(id);
+    arrivals.push({ at: now, latency: now - at });
+  });
+  const drain = async () => {
+    const until = Date.now() + 120_000;
+    while (submittedAt.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (submittedAt.size) console.log(`  ${submittedAt.size} messages not arrived after 120 s`);
+  };
+  const submission = block.from + 1;
+
+  // 1. Throughput.
+  let sent = 0;
+  const start = performance.now();
+  const batchNext = async () => (sent < BATCH ? `bench.${sent++}@pca.lab.test` : null);
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, i) => submitter(submission, i, batchNext, submittedAt)),
+  );
+  const submittedIn = (performance.now() - start) / 1000;
+  await drain();
+  const relayedIn = (Math.max(...arrivals.map((a) => a.at)) - start) / 1000;
+  console.log(
+    `relay: ${BATCH} messages of ${MESSAGE_BYTES} bytes, alice@pca.lab.test (lab A) -> bob@pcb.lab.test (lab B), ${CONNECTIONS} submission connections;`,
+  );
+  console.log(
+    "  A's queue and B's Maildir fsync'ed before each 250; MX found through a class DNS (dns2, UDP)",
+  );
+  console.log(
+    `  submitted to A in ${submittedIn.toFixed(1)} s (${(BATCH / submittedIn).toFixed(0)} messages/s); ${arrivals.length} in B's Maildir after ${relayedIn.toFixed(1)} s: ${(arrivals.length / relayedIn).toFixed(0)} messages/s relayed`,
+  );
+
+  // 2. Latency, at a rate the relay keeps up with: one message every 1/PACED_RATE s.
+  arrivals = [];
+  let paced = 0;
+  const pacedStart = performance.now();
+  const pacedNext = async () => {
+    if (paced >= PACED_RATE * PACED_SECONDS) return null;
+    const n = paced++;
+    const due = pacedStart + (n * 1000) / PACED_RATE;
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    return `paced.${n}@pca.lab.test`;
+  };
+  await Promise.all(Array.from({ length: 4 }, (_, i) => submitter(submission, i, pacedNext, submittedAt)));
+  await drain();
+  watcher.close();
+  const latencies = arrivals.map((a) => a.latency).sort((x, y) => x - y);
+  console.log(
+    `  at ${PACED_RATE} messages/s for ${PACED_SECONDS} s: submission (MAIL FROM at A) -> B's Maildir p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (${latencies.length} messages)`,
+  );
+} finally {
+  for (const lab of labs) await lab.stop();
+  await dns.close();
+  rmSync(dir, { recursive: true, force: true });
+}
