@@ -9,10 +9,10 @@
 //  2. latency: PACED_RATE messages/s (well under that throughput, so no backlog builds up) for
 //     PACED_SECONDS; p50/p99 from the MAIL FROM at A to the file appearing in B's Maildir.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePortRange, startMailApp, startZoneDns } from '@portlab/testkit';
+import { smtpClient } from '../lib/smtp-client.js';
 
 const CONNECTIONS = 16;
 const BATCH = 2000;
@@ -29,37 +29,9 @@ function message(id) {
   return Buffer.from(`${head}${body.slice(0, MESSAGE_BYTES - head.length - 2)}\r\n.\r\n`);
 }
 
-/** One SMTP client: hands each complete reply (its last line) to the next waiter. */
-function client(port, host) {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, host);
-    socket.setNoDelay(true);
-    let buffer = '';
-    const waiters = [];
-    const replies = [];
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('latin1');
-      for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (line[3] === '-') continue;
-        const waiter = waiters.shift();
-        if (waiter) waiter(line);
-        else replies.push(line);
-      }
-    });
-    socket.once('error', reject);
-    const reply = async (code) => {
-      const line = replies.length ? replies.shift() : await new Promise((r) => waiters.push(r));
-      if (!line.startsWith(code)) throw new Error(`expected ${code}, got: ${line}`);
-    };
-    socket.once('connect', () => resolve({ socket, reply }));
-  });
-}
-
 /** One authenticated submission connection to lab A; `next()` gives the next Message-ID to send, or null. */
 async function submitter(port, id, next, submittedAt) {
-  const c = await client(port, '127.0.0.2');
+  const c = await smtpClient(port, '127.0.0.2');
   await c.reply('220');
   c.socket.write(`EHLO bench${id}\r\n`);
   await c.reply('250');

@@ -103,7 +103,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
   return app;
 }
 
-/** The Message-IDs in a Maildir folder's new/ and cur/ with each file's text, repeats included. */
+/** Each message of a user's INBOX (Maildir new/ and cur/) with its Message-ID (from its header), repeats included. */
 export function maildirMessages(dataDir: string, user: string): { messageId: string; text: string }[] {
   const found: { messageId: string; text: string }[] = [];
   for (const sub of ['new', 'cur']) {
@@ -115,8 +115,9 @@ export function maildirMessages(dataDir: string, user: string): { messageId: str
       continue;
     }
     for (const name of names) {
-      const text = readFileSync(path.join(folder, name), 'utf8');
-      const messageId = /^message-id:\s*(<[^>]*>)/im.exec(text)?.[1] ?? '';
+      const text = readFileSync(path.join(folder, name), 'latin1');
+      const header = text.slice(0, Math.max(0, text.search(/\r?\n\r?\n/)));
+      const messageId = /^message-id:\s*(<[^>]*>)/im.exec(header)?.[1] ?? '';
       found.push({ messageId, text });
     }
   }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Session, Transcript } from '@portlab/transcript';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { debugOnlyLogger } from '../protocol-log.js';
 
 /** What one SMTP transaction with the next server decided for each recipient. */
 export interface Outcome {
@@ -163,16 +164,8 @@ export class OutboundSession {
 
 /** nodemailer's logger interface: the transaction log's lines ({tnx: 'client'|'server'}) to the transcript. */
 function transcriptLogger(say: (dir: 'C' | 'S', line: string) => void) {
-  const ignore = () => undefined;
-  return {
-    trace: ignore,
-    info: ignore,
-    warn: ignore,
-    error: ignore,
-    fatal: ignore,
-    debug(entry: { tnx?: string }, message: string) {
-      if (entry.tnx !== 'client' && entry.tnx !== 'server') return;
-      for (const line of String(message).split(/\r?\n/)) say(entry.tnx === 'client' ? 'C' : 'S', line);
-    },
-  };
+  return debugOnlyLogger((entry, message) => {
+    if (entry.tnx !== 'client' && entry.tnx !== 'server') return;
+    for (const line of String(message).split(/\r?\n/)) say(entry.tnx === 'client' ? 'C' : 'S', line);
+  });
 }

@@ -13,6 +13,7 @@ import {
 } from 'smtp-server';
 import type { SMTPConnectionOptions, TLSError } from 'smtp-server/lib/smtp-connection.js';
 import { MAX_CLIENTS, type MailDeps } from '../deps.js';
+import { debugOnlyLogger } from '../protocol-log.js';
 import { summarizeMessage } from '../summary.js';
 import { LabSmtpConnection } from './connection.js';
 import { MailPolicy, type Route, SmtpError } from './policy.js';
@@ -78,17 +79,9 @@ export class LabSmtpServer extends SMTPServer {
  * transcript and drop the rest of its log (the transcript is this server's log).
  */
 function replyLogger(byId: Map<string, LabSmtpConnection>) {
-  const ignore = () => undefined;
-  return {
-    trace: ignore,
-    info: ignore,
-    warn: ignore,
-    error: ignore,
-    fatal: ignore,
-    debug(entry: { tnx?: string; cid?: string }, _format: string, payload?: unknown) {
-      if (entry.tnx === 'send' && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
-    },
-  };
+  return debugOnlyLogger((entry, _format, payload) => {
+    if (entry.tnx === 'send' && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
+  });
 }
 
 /** smtp-server's MAIL/RCPT handler for a rule that throws an SmtpError to refuse the address. */
