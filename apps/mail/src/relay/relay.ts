@@ -15,6 +15,11 @@ import { OutboundSession, type Outcome } from './outbound.js';
 const PER_DESTINATION = 20;
 /** How long an MX answer is reused: a lab that moved is found again within this time. */
 const MX_CACHE_MS = 30_000;
+/**
+ * How long a connection with nothing to send waits for the next message before QUIT (Postfix:
+ * smtp_connection_cache_time_limit, 2 s): mail sent a message at a time reuses it too.
+ */
+const IDLE_KEEP_MS = 2000;
 
 /**
  * The relay: mail an authenticated user sent to another lab's domain (pc07.lab.test), queued in
@@ -33,6 +38,8 @@ export class Relay {
   private readonly due = new Map<string, string[]>();
   /** Connections open per destination domain. */
   private readonly workers = new Map<string, number>();
+  /** Connections kept open with nothing to send, per domain: a new due entry wakes one. */
+  private readonly idle = new Map<string, (() => void)[]>();
   private readonly mxCache = new Map<string, { hosts: string[]; until: number }>();
   private stopped = false;
 
@@ -101,6 +108,8 @@ export class Relay {
         const list = this.due.get(domain) ?? [];
         list.push(id);
         this.due.set(domain, list);
+        const idle = this.idle.get(domain)?.shift();
+        if (idle) return idle();
         const open = this.workers.get(domain) ?? 0;
         if (open < PER_DESTINATION && open < list.length) void this.work(domain);
       },
@@ -111,7 +120,7 @@ export class Relay {
 
   /**
    * One connection to a domain's mail host, carrying its due entries one after the other until
-   * none is left (or the connection breaks). Whatever happens to an entry, if it is still queued
+   * none is left for IDLE_KEEP_MS (or the connection breaks). Whatever happens to an entry, if it is still queued
    * afterwards it is scheduled again.
    */
   private async work(domain: string): Promise<void> {
@@ -133,7 +142,13 @@ export class Relay {
     };
     try {
       await open();
-      for (let id = due.shift(); id !== undefined && !this.stopped; id = due.shift()) {
+      while (!this.stopped) {
+        let id = due.shift();
+        if (id === undefined && connection?.usable) {
+          await this.idleFor(domain);
+          id = due.shift();
+        }
+        if (id === undefined) break;
         // A connection the server closed after some messages (a restart, a timeout): one new one.
         if (connection && !connection.usable) await open();
         try {
@@ -168,6 +183,23 @@ export class Relay {
       connection?.close();
       this.workers.set(domain, (this.workers.get(domain) ?? 1) - 1);
     }
+  }
+
+  /** Resolves when an entry for `domain` is due, or after IDLE_KEEP_MS. */
+  private idleFor(domain: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.idle.get(domain) ?? [];
+      this.idle.set(domain, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(wake), 1);
+        resolve();
+      }, IDLE_KEEP_MS);
+      waiters.push(wake);
+    });
   }
 
   /** A connection to the first of the domain's mail hosts that answers (RFC 5321 §5.1). */
