@@ -142,18 +142,19 @@ export class MailQueue {
 
   /**
    * Takes an entry off the queue: after the next server's 250 to DATA, or after its bounce was
-   * delivered. The .msg file goes first: once its name is gone from disk, no restart sends it again.
+   * delivered. The .msg file goes first: once its name is gone, no restart sends it again.
    *
    * The window where a message can be delivered twice: the remote server said 250, and this
-   * process dies before the unlink below reaches the disk. On restart the entry is still here and
-   * is sent again. Every MTA has this window (RFC 1047, "Duplicate messages and SMTP"; Postfix
-   * documents the same): it is kept as short as one unlink and one directory fsync, with nothing
-   * awaited between reading the 250 and calling this.
+   * process dies before the unlink below. On restart the entry is still here and is sent again.
+   * Every MTA has this window (RFC 1047, "Duplicate messages and SMTP"; Postfix documents the
+   * same): it is kept as short as one unlink, with nothing awaited between reading the 250 and
+   * calling this. The unlink is not fsync'ed, as Postfix does not: a process killed (kill -9) after
+   * it has the file gone for good; only a power cut right after could bring the entry back, and
+   * then it is sent twice, never lost.
    */
   async remove(id: string): Promise<void> {
     this.byId.delete(id);
     await unlink(this.msgFile(id)).catch(ignoreMissing);
-    await this.sync.sync();
     await unlink(this.stateFile(id)).catch(ignoreMissing);
   }
 
