@@ -160,6 +160,21 @@ describe('the relay between two labs', () => {
     expect(queueFiles(b)).toEqual([]);
   });
 
+  it('bounces at once a domain of the class the DNS does not know (NXDOMAIN: permanent)', async () => {
+    await submit(a, '127.0.0.2').sendMail({
+      from: 'alice@pca.lab.test',
+      to: 'dan@nowhere.lab.test',
+      subject: 'to no lab',
+      text: 'x',
+    });
+    const bounce = await waitFor(
+      () => messagesOf(a, 'alice').find((m) => m.includes('Final-Recipient: rfc822; dan@nowhere.lab.test')),
+      { what: 'the bounce for dan@nowhere.lab.test' },
+    );
+    expect(bounce).toMatch(/Diagnostic-Code: X-Portlab; nowhere\.lab\.test: no such domain in the DNS/);
+    expect(bounce).toMatch(/Status: 5\.1\.2/);
+  });
+
   it('bounces to the sender (RFC 3464) a message no server ever takes, after maxAgeSeconds', async () => {
     await submit(a, '127.0.0.2').sendMail({
       from: 'alice@pca.lab.test',

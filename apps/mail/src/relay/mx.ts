@@ -8,6 +8,8 @@ export class DeliveryError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    /** RFC 3463 status for the bounce, when permanent. */
+    readonly status = '5.0.0',
   ) {
     super(message);
   }
@@ -46,13 +48,13 @@ export async function mailHosts(domain: string, resolver: Resolver): Promise<str
     exchanges = mx.sort((a, b) => a.priority - b.priority).map((r) => r.exchange);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTFOUND') throw new DeliveryError(`${domain}: no such domain in the DNS`, true);
+    if (code === 'ENOTFOUND') throw new DeliveryError(`${domain}: no such domain in the DNS`, true, '5.1.2'); // RFC 3463: bad destination system
     if (code !== 'ENODATA') throw new DeliveryError(`DNS lookup of ${domain} MX failed (${code})`, false);
     exchanges = [];
   }
   // RFC 7505: a "null MX" (one record, exchange ".") says the domain takes no mail.
   if (exchanges.length === 1 && (exchanges[0] === '' || exchanges[0] === '.')) {
-    throw new DeliveryError(`${domain} accepts no mail (null MX, RFC 7505)`, true);
+    throw new DeliveryError(`${domain} accepts no mail (null MX, RFC 7505)`, true, '5.1.10');
   }
   if (!exchanges.length) exchanges = [domain];
   const addresses: string[] = [];
@@ -70,7 +72,7 @@ export async function mailHosts(domain: string, resolver: Resolver): Promise<str
   }
   if (!addresses.length) {
     const noHost = exchanges.length === 1 && exchanges[0] === domain && lastError.endsWith('ENOTFOUND');
-    throw new DeliveryError(`no address for the mail hosts of ${domain} (${lastError})`, noHost);
+    throw new DeliveryError(`no address for the mail hosts of ${domain} (${lastError})`, noHost, '5.1.2');
   }
   return [...new Set(addresses)];
 }

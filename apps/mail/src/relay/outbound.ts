@@ -8,8 +8,8 @@ import { debugOnlyLogger } from '../protocol-log.js';
 export interface Outcome {
   /** 250 to RCPT and to DATA: delivered there. */
   accepted: string[];
-  /** 5yz: refused for good (bounced). */
-  refused: { rcpt: string; reply: string }[];
+  /** 5yz: refused for good (bounced). `status`: RFC 3463's, when the reply carries none. */
+  refused: { rcpt: string; reply: string; status?: string }[];
   /** 4yz, or no answer: to try again. */
   deferred: { rcpt: string; reply: string }[];
 }

@@ -127,16 +127,18 @@ export class Relay {
     this.workers.set(domain, (this.workers.get(domain) ?? 0) + 1);
     const due = this.due.get(domain)!;
     let connection: OutboundSession | undefined;
-    let noConnection: { reply: string; permanent: boolean } | undefined;
+    let noConnection: { reply: string; permanent: boolean; status?: string } | undefined;
     const open = async () => {
       connection?.close();
       connection = undefined;
       try {
         connection = await this.connect(domain);
       } catch (err) {
+        const permanent = err instanceof DeliveryError && err.permanent;
         noConnection = {
           reply: (err as Error).message,
-          permanent: err instanceof DeliveryError && err.permanent,
+          permanent,
+          ...(permanent ? { status: err.status } : {}),
         };
       }
     };
@@ -161,7 +163,7 @@ export class Relay {
             outcome = await connection.send({ from: envelope.from, to }, message);
           } else {
             const reply = noConnection?.reply ?? 'the connection was lost';
-            const failures = to.map((rcpt) => ({ rcpt, reply }));
+            const failures = to.map((rcpt) => ({ rcpt, reply, status: noConnection?.status }));
             const permanent = noConnection?.permanent ?? false;
             outcome = {
               accepted: [],
@@ -243,7 +245,11 @@ export class Relay {
    */
   private async settle(entry: QueueEntry, outcome: Outcome, message: Buffer): Promise<void> {
     const { envelope, state } = entry;
-    const failures: Failure[] = outcome.refused.map((r) => ({ ...r, status: statusOf(r.reply, '5.0.0') }));
+    const failures: Failure[] = outcome.refused.map((r) => ({
+      rcpt: r.rcpt,
+      reply: r.reply,
+      status: statusOf(r.reply, r.status ?? '5.0.0'),
+    }));
     const expired = Date.now() >= Date.parse(envelope.arrived) + this.config.mail.relay.maxAgeSeconds * 1000;
     if (!outcome.deferred.length || expired) {
       await this.queue.remove(envelope.id);
