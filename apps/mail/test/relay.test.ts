@@ -71,6 +71,13 @@ const submit = (lab: MailLab, host: string) =>
 const messagesOf = (lab: MailLab, user: string) => lab.files(user).map((f) => readFileSync(f, 'utf8'));
 const withSubject = (lab: MailLab, user: string, subject: string) =>
   messagesOf(lab, user).filter((m) => m.includes(`Subject: ${subject}\r\n`));
+/** alice at lab A sends one message to `to`, then waits for the bounce that names it (RFC 3464 Final-Recipient). */
+async function bounceFor(to: string, subject: string): Promise<string> {
+  await submit(a, '127.0.0.2').sendMail({ from: 'alice@pca.lab.test', to, subject, text: 'x' });
+  return waitFor(() => messagesOf(a, 'alice').find((m) => m.includes(`Final-Recipient: rfc822; ${to}`)), {
+    what: `the bounce for ${to}`,
+  });
+}
 const queueFiles = (lab: MailLab) => {
   try {
     return readdirSync(path.join(lab.lab.dataDir, 'queue')).filter((f) => f.endsWith('.msg'));
@@ -161,31 +168,13 @@ describe('the relay between two labs', () => {
   });
 
   it('bounces at once a domain of the class the DNS does not know (NXDOMAIN: permanent)', async () => {
-    await submit(a, '127.0.0.2').sendMail({
-      from: 'alice@pca.lab.test',
-      to: 'dan@nowhere.lab.test',
-      subject: 'to no lab',
-      text: 'x',
-    });
-    const bounce = await waitFor(
-      () => messagesOf(a, 'alice').find((m) => m.includes('Final-Recipient: rfc822; dan@nowhere.lab.test')),
-      { what: 'the bounce for dan@nowhere.lab.test' },
-    );
+    const bounce = await bounceFor('dan@nowhere.lab.test', 'to no lab');
     expect(bounce).toMatch(/Diagnostic-Code: X-Portlab; nowhere\.lab\.test: no such domain in the DNS/);
     expect(bounce).toMatch(/Status: 5\.1\.2/);
   });
 
   it('bounces to the sender (RFC 3464) a message no server ever takes, after maxAgeSeconds', async () => {
-    await submit(a, '127.0.0.2').sendMail({
-      from: 'alice@pca.lab.test',
-      to: 'carol@gone.lab.test',
-      subject: 'into the void',
-      text: 'x',
-    });
-    const bounce = await waitFor(
-      () => messagesOf(a, 'alice').find((m) => m.includes('Final-Recipient: rfc822; carol@gone.lab.test')),
-      { what: 'the bounce for carol@gone.lab.test' },
-    );
+    const bounce = await bounceFor('carol@gone.lab.test', 'into the void');
     expect(bounce).toMatch(/^Return-Path: <>\r\n/);
     expect(bounce).toMatch(/Content-Type: multipart\/report; report-type=delivery-status;/);
     expect(bounce).toMatch(
