@@ -4,9 +4,9 @@
 // Delivery is the real one: each 250 comes after the message file and its directory entry were
 // fsync'ed. Prints messages/s and the latency from the end of DATA (the final ".") to the 250.
 import { fork } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { tempLab } from '@portlab/testkit';
+import { smtpClient } from '../lib/smtp-client.js';
 
 const CONNECTIONS = 32;
 const SECONDS = 10;
@@ -22,56 +22,25 @@ function message(n) {
   return Buffer.from(head + body.slice(0, MESSAGE_BYTES - head.length - 2) + '\r\n.\r\n');
 }
 
-/** One SMTP client: reads replies line by line and hands each complete reply to a waiter. */
-function client(port) {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setNoDelay(true);
-    let buffer = '';
-    const waiters = [];
-    const replies = [];
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('latin1');
-      for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (line[3] === '-') continue; // not the last line of a multi-line reply
-        const waiter = waiters.shift();
-        if (waiter) waiter(line);
-        else replies.push(line);
-      }
-    });
-    socket.once('error', reject);
-    const reply = () =>
-      replies.length ? Promise.resolve(replies.shift()) : new Promise((r) => waiters.push(r));
-    socket.once('connect', () => resolve({ socket, reply }));
-  });
-}
-
-async function expectReply(c, code) {
-  const line = await c.reply();
-  if (!line.startsWith(code)) throw new Error(`expected ${code}, got: ${line}`);
-}
-
 async function sender(port, id, deadline, latencies, counted) {
-  const c = await client(port);
-  await expectReply(c, '220');
+  const c = await smtpClient(port);
+  await c.reply('220');
   c.socket.write(`EHLO bench${id}\r\n`);
-  await expectReply(c, '250');
+  await c.reply('250');
   for (let n = 0; Date.now() < deadline; n++) {
     const to = n % 2 ? 'alice' : 'bob';
     // RFC 2920: MAIL, RCPT and DATA go in one packet; the client then waits for their replies.
     c.socket.write(`MAIL FROM:<bench@example.org>\r\nRCPT TO:<${to}@lab.test>\r\nDATA\r\n`);
-    await expectReply(c, '250');
-    await expectReply(c, '250');
-    await expectReply(c, '354');
+    await c.reply('250');
+    await c.reply('250');
+    await c.reply('354');
     const started = process.hrtime.bigint();
     c.socket.write(message(n));
-    await expectReply(c, '250');
+    await c.reply('250');
     if (counted()) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   c.socket.write('QUIT\r\n');
-  await expectReply(c, '221');
+  await c.reply('221');
   c.socket.end();
 }
 

@@ -1,6 +1,7 @@
 import type { LabConfig } from '@portlab/config';
 import type { MailStore } from '@portlab/mailstore';
 import type { AppRuntime, LoginThrottle } from '@portlab/service';
+import type { Relay } from './relay/relay.js';
 
 /** What every protocol of the mail app shares: one store, one throttle for every password, one certificate. */
 export interface MailDeps {
@@ -10,6 +11,8 @@ export interface MailDeps {
   store: MailStore;
   throttle: LoginThrottle;
   tls: { key: string; cert: string };
+  /** The outbound queue: mail for the other labs of the class. */
+  relay: Relay;
 }
 
 /**

@@ -77,10 +77,11 @@ export class LineClient {
     this.attach(socket);
   }
 
-  static async connect(port: number, options: { tls?: boolean } = {}): Promise<LineClient> {
+  static async connect(port: number, options: { tls?: boolean; host?: string } = {}): Promise<LineClient> {
+    const host = options.host ?? '127.0.0.1';
     const socket = options.tls
-      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : tcpConnect(port, '127.0.0.1');
+      ? tlsConnect({ port, host, rejectUnauthorized: false })
+      : tcpConnect(port, host);
     await new Promise((resolve, reject) => {
       socket.once(options.tls ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);

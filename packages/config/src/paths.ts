@@ -21,5 +21,7 @@ export function dataPaths(dataDir: string) {
     dns: path.join(dataDir, 'dns'),
     /** The chat app (Matrix): room event logs, access tokens (hashed), filters, profiles. */
     chat: path.join(dataDir, 'chat'),
+    /** The outbound mail queue (packages/mailqueue): mail waiting for another lab's server. */
+    queue: path.join(dataDir, 'queue'),
   };
 }

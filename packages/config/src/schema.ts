@@ -10,6 +10,44 @@ const portsSchema = z
   .default({});
 
 /**
+ * Mail between labs (issue 18): submission relays an authenticated user's mail to the other labs'
+ * domains of the class zone through the outbound queue ($DATA/queue/, apps/mail/src/relay/).
+ */
+const RELAY_DEFAULTS = {
+  classZone: 'lab.test',
+  retry: { firstDelayMs: 30_000, maxDelayMs: 5 * 60_000 },
+  maxAgeSeconds: 3600,
+  connectTimeoutMs: 10_000,
+};
+const relaySchema = z
+  .strictObject({
+    /** Mail is relayed to this domain's subdomains only (pc07.lab.test): never to the Internet. */
+    classZone: z
+      .string()
+      .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'must be a domain name such as lab.test')
+      .default(RELAY_DEFAULTS.classZone),
+    /**
+     * The DNS server MX records are asked of, "host" or "host:port" (the class DNS, port 53 + the
+     * offset when none is given). Default: $PORTLAB_CLASS_DNS (`portlab up --class-dns`), else the
+     * system's resolver.
+     */
+    dns: z.string().min(1).optional(),
+    /** A delivery that failed for a while is tried again after firstDelayMs, doubling up to maxDelayMs. */
+    retry: z
+      .strictObject({
+        firstDelayMs: z.number().int().min(10).default(RELAY_DEFAULTS.retry.firstDelayMs),
+        maxDelayMs: z.number().int().min(10).default(RELAY_DEFAULTS.retry.maxDelayMs),
+      })
+      .refine((r) => r.maxDelayMs >= r.firstDelayMs, { message: 'maxDelayMs must be >= firstDelayMs' })
+      .default(RELAY_DEFAULTS.retry),
+    /** A message still undelivered after this long goes back to its sender as a bounce (RFC 3464). */
+    maxAgeSeconds: z.number().min(0.1).default(RELAY_DEFAULTS.maxAgeSeconds),
+    /** How long to wait for a lab's MX to answer a connection. */
+    connectTimeoutMs: z.number().int().min(100).default(RELAY_DEFAULTS.connectTimeoutMs),
+  })
+  .default(RELAY_DEFAULTS);
+
+/**
  * The lab config. Every key has a default, so an empty file (or none) is a working lab.
  * Objects are strict: a misspelt key is an error that names it, not a setting silently ignored.
  */
@@ -55,8 +93,9 @@ export const configSchema = z.strictObject({
         .default(10 * 1024 * 1024),
       /** Refuse AUTH (and POP3/IMAP logins) before STARTTLS. Off by default: lab 2 shows the password on the wire. */
       requireTlsForAuth: z.boolean().default(false),
+      relay: relaySchema,
     })
-    .default({ maxMessageBytes: 10 * 1024 * 1024, requireTlsForAuth: false }),
+    .default({ maxMessageBytes: 10 * 1024 * 1024, requireTlsForAuth: false, relay: RELAY_DEFAULTS }),
   files: z
     .strictObject({
       /** Ports for FTP passive data connections (RFC 959 PASV, RFC 2428 EPSV). */

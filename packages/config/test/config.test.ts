@@ -229,5 +229,40 @@ describe('the class DNS settings (dns, PORTLAB_CLASS_DNS, PORTLAB_DNS_NAME)', ()
     expect(errorOf(() => loadConfig({ file: file({ dns: { zon: 'x.test' } }), env: {} })).key).toBe(
       'dns.zon',
     );
+describe('the mail relay settings (mail between the labs of a class)', () => {
+  it('default to the lab.test zone, the system resolver, 30 s doubling to 5 min, a bounce after an hour', () => {
+    const c = loadConfig({ file: file({ mail: { maxMessageBytes: 4096 } }), env: {} });
+    expect(c.mail.relay).toEqual({
+      classZone: 'lab.test',
+      retry: { firstDelayMs: 30_000, maxDelayMs: 300_000 },
+      maxAgeSeconds: 3600,
+      connectTimeoutMs: 10_000,
+    });
+    expect(c.paths.queue).toBe(path.join(c.dataDir, 'queue'));
+  });
+
+  it('are read from the file, and a bad value names its key', () => {
+    const relay = {
+      classZone: 'class.test',
+      dns: '192.168.1.20:8053',
+      retry: { firstDelayMs: 100, maxDelayMs: 400 },
+    };
+    expect(loadConfig({ file: file({ mail: { relay } }), env: {} }).mail.relay).toMatchObject(relay);
+    // A misspelt key, a zone that is not a domain name, a backoff that would shrink.
+    expect(
+      errorOf(() => loadConfig({ file: file({ mail: { relay: { dnsServer: 'x' } } }), env: {} })).key,
+    ).toBe('mail.relay.dnsServer');
+    expect(
+      errorOf(() => loadConfig({ file: file({ mail: { relay: { classZone: '*.lab.test' } } }), env: {} }))
+        .key,
+    ).toBe('mail.relay.classZone');
+    expect(
+      errorOf(() =>
+        loadConfig({
+          file: file({ mail: { relay: { retry: { firstDelayMs: 500, maxDelayMs: 100 } } } }),
+          env: {},
+        }),
+      ).reason,
+    ).toMatch(/maxDelayMs/);
   });
 });

@@ -5,6 +5,7 @@ export {
   type MessageAdded,
   type MessageExpunged,
 } from './changes.js';
+export { DirectorySync, DirectorySyncs, writeDurably } from './durable.js';
 export { MailStoreError, type MailStoreErrorCode } from './errors.js';
 export { flagsOfInfo, INFO_SEPARATOR, infoPart, uniqueNameOf } from './flags.js';
 export {

@@ -12,19 +12,11 @@
  * Every step that waits has a deadline and says what it waited for.
  */
 import type { ChildProcess } from 'node:child_process';
-import {
-  linkSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@portlab/config';
+import { maildirMessages } from './mail-lab.js';
 import { type ClassroomNetwork, createClassroomNetwork, type NetHost } from './netns.js';
 
 /** The `portlab` command as npm links it. */
@@ -438,23 +430,9 @@ export async function runStudents(lab: ClassLab, options: LoadOptions): Promise<
 
 /** The Message-IDs in a user's INBOX (Maildir new/ and cur/ on the server's disk), with repeats. */
 export function inboxMessageIds(dataDir: string, user: string): string[] {
-  const ids: string[] = [];
-  for (const sub of ['new', 'cur']) {
-    const folder = path.join(dataDir, 'mail', user, sub);
-    let files: string[] = [];
-    try {
-      files = readdirSync(folder);
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      const text = readFileSync(path.join(folder, file), 'latin1');
-      const header = text.slice(0, Math.max(0, text.search(/\r?\n\r?\n/)));
-      const id = /^message-id:\s*(<[^>]*>)/im.exec(header)?.[1];
-      if (id) ids.push(id);
-    }
-  }
-  return ids;
+  return maildirMessages(dataDir, user)
+    .map((m) => m.messageId)
+    .filter(Boolean);
 }
 
 export interface Deliveries {

@@ -145,6 +145,7 @@ export {
   type Student,
   startClassLab,
 } from './classroom.js';
+export { type MailApp, type MailAppOptions, maildirMessages, startMailApp } from './mail-lab.js';
 export {
   type ClassroomNetwork,
   type ClassroomOptions,
@@ -154,3 +155,4 @@ export {
   namespaceSupport,
   sweepStaleNamespaces,
 } from './netns.js';
+export { startZoneDns, type ZoneDns, type ZoneRecords } from './zone-dns.js';

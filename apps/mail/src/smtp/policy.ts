@@ -19,6 +19,9 @@ export interface Recipient {
   user: string;
 }
 
+/** Where a recipient's copy goes: a local INBOX, or the queue for another lab of the class. */
+export type Route = ({ kind: 'local' } & Recipient) | { kind: 'relay'; address: string; domain: string };
+
 export class MailPolicy {
   /** The domains this server is the final destination for. */
   readonly localDomains: readonly string[];
@@ -41,6 +44,30 @@ export class MailPolicy {
     }
     if (!this.users.find(local)) throw new SmtpError(550, `5.1.1 <${address}>: no such user here`);
     return { address, user: local };
+  }
+
+  /**
+   * RCPT TO on submission (RFC 6409 §3.3): an authenticated user may also send to the other labs of
+   * the class (`mail.relay.classZone`: pc07.lab.test under lab.test), through the queue. Anything
+   * else outside the local domains is refused: never an open relay (RFC 5321 §3.6.2, 550 5.7.1).
+   * The MX port (25) calls `recipient` only: it takes mail for this lab's own domain, nothing else.
+   */
+  route(address: string, authenticated: boolean): Route {
+    const { domain } = splitAddress(address);
+    if (this.localDomains.includes(domain) || !authenticated)
+      return { kind: 'local', ...this.recipient(address) };
+    if (!this.inClassZone(domain)) {
+      throw new SmtpError(
+        550,
+        `5.7.1 <${address}>: relaying denied: this lab relays mail only to the class's domains (*.${this.config.mail.relay.classZone}), not to ${domain || 'an address without a domain'}`,
+      );
+    }
+    return { kind: 'relay', address, domain };
+  }
+
+  private inClassZone(domain: string): boolean {
+    const zone = this.config.mail.relay.classZone;
+    return domain === zone || domain.endsWith(`.${zone}`);
   }
 
   /**

@@ -13,10 +13,11 @@ import {
 } from 'smtp-server';
 import type { SMTPConnectionOptions, TLSError } from 'smtp-server/lib/smtp-connection.js';
 import { MAX_CLIENTS, type MailDeps } from '../deps.js';
+import { debugOnlyLogger } from '../protocol-log.js';
 import { summarizeMessage } from '../summary.js';
 import { LabSmtpConnection } from './connection.js';
-import { MailPolicy, SmtpError } from './policy.js';
-import { traceHeaders } from './trace.js';
+import { MailPolicy, type Route, SmtpError } from './policy.js';
+import { receivedHeader, traceHeaders } from './trace.js';
 
 export type SmtpService = Extract<ServiceName, 'smtp' | 'submission' | 'smtps'>;
 
@@ -78,17 +79,9 @@ export class LabSmtpServer extends SMTPServer {
  * transcript and drop the rest of its log (the transcript is this server's log).
  */
 function replyLogger(byId: Map<string, LabSmtpConnection>) {
-  const ignore = () => undefined;
-  return {
-    trace: ignore,
-    info: ignore,
-    warn: ignore,
-    error: ignore,
-    fatal: ignore,
-    debug(entry: { tnx?: string; cid?: string }, _format: string, payload?: unknown) {
-      if (entry.tnx === 'send' && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
-    },
-  };
+  return debugOnlyLogger((entry, _format, payload) => {
+    if (entry.tnx === 'send' && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
+  });
 }
 
 /** smtp-server's MAIL/RCPT handler for a rule that throws an SmtpError to refuse the address. */
@@ -140,7 +133,8 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
   const onMailFrom = envelopeRule((address, session) => {
     if (!isMx) policy.checkSender(address, session.user as string);
   });
-  const onRcptTo = envelopeRule((address) => policy.recipient(address));
+  // On submission, another lab of the class is allowed too (queued, see ../relay/relay.ts).
+  const onRcptTo = envelopeRule((address, session) => policy.route(address, !isMx && Boolean(session.user)));
 
   const onData = (
     stream: SMTPServerDataStream,
@@ -157,19 +151,34 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
     stream.on('end', () => {
       if (stream.sizeExceeded) return callback(new SmtpError(552, 'message too big'));
       const body = Buffer.concat(chunks);
-      const message = Buffer.concat([traceHeaders(session, config.domain), body]);
-      let users: string[];
+      let routes: Route[];
       try {
         // Checked again: an account may have been removed since RCPT.
-        users = [...new Set(session.envelope.rcptTo.map((r) => policy.recipient(r.address).user))];
+        routes = session.envelope.rcptTo.map((r) => policy.route(r.address, !isMx && Boolean(session.user)));
       } catch (err) {
         return callback(err as Error);
       }
-      // Every recipient's copy is on disk (fsync'ed file and directory) before the 250.
-      Promise.all(users.map((user) => store.deliver(user, message))).then(
-        (delivered) => {
+      const users = [...new Set(routes.flatMap((r) => (r.kind === 'local' ? [r.user] : [])))];
+      const remote = routes.flatMap((r) => (r.kind === 'relay' ? [r.address] : []));
+      const local = Buffer.concat([traceHeaders(session, config.domain), body]);
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      // Every recipient's copy is on disk (fsync'ed file and directory) before the 250: in its
+      // INBOX, or in the outbound queue for another lab.
+      Promise.all([
+        Promise.all(users.map((user) => store.deliver(user, local))),
+        remote.length
+          ? deps.relay.submit(from, remote, body, (id, to) =>
+              receivedHeader(session, config.domain, { id, to }),
+            )
+          : [],
+      ]).then(
+        ([delivered, queued]) => {
           server.connectionOf(session)?.transcribeMessage(summarizeMessage(body));
-          callback(null, `2.0.0 Ok: delivered to ${users.join(', ')} as ${delivered[0]!.id}`);
+          const done = [
+            users.length ? `delivered to ${users.join(', ')} as ${delivered[0]!.id}` : '',
+            queued.length ? `queued as ${queued.join(', ')} for ${remote.join(', ')}` : '',
+          ];
+          callback(null, `2.0.0 Ok: ${done.filter(Boolean).join('; ')}`);
         },
         (err: Error) => {
           console.error(`[mail] ${service}: delivery failed: ${err.message}`);

@@ -12,17 +12,34 @@ import type { SMTPServerSession } from 'smtp-server';
 export function traceHeaders(session: SMTPServerSession, serverName: string, now = new Date()): Buffer {
   const { envelope } = session;
   const returnPath = envelope.mailFrom ? envelope.mailFrom.address : '';
+  const to = envelope.rcptTo.map((r) => r.address);
+  return Buffer.concat([
+    Buffer.from(`Return-Path: <${returnPath}>\r\n`),
+    receivedHeader(session, serverName, { id: session.id, to }, now),
+  ]);
+}
+
+/**
+ * The Received line alone (RFC 5321 §4.4), as every hop adds it: a relayed message gets one here,
+ * naming its queue id, and another at the next lab's MX. `to`: the recipients of this copy.
+ */
+export function receivedHeader(
+  session: SMTPServerSession,
+  serverName: string,
+  copy: { id: string; to: string[] },
+  now = new Date(),
+): Buffer {
   const helo = session.hostNameAppearsAs || 'unknown';
   const address = plainAddress(session.remoteAddress);
   // Name the recipient only when there is one: with several, the line would tell each of them about the others (BCC).
-  const only = envelope.rcptTo.length === 1 ? `\r\n\tfor <${envelope.rcptTo[0]!.address}>` : '';
+  const only = copy.to.length === 1 ? `\r\n\tfor <${copy.to[0]}>` : '';
   const user = typeof session.user === 'string' ? session.user : '';
   const sender = user ? `\t(Authenticated sender: ${user})\r\n` : '';
-  const received =
+  return Buffer.from(
     `Received: from ${helo} ([${address}])\r\n${sender}` +
-    `\tby ${serverName} (portlab) with ${session.transmissionType} id ${session.id}${only};\r\n` +
-    `\t${rfc5322Date(now)}\r\n`;
-  return Buffer.from(`Return-Path: <${returnPath}>\r\n${received}`);
+      `\tby ${serverName} (portlab) with ${session.transmissionType} id ${copy.id}${only};\r\n` +
+      `\t${rfc5322Date(now)}\r\n`,
+  );
 }
 
 /** RFC 5322 §3.3 date-time, e.g. "Wed, 27 Nov 2024 12:34:56 +0000". */

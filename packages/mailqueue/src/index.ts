@@ -1,0 +1,1 @@
+export { type DeliveryState, type Envelope, MailQueue, type QueueEntry, retryDelay } from './queue.js';
