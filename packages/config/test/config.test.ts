@@ -229,6 +229,9 @@ describe('the class DNS settings (dns, PORTLAB_CLASS_DNS, PORTLAB_DNS_NAME)', ()
     expect(errorOf(() => loadConfig({ file: file({ dns: { zon: 'x.test' } }), env: {} })).key).toBe(
       'dns.zon',
     );
+  });
+});
+
 describe('the mail relay settings (mail between the labs of a class)', () => {
   it('default to the lab.test zone, the system resolver, 30 s doubling to 5 min, a bounce after an hour', () => {
     const c = loadConfig({ file: file({ mail: { maxMessageBytes: 4096 } }), env: {} });
