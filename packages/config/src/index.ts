@@ -9,6 +9,7 @@ export {
   resolvePublicAddress,
   urlHost,
 } from './addresses.js';
+export { AuthCache } from './auth-cache.js';
 export {
   ConfigError,
   type LabConfig,
@@ -38,6 +39,7 @@ export {
   DEMO_ACCOUNTS,
   hashPassword,
   type NewAccount,
+  type PasswordVerifier,
   type Role,
   USER_NAME,
   type UserRecord,
