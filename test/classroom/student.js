@@ -17,7 +17,8 @@
  * { user, latencies: {op: [ms…]}, errors: [{op, message}], sent: [{messageId, to}],
  *   inboxSeen: [messageId…] (what its INBOX connection fetched, once per UID), existsSeen: [messageId…]
  *   (those announced by EXISTS during IDLE), ftp: {bytes, ms}, check: {code, output} }.
- * Before that: {"phase": "ready"} once its IMAP connections IDLE, then it waits for "go" on stdin;
+ * Before that: {"phase": "loaded"} once Node has loaded it, then it waits for "connect" on stdin;
+ * {"phase": "ready"} once its IMAP connections IDLE, then it waits for "go" on stdin;
  * once it has sent everything: {"phase": "sent", "sent": […]}; it then keeps its IDLEs
  * until the run writes on stdin which messages its INBOX must still see: {"expect": [Message-ID…]}.
  * Light on purpose: 30 of these share two cores with the server.
@@ -245,6 +246,11 @@ function runCheck() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
+  // Loaded (Node and the three clients' modules: a few hundred ms of CPU each, 30 of them on the
+  // server's two cores): wait until every PC is, so that the logins measured below do not queue
+  // behind the load generator's own start-up. In a class, each PC starts its clients on its own CPU.
+  process.stdout.write(`${JSON.stringify({ phase: 'loaded' })}\n`);
+  await nextLine();
   // Thirty PCs do not start in the same millisecond: spread the logins over five seconds.
   await sleep(Math.random() * 5000);
   // The mail client is open first, IDLE on its three folders, as in a class before the exercise.
@@ -294,7 +300,7 @@ async function main() {
   await Promise.all(imaps.map((c) => c.logout().catch(() => c.close())));
 }
 
-/** Lines the run writes on stdin: "go", then {"expect": [Message-ID…]}. */
+/** Lines the run writes on stdin: "connect", "go", then {"expect": [Message-ID…]}. */
 const lines = [];
 let lineWaiter = null;
 let input = '';

@@ -13,7 +13,13 @@ import {
   servicesOf,
   UserStore,
 } from '@portlab/config';
-import type { AppReport, ServiceState, SupervisorOrder } from '@portlab/service';
+import {
+  type AppReport,
+  AUTH_FROM_SUPERVISOR,
+  type ServiceState,
+  SharedAuth,
+  type SupervisorOrder,
+} from '@portlab/service';
 import { type ControlReply, type ControlRequest, controlSocketPath, serveControl } from './control.js';
 import { recordRunningLab, registryDir } from './running-labs.js';
 
@@ -58,6 +64,8 @@ export class Supervisor {
   /** Removes this lab from the user's list of running labs (src/running-labs.ts). */
   private unrecord: (() => void) | null = null;
   private shuttingDown = false;
+  /** The apps' password checks, one cache for all (packages/service shared-auth.ts). */
+  private readonly auth = new SharedAuth();
   private readonly log: (line: string) => void;
   private readonly appMain: (app: AppName) => string;
 
@@ -118,7 +126,10 @@ export class Supervisor {
     app.wanted = true;
     app.startedAt = Date.now();
     for (const info of app.services.values()) info.state = 'starting';
-    const child = fork(this.appMain(name), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(this.appMain(name), [AUTH_FROM_SUPERVISOR], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message: AppReport) => this.auth.handle(child, message));
     app.child = child;
     app.ready = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, READY_TIMEOUT_MS);

@@ -10,6 +10,7 @@ export {
   resolvePublicAddress,
   urlHost,
 } from './addresses.js';
+export { AuthCache } from './auth-cache.js';
 export { type ClassDnsServer, classDnsServer } from './class-dns.js';
 export {
   ConfigError,
@@ -40,6 +41,7 @@ export {
   DEMO_ACCOUNTS,
   hashPassword,
   type NewAccount,
+  type PasswordVerifier,
   type Role,
   USER_NAME,
   type UserRecord,

@@ -76,6 +76,9 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/** Checks a password against a stored hash: `verifyPassword` here, or another process's (an app asks `portlab up`). */
+export type PasswordVerifier = (password: string, storedHash: string) => Promise<boolean>;
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
@@ -93,7 +96,15 @@ export class UserStore {
   /** Right logins of late (auth-cache.ts): a class's clients log in again and again. */
   private readonly cache = new AuthCache();
 
-  constructor(readonly file: string) {}
+  /**
+   * `verify` does the scrypt check when the cache cannot answer. Under `portlab up` the apps pass
+   * one that asks the supervisor (packages/service auth-client.ts), so that mail, files and web
+   * share one cache and a student's first logins cost one hash, not one per process.
+   */
+  constructor(
+    readonly file: string,
+    private readonly verify: PasswordVerifier = verifyPassword,
+  ) {}
 
   /** Creates users.json with the demo accounts if it does not exist yet. Returns true if it did. */
   async ensure(): Promise<boolean> {
@@ -131,7 +142,7 @@ export class UserStore {
     if (local === null) return null;
     const user = this.find(local);
     // Verify against a dummy hash when the user does not exist, so the reply time does not tell.
-    const ok = await this.cache.verify(password, user?.hash ?? DUMMY_HASH, verifyPassword);
+    const ok = await this.cache.verify(password, user?.hash ?? DUMMY_HASH, this.verify);
     return ok && user ? user.name : null;
   }
 

@@ -13,3 +13,10 @@ export {
   writeRunState,
 } from './run-state.js';
 export { type AppReport, AppRuntime, type SupervisorOrder, startApp } from './runtime.js';
+export {
+  AUTH_FROM_SUPERVISOR,
+  SharedAuth,
+  supervisorVerifier,
+  type VerifyAnswer,
+  type VerifyRequest,
+} from './shared-auth.js';

@@ -14,14 +14,16 @@ import {
 import { type Session, Transcript } from '@portlab/transcript';
 import { explainListenError } from './listen-error.js';
 import { type AppRunState, type ServiceState, writeRunState } from './run-state.js';
+import { supervisorVerifier, type VerifyAnswer, type VerifyRequest } from './shared-auth.js';
 
-/** Orders the supervisor sends an app over its IPC channel (`portlab stop smtp`). */
-export type SupervisorOrder = { type: 'stop-service' | 'start-service'; service: ServiceName };
+/** Orders the supervisor sends an app over its IPC channel (`portlab stop smtp`), and its answers to password checks. */
+export type SupervisorOrder = { type: 'stop-service' | 'start-service'; service: ServiceName } | VerifyAnswer;
 
-/** What an app tells the supervisor. */
+/** What an app tells the supervisor, and the password checks it asks of it (shared-auth.ts). */
 export type AppReport =
   | { type: 'service'; service: ServiceName; state: ServiceState; port: number; error?: string }
-  | { type: 'ready'; services: ServiceName[] };
+  | { type: 'ready'; services: ServiceName[] }
+  | VerifyRequest;
 
 interface Listener {
   /** The TCP server; absent for a service on UDP alone. */
@@ -55,7 +57,7 @@ export class AppRuntime {
     readonly app: AppName,
     readonly config: LabConfig,
   ) {
-    this.users = new UserStore(config.paths.users);
+    this.users = new UserStore(config.paths.users, supervisorVerifier() ?? undefined);
   }
 
   /** The lab certificate, made on first use (the supervisor usually made it already). */

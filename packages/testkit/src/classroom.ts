@@ -369,6 +369,7 @@ export async function runStudents(lab: ClassLab, options: LoadOptions): Promise<
       new Promise<Record<string, unknown>>((resolve) => {
         phases.set(name, resolve);
       });
+    const loaded = phase('loaded');
     const ready = phase('ready');
     const sentPhase = phase('sent');
     let out = '';
@@ -406,8 +407,12 @@ export async function runStudents(lab: ClassLab, options: LoadOptions): Promise<
         };
       },
     );
-    return { student, child, ready, sent, report };
+    return { student, child, loaded, ready, sent, report };
   });
+  // Thirty Node processes starting at once take seconds of the two cores, which a class's PCs each
+  // spend on their own CPU: the PCs connect (and the latencies count) once every agent has started.
+  await Promise.all(agents.map((a) => a.loaded));
+  for (const { child } of agents) child.stdin!.write('connect\n');
   // Every PC's mail client is open: the class starts at once.
   await Promise.all(agents.map((a) => a.ready));
   for (const { child } of agents) child.stdin!.write('go\n');
