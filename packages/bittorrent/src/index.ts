@@ -2,6 +2,7 @@ export { BencodeError, type BencodeLimits, decode, encode, scan } from './bencod
 export { Bitfield } from './bitfield.js';
 export { labPeerAddresses, labTrackerUrl } from './lab.js';
 export {
+  checkWebSeed,
   choosePieceLength,
   createMetainfo,
   METAINFO_LIMITS,
@@ -28,6 +29,7 @@ export {
 export { parseQuery, percentEncode } from './tracker/query.js';
 export { createTracker, type TrackerOptions } from './tracker/server.js';
 export { Swarms } from './tracker/swarms.js';
+export { WEB_SEED_REQUESTS, WebSeed, WebSeedError, webSeedFileUrl } from './web-seed.js';
 export {
   describePeerId,
   encodeHandshake,
