@@ -4,11 +4,11 @@
  * serves from disk goes through here (/~user/ pages, /updates/), and @fastify/static's `send`
  * answers the same way for /lab/:
  * - one satisfiable range: `206 Partial Content` with `Content-Range: bytes first-last/length`;
- * - no satisfiable range (it starts past the end): `416 Range Not Satisfiable` with
+ * - no satisfiable range (past the end, or malformed): `416 Range Not Satisfiable` with
  *   `Content-Range: bytes *\/length` (§15.5.17);
  * - several ranges: the whole file, `200` (§14.2 lets a server ignore Range; one answer kind keeps
  *   it simple, and `send` does the same);
- * - a Range header that is not `bytes=…` as §14.1.1 writes it: ignored, `200`;
+ * - a Range header in another unit than bytes: ignored, `200` (§14.2);
  * - `If-Range` (§13.1.5): the range is sent only if the file is still the one the client saw, by
  *   its strong ETag or its exact Last-Modified date; otherwise the whole new file, `200`.
  */
@@ -23,16 +23,18 @@ export interface ByteRange {
 }
 
 /**
- * The ranges a `Range` header asks of a file of `size` bytes: null if the header is not a byte
- * range set (ignore it), an empty list if none is satisfiable (416).
+ * The ranges a `Range` header asks of a file of `size` bytes: null if its unit is not `bytes` (RFC
+ * 9110 §14.2: such a header must be ignored), else the satisfiable ones. A range that is malformed
+ * (`bytes=abc`, `bytes=9-3`) or starts past the end is dropped; with none left, the answer is 416,
+ * as `send` (@fastify/static) answers: §14.2 lets a server ignore or reject an invalid range.
  */
 export function parseRange(header: string, size: number): ByteRange[] | null {
-  const m = /^bytes=(.+)$/i.exec(header.trim());
+  const m = /^\s*bytes=(.*)$/i.exec(header);
   if (!m) return null;
   const ranges: ByteRange[] = [];
   for (const spec of m[1]!.split(',')) {
     const r = /^\s*(\d*)-(\d*)\s*$/.exec(spec);
-    if (!r || (r[1] === '' && r[2] === '')) return null;
+    if (!r || (r[1] === '' && r[2] === '')) continue;
     if (r[1] === '') {
       // A suffix range, "-500": the last 500 bytes (§14.1.2); "-0" asks for nothing.
       const suffix = Number(r[2]);
@@ -40,9 +42,8 @@ export function parseRange(header: string, size: number): ByteRange[] | null {
       continue;
     }
     const first = Number(r[1]);
-    const last = r[2] === '' ? size - 1 : Number(r[2]);
-    if (last < first) return null; // §14.1.1: invalid, so the whole header is ignored
-    if (first < size) ranges.push({ first, last: Math.min(last, size - 1) });
+    const last = r[2] === '' ? size - 1 : Math.min(Number(r[2]), size - 1);
+    if (first < size && first <= last) ranges.push({ first, last });
   }
   return ranges;
 }
