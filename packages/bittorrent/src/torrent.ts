@@ -68,6 +68,8 @@ type TorrentEvents = {
   'bad-piece': [index: number, sources: string[]];
   peer: [address: string];
   'peer-gone': [address: string, reason: string];
+  /** A web seed's request failed (BEP 19): it is not asked again for `wait` seconds. */
+  'web-seed-failed': [address: string, index: number, reason: string, wait: number];
   done: [];
   warning: [message: string];
 };
@@ -492,14 +494,14 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         if (complete) this.pieceDone(index, complete.blocks, complete.sources);
       });
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped || seed.closed) return; // aborted: the download is over
       const wait = seed.failed(err instanceof WebSeedError ? err.retryAfter : undefined);
       const reason = (err as Error).message;
       seed.heard(
         `piece ${index} from ${seed.address} failed: ${reason}; next try in ${wait} s`,
         this.data('web-seed-failed', { piece: index, from: seed.address, reason, wait }),
       );
-      this.emit('warning', `${seed.address}: piece ${index}: ${reason}; next try in ${wait} s`);
+      this.emit('web-seed-failed', seed.address, index, reason, wait);
       // The piece goes back to the picker: any peer, or this seed later, may take it.
       this.picker.release(seed);
       for (const wire of this.wires) this.fill(wire);

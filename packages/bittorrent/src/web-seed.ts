@@ -58,9 +58,12 @@ export class WebSeed {
     this.fileUrl = webSeedFileUrl(url, name);
   }
 
+  /** Closed: the download is over, its requests were aborted on purpose. */
+  closed = false;
+
   /** Can take one more piece now. */
   get ready(): boolean {
-    return this.inFlight < WEB_SEED_REQUESTS && Date.now() >= this.retryAt;
+    return !this.closed && this.inFlight < WEB_SEED_REQUESTS && Date.now() >= this.retryAt;
   }
 
   /**
@@ -137,6 +140,7 @@ export class WebSeed {
 
   /** Aborts the requests in flight and closes the transcript session. */
   close(): void {
+    this.closed = true;
     for (const abort of this.aborts) abort.abort(new WebSeedError('stopped'));
     this.session?.close();
     this.session = undefined;
