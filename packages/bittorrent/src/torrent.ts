@@ -532,18 +532,12 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.picker.verified(index);
     this.have.set(index);
     this.missing -= pieceSize(this.meta, index);
-    // The source of a piece is the peer that sent most of it (all of it, but in endgame).
+    // The source of a piece is the peer that sent most of it (all of it, but in endgame). Bytes are
+    // counted for every source that sent some: HTTP bytes and peer bytes add up to the file.
     const [source, bytes] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
     if (source instanceof WebSeed) source.succeeded();
-    const stats = this.sources.get(source.address) ?? {
-      address: source.address,
-      client: source instanceof WebSeed ? source.client : (source.client ?? describePeerId(source.peerId)),
-      pieces: 0,
-      bytes: 0,
-    };
-    stats.pieces++;
-    stats.bytes += bytes;
-    this.sources.set(source.address, stats);
+    for (const [from, sent] of sources) this.statsOf(from).bytes += sent;
+    this.statsOf(source).pieces++;
     source.heard(
       `piece ${index} from ${source.address}`,
       this.data('piece', {
@@ -560,6 +554,18 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       if (wire.amInterested) this.updateInterest(wire);
     }
     if (this.complete) void this.finish();
+  }
+
+  /** The line of the sources table for `source`, made at its first bytes. */
+  private statsOf(source: Source): SourceStats {
+    let stats = this.sources.get(source.address);
+    if (!stats) {
+      const client =
+        source instanceof WebSeed ? source.client : (source.client ?? describePeerId(source.peerId));
+      stats = { address: source.address, client, pieces: 0, bytes: 0 };
+      this.sources.set(source.address, stats);
+    }
+    return stats;
   }
 
   private badPiece(index: number, sources: Map<Source, number>): void {
