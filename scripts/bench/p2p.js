@@ -10,10 +10,10 @@
  *      plain after its encrypted handshake is refused, announcing completion, exiting), so its
  *      transfer is also timed from the first piece our seeders sent it to the last, as the
  *      reference figures (aria2c from aria2c seeders) are.
- * Seeders run in a child process (this file with --seeders), the downloader here: two cores.
+ * Seeders run in a child process (scripts/bench-lib/seeders.js), the downloader here: two cores.
  * The test file is made in a temporary folder and deleted at the end. Prints figures; asserts nothing.
  */
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,54 +22,14 @@ import {
   createMetainfo,
   createTracker,
   formatBytes,
-  PeerNode,
   parseMetainfo,
 } from '../../packages/bittorrent/dist/index.js';
 import { Transcript } from '../../packages/transcript/dist/index.js';
+import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
 
 const SIZE = 100 * 1024 * 1024;
 const RATE = 10_000_000; // bytes per second per seeder
 const RAW_RUNS = 3;
-const HOST = '127.0.0.1';
-
-function peer(logDir, uploadRate) {
-  return new PeerNode({
-    host: HOST,
-    port: 0,
-    transcript: new Transcript('peer', 0, { logDir }),
-    ...(uploadRate ? { uploadRate } : {}),
-  });
-}
-
-/** Child mode: N seeders of one file, until the parent says stop. */
-async function runSeeders([torrentFile, dataFile, count, rate, logDir]) {
-  const meta = parseMetainfo(readFileSync(torrentFile));
-  const nodes = [];
-  for (let i = 0; i < Number(count); i++) {
-    const node = peer(logDir, Number(rate) || undefined);
-    await node.listen();
-    await node.add(meta, dataFile, { create: false });
-    nodes.push(node);
-  }
-  process.send('ready');
-  process.on('message', async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    process.exit(0);
-  });
-}
-
-async function startSeeders(work, count, rate) {
-  const child = fork(
-    new URL(import.meta.url).pathname,
-    ['--seeders', work.torrentFile, work.dataFile, String(count), String(rate), work.logDir],
-    { stdio: 'inherit' },
-  );
-  await new Promise((resolve) => child.once('message', resolve));
-  return async () => {
-    child.send('stop');
-    await new Promise((resolve) => child.once('exit', resolve));
-  };
-}
 
 /** Our peer downloads the file: seconds from start to completion, and from first to last block. */
 async function ourDownload(work, label) {
@@ -212,5 +172,4 @@ async function main() {
   }
 }
 
-if (process.argv[2] === '--seeders') await runSeeders(process.argv.slice(3));
-else await main();
+await main();

@@ -7,7 +7,7 @@
  *   2. from peers alone: SEEDERS seeders, each capped at RATE (a classroom's uplinks), no web seed;
  *   3. from both at once, with the bytes each kind of source sent;
  *   4. aria2c on the same web-seeded torrent, alone and with the peers, for reference.
- * Seeders run in a child process (this file with --seeders), the web app in another, the downloader
+ * Seeders run in a child process (scripts/bench-lib/seeders.js), the web app in another, the downloader
  * here. The file is made in a temporary lab folder, deleted at the end. Prints figures; asserts nothing.
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
@@ -18,56 +18,16 @@ import {
   createMetainfo,
   createTracker,
   formatBytes,
-  PeerNode,
   parseMetainfo,
 } from '../../packages/bittorrent/dist/index.js';
 import { tempLab, waitFor } from '../../packages/testkit/dist/index.js';
 import { Transcript } from '../../packages/transcript/dist/index.js';
+import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
 
 const SIZE = 100 * 1024 * 1024;
 const SEEDERS = 2;
 const RATE = 10_000_000; // bytes per second per seeder
-const HOST = '127.0.0.1';
 const WEB_MAIN = new URL('../../apps/web/dist/main.js', import.meta.url).pathname;
-
-function peer(logDir, uploadRate) {
-  return new PeerNode({
-    host: HOST,
-    port: 0,
-    transcript: new Transcript('peer', 0, { logDir }),
-    ...(uploadRate ? { uploadRate } : {}),
-  });
-}
-
-/** Child mode: N seeders of one file, until the parent says stop. */
-async function runSeeders([torrentFile, dataFile, count, rate, logDir]) {
-  const meta = parseMetainfo(readFileSync(torrentFile));
-  const nodes = [];
-  for (let i = 0; i < Number(count); i++) {
-    const node = peer(logDir, Number(rate) || undefined);
-    await node.listen();
-    await node.add(meta, dataFile, { create: false });
-    nodes.push(node);
-  }
-  process.send('ready');
-  process.on('message', async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    process.exit(0);
-  });
-}
-
-async function startSeeders(work) {
-  const child = fork(
-    new URL(import.meta.url).pathname,
-    ['--seeders', work.plainTorrent, work.dataFile, String(SEEDERS), String(RATE), work.logDir],
-    { stdio: 'inherit' },
-  );
-  await new Promise((resolve) => child.once('message', resolve));
-  return async () => {
-    child.send('stop');
-    await new Promise((resolve) => child.once('exit', resolve));
-  };
-}
 
 /** Our peer downloads `meta`: seconds from start to completion, and bytes by kind of source. */
 async function ourDownload(work, meta, label) {
@@ -192,5 +152,4 @@ async function main() {
   }
 }
 
-if (process.argv[2] === '--seeders') await runSeeders(process.argv.slice(3));
-else await main();
+await main();
