@@ -44,7 +44,13 @@ export async function startSeeders({ torrentFile, dataFile, logDir }, count, rat
     ['--seeders', torrentFile, dataFile, String(count), String(rate), logDir],
     { stdio: 'inherit' },
   );
-  await new Promise((resolve) => child.once('message', resolve));
+  // A child that fails before it is ready says why on stderr; the bench stops rather than wait.
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) =>
+      reject(new Error(`the seeders exited with code ${code} before they were ready`)),
+    );
+  });
   return async () => {
     child.send('stop');
     await new Promise((resolve) => child.once('exit', resolve));

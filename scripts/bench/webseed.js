@@ -131,7 +131,8 @@ async function main() {
   );
   try {
     console.log(line('our peer, web seed alone:', await ourDownload(work, work.seeded, 'web')));
-    const stop = await startSeeders(work);
+    const seeding = { torrentFile: work.plainTorrent, dataFile: work.dataFile, logDir: work.logDir };
+    const stop = await startSeeders(seeding, SEEDERS, RATE);
     try {
       console.log(line('our peer, peers alone:', await ourDownload(work, work.plain, 'peers')));
       console.log(line('our peer, web seed and peers:', await ourDownload(work, work.seeded, 'both')));
