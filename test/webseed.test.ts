@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseMetainfo } from '@portlab/bittorrent';
-import { freePorts, type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { freePorts, type TempLab, tempLab, transmissionConfig, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, runCli, startApp } from './apps.js';
 
@@ -143,24 +143,9 @@ describe.skipIf(!hasAria2)('aria2c', () => {
 describe.skipIf(!hasTransmission)('transmission-cli', () => {
   it('downloads with zero peers from the web seed alone', async () => {
     const [port] = await freePorts(1);
-    const configDir = path.join(lab.dir, 'tr-config');
+    const configDir = transmissionConfig(path.join(lab.dir, 'tr-config'), port!);
     const dir = path.join(lab.dir, 'tr');
-    mkdirSync(configDir, { recursive: true });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      path.join(configDir, 'settings.json'),
-      JSON.stringify({
-        'dht-enabled': false,
-        'lpd-enabled': false,
-        'pex-enabled': false,
-        'utp-enabled': false,
-        'port-forwarding-enabled': false,
-        'bind-address-ipv4': '127.0.0.1',
-        'bind-address-ipv6': '::1',
-        'rpc-enabled': false,
-        'peer-port': port,
-      }),
-    );
     const before = rangeRequests('/updates/lone.bin');
     const child = spawn('transmission-cli', ['-g', configDir, '-w', dir, '-p', String(port), lone.torrent], {
       stdio: 'ignore',
