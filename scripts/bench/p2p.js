@@ -13,7 +13,7 @@
  * Seeders run in a child process (scripts/bench-lib/seeders.js), the downloader here: two cores.
  * The test file is made in a temporary folder and deleted at the end. Prints figures; asserts nothing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import {
   parseMetainfo,
 } from '../../packages/bittorrent/dist/index.js';
 import { Transcript } from '../../packages/transcript/dist/index.js';
+import { aria2Download } from '../bench-lib/aria2.js';
 import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
 
 const SIZE = 100 * 1024 * 1024;
@@ -62,34 +63,10 @@ function sentSpan(logDir, since) {
   return (Math.max(...times) - Math.min(...times)) / 1000;
 }
 
-async function aria2Download(work, label) {
-  const out = path.join(work.dir, `aria2-${label}`);
+async function aria2(work, label) {
   const since = Date.now();
-  const started = performance.now();
-  const child = spawn(
-    'aria2c',
-    [
-      '--no-conf',
-      `--dir=${out}`,
-      '--seed-time=0',
-      '--enable-dht=false',
-      '--enable-dht6=false',
-      '--bt-enable-lpd=false',
-      '--enable-peer-exchange=false',
-      '--disable-ipv6',
-      '--interface=127.0.0.1',
-      `--listen-port=${27000 + Math.floor(Math.random() * 1000)}`,
-      '--console-log-level=error',
-      '--summary-interval=0',
-      '--file-allocation=none',
-      work.torrentFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(out, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`aria2c exited with ${code}`);
-  return { total: (performance.now() - started) / 1000, since };
+  const total = await aria2Download(work.torrentFile, path.join(work.dir, `aria2-${label}`));
+  return { total, since };
 }
 
 async function prepare() {
@@ -154,14 +131,14 @@ async function main() {
       console.log('  aria2c: not installed, reference figures skipped (apt-get install aria2)');
       return;
     }
-    const ariaOne = await measure(work, 1, RATE, aria2Download, 'one');
-    const ariaFour = await measure(work, 4, RATE, aria2Download, 'four');
+    const ariaOne = await measure(work, 1, RATE, aria2, 'one');
+    const ariaFour = await measure(work, 4, RATE, aria2, 'four');
     console.log(
       `  aria2c from the same swarms: 1 seeder ${ariaOne.total.toFixed(2)} s, 4 seeders ${ariaFour.total.toFixed(2)} s, ` +
         `speed-up ${(ariaOne.total / ariaFour.total).toFixed(2)}x start to completion, ` +
         `${(ariaOne.transfer / ariaFour.transfer).toFixed(2)}x first piece to last`,
     );
-    const ariaRaw = await measure(work, 1, 0, aria2Download, 'raw');
+    const ariaRaw = await measure(work, 1, 0, aria2, 'raw');
     console.log(
       `  aria2c from 1 uncapped seeder of ours: ${ariaRaw.total.toFixed(2)} s (${mb(ariaRaw.total)}), ` +
         `first piece to last ${ariaRaw.transfer.toFixed(2)} s (${mb(ariaRaw.transfer)})`,

@@ -10,7 +10,7 @@
  * Seeders run in a child process (scripts/bench-lib/seeders.js), the web app in another, the downloader
  * here. The file is made in a temporary lab folder, deleted at the end. Prints figures; asserts nothing.
  */
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import {
 } from '../../packages/bittorrent/dist/index.js';
 import { tempLab, waitFor } from '../../packages/testkit/dist/index.js';
 import { Transcript } from '../../packages/transcript/dist/index.js';
+import { aria2Download } from '../bench-lib/aria2.js';
 import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
 
 const SIZE = 100 * 1024 * 1024;
@@ -47,34 +48,6 @@ async function ourDownload(work, meta, label) {
   await node.close();
   rmSync(target);
   return { seconds, web, peers };
-}
-
-async function aria2Download(work, label) {
-  const out = path.join(work.lab.dir, `aria2-${label}`);
-  const started = performance.now();
-  const child = spawn(
-    'aria2c',
-    [
-      '--no-conf',
-      `--dir=${out}`,
-      '--seed-time=0',
-      '--enable-dht=false',
-      '--enable-dht6=false',
-      '--bt-enable-lpd=false',
-      '--enable-peer-exchange=false',
-      '--disable-ipv6',
-      `--listen-port=${27000 + Math.floor(Math.random() * 1000)}`,
-      '--console-log-level=error',
-      '--summary-interval=0',
-      '--file-allocation=none',
-      work.webTorrent,
-    ],
-    { stdio: 'ignore' },
-  );
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(out, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`aria2c exited with ${code}`);
-  return (performance.now() - started) / 1000;
 }
 
 async function prepare() {
@@ -140,11 +113,19 @@ async function main() {
         console.log('  aria2c: not installed, reference figures skipped (apt-get install aria2)');
         return;
       }
-      console.log(line('aria2c, web seed and peers:', { seconds: await aria2Download(work, 'both') }));
+      console.log(
+        line('aria2c, web seed and peers:', {
+          seconds: await aria2Download(work.webTorrent, path.join(work.lab.dir, 'aria2-both')),
+        }),
+      );
     } finally {
       await stop();
     }
-    console.log(line('aria2c, web seed alone:', { seconds: await aria2Download(work, 'web') }));
+    console.log(
+      line('aria2c, web seed alone:', {
+        seconds: await aria2Download(work.webTorrent, path.join(work.lab.dir, 'aria2-web')),
+      }),
+    );
   } finally {
     work.tracker.server.close();
     work.web.kill('SIGTERM');
