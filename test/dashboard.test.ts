@@ -217,6 +217,51 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', () => {
     await page.locator('#connections').screenshot({ path: path.join(outputDir, 'dashboard-mesh.png') });
   });
 
+  it('colours the pieces a web seed sent (BEP 19) and counts HTTP bytes against peer bytes', async () => {
+    // A downloader's lines as packages/bittorrent writes them: 3 pieces from a peer, 5 from the web.
+    const torrent = 'cd'.repeat(20);
+    const web = 'web http://127.0.0.1:8080/updates/portlab-update-1.0.tar';
+    const t = new Transcript('peer', 46_890, { logDir });
+    const s = t.connected(socket(46_891, 46_890));
+    s.client('handshake', [], {
+      event: 'torrent',
+      torrent,
+      name: 'portlab-update-1.0.tar',
+      length: 8 * 16_384,
+      pieceLength: 16_384,
+      pieces: 8,
+      have: 0,
+    });
+    for (let i = 0; i < 8; i++) {
+      const from = i < 3 ? '127.0.0.1:46891' : web;
+      s.server(`piece ${i} from ${from}`, [], {
+        event: 'piece',
+        torrent,
+        piece: i,
+        from,
+        bytes: 16_384,
+        have: i + 1,
+        pieces: 8,
+      });
+    }
+    t.flush();
+    const download = page.locator(`.download[data-torrent="${torrent}"]`);
+    await download.locator(`.source-bytes[data-web="${5 * 16_384}"][data-peers="${3 * 16_384}"]`).waitFor();
+    await expect(download.locator('.pieces .piece[data-piece="5"] rect').getAttribute('fill')).resolves.toBe(
+      '#000000',
+    );
+    await expect(
+      download.locator('.pieces .piece[data-piece="1"] rect').getAttribute('fill'),
+    ).resolves.not.toBe('#000000');
+    await expect(download.locator('.source-bytes').textContent()).resolves.toMatch(
+      /by HTTP \(web seeds\): 81\.9 kB.*by peers: 49\.2 kB/,
+    );
+    await expect(download.locator('.legend-peers').textContent()).resolves.toContain(
+      'web seed (HTTP, BEP 19)',
+    );
+    await download.screenshot({ path: path.join(outputDir, 'dashboard-web-seed.png') });
+  });
+
   it('shows the SMTP dialogue of a mail sent with nodemailer, then the message in the mailbox', async () => {
     const subject = `Dashboard test ${Date.now()}`;
     const transport = nodemailer.createTransport({

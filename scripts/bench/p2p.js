@@ -10,10 +10,10 @@
  *      plain after its encrypted handshake is refused, announcing completion, exiting), so its
  *      transfer is also timed from the first piece our seeders sent it to the last, as the
  *      reference figures (aria2c from aria2c seeders) are.
- * Seeders run in a child process (this file with --seeders), the downloader here: two cores.
+ * Seeders run in a child process (scripts/bench-lib/seeders.js), the downloader here: two cores.
  * The test file is made in a temporary folder and deleted at the end. Prints figures; asserts nothing.
  */
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,54 +22,15 @@ import {
   createMetainfo,
   createTracker,
   formatBytes,
-  PeerNode,
   parseMetainfo,
 } from '../../packages/bittorrent/dist/index.js';
 import { Transcript } from '../../packages/transcript/dist/index.js';
+import { aria2Download } from '../bench-lib/aria2.js';
+import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
 
 const SIZE = 100 * 1024 * 1024;
 const RATE = 10_000_000; // bytes per second per seeder
 const RAW_RUNS = 3;
-const HOST = '127.0.0.1';
-
-function peer(logDir, uploadRate) {
-  return new PeerNode({
-    host: HOST,
-    port: 0,
-    transcript: new Transcript('peer', 0, { logDir }),
-    ...(uploadRate ? { uploadRate } : {}),
-  });
-}
-
-/** Child mode: N seeders of one file, until the parent says stop. */
-async function runSeeders([torrentFile, dataFile, count, rate, logDir]) {
-  const meta = parseMetainfo(readFileSync(torrentFile));
-  const nodes = [];
-  for (let i = 0; i < Number(count); i++) {
-    const node = peer(logDir, Number(rate) || undefined);
-    await node.listen();
-    await node.add(meta, dataFile, { create: false });
-    nodes.push(node);
-  }
-  process.send('ready');
-  process.on('message', async () => {
-    await Promise.all(nodes.map((n) => n.close()));
-    process.exit(0);
-  });
-}
-
-async function startSeeders(work, count, rate) {
-  const child = fork(
-    new URL(import.meta.url).pathname,
-    ['--seeders', work.torrentFile, work.dataFile, String(count), String(rate), work.logDir],
-    { stdio: 'inherit' },
-  );
-  await new Promise((resolve) => child.once('message', resolve));
-  return async () => {
-    child.send('stop');
-    await new Promise((resolve) => child.once('exit', resolve));
-  };
-}
 
 /** Our peer downloads the file: seconds from start to completion, and from first to last block. */
 async function ourDownload(work, label) {
@@ -102,34 +63,10 @@ function sentSpan(logDir, since) {
   return (Math.max(...times) - Math.min(...times)) / 1000;
 }
 
-async function aria2Download(work, label) {
-  const out = path.join(work.dir, `aria2-${label}`);
+async function aria2(work, label) {
   const since = Date.now();
-  const started = performance.now();
-  const child = spawn(
-    'aria2c',
-    [
-      '--no-conf',
-      `--dir=${out}`,
-      '--seed-time=0',
-      '--enable-dht=false',
-      '--enable-dht6=false',
-      '--bt-enable-lpd=false',
-      '--enable-peer-exchange=false',
-      '--disable-ipv6',
-      '--interface=127.0.0.1',
-      `--listen-port=${27000 + Math.floor(Math.random() * 1000)}`,
-      '--console-log-level=error',
-      '--summary-interval=0',
-      '--file-allocation=none',
-      work.torrentFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(out, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`aria2c exited with ${code}`);
-  return { total: (performance.now() - started) / 1000, since };
+  const total = await aria2Download(work.torrentFile, path.join(work.dir, `aria2-${label}`));
+  return { total, since };
 }
 
 async function prepare() {
@@ -194,14 +131,14 @@ async function main() {
       console.log('  aria2c: not installed, reference figures skipped (apt-get install aria2)');
       return;
     }
-    const ariaOne = await measure(work, 1, RATE, aria2Download, 'one');
-    const ariaFour = await measure(work, 4, RATE, aria2Download, 'four');
+    const ariaOne = await measure(work, 1, RATE, aria2, 'one');
+    const ariaFour = await measure(work, 4, RATE, aria2, 'four');
     console.log(
       `  aria2c from the same swarms: 1 seeder ${ariaOne.total.toFixed(2)} s, 4 seeders ${ariaFour.total.toFixed(2)} s, ` +
         `speed-up ${(ariaOne.total / ariaFour.total).toFixed(2)}x start to completion, ` +
         `${(ariaOne.transfer / ariaFour.transfer).toFixed(2)}x first piece to last`,
     );
-    const ariaRaw = await measure(work, 1, 0, aria2Download, 'raw');
+    const ariaRaw = await measure(work, 1, 0, aria2, 'raw');
     console.log(
       `  aria2c from 1 uncapped seeder of ours: ${ariaRaw.total.toFixed(2)} s (${mb(ariaRaw.total)}), ` +
         `first piece to last ${ariaRaw.transfer.toFixed(2)} s (${mb(ariaRaw.transfer)})`,
@@ -212,5 +149,4 @@ async function main() {
   }
 }
 
-if (process.argv[2] === '--seeders') await runSeeders(process.argv.slice(3));
-else await main();
+await main();

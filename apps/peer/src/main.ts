@@ -3,6 +3,7 @@
  * Run by `portlab up`; `node apps/peer/dist/main.js` runs it alone.
  */
 import { createTracker, labPeerAddresses, labTrackerUrl, PeerNode } from '@portlab/bittorrent';
+import { urlHost } from '@portlab/config';
 import { startApp } from '@portlab/service';
 import { seedResidentFiles } from './resident.js';
 
@@ -22,7 +23,13 @@ const resident = new PeerNode({
   sessionOf,
 });
 if (await runtime.serve('peer', resident.server)) {
-  const seeded = await seedResidentFiles(resident, config.paths.p2p, labTrackerUrl(config));
+  const seeded = await seedResidentFiles(resident, {
+    p2p: config.paths.p2p,
+    updates: config.paths.updates,
+    trackerUrl: labTrackerUrl(config),
+    // The web seed (BEP 19) at the address students reach, as the tracker's URL is.
+    updatesUrl: `http://${urlHost(config.publicAddress)}:${config.portOf('http')}/updates/`,
+  });
   console.log(`[peer] seeding ${seeded.length} file(s) on port ${resident.port}: ${seeded.join(', ')}`);
 }
 

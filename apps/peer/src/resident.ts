@@ -3,22 +3,34 @@
  *   $DATA/p2p/resident/portlab-demo.txt           the demo file, made at start
  *   $DATA/p2p/resident/portlab-demo.txt.torrent   its metainfo, remade at start for this lab's tracker
  *   $DATA/p2p/<folder>/<name>.torrent             any other torrent, its file beside it as <info name>
+ *   $DATA/updates/portlab-update-1.0.tar          the demo software update (update.ts), with its
+ *   $DATA/updates/portlab-update-1.0.torrent      torrent whose web seed is the web server's copy
  * Every torrent announces to this lab's tracker, whatever its `announce` says.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createMetainfo, type PeerNode, parseMetainfo } from '@portlab/bittorrent';
 import { ensureDemoFile } from './demo-file.js';
+import { ensureUpdateArchive, UPDATE_NAME, UPDATE_TORRENT } from './update.js';
 
-export async function seedResidentFiles(
-  node: PeerNode,
-  p2pDir: string,
-  trackerUrl: string,
-): Promise<string[]> {
+export interface ResidentFiles {
+  p2p: string;
+  updates: string;
+  trackerUrl: string;
+  /** Where the web server serves $DATA/updates/: http://HOST:8080/updates/ (apps/web, routes/updates.ts). */
+  updatesUrl: string;
+}
+
+export async function seedResidentFiles(node: PeerNode, dirs: ResidentFiles): Promise<string[]> {
+  const { p2p: p2pDir, trackerUrl } = dirs;
   const demo = await ensureDemoFile(path.join(p2pDir, 'resident'));
   await writeFile(`${demo}.torrent`, await createMetainfo(demo, { announce: trackerUrl }));
+  const update = await ensureUpdateArchive(dirs.updates);
+  const updateTorrent = path.join(dirs.updates, UPDATE_TORRENT);
+  const urlList = [`${dirs.updatesUrl}${UPDATE_NAME}`];
+  await writeFile(updateTorrent, await createMetainfo(update, { announce: trackerUrl, urlList }));
   const seeded: string[] = [];
-  for (const torrentFile of await findTorrents(p2pDir)) {
+  for (const torrentFile of [...(await findTorrents(p2pDir)), updateTorrent]) {
     try {
       const meta = parseMetainfo(await readFile(torrentFile), torrentFile);
       const data = path.join(path.dirname(torrentFile), meta.name);

@@ -15,6 +15,7 @@ import { homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
 import { matrixWellKnownRoutes } from './routes/matrix-well-known.js';
 import { sessionRoutes } from './routes/session.js';
+import { updatesRoutes } from './routes/updates.js';
 import { userdirRoutes } from './routes/userdir.js';
 import { SignIns } from './sign-ins.js';
 import { StatusWatch } from './status-watch.js';
@@ -54,22 +55,28 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   if (runtime) {
     // RFC 9112 §3: a request starts with its request line; §4: a response with its status line.
     app.addHook('onRequest', async (request) => {
-      runtime
-        .sessionOf(request.raw.socket)
-        // The User-Agent header (RFC 9110 §10.1.5) goes with it as data, not text: the dashboard
-        // names the connection by its client ("Firefox 128", "curl 8.5.0"), connection-names.js.
-        ?.client(
-          `${request.method} ${request.url} HTTP/${request.raw.httpVersion}`,
-          [],
-          agentData(request.headers['user-agent']),
-        );
+      const session = runtime.sessionOf(request.raw.socket);
+      // The User-Agent header (RFC 9110 §10.1.5) goes with it as data, not text: the dashboard
+      // names the connection by its client ("Firefox 128", "curl 8.5.0"), connection-names.js.
+      session?.client(
+        `${request.method} ${request.url} HTTP/${request.raw.httpVersion}`,
+        [],
+        agentData(request.headers['user-agent']),
+      );
+      // A partial request's headers (RFC 9110 §14.2, §13.1.5) on lines of their own, as on the wire:
+      // a web seed's piece requests (BEP 19) show which bytes each one asked for.
+      for (const name of ['range', 'if-range'] as const) {
+        const value = request.headers[name];
+        if (value) session?.client(`${HEADER_NAMES[name]}: ${String(value).slice(0, 200)}`);
+      }
     });
     app.addHook('onResponse', async (request, reply) => {
       const code = reply.statusCode;
-      runtime
-        .sessionOf(request.raw.socket)
-        // Node answers every HTTP/1.x request with an HTTP/1.1 status line: log what went on the wire.
-        ?.server(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd());
+      const session = runtime.sessionOf(request.raw.socket);
+      // Node answers every HTTP/1.x request with an HTTP/1.1 status line: log what went on the wire.
+      session?.server(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd());
+      const range = reply.getHeader('content-range');
+      if (range) session?.server(`Content-Range: ${range}`);
     });
   }
   // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without exactly one Host header.
@@ -92,6 +99,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   classCardsRoutes(app, config, signIns);
   checkRoutes(app, config, users, signIns);
   userdirRoutes(app, options.config);
+  updatesRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   dnsRoutes(app, config, users, throttle);
   matrixWellKnownRoutes(app, options.config);
@@ -107,6 +115,8 @@ export { type BoardOptions, ClassBoard, type ClassSnapshot, type StudentEntry } 
 export { EventHub } from './event-hub.js';
 export { SignIns } from './sign-ins.js';
 export { StatusWatch } from './status-watch.js';
+
+const HEADER_NAMES = { range: 'Range', 'if-range': 'If-Range' };
 
 /** The User-Agent as a line's data, cut short: a header is the client's to fill, with anything. */
 function agentData(agent: string | undefined): { agent: string } | undefined {

@@ -124,3 +124,21 @@ describe('a download is shown live, finished or stopped, never stuck at 1/611 (s
     expect(swarm.now(T0 + 2 * 3600_000 + 10_050)).toBe(T0 + 10_000);
   });
 });
+
+describe('web seeds beside peers (BEP 19, lab 06)', () => {
+  it('counts the bytes a web seed sent apart from the bytes peers sent', () => {
+    const web = 'web http://127.0.0.1:8080/updates/portlab-update-1.0.tar';
+    const events = download((s, from) => {
+      for (let i = 0; i < 3; i++) piece(s, from, i, i + 1);
+      for (let i = 3; i < 8; i++) piece(s, web, i, i + 1);
+    });
+    const { d } = modelOf(events);
+    expect(d.bytesBySource).toEqual({ web: 5 * 16_384, peers: 3 * 16_384 });
+    expect(d.sources.map((p: { address: string }) => p.address)).toEqual(['127.0.0.1:6882', web]);
+  });
+
+  it('counts no web bytes when only peers sent pieces', () => {
+    const { d } = modelOf(download((s, from) => piece(s, from, 0, 1)));
+    expect(d.bytesBySource).toEqual({ web: 0, peers: 16_384 });
+  });
+});

@@ -2,6 +2,7 @@ export { BencodeError, type BencodeLimits, decode, encode, scan } from './bencod
 export { Bitfield } from './bitfield.js';
 export { labPeerAddresses, labTrackerUrl } from './lab.js';
 export {
+  checkWebSeed,
   choosePieceLength,
   createMetainfo,
   METAINFO_LIMITS,
@@ -29,6 +30,7 @@ export { parseQuery, percentEncode } from './tracker/query.js';
 export { createTracker, type TrackerOptions } from './tracker/server.js';
 export { Swarms } from './tracker/swarms.js';
 export { Watcher, type WatcherOptions, type WatchRow } from './watch/watcher.js';
+export { WEB_SEED_REQUESTS, WebSeed, WebSeedError, webSeedFileUrl } from './web-seed.js';
 export { clientName } from './wire/client-name.js';
 export {
   describePeerId,

@@ -19,6 +19,11 @@ export interface Metainfo {
   pieceLength: number;
   /** One 20-byte SHA-1 per piece. */
   pieceHashes: Buffer[];
+  /**
+   * BEP 19 web seeds (`url-list`): HTTP servers that hold the whole file and answer Range requests,
+   * a seed that is always there. Only http: and https: URLs are kept; empty when there is none.
+   */
+  urlList: string[];
 }
 
 /** A .torrent of a few thousand pieces is some kilobytes: 8 MiB is already generous. */
@@ -74,6 +79,7 @@ export function parseMetainfo(bytes: Uint8Array, source = 'metainfo'): Metainfo 
   }
   const all = Buffer.from(pieces);
   return {
+    urlList: webSeeds(root['url-list']),
     announce,
     infoHash: sha1(bytes.subarray(infoSpan.start, infoSpan.end)),
     name,
@@ -101,6 +107,8 @@ export function choosePieceLength(fileSize: number): number {
 export interface CreateOptions {
   announce: string;
   pieceLength?: number;
+  /** BEP 19 web seeds, written as `url-list`: URLs where the same file can be fetched by HTTP. */
+  urlList?: string[];
 }
 
 /** Reads `file` once, hashing each piece, and returns the .torrent bytes. */
@@ -119,6 +127,8 @@ export async function createMetainfo(file: string, options: CreateOptions): Prom
     return encode({
       announce: options.announce,
       'created by': 'portlab',
+      // BEP 19: outside `info`, so adding a web seed does not change the info_hash.
+      ...(options.urlList?.length ? { 'url-list': options.urlList.map(checkWebSeed) } : {}),
       info: {
         length: size,
         name: path.basename(file),
@@ -136,6 +146,29 @@ export function sha1(...parts: Uint8Array[]): Buffer {
   const hash = createHash('sha1');
   for (const part of parts) hash.update(part);
   return hash.digest();
+}
+
+/**
+ * BEP 19 `url-list`: one URL (a string) or a list of them. A URL that is not http(s) is skipped, as
+ * other clients do: a torrent may list ftp: seeds this downloader cannot use.
+ */
+function webSeeds(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.map(text).filter((url): url is string => url !== undefined && /^https?:\/\/[^\s]+$/i.test(url));
+}
+
+/** A web seed to write: an absolute http(s) URL, or the error says why not. */
+export function checkWebSeed(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MetainfoError(`web seed '${url}' is not a URL: give one such as http://host:8080/file.bin`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new MetainfoError(`web seed '${url}': only http:// and https:// URLs can serve Range requests`);
+  }
+  return url;
 }
 
 type Dict = Record<string, unknown>;

@@ -60,6 +60,9 @@ class PieceInProgress<P> {
   }
 }
 
+/** What a web seed holds: every piece. */
+const EVERY_PIECE = { has: () => true };
+
 export interface Picked {
   blocks: BlockRef[];
   /** Pieces this peer now re-requests (their previous source failed or left). */
@@ -115,6 +118,27 @@ export class PiecePicker<P> {
       for (const p of this.active.values()) if (usable(p)) this.take(p, peer, room, picked, true);
     }
     return picked;
+  }
+
+  /**
+   * A whole piece for a source that sends whole pieces, a web seed (BEP 19): one nobody works on,
+   * the rarest among the peers first (what they lack is where the web seed helps most). Every block
+   * of it is requested from `source`. Undefined when no piece is left to take.
+   */
+  claim(source: P): number | undefined {
+    const idle = (p: PieceInProgress<P>) =>
+      p.owner === undefined &&
+      !p.excluded.has(source) &&
+      p.blocks.every((b) => !b.data && b.requestedBy.size === 0);
+    let p = [...this.active.values()].find(idle);
+    if (!p) {
+      const index = this.rarest(EVERY_PIECE);
+      if (index < 0) return undefined;
+      p = new PieceInProgress<P>(index, this.sizeOf(index));
+      this.active.set(index, p);
+    }
+    this.take(p, source, Number.POSITIVE_INFINITY, { blocks: [], retried: [] }, false);
+    return p.index;
   }
 
   /** A block arrived from `peer`. Blocks we did not ask for, or already have, are ignored. */
@@ -183,7 +207,7 @@ export class PiecePicker<P> {
    * A piece only this peer has is as rare as can be: the scan stops there (from a lone seeder,
    * every piece is one).
    */
-  private rarest(has: Bitfield): number {
+  private rarest(has: Pick<Bitfield, 'has'>): number {
     const count = this.have.size;
     const start = Math.floor(Math.random() * count);
     let best = -1;

@@ -9,7 +9,9 @@
  * - pipelining: several block requests stay in flight per peer (`PeerWire.queueDepth`), so the
  *   link never waits for our next request;
  * - a piece whose SHA-1 differs from the metainfo is thrown away and asked from another peer; a
- *   peer that sends MAX_STRIKES bad pieces is dropped and not dialled again.
+ *   peer that sends MAX_STRIKES bad pieces is dropped and not dialled again;
+ * - web seeds (BEP 19, the metainfo's `url-list`, web-seed.ts) are sources too: each takes whole
+ *   pieces by HTTP Range requests, hashed like the peers' pieces; a failing one waits, then tries again.
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
@@ -21,6 +23,7 @@ import { PiecePicker } from './piece-picker.js';
 import type { TokenBucket } from './rate.js';
 import type { FileStorage } from './storage.js';
 import { announce, type PeerAddress } from './tracker/client.js';
+import { WebSeed, WebSeedError } from './web-seed.js';
 import { describePeerId, encodeHandshake, type Handshake } from './wire/handshake.js';
 import { BLOCK_SIZE, type BlockRef, blockKey, type Message, ProtocolError } from './wire/messages.js';
 import { handshakeLine, PeerWire, readHandshake, type WireHandler } from './wire/peer-wire.js';
@@ -49,7 +52,10 @@ export interface PeerContext {
   readonly account?: string | undefined;
 }
 
-/** How much came from one source: the table `portlab p2p get` ends with. */
+/** A source of pieces: a peer's connection, or a web seed. */
+type Source = PeerWire | WebSeed;
+
+/** How much came from one source (a peer's address, or "web <url>"): the table `portlab p2p get` ends with. */
 export interface SourceStats {
   address: string;
   client: string;
@@ -62,6 +68,8 @@ type TorrentEvents = {
   'bad-piece': [index: number, sources: string[]];
   peer: [address: string];
   'peer-gone': [address: string, reason: string];
+  /** A web seed's request failed (BEP 19): it is not asked again for `wait` seconds. */
+  'web-seed-failed': [address: string, index: number, reason: string, wait: number];
   done: [];
   warning: [message: string];
 };
@@ -71,7 +79,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   readonly sources = new Map<string, SourceStats>();
   uploaded = 0;
   downloaded = 0;
-  private readonly picker: PiecePicker<PeerWire>;
+  /** The web seeds of the metainfo's `url-list` (BEP 19). */
+  readonly webSeeds: WebSeed[];
+  private readonly picker: PiecePicker<Source>;
+  private webTimer: NodeJS.Timeout | undefined;
   private readonly dialing = new Set<string>();
   /** Connections whose upload loop runs. */
   private readonly serving = new Set<PeerWire>();
@@ -99,6 +110,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.picker = new PiecePicker(have, (i) => pieceSize(meta, i));
     for (let i = 0; i < have.size; i++) if (!have.has(i)) this.missing += pieceSize(meta, i);
     this.rechokeTimer = setInterval(() => this.rechoke(), RECHOKE_MS).unref();
+    this.webSeeds = meta.urlList.map((url) => new WebSeed(url, meta.name, peer.transcript));
   }
 
   get complete(): boolean {
@@ -133,8 +145,14 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   }
 
   /** Joins the swarm: resolves once the tracker answered the first announce (or failed to). */
-  start(): Promise<void> {
-    return this.announce('started');
+  async start(): Promise<void> {
+    const announced = this.announce('started');
+    if (this.webSeeds.length > 0 && !this.complete) {
+      // A web seed out of its backoff is asked again on this beat, even if no piece came meanwhile.
+      this.webTimer = setInterval(() => this.fillWeb(), 1000).unref();
+      this.fillWeb();
+    }
+    await announced;
   }
 
   /** Leaves the swarm politely: tells the tracker, closes every connection. */
@@ -155,6 +173,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.stopped = true;
     clearTimeout(this.announceTimer);
     clearInterval(this.rechokeTimer);
+    this.stopWeb();
     for (const wire of this.wires) wire.close(reason);
   }
 
@@ -432,15 +451,72 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     wire.noteBlock(block.length);
     this.downloaded += block.length;
     const { cancel, complete } = this.picker.received(wire, index, begin, block);
-    for (const other of cancel) {
-      other.requests.delete(key);
-      other.send({ type: 'cancel', ...asked });
-    }
+    this.cancel(cancel, key, asked);
     if (complete) this.pieceDone(index, complete.blocks, complete.sources);
     this.refill(wire);
   }
 
-  private pieceDone(index: number, blocks: Buffer[], sources: Map<PeerWire, number>): void {
+  /** Endgame: the block came, the other peers asked for it are told not to send it. */
+  private cancel(others: Source[], key: number, ref: BlockRef): void {
+    for (const other of others) {
+      // A web seed's request is one HTTP request for the whole piece: it cannot be cancelled.
+      if (!(other instanceof PeerWire)) continue;
+      other.requests.delete(key);
+      other.send({ type: 'cancel', ...ref });
+    }
+  }
+
+  // Web seeds (BEP 19)
+
+  /** Gives each ready web seed pieces to fetch, up to its requests in flight. */
+  private fillWeb(): void {
+    for (const seed of this.webSeeds) {
+      while (seed.ready && !this.stopped && !this.complete) {
+        const index = this.picker.claim(seed);
+        if (index === undefined) return;
+        void this.fetchFromWeb(seed, index);
+      }
+    }
+  }
+
+  private async fetchFromWeb(seed: WebSeed, index: number): Promise<void> {
+    seed.inFlight++;
+    const size = pieceSize(this.meta, index);
+    try {
+      const blocks = await seed.fetchPiece(index * this.meta.pieceLength, size, this.meta.length);
+      if (this.stopped) return;
+      this.downloaded += size;
+      // Block by block, as from a peer: in endgame a peer may have sent some of them first.
+      blocks.forEach((block, i) => {
+        const ref = { index, begin: i * BLOCK_SIZE, length: block.length };
+        const { cancel, complete } = this.picker.received(seed, index, ref.begin, block);
+        this.cancel(cancel, blockKey(index, ref.begin), ref);
+        if (complete) this.pieceDone(index, complete.blocks, complete.sources);
+      });
+    } catch (err) {
+      if (this.stopped || seed.closed) return; // aborted: the download is over
+      const wait = seed.failed(err instanceof WebSeedError ? err.retryAfter : undefined);
+      const reason = (err as Error).message;
+      seed.heard(
+        `piece ${index} from ${seed.address} failed: ${reason}; next try in ${wait} s`,
+        this.data('web-seed-failed', { piece: index, from: seed.address, reason, wait }),
+      );
+      this.emit('web-seed-failed', seed.address, index, reason, wait);
+      // The piece goes back to the picker: any peer, or this seed later, may take it.
+      this.picker.release(seed);
+      for (const wire of this.wires) this.fill(wire);
+    } finally {
+      seed.inFlight--;
+    }
+    this.fillWeb();
+  }
+
+  private stopWeb(): void {
+    clearInterval(this.webTimer);
+    for (const seed of this.webSeeds) seed.close();
+  }
+
+  private pieceDone(index: number, blocks: Buffer[], sources: Map<Source, number>): void {
     if (!sha1(...blocks).equals(this.meta.pieceHashes[index]!)) {
       this.badPiece(index, sources);
       return;
@@ -456,17 +532,12 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.picker.verified(index);
     this.have.set(index);
     this.missing -= pieceSize(this.meta, index);
-    // The source of a piece is the peer that sent most of it (all of it, but in endgame).
+    // The source of a piece is the peer that sent most of it (all of it, but in endgame). Bytes are
+    // counted for every source that sent some: HTTP bytes and peer bytes add up to the file.
     const [source, bytes] = [...sources].sort((a, b) => b[1] - a[1])[0]!;
-    const stats = this.sources.get(source.address) ?? {
-      address: source.address,
-      client: source.client ?? describePeerId(source.peerId),
-      pieces: 0,
-      bytes: 0,
-    };
-    stats.pieces++;
-    stats.bytes += bytes;
-    this.sources.set(source.address, stats);
+    if (source instanceof WebSeed) source.succeeded();
+    for (const [from, sent] of sources) this.statsOf(from).bytes += sent;
+    this.statsOf(source).pieces++;
     source.heard(
       `piece ${index} from ${source.address}`,
       this.data('piece', {
@@ -485,12 +556,30 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     if (this.complete) void this.finish();
   }
 
-  private badPiece(index: number, sources: Map<PeerWire, number>): void {
+  /** The line of the sources table for `source`, made at its first bytes. */
+  private statsOf(source: Source): SourceStats {
+    let stats = this.sources.get(source.address);
+    if (!stats) {
+      const client =
+        source instanceof WebSeed ? source.client : (source.client ?? describePeerId(source.peerId));
+      stats = { address: source.address, client, pieces: 0, bytes: 0 };
+      this.sources.set(source.address, stats);
+    }
+    return stats;
+  }
+
+  private badPiece(index: number, sources: Map<Source, number>): void {
     for (const source of sources.keys()) {
       source.heard(
         `bad piece ${index} from ${source.address} (SHA-1 mismatch)`,
         this.data('bad-piece', { piece: index, from: source.address }),
       );
+      // A web seed that sent a bad copy waits, as after a failed request; the picker keeps it away
+      // from this piece.
+      if (source instanceof WebSeed) {
+        source.failed();
+        continue;
+      }
       source.strikes++;
       if (source.strikes >= MAX_STRIKES) {
         this.banned.add(source.address);
@@ -508,6 +597,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   }
 
   private async finish(): Promise<void> {
+    this.stopWeb();
     this.emit('done');
     for (const wire of this.wires) {
       if (wire.has.complete) wire.close('both sides have every piece');

@@ -3,10 +3,10 @@
  * tracker on free ports of 127.0.0.1, with DHT, local peer discovery, PEX and IPv6 off.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePorts } from '@portlab/testkit';
+import { freePorts, transmissionConfig } from '@portlab/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Metainfo, PeerNode } from '../src/index.js';
 import {
@@ -139,25 +139,10 @@ describe.skipIf(!hasTransmission)('with transmission-cli', () => {
     const file = randomFile(dir, 'from-tr.bin', 1024 * 1024);
     const { meta, torrentFile } = await torrentFor(file, tracker.url);
     const seedDir = path.join(dir, 'tr-seed');
-    const configDir = path.join(dir, 'tr-config');
-    mkdirSync(configDir, { recursive: true });
     mkdirSync(seedDir, { recursive: true });
     copyFileSync(file, path.join(seedDir, 'from-tr.bin'));
     const [port] = await freePorts(1);
-    writeFileSync(
-      path.join(configDir, 'settings.json'),
-      JSON.stringify({
-        'dht-enabled': false,
-        'lpd-enabled': false,
-        'pex-enabled': false,
-        'utp-enabled': false,
-        'port-forwarding-enabled': false,
-        'bind-address-ipv4': '127.0.0.1',
-        'bind-address-ipv6': '::1',
-        'rpc-enabled': false,
-        'peer-port': port,
-      }),
-    );
+    const configDir = transmissionConfig(path.join(dir, 'tr-config'), port!);
     const child = spawn(
       'transmission-cli',
       ['-g', configDir, '-w', seedDir, '-p', String(port), torrentFile],

@@ -72,3 +72,38 @@ describe('metainfo (BEP 3, v1)', () => {
     expect(() => parseMetainfo(bytes, 'bad.torrent')).toThrow(message);
   });
 });
+
+describe('web seeds in the metainfo (BEP 19, url-list)', () => {
+  const announce = 'http://127.0.0.1:6969/announce';
+
+  it('writes url-list outside info: the info_hash is the same with or without web seeds', async () => {
+    const file = randomFile(dir, 'update.bin', 50_000);
+    const plain = parseMetainfo(await createMetainfo(file, { announce }));
+    const urlList = ['http://127.0.0.1:8080/updates/update.bin', 'https://mirror.test/u/'];
+    const seeded = parseMetainfo(await createMetainfo(file, { announce, urlList }));
+    expect(plain.urlList).toEqual([]);
+    expect(seeded.urlList).toEqual(urlList);
+    expect(seeded.infoHash.equals(plain.infoHash)).toBe(true);
+  });
+
+  it('reads url-list as one string or a list, and skips URLs it cannot use (ftp:, not text)', () => {
+    const torrent = (urlList: unknown) =>
+      Buffer.concat([
+        Buffer.from('d8:announce30:http://127.0.0.1:6969/announce'),
+        encode({ 'url-list': urlList }).subarray(1, -1),
+        Buffer.from('4:info'),
+        encode({ length: 1, name: 'x', 'piece length': 16384, pieces: Buffer.alloc(20) }),
+        Buffer.from('e'),
+      ]);
+    expect(parseMetainfo(torrent('http://h/x')).urlList).toEqual(['http://h/x']);
+    expect(parseMetainfo(torrent(['ftp://h/x', 'http://h/y', 7])).urlList).toEqual(['http://h/y']);
+  });
+
+  it('refuses to write a web seed that is not an http(s) URL', async () => {
+    const file = randomFile(dir, 'two.bin', 20_000);
+    await expect(createMetainfo(file, { announce, urlList: ['ftp://h/two.bin'] })).rejects.toThrow(
+      /only http:\/\/ and https:\/\//,
+    );
+    await expect(createMetainfo(file, { announce, urlList: ['not a url'] })).rejects.toThrow(/is not a URL/);
+  });
+});

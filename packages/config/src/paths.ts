@@ -15,6 +15,8 @@ export function dataPaths(dataDir: string) {
     mail: path.join(dataDir, 'mail'),
     files: path.join(dataDir, 'files'),
     p2p: path.join(dataDir, 'p2p'),
+    /** Published by the resident peer, served at http://host:8080/updates/ (BEP 19 web seed). */
+    updates: path.join(dataDir, 'updates'),
     /** `portlab class`: the credential cards (cards.html, 0600) and the class's list of students. */
     class: path.join(dataDir, 'class'),
     /** The class DNS: zone.json, the labs registered in the zone (packages/dns). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -122,6 +122,29 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
     });
     socket.on('error', () => resolve(false));
   });
+}
+
+/**
+ * A configuration folder for transmission-cli (`-g DIR`) that keeps it to the test: peers on
+ * 127.0.0.1:`port` only, no DHT, local peer discovery, PEX, uTP, UPnP nor RPC port.
+ */
+export function transmissionConfig(dir: string, port: number): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'settings.json'),
+    JSON.stringify({
+      'dht-enabled': false,
+      'lpd-enabled': false,
+      'pex-enabled': false,
+      'utp-enabled': false,
+      'port-forwarding-enabled': false,
+      'bind-address-ipv4': '127.0.0.1',
+      'bind-address-ipv6': '::1',
+      'rpc-enabled': false,
+      'peer-port': port,
+    }),
+  );
+  return dir;
 }
 
 export {

@@ -133,6 +133,20 @@ class Download {
     if (this.torrent.pieces && have >= this.torrent.pieces) this.end ??= time(event);
   }
 
+  /**
+   * Bytes by kind of source: `web`, from web seeds (BEP 19: HTTP, named "web <url>" by the
+   * downloader), and `peers`, from BitTorrent peers. Lab 06 compares them.
+   */
+  get bytesBySource() {
+    let web = 0;
+    let peers = 0;
+    for (const p of this.peers.values()) {
+      if (isWebSeed(p.address)) web += p.bytes;
+      else peers += p.bytes;
+    }
+    return { web, peers };
+  }
+
   /** Sources in the order of their letters: those that sent at least one piece. */
   get sources() {
     return [...this.peers.values()].filter((p) => p.pieces > 0);
@@ -141,6 +155,11 @@ class Download {
   get complete() {
     return this.end !== null;
   }
+}
+
+/** A web seed (BEP 19), as the downloader names it in a piece's `from`: "web http://…". */
+export function isWebSeed(address) {
+  return address.startsWith('web ');
 }
 
 export function letterOf(n) {

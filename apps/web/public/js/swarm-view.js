@@ -7,7 +7,7 @@ import { html } from './html.js';
 import { useT } from './i18n.js';
 import { SwarmChart } from './swarm-chart.js';
 import { formatBytes } from './swarm-format.js';
-import { SILENT_MS } from './swarm-model.js';
+import { isWebSeed, SILENT_MS } from './swarm-model.js';
 
 /**
  * Peer colours, all dark enough for a white letter (WCAG AA, 4.5:1) and for a cell to stand out
@@ -24,7 +24,12 @@ export const PEER_COLOURS = [
   '#a01c3c',
   '#4a4a4a',
 ];
-const colourOf = (peer) => PEER_COLOURS[(peer.index ?? 0) % PEER_COLOURS.length];
+/**
+ * A web seed's pieces (BEP 19: HTTP, not a peer) are black, a colour no peer gets: the bar shows at
+ * a glance what the web server sent. White on black: 21:1.
+ */
+export const WEB_COLOUR = '#000000';
+const colourOf = (peer) => (peer.web ? WEB_COLOUR : PEER_COLOURS[(peer.index ?? 0) % PEER_COLOURS.length]);
 
 /** Cells per row, and cell size in SVG units: small torrents get large cells with their letter. */
 const geometry = (pieces) => (pieces <= 512 ? { cols: 32, cell: 16 } : { cols: 64, cell: 12 });
@@ -73,11 +78,26 @@ function Legend({ download, peers }) {
           <td>${p.pieces}</td>
           <td>${formatBytes(p.bytes)}</td>
           <td>${Math.round((p.pieces / total) * 100)} %</td>
-          <td>${t(p.connected ? 'connected' : 'left')}</td>
+          <td>${t(p.web ? 'webSeed' : p.connected ? 'connected' : 'left')}</td>
         </tr>`,
       )}
     </tbody>
   </table>`;
+}
+
+/** Web seeds against peers: what the web server sent, and what the peers did (lab 06). */
+function SourceBytes({ download }) {
+  const t = useT();
+  const { web, peers } = download.bytesBySource;
+  if (web === 0 && ![...download.peers.keys()].some(isWebSeed)) return '';
+  const total = web + peers || 1;
+  return html`<div class="source-bytes" data-web=${web} data-peers=${peers}>
+    <span class="track" aria-hidden="true">
+      <span class="bar web" style=${`width:${(web / total) * 100}%`}></span><span class="bar peers" style=${`width:${(peers / total) * 100}%`}></span>
+    </span>
+    <span><span class="swatch web"></span> ${t('bytesByHttp', { bytes: formatBytes(web) })}</span>
+    <span><span class="swatch peers"></span> ${t('bytesByPeers', { bytes: formatBytes(peers) })}</span>
+  </div>`;
 }
 
 function Moves({ download }) {
@@ -124,8 +144,14 @@ function progressText(download, state, t) {
 
 function DownloadView({ download, state, open }) {
   const t = useT();
-  // Each peer with its place in the order of letters, for its colour.
-  const peers = new Map([...download.peers.values()].map((p, index) => [p.address, { ...p, index }]));
+  // Each peer with its place in the order of letters, for its colour (web seeds have their own).
+  let n = 0;
+  const peers = new Map(
+    [...download.peers.values()].map((p) => {
+      const web = isWebSeed(p.address);
+      return [p.address, { ...p, web, index: web ? -1 : n++ }];
+    }),
+  );
   const { torrent } = download;
   return html`<article class="download" data-torrent=${torrent.key} data-node=${download.node}
       data-complete=${download.complete} data-state=${state}>
@@ -134,6 +160,7 @@ function DownloadView({ download, state, open }) {
     <p class="muted">${t('downloadedBy', { node: download.node })} · <span class="progress">${progressText(download, state, t)}</span></p>
     ${torrent.pieces ? html`<${PieceBar} download=${download} peers=${peers} />` : ''}
     <${Marks} download=${download} peers=${peers} />
+    <${SourceBytes} download=${download} />
     <details open=${open}>
       <summary>${t('peersOf', { n: peers.size })}</summary>
       <${Legend} download=${download} peers=${peers} />

@@ -1,10 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
 import { Jail, JailError } from '@portlab/service';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { escapeMarkup } from '../escape.js';
+import { sendFileRanged } from '../range.js';
 
 /** Content types by extension (the common ones of a student's site); anything else is bytes. */
 const TYPES: Record<string, string> = {
@@ -70,14 +70,14 @@ export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
         .send('403 Forbidden: this link leads outside public_html\n');
     }
     const info = await stat(real);
-    if (!info.isDirectory()) return sendFile(reply, real, info.size, info.mtime);
+    if (!info.isDirectory()) return sendFile(request, reply, real);
     if (!request.url.split('?')[0]!.endsWith('/'))
       return reply.redirect(`${request.url.split('?')[0]}/`, 301);
     // An index.html that is missing, or a link leading out, is not served: the folder is listed instead.
     const index = await jail.existing(path.posix.join(virtual, 'index.html')).catch(() => null);
     if (index) {
       const indexInfo = await stat(index);
-      if (indexInfo.isFile()) return sendFile(reply, index, indexInfo.size, indexInfo.mtime);
+      if (indexInfo.isFile()) return sendFile(request, reply, index);
     }
     return listing(reply, real, `/~${user}${virtual === '/' ? '/' : `${virtual}/`}`);
   });
@@ -94,14 +94,11 @@ function notFound(reply: FastifyReply) {
  */
 const USER_CONTENT_POLICY = 'sandbox allow-scripts allow-forms allow-popups';
 
-function sendFile(reply: FastifyReply, file: string, size: number, mtime: Date) {
+/** A file of the user's site, whole or the range asked for (range.ts: 206, 416, If-Range). */
+function sendFile(request: FastifyRequest, reply: FastifyReply, file: string) {
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-  return reply
-    .header('content-security-policy', USER_CONTENT_POLICY)
-    .type(type)
-    .header('content-length', size)
-    .header('last-modified', mtime.toUTCString())
-    .send(createReadStream(file));
+  reply.header('content-security-policy', USER_CONTENT_POLICY);
+  return sendFileRanged(request, reply, file, type);
 }
 
 /** A folder without index.html: its entries, folders first, as Apache's mod_autoindex shows them. */

@@ -3,15 +3,19 @@ import { createMetainfo, formatBytes, labTrackerUrl, parseMetainfo } from '@port
 import type { LabConfig } from '@portlab/config';
 import { type Lang, say } from './say.js';
 
-/** `portlab p2p create FILE [-o OUT]`: a .torrent (BEP 3) announcing to the lab tracker. */
+/**
+ * `portlab p2p create FILE [-o OUT] [--web-seed URL]...`: a .torrent (BEP 3) announcing to the lab
+ * tracker, with BEP 19 web seeds (`url-list`) when given.
+ */
 export async function create(
   config: LabConfig,
   file: string,
   out: string | undefined,
   lang: Lang = 'en',
+  webSeeds: string[] = [],
 ): Promise<number> {
   const announce = labTrackerUrl(config);
-  const bytes = await createMetainfo(file, { announce });
+  const bytes = await createMetainfo(file, { announce, urlList: webSeeds });
   const target = out ?? `${file}.torrent`;
   await writeFile(target, bytes);
   const meta = parseMetainfo(bytes);
@@ -29,5 +33,6 @@ export async function create(
   );
   console.log(`  info_hash  ${meta.infoHash.toString('hex')}`);
   console.log(`  tracker    ${announce}`);
+  for (const url of meta.urlList) console.log(`  web seed   ${url}`);
   return 0;
 }

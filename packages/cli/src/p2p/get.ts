@@ -78,6 +78,17 @@ export async function get(
       ]),
     ),
   );
+  // BEP 19: what the web seeds sent against what the peers did, the figure lab 06 asks about.
+  const web = sources.filter((s) => s.address.startsWith('web ')).reduce((sum, s) => sum + s.bytes, 0);
+  const peers = sources.reduce((sum, s) => sum + s.bytes, 0) - web;
+  if (torrent.webSeeds.length > 0) {
+    console.log(
+      say(lang, {
+        fr: `octets par HTTP (sources web) : ${web} ; par les pairs : ${peers}`,
+        en: `bytes by HTTP (web seeds): ${web}; from peers: ${peers}`,
+      }),
+    );
+  }
   const counts = `${torrent.have.pieces}/${torrent.have.size}`;
   const time = `${seconds.toFixed(1)} s (${formatBytes(torrent.downloaded / seconds)}/s)`;
   console.log(

@@ -31,14 +31,20 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
     .command('create')
     .argument('<file>', 'the file to share')
     .option('-o, --out <torrent>', 'where to write the .torrent (default: FILE.torrent beside FILE)')
+    .option(
+      '--web-seed <url>',
+      'an HTTP URL serving the same file (BEP 19 url-list); repeat for several',
+      (url: string, list: string[]) => [...list, url],
+      [] as string[],
+    )
     .option('--lang <lang>', 'fr or en (default: from LANG)')
     .description('make a .torrent announcing to the lab tracker')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx portlab p2p create photo.png\n  npx portlab p2p create notes.txt -o /tmp/notes.torrent',
+      '\nExamples:\n  npx portlab p2p create photo.png\n  npx portlab p2p create notes.txt -o /tmp/notes.torrent\n  npx portlab p2p create update.tar --web-seed http://127.0.0.1:8080/updates/update.tar',
     )
-    .action((file: string, opts: { out?: string; lang?: string }) =>
-      run(() => create(config(), file, opts.out, langOf(opts.lang))),
+    .action((file: string, opts: { out?: string; webSeed: string[]; lang?: string }) =>
+      run(() => create(config(), file, opts.out, langOf(opts.lang), opts.webSeed)),
     );
 
   p2p

@@ -39,6 +39,14 @@ export class Progress {
         }),
       );
     });
+    torrent.on('web-seed-failed', (address, index, reason, wait) =>
+      this.event(
+        say(lang, {
+          fr: `${address} : morceau ${index} non reçu (${reason}) ; nouvel essai dans ${wait} s`,
+          en: `${address}: piece ${index} not received (${reason}); next try in ${wait} s`,
+        }),
+      ),
+    );
     torrent.on('piece', () => this.tick());
     if (this.tty) this.timer = setInterval(() => this.draw(), 200);
   }
