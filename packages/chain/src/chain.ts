@@ -295,7 +295,7 @@ export class Chain extends EventEmitter {
     return out;
   }
 
-  /** Unspent outputs paying `script` on the best chain (the wallet's coins), minus what the pool spends. */
+  /** Unspent outputs paying `script` (the wallet's coins): on the best chain and in the pool, minus what the pool spends. */
   coinsOf(script: Buffer): { txid: string; vout: number; value: bigint; script: Buffer; height: number }[] {
     const pending = new Set<string>();
     for (const p of this.mempool.txs.values()) {
@@ -306,6 +306,14 @@ export class Chain extends EventEmitter {
       if (pending.has(key) || !coin.script.equals(script)) continue;
       const [txid, vout] = key.split(':') as [string, string];
       coins.push({ txid, vout: Number(vout), value: coin.value, script: coin.script, height: coin.height });
+    }
+    // Outputs of waiting transactions count too (the change of a payment not yet mined).
+    for (const p of this.mempool.txs.values()) {
+      p.tx.outs.forEach((out, vout) => {
+        const key = `${p.id}:${vout}`;
+        if (pending.has(key) || !Buffer.from(out.script).equals(script)) return;
+        coins.push({ txid: p.id, vout, value: BigInt(out.value), script, height: this.height + 1 });
+      });
     }
     return coins.sort((a, b) => a.height - b.height);
   }
