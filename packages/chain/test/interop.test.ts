@@ -79,7 +79,7 @@ describe.skipIf(!hasLib)('python-bitcoinlib verifies our chain', () => {
     const tx = pay(good, alice, newWallet(), COIN);
     const block = good.template(alice.script);
     const script = Buffer.from(tx.ins[0]!.script);
-    script[10] ^= 1;
+    script[10] = (script[10] as number) ^ 1;
     tx.ins[0]!.script = script;
     block.transactions!.push(tx);
     block.merkleRoot = Block.calculateMerkleRoot(block.transactions!);

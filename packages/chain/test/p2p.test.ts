@@ -112,7 +112,7 @@ describe('p2p', () => {
     peer = await handshake(node.port);
     const good = helper.tip.raw;
     const framed = frame('block', good);
-    framed[20] ^= 0xff;
+    framed[20] = (framed[20] as number) ^ 0xff;
     peer.socket.write(framed);
     peer.send('ping', Buffer.alloc(8, 7));
     await peer.waitFor('pong');
