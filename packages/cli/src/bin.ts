@@ -6,6 +6,7 @@
 import { ConfigError, type LabConfig, loadConfig } from '@portlab/config';
 import { registerLabCommands } from '@portlab/labs';
 import { Command } from 'commander';
+import { registerChainCommands } from './chain/index.js';
 import { classCreate, classExport, classReset } from './commands/class.js';
 import { stopOrStart } from './commands/control-commands.js';
 import { ports } from './commands/ports.js';
@@ -223,5 +224,6 @@ klass
 
 registerLabCommands(program, config);
 registerP2pCommands(program, config);
+registerChainCommands(program, config);
 
 await program.parseAsync();

@@ -28,6 +28,8 @@ interface Listener {
   sockets: Set<Socket>;
   state: ServiceState;
   port: number;
+  /** The address to bind when not the lab's host (see serve). */
+  host?: string;
   error?: string;
 }
 
@@ -72,9 +74,10 @@ export class AppRuntime {
 
   /**
    * Listens on the service's port. Resolves false (and reports why) if the port cannot be bound:
-   * the app's other services go on.
+   * the app's other services go on. `host` overrides the lab's host: a loopback-only API
+   * (chain-api) stays on 127.0.0.1 even when the lab listens on every interface.
    */
-  async serve(service: ServiceName, server: Server): Promise<boolean> {
+  async serve(service: ServiceName, server: Server, host?: string): Promise<boolean> {
     const port = this.config.portOf(service);
     const listener: Listener = {
       server,
@@ -82,6 +85,7 @@ export class AppRuntime {
       sockets: new Set(),
       state: 'starting',
       port,
+      ...(host ? { host } : {}),
     };
     this.listeners.set(service, listener);
     // A TLS server's sockets are only useful after the handshake: count those, as clients see them.
@@ -104,7 +108,7 @@ export class AppRuntime {
   }
 
   private listen(service: ServiceName, listener: Listener): Promise<boolean> {
-    const { host } = this.config;
+    const host = listener.host ?? this.config.host;
     return new Promise((resolve) => {
       const onError = (err: NodeJS.ErrnoException) => {
         listener.server.off('listening', onListening);
