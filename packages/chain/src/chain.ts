@@ -135,8 +135,9 @@ export class Chain extends EventEmitter {
     }
     const height = parent.height + 1;
     let undo: SpentCoin[];
+    let view: UtxoView;
     try {
-      const view = this.viewAt(parent);
+      view = this.viewAt(parent);
       undo = connectBlock(block, view, height, this.params);
     } catch (err) {
       return this.refuse(id, err);
@@ -155,7 +156,18 @@ export class Chain extends EventEmitter {
     };
     this.entries.set(id, entry);
     const result: AcceptResult = { status: 'accepted', id, tipChanged: false };
-    if (entry.work > this.tip.work) Object.assign(result, this.switchTo(entry), { tipChanged: true });
+    if (entry.work > this.tip.work) {
+      // The common case, a block on our tip: the view that checked it is the new UTXO set.
+      if (parent === this.tip) {
+        view.commitTo(this.utxo);
+        this.best.push(entry);
+        this.mempool.rebuild([], this.utxo, this.height, this.params);
+        this.emit('tip', this.tip, []);
+        Object.assign(result, { tipChanged: true, disconnected: [], connected: [id] });
+      } else {
+        Object.assign(result, this.switchTo(entry), { tipChanged: true });
+      }
+    }
     this.emit('block', entry, result);
     // Orphans waiting for this block can now be taken.
     const waiting = this.orphans.get(id);
@@ -205,7 +217,8 @@ export class Chain extends EventEmitter {
       const e = this.best[h] as BlockEntry;
       disconnectBlock(e.block, view, e.undo);
     }
-    for (const e of branch) connectBlock(e.block, view, e.height, this.params);
+    // The branch's blocks were fully checked when they came: their signatures need no second look.
+    for (const e of branch) connectBlock(e.block, view, e.height, this.params, false);
     return view;
   }
 
@@ -222,7 +235,7 @@ export class Chain extends EventEmitter {
       returned.push(...(e.block.transactions ?? []).slice(1));
     }
     for (const e of branch) {
-      connectBlock(e.block, view, e.height, this.params);
+      connectBlock(e.block, view, e.height, this.params, false);
       this.best.push(e);
     }
     view.commitTo(this.utxo);

@@ -19,11 +19,17 @@ export interface SpentCoin {
 
 export const outpointKey = (txid: string, vout: number): string => `${txid}:${vout}`;
 
+/** What a view reads through: the UTXO set, or the set plus the mempool's outputs. */
+export interface CoinSource {
+  get(key: string): Utxo | undefined;
+  has(key: string): boolean;
+}
+
 export class UtxoView {
   private readonly added = new Map<string, Utxo>();
   private readonly removed = new Set<string>();
 
-  constructor(private readonly base: ReadonlyMap<string, Utxo>) {}
+  constructor(private readonly base: CoinSource) {}
 
   get(key: string): Utxo | undefined {
     if (this.removed.has(key)) return undefined;
