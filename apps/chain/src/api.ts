@@ -103,6 +103,9 @@ export function createApi(svc: ChainService): Server {
       disconnected: node.disconnected,
       mining: mining.status(),
       broken: chain.broken,
+      // Blocks known off the best chain (the losing side of forks), and the reorgs that resolved them.
+      sideBlocks: [...chain.entries.values()].filter((e) => chain.best[e.height]?.id !== e.id).length,
+      reorgs: svc.reorgs,
       storeRepairs: chain.storeRepairs,
       port: node.port,
     }),

@@ -20,6 +20,8 @@ export interface ChainService {
   mining: Mining;
   /** Blocks this node's owner tampered with (shown in red). */
   tampered: Set<string>;
+  /** The reorgs seen, newest last: a fork resolved to the heavier branch (at most 20 kept). */
+  reorgs: { at: number; height: number; dropped: string[]; tip: string }[];
 }
 
 export function zeroBitsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -40,5 +42,14 @@ export function createChainService(
   const wallet = loadOrCreateWallet(dir);
   const node = new ChainNode({ ...nodeOptions, chain });
   const mining = new Mining(chain, () => wallet.script);
-  return { chain, node, wallet, mining, tampered: new Set() };
+  const reorgs: ChainService['reorgs'] = [];
+  chain.on('tip', (tip: { id: string; height: number }, dropped: string[]) => {
+    if (dropped.length === 0) return;
+    reorgs.push({ at: Date.now(), height: tip.height, dropped, tip: tip.id });
+    if (reorgs.length > 20) reorgs.shift();
+    console.log(
+      `[chain] reorg: ${dropped.length} block(s) dropped for a heavier branch, tip ${tip.id} at ${tip.height}`,
+    );
+  });
+  return { chain, node, wallet, mining, tampered: new Set(), reorgs };
 }

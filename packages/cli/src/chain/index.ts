@@ -206,6 +206,8 @@ async function status(a: Api, lang: Lang): Promise<number> {
     zeroBits: number;
     peers: { address: string; userAgent: string }[];
     mempool: unknown[];
+    sideBlocks: number;
+    reorgs: { at: number; height: number; dropped: string[]; tip: string }[];
   };
   console.log(
     say(lang, {
@@ -214,6 +216,22 @@ async function status(a: Api, lang: Lang): Promise<number> {
     }),
   );
   for (const p of s.peers) console.log(`  ${p.address} ${p.userAgent}`);
+  if (s.sideBlocks > 0 || s.reorgs.length > 0) {
+    console.log(
+      say(lang, {
+        en: `forks: ${s.sideBlocks} block(s) off the best chain; ${s.reorgs.length} reorg(s)`,
+        fr: `fourches : ${s.sideBlocks} bloc(s) hors de la meilleure chaîne ; ${s.reorgs.length} réorganisation(s)`,
+      }),
+    );
+    for (const r of s.reorgs) {
+      console.log(
+        say(lang, {
+          en: `  ${new Date(r.at).toLocaleTimeString()}: ${r.dropped.length} block(s) dropped for a heavier branch, tip ${r.tip.slice(0, 16)}… at ${r.height}`,
+          fr: `  ${new Date(r.at).toLocaleTimeString()} : ${r.dropped.length} bloc(s) abandonné(s) pour une branche plus lourde, sommet ${r.tip.slice(0, 16)}… à ${r.height}`,
+        }),
+      );
+    }
+  }
   return 0;
 }
 
