@@ -138,6 +138,15 @@ export function addOutputs(tx: Transaction, view: UtxoView, height: number): voi
   });
 }
 
+/** A script number (at most 4 bytes, as Bitcoin's CScriptNum), or undefined. */
+function scriptNumber(bytes: Uint8Array): number | undefined {
+  try {
+    return bscript.number.decode(Buffer.from(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * ConnectBlock: applies `block` at `height` to `view`; returns what it spent, to undo it.
  * `checkScripts` false re-applies a block whose signatures were already verified (a reorg).
@@ -156,7 +165,7 @@ export function connectBlock(
   // Heights 1 to 16 are pushed as the opcodes OP_1..OP_16 (minimal push, as Bitcoin Core's CScript() << height).
   const claimed =
     heightPush instanceof Uint8Array
-      ? bscript.number.decode(Buffer.from(heightPush))
+      ? scriptNumber(heightPush)
       : heightPush !== undefined && heightPush >= bscript.OPS.OP_1 && heightPush <= bscript.OPS.OP_16
         ? heightPush - bscript.OPS.OP_1 + 1
         : undefined;

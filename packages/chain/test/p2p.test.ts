@@ -152,6 +152,44 @@ describe('p2p', () => {
   });
 });
 
+test('malformed payloads of every command are refused without stopping the node', async () => {
+  const node = await startNode();
+  const helper = new Chain(EASY);
+  const alice = newWallet();
+  // A block on genesis whose coinbase claims its height with a 5-byte number (over CScriptNum's 4).
+  const odd = helper.template(alice.script);
+  odd.transactions![0]!.ins[0]!.script = Buffer.from('0501020304050b706f72746c6162', 'hex');
+  odd.merkleRoot = Block.calculateMerkleRoot(odd.transactions!);
+  const payloads: [string, Buffer][] = [
+    ['version', Buffer.from('0100')],
+    ['inv', Buffer.from('fd', 'hex')],
+    ['inv', Buffer.from('ffffffffffffffffff', 'hex')],
+    ['getdata', Buffer.from('02010000', 'hex')],
+    ['getheaders', Buffer.alloc(3)],
+    ['headers', Buffer.from('01', 'hex')],
+    ['block', Buffer.alloc(79)],
+    ['block', Buffer.alloc(200, 0xff)],
+    ['block', Buffer.from(mineSync(odd).toBuffer())],
+    ['tx', Buffer.from('0100000001', 'hex')],
+    ['addr', Buffer.from('fe00000001', 'hex')],
+    ['ping', Buffer.alloc(0)],
+  ];
+  for (const [command, payload] of payloads) {
+    const peer = await handshake(node.port);
+    peer.send(command, payload);
+    peer.send('ping', Buffer.alloc(8, 1));
+    // Either answered (the bad message was dropped and scored) or disconnected; never a dead node.
+    await Promise.race([peer.waitFor('pong'), peer.closed]);
+    peer.socket.destroy();
+  }
+  expect([...node.chain.invalid.values()].join('\n')).toMatch(/BIP 34/);
+  const last = await handshake(node.port);
+  last.send('ping', Buffer.alloc(8, 2));
+  await last.waitFor('pong');
+  expect(node.chain.height).toBe(0);
+  last.socket.destroy();
+});
+
 function withTx(chain: Chain, payTo: Buffer, tx: Transaction): Buffer {
   const block = chain.template(payTo);
   block.transactions!.push(tx);

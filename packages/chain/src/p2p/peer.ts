@@ -134,12 +134,18 @@ export class Peer {
         this.handler.message(this, m.command, m.payload);
       }
     } catch (err) {
-      if (err instanceof ProtocolError) {
-        if (err.fatal) this.close(err.message);
-        else this.misbehave(20, err.message);
+      if (err instanceof ProtocolError && err.fatal) {
+        this.close(err.message);
         return;
       }
-      throw err;
+      // Anything a peer sends must never stop the node: a payload we could not handle counts against it.
+      this.misbehave(
+        20,
+        err instanceof ProtocolError
+          ? err.message
+          : `could not handle the message: ${(err as Error).message}`,
+      );
+      if (!this.closed) this.receive(Buffer.alloc(0));
     }
   }
 
