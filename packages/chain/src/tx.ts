@@ -4,9 +4,8 @@
  * transaction with that input's scriptSig replaced by the output's locking script (SIGHASH_ALL,
  * Bitcoin's original signature hash, Transaction.hashForSignature).
  */
-import { script as bscript, crypto, payments, Transaction } from 'bitcoinjs-lib';
+import { script as bscript, crypto, Transaction } from 'bitcoinjs-lib';
 import { ecc, type Wallet } from './keys.js';
-import { NETWORK } from './params.js';
 
 /** An unspent output as the wallet sees it. */
 export interface Coin {
