@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
+  addressOfScript,
   COIN,
   ConsensusError,
   DEFAULT_FEE,
@@ -80,7 +81,7 @@ export function createApi(svc: ChainService): Server {
       nonce: e.block.nonce,
       time: e.block.timestamp,
       txs: e.block.transactions?.length ?? 0,
-      tampered: e.raw !== undefined && !e.block.checkTxRoots() ? true : svc.tampered.has(e.id),
+      tampered: svc.tampered.has(e.id),
     };
   };
 
@@ -121,7 +122,21 @@ export function createApi(svc: ChainService): Server {
         .sort((a, b) => b.received - a.received)
         .slice(0, 20)
         .map((e) => ({ height: e.height, id: e.id, prev: e.prev, nonce: e.block.nonce }));
-      return { height: chain.height, blocks, forks };
+      // Balances by address, from the UTXO set: on a blockchain anyone can add them up.
+      const byAddress = new Map<string, bigint>();
+      for (const coin of chain.utxo.values()) {
+        const address = addressOfScript(coin.script) ?? 'other';
+        byAddress.set(address, (byAddress.get(address) ?? 0n) + coin.value);
+      }
+      const balances = [...byAddress]
+        .sort((x, y) => (y[1] > x[1] ? 1 : y[1] < x[1] ? -1 : 0))
+        .slice(0, 50)
+        .map(([address, units]) => ({
+          address,
+          coins: formatCoins(units),
+          mine: address === wallet.address,
+        }));
+      return { height: chain.height, blocks, forks, balances };
     },
     'GET /block': (_req, url) => {
       const h = url.searchParams.has('height') ? Number(url.searchParams.get('height')) : chain.height;
