@@ -381,6 +381,8 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', () => {
       '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206',
     );
     await expect(genesis.textContent()).resolves.toMatch(/hash\s*0f9188f13cb7…2206.*nonce\s*2/);
-    await expect(page.locator('#chain .chain-rule').textContent()).resolves.toMatch(/28 (zero bits|bits à zéro)/);
+    await expect(page.locator('#chain .chain-rule').textContent()).resolves.toMatch(
+      /28 (zero bits|bits à zéro)/,
+    );
   });
 });
