@@ -43,6 +43,8 @@ describe('p2p', () => {
     const bob = newWallet();
     for (let i = 0; i < 3; i++) mineOn(ns[0]!.chain, alice);
     await waitFor(() => tips(ns).size === 1 && ns[3]!.chain.height === 3, { what: 'four nodes at height 3' });
+    // getaddr/addr: node 3, which dialled only node 2, has heard of node 1 from it.
+    await waitFor(() => ns[3]!.known.has(`127.0.0.1:${ns[1]!.port}`), { what: 'an addr naming node 1' });
 
     // Alice pays Bob at node 0; node 3 mines the transaction in.
     const tx = pay(ns[0]!.chain, alice, bob, 5n * COIN);
