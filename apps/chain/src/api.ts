@@ -1,7 +1,8 @@
 /**
  * The node's own JSON API on 127.0.0.1:18443 (regtest's RPC port), for `portlab chain` and the
  * dashboard. Loopback only, whatever the lab's host: it spends the wallet's coins, and no other
- * student may. Small bodies only (4 kB).
+ * student may; and no web page either (Host, Origin and content-type checks below). Small bodies
+ * only (4 kB).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
@@ -211,6 +212,21 @@ export function createApi(svc: ChainService): Server {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
     };
+    // Loopback is not enough against a web page: a browser on this machine may be made to send a
+    // request here. A name other than loopback (DNS rebinding), an Origin (a page's request), or a
+    // POST that is not JSON (a "simple" cross-site form, which skips CORS preflight) is refused.
+    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(req.headers.host ?? '')) {
+      send(403, { error: 'this API answers only to 127.0.0.1' });
+      return;
+    }
+    if (req.headers.origin !== undefined) {
+      send(403, { error: 'not for web pages: use portlab chain' });
+      return;
+    }
+    if (req.method === 'POST' && !/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      send(415, { error: 'POST bodies must be application/json' });
+      return;
+    }
     if (!route) {
       send(404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
       return;

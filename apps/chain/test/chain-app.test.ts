@@ -53,7 +53,9 @@ async function api(
 ): Promise<Record<string, unknown>> {
   const res = await fetch(`http://127.0.0.1:${lab.ports['chain-api']}${path}`, {
     method,
-    ...(body ? { body: JSON.stringify(body) } : {}),
+    ...(method === 'POST'
+      ? { body: JSON.stringify(body ?? {}), headers: { 'content-type': 'application/json' } }
+      : {}),
   });
   return (await res.json()) as Record<string, unknown>;
 }
@@ -114,6 +116,29 @@ describe('portlab chain', () => {
       ?.trim() as string;
     expect(id).toMatch(/^00/);
     expect((await sh(command)).trim()).toBe(id);
+  });
+
+  test('the API refuses web pages: a request with an Origin, a POST that is not JSON, another Host name', async () => {
+    const base = `http://127.0.0.1:${a.ports['chain-api']}`;
+    const bob = { address: 'mwm6g85u8tuhbV8ins2MyFjBWigqt7teSz', amount: '1' };
+    const fromPage = await fetch(`${base}/send`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify(bob),
+    });
+    expect(fromPage.status).toBe(403);
+    const form = await fetch(`${base}/send`, { method: 'POST', body: JSON.stringify(bob) });
+    expect(form.status).toBe(415);
+    const { request } = await import('node:http');
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/status`, { headers: { host: 'evil.example:18443' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(rebound).toBe(403);
   });
 
   test('tamper: verify says where the chain breaks, and another node refuses the tampered block', async () => {

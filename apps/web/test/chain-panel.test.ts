@@ -15,7 +15,11 @@ const apps: ChildProcess[] = [];
 const panel = async () =>
   (await (await fetch(`http://127.0.0.1:${lab.ports.http}/api/chain`)).json()) as Record<string, unknown>;
 const chainApi = (path: string, body: unknown) =>
-  fetch(`http://127.0.0.1:${lab.ports['chain-api']}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  fetch(`http://127.0.0.1:${lab.ports['chain-api']}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 beforeAll(async () => {
   lab = await tempLab();
