@@ -43,6 +43,7 @@ export interface AcceptResult {
 }
 
 const MAX_ORPHANS = 100;
+const MAX_INVALID = 10_000;
 const idOf = (hash: Uint8Array): string => Buffer.from(hash).reverse().toString('hex');
 
 export class Chain extends EventEmitter {
@@ -181,7 +182,11 @@ export class Chain extends EventEmitter {
 
   private refuse(id: string, err: unknown): AcceptResult {
     if (!(err instanceof ConsensusError)) throw err;
-    if (id !== '?') this.invalid.set(id, err.message);
+    if (id !== '?') {
+      this.invalid.set(id, err.message);
+      // Bounded: a peer sending junk forever must not grow our memory forever (oldest forgotten first).
+      if (this.invalid.size > MAX_INVALID) this.invalid.delete(this.invalid.keys().next().value as string);
+    }
     return { status: 'invalid', id, reason: err.message };
   }
 

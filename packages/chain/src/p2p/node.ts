@@ -40,6 +40,8 @@ import { Peer, type PeerHandler } from './peer.js';
 
 export const USER_AGENT = '/portlab-chain:0.1.0/';
 const MAX_PEERS = 32;
+/** Addresses remembered from addr messages: enough for a class, bounded against a flood. */
+const MAX_KNOWN = 1000;
 
 export interface NodeOptions {
   chain: Chain;
@@ -355,6 +357,7 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     for (const a of addrs.slice(0, 100)) {
       const key = `${a.host}:${a.port}`;
       if (a.port === 0 || this.known.has(key) || (a.port === this.port && a.host === this.host)) continue;
+      if (this.known.size >= MAX_KNOWN) break;
       this.known.add(key);
       if (this.opts.autoConnect && [...this.peers].filter((p) => p.outgoing).length < this.opts.autoConnect) {
         this.connect(a.host, a.port).catch(() => undefined);
