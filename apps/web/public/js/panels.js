@@ -24,10 +24,10 @@ const ALIASES = {
   chart: 'swarm',
   mailboxes: 'mail',
   check: 'progress',
-  blockchain: 'chain',
-  blocks: 'chain',
   checks: 'progress',
   progression: 'progress',
+  blockchain: 'chain',
+  blocks: 'chain',
 };
 
 /** 'all' (every panel, the usual page) or one of PANELS; anything else is 'all'. */
