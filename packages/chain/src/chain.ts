@@ -53,7 +53,7 @@ export class Chain extends EventEmitter {
   readonly utxo = new Map<string, Utxo>();
   readonly mempool = new Mempool();
   /** Blocks whose parent we lack, by parent id: kept until the parent comes (bounded). */
-  readonly orphans = new Map<string, Buffer[]>();
+  readonly orphans = new Map<string, { raw: Buffer; stored?: number }[]>();
   /** Blocks we refused, with why (never stored; a peer sending them again is misbehaving). */
   readonly invalid = new Map<string, string>();
   /** Stored blocks that no longer verify on load (a tampered copy), with why. */
@@ -131,7 +131,7 @@ export class Chain extends EventEmitter {
     const parent = this.entries.get(prev);
     if (!parent) {
       if (this.invalid.has(prev)) return this.refuse(id, new ConsensusError(`its parent ${prev} is invalid`));
-      this.addOrphan(prev, raw);
+      this.addOrphan(prev, raw, opts.stored);
       return { status: 'orphan', id };
     }
     const height = parent.height + 1;
@@ -175,14 +175,15 @@ export class Chain extends EventEmitter {
     if (waiting) {
       this.orphans.delete(id);
       this.orphanCount -= waiting.length;
-      for (const o of waiting) this.accept(o);
+      // Those read from the store keep their place there: taken again, they are not appended again.
+      for (const o of waiting) this.accept(o.raw, o.stored !== undefined ? { stored: o.stored } : {});
     }
     return result;
   }
 
   private refuse(id: string, err: unknown): AcceptResult {
     if (!(err instanceof ConsensusError)) throw err;
-    if (id !== '?') {
+    if (id !== '?' && !err.mutated) {
       this.invalid.set(id, err.message);
       // Bounded: a peer sending junk forever must not grow our memory forever (oldest forgotten first).
       if (this.invalid.size > MAX_INVALID) this.invalid.delete(this.invalid.keys().next().value as string);
@@ -190,14 +191,14 @@ export class Chain extends EventEmitter {
     return { status: 'invalid', id, reason: err.message };
   }
 
-  private addOrphan(parent: string, raw: Buffer): void {
+  private addOrphan(parent: string, raw: Buffer, stored?: number): void {
     if (this.orphanCount >= MAX_ORPHANS) {
       const first = this.orphans.keys().next().value as string;
       this.orphanCount -= this.orphans.get(first)?.length ?? 0;
       this.orphans.delete(first);
     }
     const list = this.orphans.get(parent) ?? [];
-    list.push(raw);
+    list.push(stored !== undefined ? { raw, stored } : { raw });
     this.orphans.set(parent, list);
     this.orphanCount += 1;
   }

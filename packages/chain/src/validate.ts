@@ -11,6 +11,17 @@ import { outpointKey, type SpentCoin, type UtxoView } from './utxo.js';
 
 export class ConsensusError extends Error {
   override readonly name = 'ConsensusError';
+  /**
+   * The body does not match the header (unreadable, or not what the Merkle root commits to): the
+   * header, and so the block id, may still be a good block's. Bitcoin Core does not remember such a
+   * block as invalid (BLOCK_MUTATED), or one changed copy would make the good one unacceptable.
+   */
+  constructor(
+    message: string,
+    readonly mutated = false,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_MONEY = 21_000_000n * 100_000_000n;
@@ -26,10 +37,10 @@ export function parseBlock(raw: Buffer): Block {
   try {
     block = Block.fromBuffer(raw);
   } catch (err) {
-    throw new ConsensusError(`malformed block: ${(err as Error).message}`);
+    throw new ConsensusError(`malformed block: ${(err as Error).message}`, true);
   }
   if (!block.transactions || block.byteLength(false, false) !== raw.length) {
-    throw new ConsensusError('malformed block: trailing or witness bytes');
+    throw new ConsensusError('malformed block: trailing or witness bytes', true);
   }
   return block;
 }
@@ -77,9 +88,9 @@ export function checkBlockSanity(block: Block, params: ChainParams): void {
   // calculateMerkleRoot flags a "mutated" tree (a duplicated last pair, CVE-2012-2459).
   const mutated = { value: false };
   const root = Block.calculateMerkleRoot(txs, false, mutated);
-  if (mutated.value) throw new ConsensusError('bad Merkle root: duplicated transactions');
+  if (mutated.value) throw new ConsensusError('bad Merkle root: duplicated transactions', true);
   if (!block.merkleRoot || Buffer.compare(Buffer.from(root), Buffer.from(block.merkleRoot)) !== 0) {
-    throw new ConsensusError('bad Merkle root: the header does not commit to these transactions');
+    throw new ConsensusError('bad Merkle root: the header does not commit to these transactions', true);
   }
   const ids = new Set<string>();
   for (const tx of txs) {
