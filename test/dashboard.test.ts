@@ -418,4 +418,16 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', () => {
     await expect(fr.locator('h1').textContent()).resolves.toMatch(/Tableau de bord du labo/);
     await context.close();
   });
+  it('shows the chain panel: the lab node’s blocks as cards, from genesis', async () => {
+    // The chain app runs under `portlab up`; at the lab's difficulty nobody has mined yet here.
+    const genesis = page.locator('#chain .chain-card[data-height="0"]');
+    await genesis.waitFor();
+    await expect(genesis.getAttribute('data-id')).resolves.toBe(
+      '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206',
+    );
+    await expect(genesis.textContent()).resolves.toMatch(/hash\s*0f9188f13cb7…2206.*nonce\s*2/);
+    await expect(page.locator('#chain .chain-rule').textContent()).resolves.toMatch(
+      /28 (zero bits|bits à zéro)/,
+    );
+  });
 });

@@ -7,6 +7,7 @@ import type { EventHub } from './event-hub.js';
 import { apiRoutes } from './routes/api.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
+import { chainRoutes } from './routes/chain.js';
 import { checkRoutes } from './routes/check.js';
 import { classRoutes } from './routes/class.js';
 import { classCardsRoutes } from './routes/class-cards.js';
@@ -98,6 +99,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   browseRoutes(app, config, users, signIns);
   classCardsRoutes(app, config, signIns);
   checkRoutes(app, config, users, signIns);
+  chainRoutes(app, config);
   userdirRoutes(app, options.config);
   updatesRoutes(app, options.config);
   autoconfigRoutes(app, options.config);

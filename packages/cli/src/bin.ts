@@ -6,6 +6,7 @@
 import { ConfigError, classDnsServer, type LabConfig, loadConfig } from '@portlab/config';
 import { askPassword, registerLabCommands } from '@portlab/labs';
 import { Command } from 'commander';
+import { registerChainCommands } from './chain/index.js';
 import { classCreate, classExport, classReset } from './commands/class.js';
 import { stopOrStart } from './commands/control-commands.js';
 import { dnsAdd, dnsList, dnsRemove, type Registration } from './commands/dns.js';
@@ -311,5 +312,6 @@ dns
 
 registerLabCommands(program, config);
 registerP2pCommands(program, config);
+registerChainCommands(program, config);
 
 await program.parseAsync();

@@ -8,11 +8,11 @@
  *    drops the packets or the host is down.
  * 2. SMTP, FTP, IMAP, POP3 and SSH are "server speaks first": their greeting names the protocol.
  * 3. A silent server waits for the client to speak first. Ask it, each on a fresh connection:
- *    a TLS handshake (then start over inside TLS), an HTTP request, a BitTorrent handshake.
+ *    a TLS handshake (then start over inside TLS), an HTTP request, a BitTorrent handshake, a Bitcoin version.
  *
  * Every step waits at most `timeoutMs`, every socket is destroyed in the end, and a probe never rejects.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -22,7 +22,7 @@ export interface ProbeResult {
   port: number;
   /** The TCP connection succeeded. */
   open: boolean;
-  /** 'SMTP' | 'IMAP' | 'POP3' | 'FTP' | 'HTTP' | 'BitTorrent' | 'SSH' | 'DNS', or null when unknown or closed. */
+  /** 'SMTP' | 'IMAP' | 'POP3' | 'FTP' | 'HTTP' | 'BitTorrent' | 'Bitcoin' | 'SSH' | 'DNS', or null when unknown or closed. */
   protocol: string | null;
   /** The service spoke TLS from the first byte (implicit TLS: SMTPS, IMAPS, POP3S, FTPS, HTTPS). */
   tls: boolean;
@@ -129,7 +129,11 @@ async function identifySilent(host: string, port: number, timeoutMs: number): Pr
   const secure = await connect(host, port, timeoutMs, true);
   if (typeof secure !== 'string') return identifyInsideTls(secure, host, port);
 
-  const questions = [(conversation: Conversation) => askHttp(conversation, host, port), askBitTorrent];
+  const questions = [
+    (conversation: Conversation) => askHttp(conversation, host, port),
+    askBitTorrent,
+    askBitcoin,
+  ];
   let unknownReply: string | null = null;
   for (const ask of questions) {
     const conversation = await connect(host, port, timeoutMs, false);
@@ -268,6 +272,53 @@ async function askBitTorrent(conversation: Conversation): Promise<Identification
     protocol: 'BitTorrent',
     banner: clientOf(theirPeerId),
     detail: 'BitTorrent peer (handshake answered)',
+  };
+}
+
+/**
+ * Bitcoin nodes are client-first as well: the side that connects sends `version` (developer reference,
+ * "P2P Network"). A message is framed by the network's 4 magic bytes, the command, the length and a
+ * checksum (the first 4 bytes of SHA256(SHA256(payload))). We send a minimal version on regtest
+ * (magic fabfb5da, the lab chain's network); a node answers with its own version, whose user agent
+ * names it. A node of another network answers nothing, or its own magic: named too.
+ */
+const BITCOIN_NETWORKS: Record<string, string> = {
+  fabfb5da: 'regtest',
+  f9beb4d9: 'mainnet',
+  '0b110907': 'testnet3',
+};
+
+function bitcoinVersionMessage(): Buffer {
+  const payload = Buffer.alloc(86);
+  payload.writeInt32LE(70016, 0);
+  payload.writeBigUInt64LE(BigInt(Math.floor(Date.now() / 1000)), 12);
+  // services 0, two empty addresses; the nonce at 72; then user agent empty (varint 0 at 80),
+  // start height 0, relay false: 86 bytes in all.
+  randomBytes(8).copy(payload, 72);
+  const head = Buffer.alloc(24);
+  Buffer.from('fabfb5da', 'hex').copy(head, 0);
+  head.write('version', 4, 'ascii');
+  head.writeUInt32LE(payload.length, 16);
+  createHash('sha256').update(createHash('sha256').update(payload).digest()).digest().copy(head, 20, 0, 4);
+  return Buffer.concat([head, payload]);
+}
+
+async function askBitcoin(conversation: Conversation): Promise<Identification> {
+  conversation.send(bitcoinVersionMessage());
+  const reply = await conversation.read(
+    (r) => r.length >= 24 + 81 && r.length >= 24 + 81 + (r[24 + 80] ?? 0),
+  );
+  conversation.close();
+  const network = BITCOIN_NETWORKS[reply.subarray(0, 4).toString('hex')];
+  const command = reply.subarray(4, 16).toString('latin1').replace(/\0+$/, '');
+  if (!network || command !== 'version') return unrecognised(reply);
+  // version payload: 80 fixed bytes (version, services, time, two addresses, nonce), then the user agent.
+  const length = reply[24 + 80] ?? 0;
+  const agent = length < 0xfd ? reply.subarray(24 + 81, 24 + 81 + length).toString('latin1') : '';
+  return {
+    protocol: 'Bitcoin',
+    banner: printable(agent),
+    detail: `Bitcoin node, ${network} (version answered${agent ? `: ${printable(agent)}` : ''})`,
   };
 }
 

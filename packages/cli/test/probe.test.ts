@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import { createInterface } from 'node:readline';
 import * as tls from 'node:tls';
+import { Chain, ChainNode, labParams } from '@portlab/chain';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProbeResult, probePort, probePorts } from '../src/probe.js';
@@ -127,6 +128,8 @@ beforeAll(async () => {
     https: await listen(https.createServer({ key, cert }, webPage('portlab-secure/1.0'))),
     imaps: await listen(tls.createServer({ key, cert }, talk('* OK IMAPS ready\r\n', IMAP_REPLIES))),
     bitTorrent: await listen(net.createServer(bitTorrentPeer)),
+    // The lab's own chain node (lab 08): Bitcoin's P2P protocol on regtest.
+    bitcoin: await listen(new ChainNode({ chain: new Chain(labParams(8)) }).server),
     silent: await listen(net.createServer(() => {})),
     garbage: await listen(
       net.createServer((socket) => socket.write(Buffer.from('\x00\x01\xffgarbage\x1b[31m\r\n', 'latin1'))),
@@ -256,6 +259,16 @@ describe('client-first protocols: the probe speaks first', () => {
       protocol: 'BitTorrent',
       tls: false,
       banner: '-TR3000-',
+    });
+  });
+
+  it('finds a Bitcoin node from its answer to a version message, with its network and user agent', () => {
+    expect(found.bitcoin).toMatchObject({
+      open: true,
+      protocol: 'Bitcoin',
+      tls: false,
+      banner: '/portlab-chain:0.1.0/',
+      detail: 'Bitcoin node, regtest (version answered: /portlab-chain:0.1.0/)',
     });
   });
 

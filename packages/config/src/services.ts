@@ -4,7 +4,7 @@
  * privileged (only root may bind them on Unix), so the lab listens on standard + offset.
  */
 
-export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns' | 'chat';
+export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns' | 'chat' | 'chain';
 
 export type ServiceName =
   | 'smtp'
@@ -22,7 +22,9 @@ export type ServiceName =
   | 'peer'
   | 'dns'
   | 'matrix'
-  | 'matrix-tls';
+  | 'matrix-tls'
+  | 'chain'
+  | 'chain-api';
 
 /** How TLS is reached on a service: not at all, upgraded in band (STARTTLS), or from the first byte. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
@@ -171,13 +173,29 @@ export const SERVICE_PLAN: readonly ServiceSpec[] = [
     tls: 'implicit',
     description: 'Matrix over TLS: federation and the client API',
   },
+  {
+    name: 'chain',
+    app: 'chain',
+    protocol: 'Bitcoin P2P (regtest)',
+    standardPort: 18444,
+    tls: 'none',
+    description: 'the lab blockchain node: blocks and transactions between students (lab 08)',
+  },
+  {
+    name: 'chain-api',
+    app: 'chain',
+    protocol: 'HTTP (JSON, loopback)',
+    standardPort: 18443,
+    tls: 'none',
+    description: "your node's own API for `portlab chain` (regtest's RPC port; 127.0.0.1 only)",
+  },
 ];
 
 /**
  * The apps that exist in apps/ today, in start order. An app joins this list when its issue lands;
  * until then its services stay in the plan (the port table, `probe`) but nothing is started.
  */
-export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer', 'dns', 'chat'];
+export const APPS: readonly AppName[] = ['web', 'mail', 'files', 'peer', 'dns', 'chat', 'chain'];
 
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICE_PLAN.map((s) => s.name);
 

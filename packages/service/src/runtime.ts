@@ -36,6 +36,8 @@ interface Listener {
   sockets: Set<Socket>;
   state: ServiceState;
   port: number;
+  /** The address to bind when not the lab's host (see serve). */
+  host?: string;
   error?: string;
 }
 
@@ -80,9 +82,10 @@ export class AppRuntime {
 
   /**
    * Listens on the service's port. Resolves false (and reports why) if the port cannot be bound:
-   * the app's other services go on.
+   * the app's other services go on. `host` overrides the lab's host: a loopback-only API
+   * (chain-api) stays on 127.0.0.1 even when the lab listens on every interface.
    */
-  async serve(service: ServiceName, server: Server): Promise<boolean> {
+  async serve(service: ServiceName, server: Server, host?: string): Promise<boolean> {
     const port = this.config.portOf(service);
     const listener: Listener = {
       server,
@@ -90,6 +93,7 @@ export class AppRuntime {
       sockets: new Set(),
       state: 'starting',
       port,
+      ...(host ? { host } : {}),
     };
     this.listeners.set(service, listener);
     // A TLS server's sockets are only useful after the handshake: count those, as clients see them.
@@ -137,7 +141,7 @@ export class AppRuntime {
   }
 
   private async listen(service: ServiceName, listener: Listener): Promise<boolean> {
-    const { host } = this.config;
+    const host = listener.host ?? this.config.host;
     try {
       // UDP first: with port 0 the kernel picks its number, and TCP then takes the same one.
       if (listener.makeUdp) {

@@ -56,6 +56,22 @@ describe('an app runtime', () => {
     expect(log).toMatch(/"type":"close"/);
   });
 
+  it('binds a loopback-only service to 127.0.0.1 when the lab listens on every interface', async () => {
+    const open = await tempLab({ host: '0.0.0.0' });
+    const wide = new AppRuntime('chain', loadConfig({ file: open.configFile, env: {} }));
+    try {
+      const api = echoServer();
+      const p2p = echoServer();
+      expect(await wide.serve('chain-api', api, '127.0.0.1')).toBe(true);
+      expect(await wide.serve('chain', p2p)).toBe(true);
+      expect(api.address()).toMatchObject({ address: '127.0.0.1', port: open.ports['chain-api'] });
+      expect(p2p.address()).toMatchObject({ address: '0.0.0.0', port: open.ports.chain });
+    } finally {
+      await wide.shutdown();
+      open.cleanup();
+    }
+  });
+
   it('reports a port in use clearly, naming the service and port, and goes on with the others', async () => {
     const blocker = createServer();
     blockers.push(blocker);

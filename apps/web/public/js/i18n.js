@@ -22,6 +22,7 @@ const en = {
   panel_mail: 'Mailboxes',
   panel_files: 'Files',
   panel_swarm: 'Swarm',
+  panel_chain: 'Chain',
   panel_progress: 'My progress',
   shortcuts: 'Keyboard shortcuts',
   close: 'Close',
@@ -64,6 +65,15 @@ const en = {
   process: 'process {tag}',
 
   swarm: 'Swarm (BitTorrent)',
+  chain: 'Chain (blockchain, lab 08)',
+  chainIntro:
+    'This lab’s node: each block points to the previous one by its hash; its nonce is the proof of work. A tampered block, and every block after it, is red.',
+  chainNotRunning: 'The chain app is not running (npx portlab start chain).',
+  chainRule: 'A block’s hash must start with {bits} zero bits (target {target}…); {peers} peer(s).',
+  chainForks: 'Forks: {forks} block(s) off the best chain, {reorgs} reorg(s).',
+  chainBroken: 'Stored blocks that no longer verify:',
+  chainMempool: 'Mempool',
+  chainBalances: 'Balances by address',
   swarmIntro:
     'A file downloaded with BitTorrent comes in pieces from several sources. Each cell is a piece, coloured and lettered by the peer it came from.',
   swarmEmpty:
@@ -202,8 +212,8 @@ const en = {
   keys: [
     ['?', 'go to this list'],
     [
-      '1 … 7',
-      'go to: services, connections, transcript, mailboxes, files, swarm, my progress (with one panel on screen: show that one)',
+      '1 … 8',
+      'go to: services, connections, transcript, mailboxes, files, swarm, my progress, chain (with one panel on screen: show that one)',
     ],
     ['0', 'every panel on screen again'],
     ['/', 'filter the transcript by service'],
@@ -237,6 +247,7 @@ const fr = {
   panel_mail: 'Boîtes aux lettres',
   panel_files: 'Fichiers',
   panel_swarm: 'Essaim',
+  panel_chain: 'Chaîne',
   panel_progress: 'Ma progression',
   shortcuts: 'Raccourcis clavier',
   close: 'Fermer',
@@ -276,6 +287,15 @@ const fr = {
   process: 'processus {tag}',
 
   swarm: 'Essaim (BitTorrent)',
+  chain: 'Chaîne (blockchain, TP 8)',
+  chainIntro:
+    'Le nœud de ce labo : chaque bloc désigne le précédent par son hash ; son nonce est la preuve de travail. Un bloc falsifié, et tous ceux qui le suivent, sont en rouge.',
+  chainNotRunning: 'L’application chain ne tourne pas (npx portlab start chain).',
+  chainRule: 'Le hash d’un bloc doit commencer par {bits} bits à zéro (cible {target}…) ; {peers} pair(s).',
+  chainForks: 'Fourches : {forks} bloc(s) hors de la meilleure chaîne, {reorgs} réorganisation(s).',
+  chainBroken: 'Blocs stockés qui ne se vérifient plus :',
+  chainMempool: 'Mempool',
+  chainBalances: 'Soldes par adresse',
   swarmIntro:
     'Un fichier téléchargé avec BitTorrent arrive en morceaux depuis plusieurs sources. Chaque case est une pièce, colorée et marquée de la lettre du pair qui l’a envoyée.',
   swarmEmpty:
@@ -412,8 +432,8 @@ const fr = {
   keys: [
     ['?', 'aller à cette liste'],
     [
-      '1 … 7',
-      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim, ma progression (avec un seul panneau à l’écran : afficher celui-là)',
+      '1 … 8',
+      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim, ma progression, chaîne (avec un seul panneau à l’écran : afficher celui-là)',
     ],
     ['0', 'de nouveau tous les panneaux à l’écran'],
     ['/', 'filtrer la transcription par service'],

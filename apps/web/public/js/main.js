@@ -2,6 +2,7 @@
 // open any of these files to see how the page works.
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ChainView } from './chain-view.js';
 import { FilesView } from './files-view.js';
 import { GraphView } from './graph-view.js';
 import { html } from './html.js';
@@ -35,7 +36,7 @@ openStream({
   gap: () => store.setGap(),
 });
 
-/** Sections in the order of the number keys 1 … 7 (panels.js). */
+/** Sections in the order of the number keys 1 … 8 (panels.js). */
 const SECTIONS = PANELS;
 
 const typing = (target) => /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
@@ -118,7 +119,7 @@ function App() {
         f: () => commands.current.goLatest(),
         Escape: () => commands.current.clearFilters(),
       };
-      // 1 … 7 go to a section; when one panel fills the screen, they show that one instead.
+      // 1 … 8 go to a section; when one panel fills the screen, they show that one instead.
       const goTo = () => {
         setPanel((current) => (current === 'all' ? current : section));
         setTimeout(() => document.getElementById(`${section}-title`).focus());
@@ -173,6 +174,9 @@ function App() {
       </div>
       <${Section} id="progress" chosen=${panel} title=${t('progress')} intro=${t('progressIntro')}>
         <${ProgressView} viewer=${viewer} lang=${lang} tick=${viewer?.account ? (store.closedOf.get(viewer.account) ?? 0) : 0} />
+      <//>
+      <${Section} id="chain" chosen=${panel} title=${t('chain')} intro=${t('chainIntro')}>
+        <${ChainView} />
       <//>
       <${Section} id="keys" title=${t('shortcuts')}>
         <${Keys} t=${t} />

@@ -3,8 +3,17 @@
 // is kept in this browser (prefs.js) and in the address, so `/lab#panel=transcript` can be
 // bookmarked or opened on the classroom's machine. Pure functions: the tests run them in Node.
 
-/** The sections of the page, in the order of the number keys 1 … 7. */
-export const PANELS = ['services', 'connections', 'transcript', 'mail', 'files', 'swarm', 'progress'];
+/** The sections of the page, in the order of the number keys 1 … 8. */
+export const PANELS = [
+  'services',
+  'connections',
+  'transcript',
+  'mail',
+  'files',
+  'swarm',
+  'progress',
+  'chain',
+];
 
 /** Other names a teacher may type in the address: #panel=ports, #panel=graph, #panel=pieces… */
 const ALIASES = {
@@ -17,6 +26,8 @@ const ALIASES = {
   check: 'progress',
   checks: 'progress',
   progression: 'progress',
+  blockchain: 'chain',
+  blocks: 'chain',
 };
 
 /** 'all' (every panel, the usual page) or one of PANELS; anything else is 'all'. */

@@ -1,0 +1,169 @@
+/**
+ * One connection to another node: framing, the transcript line of every message, the misbehaviour
+ * score. What the messages mean is the node's business (node.ts).
+ */
+import type { Socket } from 'node:net';
+import type { Session } from '@portlab/transcript';
+import { Block, Transaction } from 'bitcoinjs-lib';
+import {
+  decodeGetHeaders,
+  decodeHeaders,
+  decodeInv,
+  decodeVersion,
+  FrameReader,
+  frame,
+  INV_BLOCK,
+  INV_TX,
+  type InvItem,
+  idOfHash,
+  ProtocolError,
+} from './messages.js';
+
+/** Bitcoin Core disconnects (and bans) a peer whose score reaches 100 (net_processing.cpp, Misbehaving). */
+export const BAN_SCORE = 100;
+const IDLE_MS = 20 * 60 * 1000;
+
+const short = (id: string): string => `${id.slice(0, 16)}…`;
+const invText = (items: readonly InvItem[]): string =>
+  items.length === 1 && items[0]
+    ? `${items[0].type === INV_BLOCK ? 'block' : items[0].type === INV_TX ? 'tx' : `type${items[0].type}`} ${short(idOfHash(items[0].hash))}`
+    : `${items.length} items`;
+
+/** The transcript line of a message: its command and what it is about, e.g. `inv block 0000ab12…`. */
+export function describe(command: string, payload: Buffer): string {
+  try {
+    switch (command) {
+      case 'version': {
+        const v = decodeVersion(payload);
+        return `version ${v.version} ${v.userAgent} height ${v.startHeight}`;
+      }
+      case 'inv':
+      case 'getdata':
+      case 'notfound':
+        return `${command} ${invText(decodeInv(payload))}`;
+      case 'getheaders': {
+        const { locator } = decodeGetHeaders(payload);
+        return `getheaders from ${locator[0] ? short(idOfHash(locator[0])) : 'genesis'} (${locator.length} in locator)`;
+      }
+      case 'headers': {
+        const hs = decodeHeaders(payload);
+        const last = hs[hs.length - 1];
+        return `headers ${hs.length}${last ? ` up to ${short(Block.fromBuffer(last).getId())}` : ''}`;
+      }
+      case 'block': {
+        const b = Block.fromBuffer(payload);
+        return `block ${short(b.getId())} (${b.transactions?.length ?? 0} tx, ${payload.length} bytes)`;
+      }
+      case 'tx': {
+        const t = Transaction.fromBuffer(payload);
+        return `tx ${short(t.getId())} (${t.ins.length} in, ${t.outs.length} out)`;
+      }
+      case 'ping':
+      case 'pong':
+        return `${command} ${payload.toString('hex')}`;
+      default:
+        return payload.length ? `${command} (${payload.length} bytes)` : command;
+    }
+  } catch {
+    return `${command} (${payload.length} bytes, malformed)`;
+  }
+}
+
+export interface PeerHandler {
+  message(peer: Peer, command: string, payload: Buffer): void;
+  closed(peer: Peer, reason: string): void;
+}
+
+export class Peer {
+  readonly reader = new FrameReader();
+  score = 0;
+  closed = false;
+  handshake = { gotVersion: false, gotVerack: false, sentVersion: false };
+  /** The peer's best height when it connected, and the port it says it listens on. */
+  startHeight = 0;
+  listenPort = 0;
+  userAgent = '';
+  /** Blocks we asked this peer for and have not received yet. */
+  readonly asked = new Set<string>();
+
+  constructor(
+    readonly socket: Socket,
+    readonly session: Session | undefined,
+    readonly outgoing: boolean,
+    private readonly handler: PeerHandler,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => this.close('connection closed'));
+    socket.on('error', (err) => this.close(err.message));
+    socket.setTimeout(IDLE_MS, () => this.close('idle'));
+  }
+
+  get address(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get ready(): boolean {
+    return this.handshake.gotVersion && this.handshake.gotVerack;
+  }
+
+  /** Records a line as said by us (C if we dialled, S if they did) or by them. */
+  private note(ours: boolean, line: string): void {
+    if (!this.session) return;
+    if (ours === this.outgoing) this.session.client(line);
+    else this.session.server(line);
+  }
+
+  send(command: string, payload: Buffer = Buffer.alloc(0)): void {
+    if (this.closed) return;
+    this.note(true, describe(command, payload));
+    this.socket.write(frame(command, payload));
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.reader.push(chunk);
+    try {
+      for (let m = this.reader.next(); m && !this.closed; m = this.reader.next()) {
+        this.note(false, describe(m.command, m.payload));
+        if (m.badChecksum) {
+          // Bitcoin Core drops a message with a bad checksum; repeated, it is misbehaviour here.
+          this.misbehave(20, `bad checksum on ${m.command}`);
+          continue;
+        }
+        this.handler.message(this, m.command, m.payload);
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError && err.fatal) {
+        this.close(err.message);
+        return;
+      }
+      // Anything a peer sends must never stop the node: a payload we could not handle counts against it.
+      this.misbehave(
+        20,
+        err instanceof ProtocolError
+          ? err.message
+          : `could not handle the message: ${(err as Error).message}`,
+      );
+      if (!this.closed) this.receive(Buffer.alloc(0));
+    }
+  }
+
+  /** Adds to the score; at BAN_SCORE the peer is disconnected. */
+  misbehave(points: number, why: string): void {
+    this.score += points;
+    this.note(true, `! ${why} (misbehaviour score ${this.score}/${BAN_SCORE})`);
+    if (this.score >= BAN_SCORE) this.close(`misbehaving: ${why}`);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.socket.destroy();
+    this.session?.close();
+    this.handler.closed(this, reason);
+  }
+
+  closeReason = '';
+}
