@@ -27,4 +27,6 @@ const https = await buildChatServer({ home, runtime, tls: { key, cert } });
 await runtime.serve('matrix-tls', https.server);
 
 console.log(`[chat] Matrix server name ${home.serverName}`);
+// Tell the servers we share rooms with that we are back: their queues toward us retry now.
+void home.federation?.announce();
 runtime.ready();

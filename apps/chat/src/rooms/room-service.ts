@@ -36,6 +36,8 @@ export class RoomService {
   /** §"Transaction identifiers": (device, room, txnId) → the event it made. */
   private readonly transactions = new Map<string, Promise<RoomEvent>>();
   private readonly transactionOf = new Map<string, { deviceKey: string; txnId: string }>();
+  /** Called once each local event is on disk, before the client hears of it (federation fan-out). */
+  onLocalEvent: ((event: RoomEvent) => Promise<void> | undefined) | undefined;
   /** Per room: settles when the last event asked for is indexed (see send). */
   private readonly turns = new Map<string, Promise<void>>();
 
@@ -159,7 +161,10 @@ export class RoomService {
     // Known before the event can reach any /sync: the sender's device must see its transaction id.
     if (txn) this.transactionOf.set(made.event_id, txn);
     const appended = this.store.append(made);
-    const stored = appended.then(() => made);
+    const stored = appended.then(async () => {
+      await this.onLocalEvent?.(made)?.catch((err: Error) => console.error(`[chat] fan-out: ${err.message}`));
+      return made;
+    });
     const indexed = (async () => {
       // The store indexes an event a few microtasks after append() (once its log file is open).
       for (let i = 0; i < 50; i++) {

@@ -2,6 +2,7 @@ import { formatStreamToken, parseStreamToken, type RoomLog, toClientEvent } from
 import type { FastifyInstance } from 'fastify';
 import { objectBody, requiredString } from '../body.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../errors.js';
+import { inviteRemote, remoteJoin } from '../federation/membership.js';
 import type { Home } from '../home.js';
 import { parseCreateRequest, roomRecipe } from '../rooms/create-room.js';
 import { members, membership, stateEvent, stateEvents } from '../rooms/room-view.js';
@@ -49,11 +50,13 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
   // §"Joining rooms": by id or alias; the room's join rules (or an invite) decide.
   app.post<P<{ roomIdOrAlias: string }>>(`${V3}/join/:roomIdOrAlias`, async (request) => {
     const { user } = home.device(request);
-    return join(home, user, findRoom(home, request.params.roomIdOrAlias));
+    const remote = await remoteJoin(home, user, request.params.roomIdOrAlias, request.query);
+    return remote ?? join(home, user, findRoom(home, request.params.roomIdOrAlias));
   });
   app.post<P<{ roomId: string }>>(`${V3}/rooms/:roomId/join`, async (request) => {
     const { user } = home.device(request);
-    return join(home, user, findRoom(home, request.params.roomId));
+    const remote = await remoteJoin(home, user, request.params.roomId, request.query);
+    return remote ?? join(home, user, findRoom(home, request.params.roomId));
   });
 
   app.post<P<{ roomId: string }>>(`${V3}/rooms/:roomId/invite`, async (request) => {
@@ -61,6 +64,8 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     const invitee = requiredString(objectBody(request.body), 'user_id');
     home.checkUserId(invitee);
     const room = rooms.joined(request.params.roomId, user);
+    if (!invitee.endsWith(`:${home.serverName}`))
+      return inviteRemote(home, room, user, invitee).then(() => ({}));
     if (membership(room, invitee) === 'join') throw forbidden(`${invitee} is already in the room`);
     await rooms.send(room.roomId, user, memberEvent(invitee, 'invite'));
     return {};
