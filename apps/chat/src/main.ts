@@ -19,6 +19,11 @@ try {
   process.exit(1);
 }
 
+home.rooms.onStoreFailure = (err) => {
+  console.error(`[chat] a room log could not be written (${(err as Error).message}): restarting`);
+  void runtime.shutdown().finally(() => process.exit(1));
+};
+
 const http = await buildChatServer({ home, runtime });
 await runtime.serve('matrix', http.server);
 

@@ -38,6 +38,11 @@ export class RoomService {
   private readonly transactionOf = new Map<string, { deviceKey: string; txnId: string }>();
   /** Called once each local event is on disk, before the client hears of it (federation fan-out). */
   onLocalEvent: ((event: RoomEvent) => Promise<void> | undefined) | undefined;
+  /**
+   * Called when the disk refused a write: the store then never advances again (nothing unsynced is
+   * shown), so the process must restart (main.ts exits; `portlab up` starts it again).
+   */
+  onStoreFailure: (err: unknown) => void = () => {};
   /** Per room: settles when the last event asked for is indexed (see send). */
   private readonly turns = new Map<string, Promise<void>>();
 
@@ -161,6 +166,7 @@ export class RoomService {
     // Known before the event can reach any /sync: the sender's device must see its transaction id.
     if (txn) this.transactionOf.set(made.event_id, txn);
     const appended = this.store.append(made);
+    appended.catch((err) => this.onStoreFailure(err));
     const stored = appended.then(async () => {
       await this.onLocalEvent?.(made)?.catch((err: Error) => console.error(`[chat] fan-out: ${err.message}`));
       return made;
