@@ -125,7 +125,10 @@ describe('two chat servers federating', () => {
     await b.restart();
     bob = await login(b.base, 'bob', 'builder');
     await waitFor(async () => (await bodies(b, bob)).includes('while-B-down-3'), { what: 'B to catch up' });
-    expect(await bodies(b, bob)).toEqual(await bodies(a, alice));
+    // The same messages; two sent at the same time may be listed in another order (each server's
+    // stream is its arrival order), what came after them in the same order.
+    expect((await bodies(b, bob)).sort()).toEqual((await bodies(a, alice)).sort());
+    expect((await bodies(b, bob)).slice(-3)).toEqual(['while-B-down-1', 'while-B-down-2', 'while-B-down-3']);
     await send(b, bob, 'back-on-B');
     await waitFor(async () => (await bodies(a, alice)).includes('back-on-B'), { what: 'B’s message on A' });
   });
@@ -155,6 +158,37 @@ describe('two chat servers federating', () => {
     // Events of both origins are in each copy.
     const origins = new Set(copyOf(a).map((l) => l.pdu.sender.split(':').slice(1).join(':')));
     expect(origins).toEqual(new Set([a.serverName, b.serverName]));
+  });
+
+  it('invites a user of the other server (invite v2), who sees it in /sync and joins', async () => {
+    const priv = await api(a.base, 'POST', '/_matrix/client/v3/createRoom', {
+      token: alice,
+      body: { preset: 'private_chat', name: 'Invitation' },
+    });
+    const privId = priv.body.room_id as string;
+    const q = encodeURIComponent(privId);
+    // Before the invite, bob's server cannot join the private room for him (join rule invite).
+    const early = await api(b.base, 'POST', `/_matrix/client/v3/rooms/${q}/join`, { token: bob });
+    expect(early.status).toBe(403);
+    const invited = await api(a.base, 'POST', `/_matrix/client/v3/rooms/${q}/invite`, {
+      token: alice,
+      body: { user_id: `@bob:${b.serverName}` },
+    });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(200);
+    const sync = await api(b.base, 'GET', '/_matrix/client/v3/sync', { token: bob });
+    expect(Object.keys((sync.body.rooms as { invite: object }).invite)).toContain(privId);
+    const joined = await api(b.base, 'POST', `/_matrix/client/v3/rooms/${q}/join`, { token: bob });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    const members = await api(a.base, 'GET', `/_matrix/client/v3/rooms/${q}/joined_members`, {
+      token: alice,
+    });
+    expect(Object.keys(members.body.joined as object)).toContain(`@bob:${b.serverName}`);
+    // An invite for a user B does not have is refused by B, and A stores nothing.
+    const ghost = await api(a.base, 'POST', `/_matrix/client/v3/rooms/${q}/invite`, {
+      token: alice,
+      body: { user_id: `@nobody:${b.serverName}` },
+    });
+    expect(ghost.status).toBe(403);
   });
 
   it('refuses a request whose X-Matrix signature is bad or missing (401 M_UNAUTHORIZED)', async () => {

@@ -46,6 +46,8 @@ export class Federation {
   readonly client: FederationClient;
   readonly keys: ServerKeyCache;
   readonly serverName: string;
+  /** Rooms being joined through send_join: PDUs for them wait until the state is stored. */
+  private readonly joining = new Map<string, Promise<unknown>>();
 
   private constructor(
     readonly options: FederationOptions,
@@ -93,13 +95,14 @@ export class Federation {
   }
 
   /** After a local event is on disk: queued for every other server with a member in the room. */
-  async fanOut(event: RoomEvent): Promise<void> {
+  async fanOut(event: RoomEvent, except?: string): Promise<void> {
     const log = this.rooms.room(event.room_id);
     if (!log) return;
     const dests = new Set(serversInRoom(log.currentState()));
     // An invite or a leave/kick concerns a server that may have no joined member (left) any more.
     if (event.type === 'm.room.member' && event.state_key) dests.add(domainOf(event.state_key));
     dests.delete(this.serverName);
+    if (except) dests.delete(except);
     if (dests.size > 0) await this.queue.enqueuePdu(dests, toFederationPdu(event));
   }
 
@@ -137,6 +140,9 @@ export class Federation {
   async receivePdu(origin: string, raw: unknown, depth = 0): Promise<{ event?: RoomEvent; error?: string }> {
     const roomId = (raw as { room_id?: unknown } | null)?.room_id;
     if (typeof roomId !== 'string') return { error: 'no room_id' };
+    // A PDU sent while our join is under way (the resident server's next message) waits for the
+    // room's state to be stored: checked before, it would fail for want of the create event.
+    await this.joining.get(roomId)?.catch(() => {});
     const log = this.rooms.room(roomId);
     if (!log) return { error: `this server is not in ${roomId}` };
     let v = await checkIncomingPdu(log, raw, this.keys.lookup());
@@ -204,6 +210,18 @@ export class Federation {
    * and stored (acceptSendJoinResponse). Tries each server in turn.
    */
   async joinRemote(roomId: string, userId: string, servers: string[]): Promise<RoomEvent> {
+    const earlier = this.joining.get(roomId);
+    if (earlier) await earlier.catch(() => {});
+    const joined = this.tryJoin(roomId, userId, servers);
+    this.joining.set(roomId, joined);
+    try {
+      return await joined;
+    } finally {
+      if (this.joining.get(roomId) === joined) this.joining.delete(roomId);
+    }
+  }
+
+  private async tryJoin(roomId: string, userId: string, servers: string[]): Promise<RoomEvent> {
     let lastError: unknown;
     for (const server of servers.filter((s) => s !== this.serverName)) {
       try {

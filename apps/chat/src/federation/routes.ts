@@ -128,8 +128,9 @@ export function federationRoutes(app: FastifyInstance, home: Home): void {
     const join = result.event ?? knownEvent(log, pdu);
     if (!join || join.event_id !== request.params.eventId)
       throw badJson('the event id does not match the event');
-    // The resident server passes the join on to the room's other servers.
-    await fed.fanOut(join);
+    // The resident server passes the join on to the room's other servers (the joining server
+    // gets it in this answer: sent to it now, it could arrive before the state it builds on).
+    await fed.fanOut(join, origin);
     return sendJoinResponse(log, join.event_id, fed.serverName);
   });
 
