@@ -2,7 +2,7 @@
 // own ports, data dir and signing key): a room made on A joined by a user of B, messages both ways,
 // B stopped while A keeps talking then restarted and caught up, both copies identical and every
 // signature verifying; forged and tampered events refused and not stored; bad X-Matrix → 401.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import {
@@ -119,8 +119,7 @@ describe('two chat servers federating', () => {
   });
 
   it('a server stopped while the other keeps talking catches up when it returns', async () => {
-    await b.app.kill('SIGTERM');
-    await new Promise((resolve) => b.app.once('exit', resolve));
+    await stopApp(b);
     for (const text of ['while-B-down-1', 'while-B-down-2', 'while-B-down-3']) await send(a, alice, text);
     await b.restart();
     bob = await login(b.base, 'bob', 'builder');
@@ -131,6 +130,23 @@ describe('two chat servers federating', () => {
     expect((await bodies(b, bob)).slice(-3)).toEqual(['while-B-down-1', 'while-B-down-2', 'while-B-down-3']);
     await send(b, bob, 'back-on-B');
     await waitFor(async () => (await bodies(a, alice)).includes('back-on-B'), { what: 'B’s message on A' });
+  });
+
+  it('fetches missing prev_events (get_missing_events) when the queue that held them was lost', async () => {
+    await stopApp(b);
+    for (const text of ['gap-1', 'gap-2', 'gap-3']) await send(a, alice, text);
+    // A restarts without its outbound queue: B will never be sent gap-1..3 as such.
+    await stopApp(a);
+    rmSync(path.join(a.lab.dataDir, 'chat', 'outbox'), { recursive: true, force: true });
+    await Promise.all([a.restart(), b.restart()]);
+    [alice, bob] = await Promise.all([login(a.base, 'alice', 'wonderland'), login(b.base, 'bob', 'builder')]);
+    // The next message names gap-3 as its prev event: B fetches the gap from A before storing it.
+    await send(a, alice, 'after-gap');
+    await waitFor(async () => (await bodies(b, bob)).includes('after-gap'), { what: 'after-gap on B' });
+    expect((await bodies(b, bob)).slice(-4)).toEqual(['gap-1', 'gap-2', 'gap-3', 'after-gap']);
+    // A's transcript of 8448 shows B asking for the gap.
+    const transcript = readFileSync(path.join(a.lab.dataDir, 'log', 'matrix-tls.ndjson'), 'utf8');
+    expect(transcript).toContain(`POST /_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`);
   });
 
   it('both copies hold the same event IDs, and every signature verifies on both', async () => {
@@ -344,6 +360,12 @@ describe('two chat servers federating', () => {
     expect(refused.body.errcode).toBe('M_FORBIDDEN');
   });
 });
+
+async function stopApp(chat: ChatLab): Promise<void> {
+  const exited = new Promise((resolve) => chat.app.once('exit', resolve));
+  chat.app.kill('SIGTERM');
+  await exited;
+}
 
 function eventIdOfLine(line: { event_id: string }): string {
   return line.event_id;
