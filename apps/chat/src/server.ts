@@ -25,8 +25,9 @@ declare module 'fastify' {
 }
 
 /**
- * The largest request body: an event's content is at most 65,536 bytes once in its PDU (spec
- * "Size limits"), a bigger body is refused before it is read whole (413 M_TOO_LARGE).
+ * The largest request body, refused before it is read whole (413 M_TOO_LARGE). An event is held to
+ * the spec's 65,536 bytes once built, signed and all (client-server API §"Size limits"): makeEvent
+ * checks that, so a body between the two limits is read and then refused the same way.
  */
 export const MAX_BODY_BYTES = 128 * 1024;
 

@@ -36,6 +36,13 @@ export class TokenStore {
     return this.file.data[hashOf(token)];
   }
 
+  /** Logs every device of `user` out (POST /logout/all). */
+  revokeAll(user: string): void {
+    this.file.update((all) => {
+      for (const [hash, d] of Object.entries(all)) if (d.user === user) delete all[hash];
+    });
+  }
+
   revoke(token: string): void {
     this.file.update((all) => {
       delete all[hashOf(token)];

@@ -37,6 +37,15 @@ describe('accounts (client-server API)', () => {
     expect(after).toMatchObject({ status: 401, body: { errcode: 'M_UNKNOWN_TOKEN' } });
   });
 
+  it('logs every device of a user out with /logout/all, and no one else', async () => {
+    const phone = await login(chat.base, 'alice', 'wonderland');
+    const laptop = await login(chat.base, 'alice', 'wonderland');
+    const bob = await login(chat.base, 'bob', 'builder');
+    expect((await api(chat.base, 'POST', `${V3}/logout/all`, { token: phone, body: {} })).status).toBe(200);
+    expect((await api(chat.base, 'GET', `${V3}/account/whoami`, { token: laptop })).status).toBe(401);
+    expect((await api(chat.base, 'GET', `${V3}/account/whoami`, { token: bob })).status).toBe(200);
+  });
+
   it('keeps access tokens hashed on disk, never in clear', async () => {
     const token = await login(chat.base, 'alice', 'wonderland');
     const stored = readFileSync(path.join(chat.lab.dataDir, 'chat', 'tokens.json'), 'utf8');

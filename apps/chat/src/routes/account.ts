@@ -2,7 +2,7 @@ import { accountName } from '@portlab/config';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type JsonObject, objectBody, optionalString, requiredString } from '../body.js';
 import { badJson, forbidden, MatrixError, notFound } from '../errors.js';
-import type { Home } from '../home.js';
+import { accessToken, type Home } from '../home.js';
 import { defaultPushRules } from '../push-rules.js';
 import { newDeviceId } from '../tokens.js';
 
@@ -27,7 +27,13 @@ export function accountRoutes(app: FastifyInstance, home: Home): void {
 
   app.post(`${V3}/logout`, async (request) => {
     home.device(request);
-    home.tokens.revoke(tokenOf(request));
+    home.tokens.revoke(accessToken(request)!);
+    return {};
+  });
+
+  app.post(`${V3}/logout/all`, async (request) => {
+    const { user } = home.device(request);
+    home.tokens.revokeAll(user);
     return {};
   });
 
@@ -99,12 +105,6 @@ function displayNameOf(home: Home, userId: string): string {
 
 export function localpartOf(userId: string): string {
   return userId.slice(1).split(':')[0]!;
-}
-
-function tokenOf(request: FastifyRequest): string {
-  const header = request.headers.authorization;
-  if (header) return header.replace(/^Bearer\s+/i, '');
-  return String((request.query as Record<string, unknown>).access_token);
 }
 
 /**
