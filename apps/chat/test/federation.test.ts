@@ -205,6 +205,14 @@ describe('two chat servers federating', () => {
       body: { user_id: `@nobody:${b.serverName}` },
     });
     expect(ghost.status).toBe(403);
+    // createRoom's invite list may name a user of the other server too.
+    const direct = await api(a.base, 'POST', '/_matrix/client/v3/createRoom', {
+      token: alice,
+      body: { preset: 'trusted_private_chat', is_direct: true, invite: [`@bob:${b.serverName}`] },
+    });
+    expect(direct.status, JSON.stringify(direct.body)).toBe(200);
+    const sync2 = await api(b.base, 'GET', '/_matrix/client/v3/sync', { token: bob });
+    expect(Object.keys((sync2.body.rooms as { invite: object }).invite)).toContain(direct.body.room_id);
   });
 
   it('refuses a request whose X-Matrix signature is bad or missing (401 M_UNAUTHORIZED)', async () => {

@@ -58,6 +58,7 @@ export async function inviteRemote(
   room: RoomLog,
   sender: string,
   invitee: string,
+  extra: Record<string, unknown> = {},
 ): Promise<void> {
   const fed = home.federation;
   if (!fed) throw forbidden('federation is off');
@@ -71,7 +72,7 @@ export async function inviteRemote(
         sender,
         type: 'm.room.member',
         stateKey: invitee,
-        content: { membership: 'invite' },
+        content: { ...extra, membership: 'invite' },
       },
       { origin: home.serverName, key: home.signingKey },
     );

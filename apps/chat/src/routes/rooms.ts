@@ -37,12 +37,20 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     const made = roomRecipe(wanted, user, displayNameOf(home, user), alias).map((event) =>
       rooms.send(roomId, user, event),
     );
+    const remote = wanted.invite.filter((u) => !u.endsWith(`:${home.serverName}`));
     for (const invitee of wanted.invite) {
+      if (remote.includes(invitee)) continue; // federation, once the room exists (below)
       made.push(
         rooms.send(roomId, user, memberEvent(invitee, 'invite', wanted.isDirect ? { is_direct: true } : {})),
       );
     }
     await Promise.all(made);
+    for (const invitee of remote) {
+      const extra = wanted.isDirect ? { is_direct: true } : {};
+      await inviteRemote(home, rooms.get(roomId), user, invitee, extra).catch((err: Error) =>
+        console.error(`[chat] invite of ${invitee}: ${err.message}`),
+      );
+    }
     if (alias) rooms.setAlias(alias, roomId);
     return { room_id: roomId };
   });
