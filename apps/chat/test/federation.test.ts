@@ -19,6 +19,7 @@ import {
 } from '@portlab/matrix';
 import { waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareCopies } from '../src/federation/compare.js';
 import { api, type ChatLab, login, startChat } from './chat-lab.js';
 
 let a: ChatLab;
@@ -146,7 +147,9 @@ describe('two chat servers federating', () => {
     expect((await bodies(b, bob)).slice(-4)).toEqual(['gap-1', 'gap-2', 'gap-3', 'after-gap']);
     // A's transcript of 8448 shows B asking for the gap.
     const transcript = readFileSync(path.join(a.lab.dataDir, 'log', 'matrix-tls.ndjson'), 'utf8');
-    expect(transcript).toContain(`POST /_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`);
+    expect(transcript).toContain(
+      `POST /_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`,
+    );
   });
 
   it('both copies hold the same event IDs, and every signature verifies on both', async () => {
@@ -171,6 +174,13 @@ describe('two chat servers federating', () => {
         expect(line.rejected).toBeUndefined();
       }
     }
+    // The side-by-side view students run (src/federation/compare.ts): every event ✔ in both columns.
+    const table = await compareCopies(roomId, [a.lab.dataDir, b.lab.dataDir]);
+    expect(table).toContain('identical');
+    expect(table).not.toContain('✘');
+    expect(table.split('\n').filter((l) => /^\$.*✔ +✔/.test(l))).toHaveLength(idsA.length);
+    // A data dir without the room (a server that never joined): its column shows what is missing.
+    expect(await compareCopies(roomId, [a.lab.dataDir, path.join(a.lab.dir, 'nowhere')])).toContain('differ');
     // Events of both origins are in each copy.
     const origins = new Set(copyOf(a).map((l) => l.pdu.sender.split(':').slice(1).join(':')));
     expect(origins).toEqual(new Set([a.serverName, b.serverName]));
