@@ -1,6 +1,6 @@
 /**
  * The chat app: a Matrix homeserver, the client-server API in plain HTTP on 8008 and over TLS on 8448
- * (the federation port, where the server-server API will join it). Run by `portlab up`;
+ * (also the federation port: the server-server API, src/federation). Run by `portlab up`;
  * `node apps/chat/dist/main.js` runs it alone.
  */
 import { matrixServerName } from '@portlab/config';

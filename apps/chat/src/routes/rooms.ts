@@ -218,7 +218,7 @@ function findRoom(home: Home, idOrAlias: string): RoomLog {
     return home.rooms.get(roomId);
   }
   if (!idOrAlias.startsWith('!')) throw invalidParam(`'${idOrAlias}' is neither a room id nor an alias`);
-  // Federation (joining a room of another server: make_join/send_join) will start here.
+  // A room of another server was joined before this (federation/membership.ts remoteJoin).
   return home.rooms.get(idOrAlias);
 }
 
