@@ -27,6 +27,7 @@ let b: ChatLab;
 let alice: string; // @alice on A
 let bob: string; // @bob on B
 let roomId: string;
+let txnCounter = 0;
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startChat(), startChat()]);
@@ -40,7 +41,7 @@ const send = async (chat: ChatLab, token: string, text: string) => {
   const r = await api(
     chat.base,
     'PUT',
-    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${text}`,
+    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${++txnCounter}`,
     {
       token,
       body: { msgtype: 'm.text', body: text },
@@ -131,6 +132,30 @@ describe('two chat servers federating', () => {
     expect((await bodies(b, bob)).slice(-3)).toEqual(['while-B-down-1', 'while-B-down-2', 'while-B-down-3']);
     await send(b, bob, 'back-on-B');
     await waitFor(async () => (await bodies(a, alice)).includes('back-on-B'), { what: 'B’s message on A' });
+  });
+
+  it('the other way round, with large events: A stopped, B sends 3 × 60 KB, A catches up in one transaction', async () => {
+    await stopApp(a);
+    const big = (n: number) => `big-${n}-${'x'.repeat(60_000)}`;
+    for (const n of [1, 2, 3]) await send(b, bob, big(n));
+    await a.restart();
+    alice = await login(a.base, 'alice', 'wonderland');
+    await waitFor(async () => (await bodies(a, alice)).includes(big(3)), { what: 'the large events on A' });
+    expect((await bodies(a, alice)).slice(-3)).toEqual([big(1), big(2), big(3)]);
+    // A body over what a transaction may hold is refused before it is read (413), signed or not.
+    const huge = {
+      origin: b.serverName,
+      origin_server_ts: 0,
+      pdus: [],
+      edus: [],
+      pad: 'y'.repeat(4 * 1024 * 1024),
+    };
+    const refused = await https(a, 'PUT', '/_matrix/federation/v1/send/t-huge', huge, {
+      origin: b.serverName,
+      key: await bKey(),
+    });
+    expect(refused.status).toBe(413);
+    expect(refused.body.errcode).toBe('M_TOO_LARGE');
   });
 
   it('fetches missing prev_events (get_missing_events) when the queue that held them was lost', async () => {

@@ -27,6 +27,12 @@ import type { Home } from '../home.js';
 
 const FED = '/_matrix/federation';
 type P<T> = { Params: T };
+/**
+ * A transaction holds up to 50 PDUs of up to 65,536 bytes each (§"Transactions", "Size limits"):
+ * more than the client API's body limit (server.ts MAX_BODY_BYTES), or a backlog with one large
+ * event would be refused (413) at every retry.
+ */
+const TXN_BODY_LIMIT = 50 * 65_536 + 64 * 1024;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,7 +74,7 @@ export function federationRoutes(app: FastifyInstance, home: Home): void {
   });
 
   // §"Transactions": PDUs each checked and stored (or refused, with the reason); EDUs ignored.
-  app.put<P<{ txnId: string }>>(`${FED}/v1/send/:txnId`, async (request) => {
+  app.put<P<{ txnId: string }>>(`${FED}/v1/send/:txnId`, { bodyLimit: TXN_BODY_LIMIT }, async (request) => {
     const origin = originOf(request);
     let txn: ReturnType<typeof parseTransaction>;
     try {
