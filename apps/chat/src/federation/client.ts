@@ -32,7 +32,8 @@ export class FederationRequestError extends Error {
 
 /** "127.0.0.2:8448" → host and port; "[::1]:8448" too. Undefined for a name this lab cannot reach directly. */
 export function splitServerName(name: string): { host: string; port: number } | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(name);
+  // §"Server names": an IPv4 address, [IPv6], or a DNS name of letters, digits, '-' and '.'.
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,255})(?::(\d{1,5}))?$/.exec(name);
   if (!m) return undefined;
   const host = m[1]!.replace(/^\[|\]$/g, '');
   const port = m[2] ? Number(m[2]) : 8448; // §"Resolving server names": no port, no SRV → 8448
