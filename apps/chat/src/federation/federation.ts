@@ -257,6 +257,38 @@ export class Federation {
     );
   }
 
+  /**
+   * A local user rejects an invite to a room this server does not hold (§"Leaving Rooms (Rejecting
+   * Invites)"): make_leave at the inviter's server, our signature, send_leave v2; our copy records
+   * the leave on top of the invite.
+   */
+  async leaveRemote(log: RoomLog, userId: string, servers: string[]): Promise<void> {
+    let lastError: unknown;
+    for (const server of servers.filter((s) => s !== this.serverName)) {
+      try {
+        const template = (await this.client.request(
+          server,
+          'GET',
+          `${FED}/v1/make_leave/${encodeURIComponent(log.roomId)}/${encodeURIComponent(userId)}`,
+        )) as { event?: unknown };
+        const leave = buildEventFromTemplate(template.event, this.serverName, this.options.key);
+        await this.client.request(
+          server,
+          'PUT',
+          `${FED}/v2/send_leave/${encodeURIComponent(log.roomId)}/${encodeURIComponent(leave.event_id)}`,
+          toFederationPdu(leave),
+        );
+        await this.rooms.store.append(leave, { stateBefore: [...log.currentState().values()] });
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw forbidden(
+      `could not reject the invite: ${(lastError as Error | undefined)?.message ?? 'no server'}`,
+    );
+  }
+
   /** §"Querying directory information": an alias of another server → room id and its servers. */
   async resolveRemoteAlias(alias: string): Promise<{ roomId: string; servers: string[] }> {
     const server = alias.slice(alias.indexOf(':') + 1);

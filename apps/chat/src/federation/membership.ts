@@ -86,3 +86,16 @@ export async function inviteRemote(
   await home.rooms.store.append(signed);
   await fed.fanOut(signed);
 }
+
+/**
+ * /rooms/{id}/leave of an invite to a room this server does not hold (rejecting it): through the
+ * inviter's server (make_leave/send_leave). False when the room is held: the usual leave applies.
+ */
+export async function remoteLeave(home: Home, user: string, roomId: string): Promise<boolean> {
+  const log = home.rooms.room(roomId);
+  if (!home.federation || !log || stateEvent(log, 'm.room.create', '')) return false;
+  const invite = stateEvent(log, 'm.room.member', user);
+  if (invite?.content.membership !== 'invite') return false;
+  await home.federation.leaveRemote(log, user, [domainOf(invite.sender), domainOf(roomId)]);
+  return true;
+}

@@ -140,6 +140,44 @@ export function federationRoutes(app: FastifyInstance, home: Home): void {
     return sendJoinResponse(log, join.event_id, fed.serverName);
   });
 
+  // §"Leaving Rooms (Rejecting Invites)": the template of a leave, then the leave checked and stored.
+  app.get<P<{ roomId: string; userId: string }>>(`${FED}/v1/make_leave/:roomId/:userId`, async (request) => {
+    const origin = originOf(request);
+    const { roomId, userId } = request.params;
+    if (domainOf(userId) !== origin) throw forbidden(`${origin} cannot leave for ${userId}`);
+    try {
+      return makeMembershipTemplate(rooms.get(roomId), userId, 'leave');
+    } catch (err) {
+      if (err instanceof ForbiddenError) throw forbidden(err.message);
+      throw err;
+    }
+  });
+  app.put<P<{ roomId: string; eventId: string }>>(
+    `${FED}/v2/send_leave/:roomId/:eventId`,
+    async (request) => {
+      const origin = originOf(request);
+      rooms.get(request.params.roomId);
+      const pdu = objectBody(request.body) as {
+        type?: unknown;
+        sender?: unknown;
+        content?: { membership?: unknown };
+      };
+      if (
+        pdu.type !== 'm.room.member' ||
+        pdu.content?.membership !== 'leave' ||
+        typeof pdu.sender !== 'string'
+      ) {
+        throw badJson('send_leave takes a leave event');
+      }
+      if (domainOf(pdu.sender) !== origin) throw forbidden(`${origin} cannot send a leave for ${pdu.sender}`);
+      if (idOf(pdu) !== request.params.eventId) throw badJson('the event id does not match the event');
+      const result = await fed.receivePdu(origin, pdu);
+      if (result.error) throw forbidden(result.error);
+      if (result.event) await fed.fanOut(result.event, origin);
+      return {};
+    },
+  );
+
   // §"Inviting to a room", v2: an invite of one of our users; we add our signature and keep it.
   app.put<P<{ roomId: string; eventId: string }>>(`${FED}/v2/invite/:roomId/:eventId`, async (request) => {
     const origin = originOf(request);

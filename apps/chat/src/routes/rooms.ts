@@ -2,7 +2,7 @@ import { formatStreamToken, parseStreamToken, type RoomLog, toClientEvent } from
 import type { FastifyInstance } from 'fastify';
 import { objectBody, requiredString } from '../body.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../errors.js';
-import { inviteRemote, remoteJoin } from '../federation/membership.js';
+import { inviteRemote, remoteJoin, remoteLeave } from '../federation/membership.js';
 import type { Home } from '../home.js';
 import { parseCreateRequest, roomRecipe } from '../rooms/create-room.js';
 import { members, membership, stateEvent, stateEvents } from '../rooms/room-view.js';
@@ -81,6 +81,7 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
 
   app.post<P<{ roomId: string }>>(`${V3}/rooms/:roomId/leave`, async (request) => {
     const { user } = home.device(request);
+    if (await remoteLeave(home, user, request.params.roomId)) return {}; // rejecting a remote invite
     const room = rooms.get(request.params.roomId);
     const now = membership(room, user);
     if (now !== 'join' && now !== 'invite') throw forbidden('You are not in this room');
