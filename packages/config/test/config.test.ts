@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, classDnsServer, labPort, loadConfig } from '../src/index.js';
+import { ConfigError, classDnsServer, labPort, loadConfig, loopbackApiHost } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-config-'));
 function file(content: unknown): string {
@@ -267,5 +267,17 @@ describe('the mail relay settings (mail between the labs of a class)', () => {
         }),
       ).reason,
     ).toMatch(/maxDelayMs/);
+  });
+});
+
+describe('loopbackApiHost (where the chain node API listens)', () => {
+  it("is the lab's own loopback address, so two labs on one machine each keep theirs", () => {
+    expect(loopbackApiHost({ host: '127.0.0.2' })).toBe('127.0.0.2');
+    expect(loopbackApiHost({ host: '127.0.0.1' })).toBe('127.0.0.1');
+  });
+
+  it('is 127.0.0.1 when the lab listens on a LAN address or on every interface', () => {
+    expect(loopbackApiHost({ host: '0.0.0.0' })).toBe('127.0.0.1');
+    expect(loopbackApiHost({ host: '192.168.1.20' })).toBe('127.0.0.1');
   });
 });
