@@ -170,9 +170,9 @@ describe('who may see the board', () => {
     expect(res.status).toBe(200);
     const board = (await res.json()) as ClassSnapshot;
     expect(board.students.map((s) => s.name)).toEqual(STUDENTS);
-    expect(board.labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06']);
+    expect(board.labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06', '07']);
     for (const s of board.students) {
-      expect(Object.keys(s.labs)).toEqual(['01', '02', '03', '04', '05', '06']);
+      expect(Object.keys(s.labs)).toEqual(['01', '02', '03', '04', '05', '06', '07']);
       for (const lab of Object.values(s.labs)) {
         expect(lab.error).toBeUndefined();
         expect(lab.total).toBe(lab.items.length);

@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)('My progress on the /lab dashboard', () => {
       id: string;
       title: Record<string, string>;
     }[];
-    expect(labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06']);
+    expect(labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06', '07']);
     for (const l of labs) expect(l.title).toEqual({ fr: expect.any(String), en: expect.any(String) });
     // Not signed in: no check, anyone's.
     expect((await fetch(`${base}/api/check/03`)).status).toBe(401);
