@@ -1,0 +1,169 @@
+/**
+ * The dashboard's chat panel reads GET /api/chat/rooms: the chat app's room logs as event graphs,
+ * each event ✔ where its signature verifies. Real processes over real sockets: the chat app (a
+ * child process) makes the rooms through its client-server API, the web app reads its logs. What a
+ * browser sees depends on who it is: the teacher every room, a student only the rooms they are in.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LabConfig, loadConfig, UserStore } from '@portlab/config';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebServer, EventHub } from '../src/server.js';
+
+const chatMain = fileURLToPath(new URL('../../chat/dist/main.js', import.meta.url));
+let lab: TempLab;
+let chat: ChildProcess;
+const servers: { app: FastifyInstance; hub: EventHub }[] = [];
+const rooms: Record<string, string> = {};
+
+interface Panel {
+  server: string;
+  rooms: {
+    id: string;
+    name: string | null;
+    events: { id: string; type: string; origin: string; prev: string[]; verified: boolean | null }[];
+  }[];
+}
+
+/** The web app in this process on a free port, the lab machine's browser a teacher or not. */
+async function webApp(loopbackIsTeacher: boolean): Promise<string> {
+  const config: LabConfig = { ...loadConfig({ file: lab.configFile, env: {} }), web: { loopbackIsTeacher } };
+  const hub = new EventHub(config.paths.log);
+  const app = await buildWebServer({ config, hub });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  servers.push({ app, hub });
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
+
+/** A student's browser: signed in with POST /api/session, its cookie kept. */
+async function signIn(base: string, user: string, password: string): Promise<string> {
+  const res = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password }),
+  });
+  expect(res.status).toBe(200);
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+}
+
+async function panel(base: string, cookie?: string): Promise<{ status: number; body: Panel }> {
+  const res = await fetch(`${base}/api/chat/rooms`, { headers: cookie ? { cookie } : {} });
+  return { status: res.status, body: (await res.json()) as Panel };
+}
+
+/** login, createRoom, send: the lab sheet's dialogue, as `user`. */
+async function makeRoom(user: string, password: string, name: string): Promise<string> {
+  const api = `http://127.0.0.1:${lab.ports.matrix}/_matrix/client/v3`;
+  const login = (await (
+    await fetch(`${api}/login`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user }, password }),
+    })
+  ).json()) as { access_token: string };
+  const auth = { authorization: `Bearer ${login.access_token}` };
+  const { room_id } = (await (
+    await fetch(`${api}/createRoom`, { method: 'POST', headers: auth, body: JSON.stringify({ name }) })
+  ).json()) as { room_id: string };
+  const sent = await fetch(`${api}/rooms/${encodeURIComponent(room_id)}/send/m.room.message/1`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({ msgtype: 'm.text', body: `hello from ${user}` }),
+  });
+  expect(sent.status).toBe(200);
+  return room_id;
+}
+
+beforeAll(async () => {
+  lab = await tempLab();
+  const users = new UserStore(path.join(lab.dataDir, 'users.json'));
+  await users.ensure();
+  await users.set('e01', 'e01-Secret1');
+  await users.set('e02', 'e02-Secret2');
+  chat = fork(chatMain, [], { env: lab.env, stdio: 'pipe' });
+  await waitFor(
+    () =>
+      fetch(`http://127.0.0.1:${lab.ports.matrix}/_matrix/client/versions`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    { what: 'the chat app' },
+  );
+  rooms.e01 = await makeRoom('e01', 'e01-Secret1', 'room of e01');
+  rooms.e02 = await makeRoom('e02', 'e02-Secret2', 'room of e02');
+}, 30_000);
+
+afterAll(async () => {
+  for (const { app, hub } of servers) {
+    await app.close();
+    hub.close();
+  }
+  if (chat && chat.exitCode === null) {
+    chat.kill('SIGTERM');
+    await new Promise((r) => chat.once('exit', r));
+  }
+  lab?.cleanup();
+});
+
+describe('GET /api/chat/rooms', () => {
+  it('shows the teacher every room, as a graph of verified events linked by prev_events', async () => {
+    const base = await webApp(true);
+    const { status, body } = await panel(base);
+    expect(status).toBe(200);
+    expect(body.rooms.map((r) => r.id).sort()).toEqual([rooms.e01, rooms.e02].sort());
+    const room = body.rooms.find((r) => r.id === rooms.e01)!;
+    expect(room.name).toBe('room of e01');
+    const types = room.events.map((e) => e.type);
+    expect(types[0]).toBe('m.room.create');
+    expect(types.at(-1)).toBe('m.room.message');
+    // Every event made here verifies with this server's key, and points at events of the room.
+    const ids = new Set(room.events.map((e) => e.id));
+    for (const e of room.events) {
+      expect(e.verified, e.type).toBe(true);
+      expect(e.origin).toBe(body.server);
+      for (const p of e.prev) expect(ids.has(p)).toBe(true);
+    }
+    expect(room.events[0]!.prev).toEqual([]);
+  });
+
+  it('shows a student only their own rooms, never another student’s; nobody signed in nothing', async () => {
+    const base = await webApp(false);
+    const e01 = await panel(base, await signIn(base, 'e01', 'e01-Secret1'));
+    expect(e01.status).toBe(200);
+    expect(e01.body.rooms.map((r) => r.id)).toEqual([rooms.e01]);
+    const e02 = await panel(base, await signIn(base, 'e02', 'e02-Secret2'));
+    expect(e02.body.rooms.map((r) => r.id)).toEqual([rooms.e02]);
+    // Not signed in (a browser elsewhere, the lab machine not the teacher's): refused.
+    const anonymous = await panel(base);
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.body.rooms).toBeUndefined();
+    // A wrong password does not sign in.
+    const wrong = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'e02', password: 'not-it' }),
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('marks ✘ an event tampered with in the log (its content hash no longer matches)', async () => {
+    const base = await webApp(true);
+    // A copy of e02's message with its body changed, appended to e02's room log under the same ID.
+    const dir = path.join(lab.dataDir, 'chat', 'rooms');
+    const file = path.join(dir, readdirSync(dir).find((f) => rooms.e02!.includes(f.replace('.ndjson', '')))!);
+    const last = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!);
+    last.pdu.content.body = 'tampered';
+    last.event_id = `${last.event_id}x`;
+    appendFileSync(file, `${JSON.stringify(last)}\n`);
+    const room = (await panel(base)).body.rooms.find((r) => r.id === rooms.e02)!;
+    expect(room.events.at(-1)!.id).toBe(last.event_id);
+    expect(room.events.at(-1)!.verified).toBe(false);
+    expect(room.events.at(-2)!.verified).toBe(true);
+  });
+});
