@@ -5,15 +5,20 @@
  * browser sees depends on who it is: the teacher every room, a student only the rooms they are in.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LabConfig, loadConfig, UserStore } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import type { FastifyInstance } from 'fastify';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebServer, EventHub } from '../src/server.js';
 
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(`chat panel page test skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 const chatMain = fileURLToPath(new URL('../../chat/dist/main.js', import.meta.url));
 let lab: TempLab;
 let chat: ChildProcess;
@@ -151,6 +156,29 @@ describe('GET /api/chat/rooms', () => {
     });
     expect(wrong.status).toBe(401);
   });
+
+  it.skipIf(!hasChromium)(
+    'draws the teacher’s panel: each room’s events, arrows to prev_events, ✔ verified',
+    async () => {
+      const base = await webApp(true);
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      try {
+        const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+        page.setDefaultTimeout(10_000);
+        await page.goto(`${base}/lab#panel=chat`);
+        const room = page.locator(`#chat .chat-room[data-room="${rooms.e01}"]`);
+        await room.locator('.chat-event').first().waitFor();
+        // create, member, power levels, join rules, history visibility, name, message: all ✔.
+        const events = room.locator('.chat-event');
+        expect(await events.count()).toBeGreaterThanOrEqual(5);
+        expect(await room.locator('.chat-event[data-verified="true"]').count()).toBe(await events.count());
+        expect(await room.locator('.chat-arrow').count()).toBe((await events.count()) - 1);
+        expect(await room.locator('.chat-event').last().textContent()).toContain('✔ message');
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 
   it('marks ✘ an event tampered with in the log (its content hash no longer matches)', async () => {
     const base = await webApp(true);
