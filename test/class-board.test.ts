@@ -368,7 +368,7 @@ describe.skipIf(!hasChromium)('the board page in headless Chromium', () => {
       expect(await page.locator('tbody tr').count()).toBe(STUDENTS.length);
       expect(await page.locator('h1').textContent()).toContain('Class board');
       expect(await page.locator('a[href="/lab/class/cards"]').count()).toBe(1);
-      expect(await page.locator('thead th.lab').count()).toBe(6);
+      expect(await page.locator('thead th.lab').count()).toBe(7);
       await page.locator('tr[data-student="e01"] td.lab .mark').first().waitFor();
 
       // Live: e02 logs in over FTP, the row shows it, then no more once the session ends.

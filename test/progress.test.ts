@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium)('My progress on the /lab dashboard', () => {
     await expect(before.section.getAttribute('data-done')).resolves.toBe('0');
     await expect(before.section.getAttribute('data-total')).resolves.toBe('4');
     await expect(before.section.locator('.score').textContent()).resolves.toBe('0/4 done');
-    expect(await e01.locator('#progress .progress-lab').count()).toBe(6);
+    expect(await e01.locator('#progress .progress-lab').count()).toBe(7);
     // Only e01's own: their name, nobody else's.
     await expect(e01.locator('#progress').textContent()).resolves.not.toMatch(/e02/);
 
