@@ -5,10 +5,14 @@
  * browser sees depends on who it is: the teacher every room, a student only the rooms they are in.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LabConfig, loadConfig, UserStore } from '@portlab/config';
+import { buildEvent, generateSigningKey, serverKeysResponse, signingKeyFromSeed } from '@portlab/matrix';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import type { FastifyInstance } from 'fastify';
 import { chromium } from 'playwright-core';
@@ -179,6 +183,61 @@ describe('GET /api/chat/rooms', () => {
       }
     },
   );
+
+  it('verifies an event of the neighbour’s server with the key it publishes; ✘ a forged one, ? a server not asked', async () => {
+    const base = await webApp(true);
+    // The neighbour's server at 127.0.0.2: its key document over HTTPS (a lab certificate of its own
+    // kind), as GET /_matrix/key/v2/server serves it.
+    const key = generateSigningKey();
+    const tls = path.join(lab.dataDir, 'tls');
+    const neighbour = createServer(
+      { cert: readFileSync(path.join(tls, 'cert.pem')), key: readFileSync(path.join(tls, 'key.pem')) },
+      (req, res) => {
+        const name = `127.0.0.2:${(neighbour.address() as AddressInfo).port}`;
+        if (req.url !== '/_matrix/key/v2/server') return void res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(serverKeysResponse({ serverName: name, key })));
+      },
+    );
+    await new Promise<void>((resolve) => neighbour.listen(0, '127.0.0.2', resolve));
+    try {
+      const origin = `127.0.0.2:${(neighbour.address() as AddressInfo).port}`;
+      const dir = path.join(lab.dataDir, 'chat', 'rooms');
+      const file = path.join(
+        dir,
+        readdirSync(dir).find((f) => rooms.e01!.includes(f.replace('.ndjson', '')))!,
+      );
+      const last = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!);
+      const fields = (sender: string, body: string, from: string) => ({
+        roomId: rooms.e01!,
+        sender,
+        type: 'm.room.message',
+        content: { msgtype: 'm.text', body },
+        prevEvents: [last.event_id],
+        authEvents: [],
+        depth: last.pdu.depth + 1,
+        originServerTs: Date.now(),
+        origin: from,
+      });
+      // Signed with the neighbour's key; with another key under the same key ID (forged); by a
+      // server that is neither loopback nor the class network (never asked).
+      const good = buildEvent(fields(`@nb:${origin}`, 'from next door', origin), key);
+      const forger = signingKeyFromSeed(randomBytes(32), key.keyId.slice('ed25519:'.length));
+      const forged = buildEvent(fields(`@nb:${origin}`, 'forged', origin), forger);
+      const far = buildEvent(fields('@x:example.org', 'far away', 'example.org'), generateSigningKey());
+      for (const [i, ev] of [good, forged, far].entries()) {
+        const { event_id, ...pdu } = ev;
+        appendFileSync(file, `${JSON.stringify({ stream: 1_000_000 + i, event_id, pdu })}\n`);
+      }
+      const room = (await panel(base)).body.rooms.find((r) => r.id === rooms.e01)!;
+      const byId = new Map(room.events.map((e) => [e.id, e]));
+      expect(byId.get(good.event_id)).toMatchObject({ origin, verified: true, prev: [last.event_id] });
+      expect(byId.get(forged.event_id)).toMatchObject({ origin, verified: false });
+      expect(byId.get(far.event_id)).toMatchObject({ origin: 'example.org', verified: null });
+    } finally {
+      neighbour.close();
+    }
+  });
 
   it('marks ✘ an event tampered with in the log (its content hash no longer matches)', async () => {
     const base = await webApp(true);

@@ -1,8 +1,9 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type LabConfig, matrixServerName } from '@portlab/config';
-import { domainOf, parseSigningKey, type SigningKey, verifyEvent } from '@portlab/matrix';
+import { domainOf, type KeyLookup, parseSigningKey, type SigningKey, verifyEvent } from '@portlab/matrix';
 import type { FastifyInstance } from 'fastify';
+import { RemoteKeys } from '../chat-keys.js';
 import type { SignIns } from '../sign-ins.js';
 import { viewerOf } from '../viewer.js';
 
@@ -15,9 +16,10 @@ import { viewerOf } from '../viewer.js';
  * For each room: its last events as a graph (each event's `prev_events` are the arrows; its origin,
  * the server part of its sender, is the colour) and whether each event's signature and content hash
  * verify (server-server API, "Validating hashes and signatures on received events"), with the keys
- * this lab has: its own server's ($DATA/chat/signing.key). An event of another server is shown with
- * `verified: null`: its key is not here to check it with. No message bodies: only what the graph
- * needs (the panel is projected to the class).
+ * this lab has: its own server's ($DATA/chat/signing.key), and another server's fetched from it when
+ * it is on loopback or the class network (chat-keys.ts). An event whose server's key cannot be had is
+ * shown with `verified: null`. No message bodies: only what the graph needs (the panel is projected
+ * to the class).
  */
 
 /** Events per room the panel draws: the newest ones. */
@@ -106,18 +108,26 @@ export function chatRoutes(app: FastifyInstance, config: LabConfig, signIns: Sig
     return key;
   };
 
+  const remote = new RemoteKeys(config.publicAddress);
+
+  /** true/false: the event's signature and content hash verify or not; null: no key for its server. */
   const check = async (line: LogLine): Promise<boolean | null> => {
     const known = verified.get(line.event_id);
     if (known !== undefined) return known;
-    const k = await ownKey();
-    let result: boolean | null;
-    if (domainOf(line.pdu.sender) !== server || !k) result = null;
-    else {
-      const v = await verifyEvent(line.pdu, (name, keyId) =>
-        name === server && keyId === k.keyId ? k.publicKeyBase64 : undefined,
-      );
-      result = v.ok && v.eventId === line.event_id;
+    const origin = domainOf(line.pdu.sender);
+    let lookup: KeyLookup;
+    if (origin === server) {
+      const k = await ownKey();
+      if (!k) return null;
+      lookup = (name, keyId) => (name === server && keyId === k.keyId ? k.publicKeyBase64 : undefined);
+    } else {
+      const keys = await remote.of(origin);
+      if (!keys) return null; // asked again later: the neighbour's server may be stopped now
+      lookup = (name, keyId) =>
+        name === origin ? (keys.verifyKeys.get(keyId) ?? keys.oldKeys.get(keyId)?.key) : undefined;
     }
+    const v = await verifyEvent(line.pdu, lookup);
+    const result = v.ok && v.eventId === line.event_id;
     if (verified.size > 50_000) verified.clear();
     verified.set(line.event_id, result);
     return result;
