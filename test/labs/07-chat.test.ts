@@ -47,12 +47,27 @@ describe.concurrent('lab 07: a decentralised social network', () => {
     );
     // A tampered copy fails its content hash.
     expect(demo.out).toMatch(/one "!" added to the message: ✘ content hash does not match/);
-    // Federation: run, or said plainly to be skipped.
-    expect(demo.out).toMatch(/compare\.js|the two-server step is skipped/);
+    // Federation: the neighbour's server at 127.0.0.2 joins, a message crosses, it is stopped,
+    // restarted, and catches up; both copies identical and verified.
+    expect(demo.out).toMatch(
+      /\$ PORTLAB_HOST=127\.0\.0\.2 PORTLAB_DATA_DIR=\S+ node apps\/chat\/dist\/main\.js &/,
+    );
+    expect(demo.out).toContain('✔ "Hello from next door!" reached 127.0.0.1:');
+    expect(demo.out).toContain("✔ back, the neighbour's server caught up on the missed message");
+    // Both copies hold both messages said after the join, each ✔ in each copy.
+    for (const body of ['Hello from next door!', 'Are you there? (while you were away)'])
+      expect(demo.out).toMatch(
+        new RegExp(`✔ +✔ +m\\.room\\.message @bob:\\S+ "${body.replace(/[?()]/g, '\\$&')}"`),
+      );
+    expect(demo.out).not.toMatch(/✘ (?!content hash)/);
     // The demo acts as bob: alice's exercise is left alone.
     const check = await portlab(lab, ['check', '07', '--lang', 'en']);
     expect(check.code).toBe(1);
     expect(check.out).toMatch(/@alice:127\.0\.0\.1:\d+ has not sent a message yet/);
+    // bob did it all, on two servers: both items ✔ (the room has a member of 127.0.0.2).
+    const bob = await portlab(lab, ['check', '07', '--user', 'bob', '--lang', 'en']);
+    expect(bob.out).toMatch(/✔ one of your rooms also lives on a neighbour's server/);
+    expect(bob.code, bob.out).toBe(0);
   });
 
   it('check 07 counts each account’s own room and message, never another account’s', async () => {

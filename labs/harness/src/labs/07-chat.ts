@@ -8,12 +8,24 @@
  * The check reads the room logs ($DATA/chat/rooms/*.ndjson): an event there was made by this server
  * for a logged-in user, so its `sender` is who did it (a classmate's events carry their own name).
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { type LabConfig, labConnectAddress, matrixServerName, urlHost } from '@portlab/config';
+import {
+  type LabConfig,
+  labConnectAddress,
+  matrixServerName,
+  REPO_ROOT,
+  UserStore,
+  urlHost,
+} from '@portlab/config';
 import { domainOf, parseSigningKey, verifyEvent } from '@portlab/matrix';
-import { checkedUser, checkItem, type Lab } from '../lab.js';
+import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
+
+const CHAT_MAIN = path.join(REPO_ROOT, 'apps', 'chat', 'dist', 'main.js');
+const COMPARE = path.join(REPO_ROOT, 'apps', 'chat', 'dist', 'federation', 'compare.js');
 
 /** One line of a room log (packages/matrix store/room-log.ts `LogLine`), the fields read here. */
 interface RoomLine {
@@ -115,6 +127,210 @@ function servesFederation(config: LabConfig): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
+}
+
+/** The neighbour's server of the demo: a second chat app on this machine, at its own address. */
+const NEIGHBOUR_HOST = '127.0.0.2';
+/** How long the demo waits for an event to cross from one server to the other. */
+const CROSS_MS = 20_000;
+
+/** Whether this machine can bind `host` (Linux answers on all of 127.0.0.0/8; macOS only on 127.0.0.1). */
+function canBind(host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A path as short as it can be said: relative when under the current folder. */
+const shown = (p: string) => (p.startsWith(process.cwd()) ? path.relative(process.cwd(), p) || '.' : p);
+
+/**
+ * The neighbour's chat app (apps/chat/dist/main.js) on 127.0.0.2 with its own data dir, as the sheet
+ * starts it; resolves once it says its server name (both ports served).
+ */
+async function startNeighbour(dataDir: string): Promise<ChildProcess> {
+  await new UserStore(path.join(dataDir, 'users.json')).ensure();
+  const child = spawn(process.execPath, [CHAT_MAIN], {
+    env: {
+      ...process.env,
+      PORTLAB_HOST: NEIGHBOUR_HOST,
+      PORTLAB_PUBLIC_ADDRESS: NEIGHBOUR_HOST,
+      PORTLAB_DATA_DIR: dataDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (d: Buffer) => {
+    output += d;
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the neighbour's chat app did not start:\n${output}`)),
+      30_000,
+    );
+    const check = () => {
+      if (output.includes('Matrix server name')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the neighbour's chat app exited (${code}):\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The message bodies `token` sees in `room` on the server at `base`, oldest first. */
+async function bodies(base: string, room: string, token: string): Promise<string[]> {
+  const res = await fetch(`${base}/rooms/${encodeURIComponent(room)}/messages?dir=b&limit=50`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!res.ok) return [];
+  const { chunk } = (await res.json()) as { chunk: { type: string; content: { body?: unknown } }[] };
+  return chunk
+    .filter((e) => e.type === 'm.room.message')
+    .map((e) => String(e.content.body))
+    .reverse();
+}
+
+/** Waits until `body` is in what `token` sees on `base`; false after CROSS_MS. */
+async function arrives(base: string, room: string, token: string, body: string): Promise<boolean> {
+  const until = Date.now() + CROSS_MS;
+  while (Date.now() < until) {
+    if ((await bodies(base, room, token)).includes(body)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+async function request(base: string, method: string, route: string, body: unknown, token?: string) {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(CROSS_MS),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${json.errcode ?? ''} ${json.error ?? ''}`);
+  return json;
+}
+
+/**
+ * The two-server part: the neighbour's server started at 127.0.0.2, its bob invited into the room
+ * and joining it (make_join/send_join), a message each way, the neighbour stopped while this server's
+ * bob keeps talking, restarted, and catching up; then both copies side by side (compare.js).
+ */
+async function twoServers(ctx: StepContext): Promise<void> {
+  const { config, out } = ctx;
+  const room = ctx.state.get('room') as string;
+  const bob = ctx.state.get('token:bob') as string;
+  const here = clientApi(config);
+  const dir = path.join(config.dataDir, 'labs', '07', 'neighbour');
+  await mkdir(dir, { recursive: true });
+  out.command(`PORTLAB_HOST=${NEIGHBOUR_HOST} PORTLAB_DATA_DIR=${shown(dir)} node apps/chat/dist/main.js &`);
+  let neighbour = await startNeighbour(dir);
+  ctx.defer(() => stopChild(neighbour));
+  const there = `http://${NEIGHBOUR_HOST}:${config.portOf('matrix')}/_matrix/client/v3`;
+  const neighbourName = `${NEIGHBOUR_HOST}:${config.portOf('matrix-tls')}`;
+  const nbob = `@bob:${neighbourName}`;
+
+  out.say(
+    out.t({
+      fr: `bob invite ${nbob} (le bob du voisin) :`,
+      en: `bob invites ${nbob} (the neighbour's bob):`,
+    }),
+  );
+  await request(here, 'POST', `/rooms/${encodeURIComponent(room)}/invite`, { user_id: nbob }, bob);
+  const login = await request(there, 'POST', '/login', {
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: 'bob' },
+    password: 'builder',
+  });
+  const ntoken = login.access_token as string;
+  out.command(
+    `curl -s -H "Authorization: Bearer $TOKEN" -X POST -d '{}' 'http://${NEIGHBOUR_HOST}:${config.portOf('matrix')}/_matrix/client/v3/join/${room}'`,
+  );
+  await request(there, 'POST', `/join/${encodeURIComponent(room)}`, {}, ntoken);
+  const hello = out.t({ fr: "Bonjour d'à côté !", en: 'Hello from next door!' });
+  await request(
+    there,
+    'PUT',
+    `/rooms/${encodeURIComponent(room)}/send/m.room.message/n1`,
+    { msgtype: 'm.text', body: hello },
+    ntoken,
+  );
+  const crossed = await arrives(here, room, bob, hello);
+  out.say(
+    crossed
+      ? out.t({
+          fr: `✔ « ${hello} » est arrivé sur ${matrixServerName(config)}`,
+          en: `✔ "${hello}" reached ${matrixServerName(config)}`,
+        })
+      : out.t({ fr: `✘ « ${hello} » n'est pas arrivé`, en: `✘ "${hello}" did not arrive` }),
+    crossed ? 'green' : 'red',
+  );
+
+  out.command(
+    `kill %1   # ${out.t({ fr: 'le serveur du voisin s’arrête', en: "the neighbour's server stops" })}`,
+  );
+  await stopChild(neighbour);
+  const meanwhile = out.t({
+    fr: 'Tu es là ? (pendant ton absence)',
+    en: 'Are you there? (while you were away)',
+  });
+  await request(
+    here,
+    'PUT',
+    `/rooms/${encodeURIComponent(room)}/send/m.room.message/away${Date.now()}`,
+    { msgtype: 'm.text', body: meanwhile },
+    bob,
+  );
+  out.say(out.t({ fr: `bob écrit quand même : « ${meanwhile} »`, en: `bob writes anyway: "${meanwhile}"` }));
+  out.command(`PORTLAB_HOST=${NEIGHBOUR_HOST} PORTLAB_DATA_DIR=${shown(dir)} node apps/chat/dist/main.js &`);
+  neighbour = await startNeighbour(dir);
+  const caught = await arrives(there, room, ntoken, meanwhile);
+  out.say(
+    caught
+      ? out.t({
+          fr: '✔ revenu, le serveur du voisin a rattrapé le message manqué',
+          en: "✔ back, the neighbour's server caught up on the missed message",
+        })
+      : out.t({
+          fr: "✘ le serveur du voisin n'a pas rattrapé le message manqué",
+          en: "✘ the neighbour's server did not catch up on the missed message",
+        }),
+    caught ? 'green' : 'red',
+  );
+  out.command(`node apps/chat/dist/federation/compare.js '${room}' ${shown(config.dataDir)} ${shown(dir)}`);
+  const compared = await new Promise<string>((resolve) =>
+    execFile(process.execPath, [COMPARE, room, config.dataDir, dir], (err, stdout, stderr) =>
+      resolve(err ? `${stdout}${stderr}${err.message}` : stdout),
+    ),
+  );
+  for (const line of compared.trimEnd().split('\n')) out.say(`  ${line}`);
+  out.say(
+    out.t({
+      fr: "— : un événement d'avant l'arrivée du bob du voisin : son serveur ne l'a pas reçu (la fédération envoie ce qui suit l'arrivée, et l'état du salon).",
+      en: "— : an event from before the neighbour's bob joined: their server did not receive it (federation sends what follows the join, and the room's state).",
+    }),
+    'dim',
+  );
 }
 
 export const chatLab: Lab = {
@@ -312,15 +528,17 @@ export const chatLab: Lab = {
           );
           return;
         }
-        const room = ctx.state.get('room') as string;
-        out.say(
-          out.t({
-            fr: 'le serveur publie sa clé : un autre serveur peut vérifier ses événements. Avec le serveur du voisin lancé (fiche, étape 4) :',
-            en: "the server publishes its key: another server can verify its events. With the neighbour's server running (sheet, step 4):",
-          }),
-        );
-        out.command(`PORTLAB_DATA_DIR=var-b npx portlab up --host 127.0.0.2`);
-        out.command(`node apps/chat/dist/federation/compare.js '${room}' var var-b`);
+        if (!(await canBind(NEIGHBOUR_HOST))) {
+          out.say(
+            out.t({
+              fr: `${NEIGHBOUR_HOST} n'est pas une adresse de cette machine : l'étape à deux serveurs est sautée ; faites-la à deux PC, avec la fiche`,
+              en: `${NEIGHBOUR_HOST} is not an address of this machine: the two-server step is skipped; do it with two PCs, with the sheet`,
+            }),
+            'yellow',
+          );
+          return;
+        }
+        await twoServers(ctx);
       },
     },
   ],
