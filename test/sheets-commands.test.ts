@@ -35,9 +35,9 @@ function documents(): string[] {
 }
 
 let cli: CliCommand;
-beforeAll(() => {
-  cli = readCli(bin);
-});
+beforeAll(async () => {
+  cli = await readCli(bin);
+}, 300_000);
 
 describe('the CLI as its help describes it', () => {
   it('has the commands and options the sheets rely on', () => {
