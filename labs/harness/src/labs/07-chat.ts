@@ -244,7 +244,20 @@ async function twoServers(ctx: StepContext): Promise<void> {
   const dir = path.join(config.dataDir, 'labs', '07', 'neighbour');
   await mkdir(dir, { recursive: true });
   out.command(`PORTLAB_HOST=${NEIGHBOUR_HOST} PORTLAB_DATA_DIR=${shown(dir)} node apps/chat/dist/main.js &`);
-  let neighbour = await startNeighbour(dir);
+  let neighbour: ChildProcess;
+  try {
+    neighbour = await startNeighbour(dir);
+  } catch (err) {
+    // Most often the student's own neighbour's server (the sheet's step) already holds 127.0.0.2's ports.
+    out.say(
+      out.t({
+        fr: `le serveur du voisin n'a pas démarré (${(err as Error).message.split('\n')[0]}) : un autre tourne-t-il déjà à ${NEIGHBOUR_HOST} ? L'étape est sautée.`,
+        en: `the neighbour's server did not start (${(err as Error).message.split('\n')[0]}): is another one already running at ${NEIGHBOUR_HOST}? The step is skipped.`,
+      }),
+      'yellow',
+    );
+    return;
+  }
   ctx.defer(() => stopChild(neighbour));
   const there = `http://${NEIGHBOUR_HOST}:${config.portOf('matrix')}/_matrix/client/v3`;
   const neighbourName = `${NEIGHBOUR_HOST}:${config.portOf('matrix-tls')}`;
