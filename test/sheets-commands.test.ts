@@ -144,6 +144,25 @@ describe('the sheets, the teacher notes and the README', () => {
     expect(files).toContain(path.join('labs', 'CLASSE.fr.md'));
   });
 
+  it('lab 07: both sheets quote its demo, its check and the neighbour’s server', () => {
+    for (const lang of ['fr', 'en']) {
+      const file = path.join('labs', '07-chat', `README.${lang}.md`);
+      expect(files).toContain(file);
+      const quoted = quotedCommands(readFileSync(path.join(REPO_ROOT, file), 'utf8'), file).map(
+        (q) => q.text,
+      );
+      expect(quoted).toEqual(
+        expect.arrayContaining([
+          `portlab lab 07 --step --lang ${lang}`,
+          'portlab check 07',
+          'portlab up --host 127.0.0.2',
+          'portlab stop chat',
+          'portlab start chat',
+        ]),
+      );
+    }
+  });
+
   it('quote only commands and options that exist', () => {
     const scripts = rootScripts(REPO_ROOT);
     const errors: string[] = [];
