@@ -14,7 +14,8 @@ export interface MailAppOptions {
   /** A folder of its own: the data dir and the config file go in it. */
   dir: string;
   host: string;
-  domain: string;
+  /** Its mail domain; none: the config's rule (dns.name in the zone: pc07.lab.test). */
+  domain?: string;
   /** `mail.relay` of the config (dns, retry, maxAgeSeconds, …). */
   relay: Record<string, unknown>;
   /** Other keys of the config (portOffset, ports, …). */
@@ -42,7 +43,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
     JSON.stringify({
       dataDir,
       host: options.host,
-      domain: options.domain,
+      ...(options.domain ? { domain: options.domain } : {}),
       // The demo accounts alice and bob on a LAN address: no one else is on this network.
       allowDemoPasswords: true,
       ...options.extra,
@@ -59,6 +60,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
   ])
     delete env[name];
   const run = options.spawn ?? spawn;
+  const label = options.domain ?? options.dir;
   const app: MailApp = {
     dataDir,
     configFile,
@@ -75,7 +77,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
       });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`the mail app of ${options.domain}: not ready after 60 s\n${output}`)),
+          () => reject(new Error(`the mail app of ${label}: not ready after 60 s\n${output}`)),
           60_000,
         );
         child.on('message', (m: { type?: string }) => {
@@ -85,9 +87,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
         });
         child.once('exit', (code) => {
           clearTimeout(timer);
-          reject(
-            new Error(`the mail app of ${options.domain} exited (${code}) before it was ready\n${output}`),
-          );
+          reject(new Error(`the mail app of ${label} exited (${code}) before it was ready\n${output}`));
         });
       });
     },
