@@ -9,7 +9,7 @@
  *    own address, as the teacher's tracker handed it out.
  * Needs root and iproute2; skipped elsewhere, saying why.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const support = namespaceSupport();
-if (!support.ok) console.warn(`classroom-swarm.test.ts skipped: ${support.reason}`);
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
+const skip = !support.ok ? support.reason : !hasCurl ? 'curl is missing' : null;
+if (skip) console.warn(`classroom-swarm.test.ts skipped: ${skip}`);
 
 /** A command running on a PC of the classroom, its output kept. */
 interface Run {
@@ -37,7 +39,7 @@ interface Run {
   exit: Promise<number | null>;
 }
 
-describe.skipIf(!support.ok)(
+describe.skipIf(skip !== null)(
   'lab 05 step 10: one swarm for the whole class, around the teacher’s tracker',
   () => {
     let net: ClassroomNetwork;
@@ -171,7 +173,7 @@ describe.skipIf(!support.ok)(
 
       const first = await fetchAndGet(0);
       expect(readFileSync(path.join(first.cwd, 'class.bin')).equals(content)).toBe(true);
-        expect(first.out).toContain(`this peer listens on ${pc1.address}:`);
+      expect(first.out).toContain(`this peer listens on ${pc1.address}:`);
       expect(first.out).toMatch(
         new RegExp(`^\\s*${net.teacher.address.replaceAll('.', '\\.')}:\\d+ .* 100%`, 'm'),
       );
