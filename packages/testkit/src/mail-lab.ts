@@ -14,8 +14,7 @@ export interface MailAppOptions {
   /** A folder of its own: the data dir and the config file go in it. */
   dir: string;
   host: string;
-  /** Its mail domain; none: the config's rule (dns.name in the zone: pc07.lab.test). */
-  domain?: string;
+  domain: string;
   /** `mail.relay` of the config (dns, retry, maxAgeSeconds, …). */
   relay: Record<string, unknown>;
   /** Other keys of the config (portOffset, ports, …). */
@@ -43,7 +42,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
     JSON.stringify({
       dataDir,
       host: options.host,
-      ...(options.domain ? { domain: options.domain } : {}),
+      domain: options.domain,
       // The demo accounts alice and bob on a LAN address: no one else is on this network.
       allowDemoPasswords: true,
       ...options.extra,
@@ -60,7 +59,6 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
   ])
     delete env[name];
   const run = options.spawn ?? spawn;
-  const label = options.domain ?? options.dir;
   const app: MailApp = {
     dataDir,
     configFile,
@@ -77,7 +75,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
       });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`the mail app of ${label}: not ready after 60 s\n${output}`)),
+          () => reject(new Error(`the mail app of ${options.domain}: not ready after 60 s\n${output}`)),
           60_000,
         );
         child.on('message', (m: { type?: string }) => {
@@ -87,7 +85,9 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
         });
         child.once('exit', (code) => {
           clearTimeout(timer);
-          reject(new Error(`the mail app of ${label} exited (${code}) before it was ready\n${output}`));
+          reject(
+            new Error(`the mail app of ${options.domain} exited (${code}) before it was ready\n${output}`),
+          );
         });
       });
     },
