@@ -221,6 +221,17 @@ describe('the class DNS settings (dns, PORTLAB_CLASS_DNS, PORTLAB_DNS_NAME)', ()
     );
   });
 
+  it('makes a named lab its own mail domain (pc07.lab.test) unless the config sets one', () => {
+    const named = loadConfig({ file: file({}), env: { PORTLAB_DNS_NAME: 'pc07' } });
+    expect(named.domain).toBe('pc07.lab.test');
+    const inZone = loadConfig({ file: file({ dns: { name: 'pc12', zone: 'tp.test' } }), env: {} });
+    expect(inZone.domain).toBe('pc12.tp.test');
+    // A domain the config sets stays, name or not; no name: the demo domain lab.test.
+    const chosen = loadConfig({ file: file({ domain: 'lycee.test' }), env: { PORTLAB_DNS_NAME: 'pc07' } });
+    expect(chosen.domain).toBe('lycee.test');
+    expect(loadConfig({ file: file({}), env: {} }).domain).toBe('lab.test');
+  });
+
   it('refuses a lab name that is no DNS label, naming the variable or the key', () => {
     expect(
       errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_DNS_NAME: 'pc07.lab.test' } })).key,
