@@ -49,8 +49,13 @@ export interface SupervisorOptions {
   apps?: readonly AppName[];
 }
 
-/** How long an app may take to try its ports before the table is printed without it. */
-const READY_TIMEOUT_MS = 15_000;
+/**
+ * How long an app may take to try its ports before the table is printed without it. Seven apps
+ * start at once; on a loaded 2-core machine (a class PC running other things, or CI) one took over
+ * 15 s to load its code, and `up` then printed "4 of 18 services listening" for apps that were only
+ * slow. Only an app that hangs should meet this limit.
+ */
+const READY_TIMEOUT_MS = 60_000;
 
 /**
  * `portlab up`: every app is its own process, as real daemons are. The supervisor starts them,
