@@ -81,6 +81,8 @@ export interface PeerChain {
   userAgent: string;
   tip: string | null;
   blocks: PeerBlock[];
+  /** Set when we dropped this peer: why (its chain stays shown, refused blocks in red). */
+  dropped?: string;
 }
 
 export class ChainNode extends EventEmitter implements PeerHandler {
@@ -91,6 +93,8 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   readonly known = new Set<string>();
   /** Peers disconnected for misbehaviour, with why (shown by the API and dashboard). */
   readonly disconnected: { address: string; reason: string; at: number }[] = [];
+  /** The chains of the last peers dropped for misbehaviour (at most 8), as they showed them. */
+  private readonly droppedChains: PeerChain[] = [];
   private readonly nonce = randomBytes(8);
   private readonly host: string;
   port: number;
@@ -193,6 +197,11 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     ) {
       this.disconnected.push({ address: peer.address, reason, at: Date.now() });
       if (this.disconnected.length > 50) this.disconnected.shift();
+      // Its chain stays on the dashboard a while, red where we refused it, with why it was dropped.
+      if (peer.tip) {
+        this.droppedChains.push({ ...this.chainOf(peer, 12), dropped: reason });
+        if (this.droppedChains.length > 8) this.droppedChains.shift();
+      }
     }
     this.emit('peer-closed', peer, reason);
   }
@@ -428,51 +437,55 @@ export class ChainNode extends EventEmitter implements PeerHandler {
    * Each neighbour's chain as it showed it to us, newest first, at most `count` blocks back from its
    * tip: from the headers it sent, then from our own blocks for the part we share. A block we refused
    * and every block built on it are `refused` (the dashboard's red cards). Public data only: headers.
+   * The peers dropped for misbehaviour last come after, with `dropped`.
    */
   peerChains(count = 12): PeerChain[] {
-    return [...this.peers]
-      .filter((p) => p.ready)
-      .map((p) => {
-        const blocks: PeerBlock[] = [];
-        let id = p.tip;
-        while (id && blocks.length < count) {
-          const s = p.seen.get(id);
-          const e = this.chain.entries.get(id);
-          if (!s && !e) break;
-          const prev = s?.prev ?? (e as BlockEntry).prev;
-          const refused = s?.refused ?? this.chain.invalid.get(id);
-          blocks.push({
-            height: e?.height ?? null,
-            id,
-            prev,
-            nonce: s?.nonce ?? (e as BlockEntry).block.nonce,
-            ...(refused ? { refused } : {}),
-            ours: this.chain.best[e?.height ?? -1]?.id === id,
-          });
-          if (e?.height === 0) break;
-          id = prev;
-        }
-        // Heights of blocks we do not hold: one more than their parent's.
-        for (let i = blocks.length - 1; i >= 0; i--) {
-          const b = blocks[i] as PeerBlock;
-          if (b.height !== null) continue;
-          const parentHeight = blocks[i + 1]?.height ?? this.chain.entries.get(b.prev)?.height;
-          b.height = parentHeight === undefined || parentHeight === null ? null : parentHeight + 1;
-        }
-        // Built on a refused block: refused too, as every node does (its parent is invalid).
-        for (let i = blocks.length - 2; i >= 0; i--) {
-          const b = blocks[i] as PeerBlock;
-          const parent = blocks[i + 1] as PeerBlock;
-          if (!b.refused && parent.refused) b.refused = `builds on refused block ${parent.id.slice(0, 16)}…`;
-        }
-        return {
-          address: p.address,
-          listen: `${p.socket.remoteAddress}:${p.listenPort}`,
-          userAgent: p.userAgent,
-          tip: p.tip ?? null,
-          blocks,
-        };
+    return [
+      ...[...this.peers].filter((p) => p.ready).map((p) => this.chainOf(p, count)),
+      ...this.droppedChains,
+    ];
+  }
+
+  private chainOf(p: Peer, count: number): PeerChain {
+    const blocks: PeerBlock[] = [];
+    let id = p.tip;
+    while (id && blocks.length < count) {
+      const s = p.seen.get(id);
+      const e = this.chain.entries.get(id);
+      if (!s && !e) break;
+      const prev = s?.prev ?? (e as BlockEntry).prev;
+      const refused = s?.refused ?? this.chain.invalid.get(id);
+      blocks.push({
+        height: e?.height ?? null,
+        id,
+        prev,
+        nonce: s?.nonce ?? (e as BlockEntry).block.nonce,
+        ...(refused ? { refused } : {}),
+        ours: this.chain.best[e?.height ?? -1]?.id === id,
       });
+      if (e?.height === 0) break;
+      id = prev;
+    }
+    // Heights of blocks we do not hold: one more than their parent's.
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const b = blocks[i] as PeerBlock;
+      if (b.height !== null) continue;
+      const parentHeight = blocks[i + 1]?.height ?? this.chain.entries.get(b.prev)?.height;
+      b.height = parentHeight === undefined || parentHeight === null ? null : parentHeight + 1;
+    }
+    // Built on a refused block: refused too, as every node does (its parent is invalid).
+    for (let i = blocks.length - 2; i >= 0; i--) {
+      const b = blocks[i] as PeerBlock;
+      const parent = blocks[i + 1] as PeerBlock;
+      if (!b.refused && parent.refused) b.refused = `builds on refused block ${parent.id.slice(0, 16)}…`;
+    }
+    return {
+      address: p.address,
+      listen: `${p.socket.remoteAddress}:${p.listenPort}`,
+      userAgent: p.userAgent,
+      tip: p.tip ?? null,
+      blocks,
+    };
   }
 
   peerInfo(): PeerInfo[] {

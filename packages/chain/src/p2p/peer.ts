@@ -126,7 +126,18 @@ export class Peer {
       ...(before?.refused && !header.refused ? { refused: before.refused } : {}),
     });
     if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.keys().next().value as string);
-    if (tip) this.tip = header.id;
+    // A block it sends after its headers (getdata's answer) is no news of its tip: keep the newest.
+    if (tip && !this.below(header.id)) this.tip = header.id;
+  }
+
+  /** Whether `id` is the tip or one of its ancestors among the headers seen. */
+  private below(id: string): boolean {
+    let at = this.tip;
+    for (let i = 0; at && i <= MAX_SEEN; i++) {
+      if (at === id) return true;
+      at = this.seen.get(at)?.prev;
+    }
+    return false;
   }
 
   get address(): string {
