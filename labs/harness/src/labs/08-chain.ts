@@ -221,7 +221,20 @@ export const chainLab: Lab = {
         ctx.out.say(`  ${view.hex}`);
         for (const f of view.fields) ctx.out.say(`  ${f.name.padEnd(15)} ${f.value}`);
         ctx.out.command(view.commandId);
-        const again = await run(view.commandId);
+        let again: string;
+        try {
+          again = await run(view.commandId);
+        } catch (err) {
+          // xxd is its own Debian package (apt-get install xxd); without it the shell cannot say.
+          ctx.out.say(
+            ctx.out.t({
+              fr: `le shell n'a pas pu le recalculer (${(err as Error).message.split('\n')[0]}) : il faut bash, xxd et sha256sum`,
+              en: `the shell could not recompute it (${(err as Error).message.split('\n')[0]}): it takes bash, xxd and sha256sum`,
+            }),
+            'yellow',
+          );
+          return;
+        }
         ctx.out.say(again);
         ctx.out.say(
           again === view.id
