@@ -94,7 +94,17 @@ describe.concurrent('lab 08: the blockchain', () => {
       portlab(lab, ['check', '08', '--user', user, '--lang', 'en']);
     const chain = (lab: TempLab, ...args: string[]) => portlab(lab, ['chain', ...args, '--lang', 'en']);
 
-    const fresh = await check(e07, 'e07');
+    const [fresh, remote] = await Promise.all([
+      check(e07, 'e07'),
+      // The class server cannot see a student's node (its API is loopback only): said, exit 2.
+      portlab(e07, ['check', '08', '--server', '127.0.0.1:1', '--user', 'e07', '--lang', 'en']),
+    ]);
+    expect(remote).toMatchObject({
+      code: 2,
+      out: expect.stringMatching(
+        /lab 08's work is on your own node: npx portlab check 08 --user e07 \(no --server\)/,
+      ),
+    });
     expect(fresh.code).toBe(1);
     expect(fresh.out).toMatch(
       /✘ bind your node's wallet to your account: npx portlab chain wallet --user e07/,
