@@ -123,7 +123,11 @@ async function until(test: () => boolean, what: string, ms = 15_000): Promise<vo
 
 function tips(ctx: StepContext, nodes: DemoNode[]): void {
   ctx.out.table(
-    [ctx.out.t({ fr: 'nœud', en: 'node' }), ctx.out.t({ fr: 'hauteur', en: 'height' }), 'tip'],
+    [
+      ctx.out.t({ fr: 'nœud', en: 'node' }),
+      ctx.out.t({ fr: 'hauteur', en: 'height' }),
+      ctx.out.t({ fr: 'sommet', en: 'tip' }),
+    ],
     nodes.map((n) => [
       `${n.name} ${n.host}:${n.node.port}`,
       String(n.chain.height),
@@ -196,7 +200,7 @@ export const chainLab: Lab = {
         const coins = b.chain.coinsOf(b.wallet.script).reduce((s, x) => s + x.value, 0n);
         ctx.out.say(
           ctx.out.t({
-            fr: `B a maintenant ${Number(coins) / 1e8} pièces, sur les trois copies de la chaîne`,
+            fr: `B a maintenant ${String(Number(coins) / 1e8).replace('.', ',')} pièces, sur les trois copies de la chaîne`,
             en: `B now has ${Number(coins) / 1e8} coins, on all three copies of the chain`,
           }),
           'green',
@@ -217,7 +221,7 @@ export const chainLab: Lab = {
         if (!entry) throw new Error('no block 2');
         const view = headerView(entry);
         ctx.out.command('portlab chain show 2   # B');
-        ctx.out.say(`  block 2: ${view.id}`);
+        ctx.out.say(ctx.out.t({ fr: `  bloc 2 : ${view.id}`, en: `  block 2: ${view.id}` }));
         ctx.out.say(`  ${view.hex}`);
         for (const f of view.fields) ctx.out.say(`  ${f.name.padEnd(15)} ${f.value}`);
         ctx.out.command(view.commandId);
@@ -254,12 +258,23 @@ export const chainLab: Lab = {
         const [a, , c] = nodesOf(ctx) as [DemoNode, DemoNode, DemoNode];
         ctx.out.command('portlab chain tamper 2   # C');
         const t = c.chain.tamper(2);
+        const coins = (units: bigint) =>
+          ctx.out.t({ fr: String(Number(units) / 1e8).replace('.', ','), en: String(Number(units) / 1e8) });
         ctx.out.say(
-          `  block 2 (${t.id.slice(0, 24)}…): ${Number(t.before) / 1e8} → ${Number(t.after) / 1e8}`,
+          ctx.out.t({
+            fr: `  bloc 2 (${t.id.slice(0, 24)}…) : ${coins(t.before)} → ${coins(t.after)}`,
+            en: `  block 2 (${t.id.slice(0, 24)}…): ${coins(t.before)} → ${coins(t.after)}`,
+          }),
         );
         ctx.out.command('portlab chain verify   # C');
         const v = c.chain.verify();
-        ctx.out.say(`  BROKEN at block ${v.breaks?.height}: ${v.breaks?.reason}`, 'red');
+        ctx.out.say(
+          ctx.out.t({
+            fr: `  CASSÉE au bloc ${v.breaks?.height} : ${v.breaks?.reason}`,
+            en: `  BROKEN at block ${v.breaks?.height}: ${v.breaks?.reason}`,
+          }),
+          'red',
+        );
         // A newcomer, D, that never saw the chain, downloads it from C only.
         const d = new ChainNode({ chain: new Chain(labParams(DEMO_ZERO_BITS)), host: c.host });
         await d.listen(0, c.host);
