@@ -35,9 +35,9 @@ function documents(): string[] {
 }
 
 let cli: CliCommand;
-beforeAll(() => {
-  cli = readCli(bin);
-});
+beforeAll(async () => {
+  cli = await readCli(bin);
+}, 300_000);
 
 describe('the CLI as its help describes it', () => {
   it('has the commands and options the sheets rely on', () => {
@@ -148,6 +148,25 @@ describe('the sheets, the teacher notes and the README', () => {
       sheets.filter((f) => f.endsWith('.fr.md')).length,
     );
     expect(files).toContain(path.join('labs', 'CLASSE.fr.md'));
+  });
+
+  it('lab 07: both sheets quote its demo, its check and the neighbour’s server', () => {
+    for (const lang of ['fr', 'en']) {
+      const file = path.join('labs', '07-chat', `README.${lang}.md`);
+      expect(files).toContain(file);
+      const quoted = quotedCommands(readFileSync(path.join(REPO_ROOT, file), 'utf8'), file).map(
+        (q) => q.text,
+      );
+      expect(quoted).toEqual(
+        expect.arrayContaining([
+          `portlab lab 07 --step --lang ${lang}`,
+          'portlab check 07',
+          'portlab up --host 127.0.0.2',
+          'portlab stop chat',
+          'portlab start chat',
+        ]),
+      );
+    }
   });
 
   it('quote only commands and options that exist', () => {

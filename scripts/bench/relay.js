@@ -1,17 +1,20 @@
 // Mail relayed between two labs (`npm run bench -- relay`, or `node scripts/bench/relay.js` after a
 // build). Lab A (127.0.0.2, pca.lab.test) and lab B (127.0.0.3, pcb.lab.test), each the real mail
-// app with its own data dir, their MX on the same port as in a class (25 + the offset), and a class
-// DNS (dns2) with their A and MX records. Clients submit to A (AUTH) messages for bob@pcb.lab.test:
+// app with its own data dir, their MX on the same port as in a class (25 + the offset), and the
+// class DNS (apps/dns, the teacher's app, on 127.0.0.1) with their A and MX records. Clients submit to A (AUTH) messages for bob@pcb.lab.test:
 // A queues each one durably (file and directory fsync'ed before its 250), delivers it to B's MX by
 // SMTP, B stores it in bob's Maildir (fsync'ed again) and A removes it from its queue.
 //  1. throughput: BATCH messages over 16 connections as fast as A takes them; messages/s from the
 //     first MAIL FROM to the last file in B's Maildir;
 //  2. latency: PACED_RATE messages/s (well under that throughput, so no backlog builds up) for
 //     PACED_SECONDS; p50/p99 from the MAIL FROM at A to the file appearing in B's Maildir.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePortRange, startMailApp, startZoneDns } from '@portlab/testkit';
+import { REPO_ROOT } from '@portlab/config';
+import { ZoneRegistry } from '@portlab/dns';
+import { freePortRange, startMailApp } from '@portlab/testkit';
 import { smtpClient } from '../lib/smtp-client.js';
 
 const CONNECTIONS = 16;
@@ -136,12 +139,43 @@ if (postfixAt !== -1) {
   process.exit(0);
 }
 
+/**
+ * The teacher's class DNS: apps/dns on 127.0.0.1:`port` (UDP and TCP), with the two labs listed as
+ * `portlab dns add` lists them (an A and an MX record each). Resolves once it answers; `stop()` ends it.
+ */
+async function startClassDns(folder, port, labs) {
+  const dataDir = path.join(folder, 'var');
+  const registry = new ZoneRegistry(path.join(dataDir, 'dns'));
+  for (const [name, address] of Object.entries(labs)) registry.add(name, address);
+  const configFile = path.join(folder, 'portlab.config.json');
+  writeFileSync(configFile, JSON.stringify({ dataDir, ports: { dns: port } }));
+  const env = { ...process.env, PORTLAB_CONFIG: configFile };
+  for (const name of ['PORTLAB_DATA_DIR', 'PORTLAB_HOST', 'PORTLAB_PUBLIC_ADDRESS', 'PORTLAB_PORT_OFFSET'])
+    delete env[name];
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'apps', 'dns', 'dist', 'main.js')], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve, reject) => {
+    child.on('message', (m) => m.type === 'ready' && resolve());
+    child.once('exit', (code) => reject(new Error(`the class DNS exited (${code}) before it was ready`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    server: `127.0.0.1:${port}`,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-bench-relay-'));
-const dns = await startZoneDns({
-  a: { 'pca.lab.test': '127.0.0.2', 'pcb.lab.test': '127.0.0.3' },
-  mx: { 'pca.lab.test': ['pca.lab.test'], 'pcb.lab.test': ['pcb.lab.test'] },
+const block = await freePortRange(8);
+const dns = await startClassDns(path.join(dir, 'teacher'), block.from + 7, {
+  pca: '127.0.0.2',
+  pcb: '127.0.0.3',
 });
-const block = await freePortRange(7);
 const names = ['smtp', 'submission', 'smtps', 'pop3', 'pop3s', 'imap', 'imaps'];
 const extra = {
   portOffset: block.from - 25,
@@ -162,10 +196,10 @@ try {
     target: { host: '127.0.0.2', port: block.from + 1, auth: true },
     inbox,
     label: 'relay',
-    how: "A's queue and B's Maildir fsync'ed before each 250; MX found through a class DNS (dns2, UDP)",
+    how: "A's queue and B's Maildir fsync'ed before each 250; MX found through the class DNS (apps/dns, UDP)",
   });
 } finally {
   for (const lab of labs) await lab.stop();
-  await dns.close();
+  await dns.stop();
   rmSync(dir, { recursive: true, force: true });
 }

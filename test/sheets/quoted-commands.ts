@@ -5,9 +5,10 @@
  * Quoted = a line of a fenced code block (```sh, or no language), or an inline `code` span of the
  * prose, holding `portlab …` (with or without npx) or `npm run …` / `npm start` / `npm test`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export interface Quoted {
   file: string;
@@ -112,12 +113,17 @@ export interface CliCommand {
 }
 
 /** The CLI's commands and options, read from `portlab [command…] --help`, recursively. */
-export function readCli(bin: string, chain: string[] = []): CliCommand {
-  const help = execFileSync(process.execPath, [bin, ...chain, '--help'], {
+const execFileAsync = promisify(execFile);
+
+export async function readCli(bin: string, chain: string[] = []): Promise<CliCommand> {
+  // Each level's subcommands are asked at once: some fifty `--help` runs of a Node process, one
+  // after another, took minutes on a loaded 2-core machine.
+  const { stdout: help } = await execFileAsync(process.execPath, [bin, ...chain, '--help'], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', COLUMNS: '200' },
   });
   const cmd: CliCommand = { options: new Map(), commands: new Map() };
+  const subcommands: string[] = [];
   let section = '';
   for (const line of help.split('\n')) {
     if (/^\S.*:$/.test(line)) {
@@ -132,9 +138,11 @@ export function readCli(bin: string, chain: string[] = []): CliCommand {
     }
     if (section === 'Commands:') {
       const m = /^ {2}([\w-]+)/.exec(line);
-      if (m && m[1] !== 'help') cmd.commands.set(m[1]!, readCli(bin, [...chain, m[1]!]));
+      if (m && m[1] !== 'help') subcommands.push(m[1]!);
     }
   }
+  const read = await Promise.all(subcommands.map((name) => readCli(bin, [...chain, name])));
+  for (const [i, name] of subcommands.entries()) cmd.commands.set(name, read[i]!);
   return cmd;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The node's own JSON API on 127.0.0.1:18443 (regtest's RPC port), for `portlab chain` and the
+ * The node's own JSON API on a loopback address (the lab's own 127.x, else 127.0.0.1), port 18443 (regtest's RPC port), for `portlab chain` and the
  * dashboard. Loopback only, whatever the lab's host: it spends the wallet's coins, and no other
  * student may; and no web page either (Host, Origin and content-type checks below). Small bodies
  * only (4 kB).
@@ -277,8 +277,8 @@ export function createApi(svc: ChainService): Server {
     // Loopback is not enough against a web page: a browser on this machine may be made to send a
     // request here. A name other than loopback (DNS rebinding), an Origin (a page's request), or a
     // POST that is not JSON (a "simple" cross-site form, which skips CORS preflight) is refused.
-    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(req.headers.host ?? '')) {
-      send(403, { error: 'this API answers only to 127.0.0.1' });
+    if (!/^(127(\.\d{1,3}){3}|localhost|\[::1\])(:\d+)?$/.test(req.headers.host ?? '')) {
+      send(403, { error: 'this API answers only to a loopback address (127.x.x.x)' });
       return;
     }
     if (req.headers.origin !== undefined) {

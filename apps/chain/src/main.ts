@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { labPeerAddresses, labTrackerUrl } from '@portlab/bittorrent';
+import { loopbackApiHost } from '@portlab/config';
 import { startApp } from '@portlab/service';
 import { createApi } from './api.js';
 import { keepMeeting } from './neighbours.js';
@@ -31,7 +32,7 @@ if (await runtime.serve('chain', svc.node.server)) {
   const addr = svc.node.server.address();
   if (addr && typeof addr === 'object') svc.node.port = addr.port;
 }
-await runtime.serve('chain-api', createApi(svc), '127.0.0.1');
+await runtime.serve('chain-api', createApi(svc), loopbackApiHost(config));
 console.log(`[chain] height ${svc.chain.height}, wallet ${svc.wallet.address}`);
 
 // The tracker tells us who else runs a node; we dial a few (the rest dial us, or come by addr).

@@ -3,7 +3,8 @@ import type { LabConfig, UserStore } from '@portlab/config';
 import { loadOrCreateSigningKey, type SigningKey } from '@portlab/matrix';
 import type { LoginThrottle } from '@portlab/service';
 import type { FastifyRequest } from 'fastify';
-import { forbidden, MatrixError, notFound } from './errors.js';
+import { MatrixError, notFound } from './errors.js';
+import { Federation } from './federation/federation.js';
 import { RoomService } from './rooms/room-service.js';
 import { type Device, TokenStore } from './tokens.js';
 import { UserData } from './user-data.js';
@@ -17,6 +18,8 @@ export class Home {
   readonly userData: UserData;
   /** Logins under way, by throttle key: a flood of tries for one key is answered M_LIMIT_EXCEEDED. */
   readonly loginsInFlight = new Set<string>();
+  /** The server-server API's side (src/federation): keys, outbound queue, remote joins. */
+  federation: Federation | undefined;
 
   private constructor(
     readonly config: LabConfig,
@@ -42,7 +45,16 @@ export class Home {
     const dir = config.paths.chat;
     const key = await loadOrCreateSigningKey(path.join(dir, 'signing.key'));
     const rooms = await RoomService.open(dir, serverName, key);
-    return new Home(config, users, throttle, serverName, key, rooms);
+    const home = new Home(config, users, throttle, serverName, key, rooms);
+    home.federation = await Federation.open({
+      dir,
+      serverName,
+      key,
+      publicAddress: config.publicAddress,
+      rooms,
+    });
+    rooms.onLocalEvent = (event) => home.federation?.fanOut(event);
+    return home;
   }
 
   userId(account: string): string {
@@ -57,14 +69,13 @@ export class Home {
   }
 
   /**
-   * A user id a client names (to invite): one of this server's accounts. Users of other servers
-   * need federation, which this app does not serve yet.
+   * A user id a client names (to invite): one of this server's accounts, or any user of another
+   * server (federation: its server says at invite time whether the user exists).
    */
   checkUserId(userId: string): void {
     const m = /^@([^:]+):(.+)$/.exec(userId);
     if (!m) throw new MatrixError(400, 'M_INVALID_PARAM', `'${userId}' is not a user id (@name:server)`);
-    if (m[2] !== this.serverName)
-      throw forbidden(`${userId} is on another server: federation is not served yet`);
+    if (m[2] !== this.serverName) return;
     if (!this.localAccount(userId)) throw notFound(`No user ${userId} on this server`);
   }
 

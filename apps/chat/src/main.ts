@@ -1,6 +1,6 @@
 /**
  * The chat app: a Matrix homeserver, the client-server API in plain HTTP on 8008 and over TLS on 8448
- * (the federation port, where the server-server API will join it). Run by `portlab up`;
+ * (also the federation port: the server-server API, src/federation). Run by `portlab up`;
  * `node apps/chat/dist/main.js` runs it alone.
  */
 import { matrixServerName } from '@portlab/config';
@@ -32,4 +32,6 @@ const https = await buildChatServer({ home, runtime, tls: { key, cert } });
 await runtime.serve('matrix-tls', https.server);
 
 console.log(`[chat] Matrix server name ${home.serverName}`);
+// Tell the servers we share rooms with that we are back: their queues toward us retry now.
+void home.federation?.announce();
 runtime.ready();

@@ -5,6 +5,7 @@ import type { Session } from '@portlab/transcript';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { MatrixError, unrecognized } from './errors.js';
 import { maskUrl, summarizeBody } from './exchange-log.js';
+import { federationRoutes } from './federation/routes.js';
 import { Home } from './home.js';
 import { accountRoutes } from './routes/account.js';
 import { roomRoutes } from './routes/rooms.js';
@@ -126,6 +127,7 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
   accountRoutes(app, home);
   roomRoutes(app, home);
   syncRoutes(app, home);
+  if (options.tls) federationRoutes(app, home); // server-server API: on 8448 only
   await app.ready();
   return app;
 }

@@ -8,6 +8,7 @@ import { apiRoutes } from './routes/api.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
 import { chainRoutes } from './routes/chain.js';
+import { chatRoutes } from './routes/chat.js';
 import { checkRoutes } from './routes/check.js';
 import { classRoutes } from './routes/class.js';
 import { classCardsRoutes } from './routes/class-cards.js';
@@ -100,6 +101,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   classCardsRoutes(app, config, signIns);
   checkRoutes(app, config, users, signIns);
   chainRoutes(app, config);
+  chatRoutes(app, config, signIns);
   userdirRoutes(app, options.config);
   updatesRoutes(app, options.config);
   autoconfigRoutes(app, options.config);

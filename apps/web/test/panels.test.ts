@@ -13,6 +13,8 @@ describe('which panel fills the screen (panels.js)', () => {
     expect(panelFromHash('#panel=progress')).toBe('progress');
     expect(panelFromHash('#panel=progression')).toBe('progress');
     expect(panelFromHash('#panel=checks')).toBe('progress');
+    expect(panelFromHash('#panel=chat')).toBe('chat');
+    expect(panelFromHash('#panel=matrix')).toBe('chat');
   });
 
   it('ignores an address that says nothing of panels, and shows every panel for an unknown one', () => {

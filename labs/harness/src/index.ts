@@ -71,7 +71,7 @@ export function registerLabCommands(program: Command, config: () => LabConfig): 
     .command('lab')
     .argument(
       '<lab>',
-      'a lab: 01 (ports), 02 (mail), 03 (files), 04 (web), 05 (p2p), 06 (uses), 08 (chain), or "clients"',
+      'a lab: 01 (ports), 02 (mail), 03 (files), 04 (web), 05 (p2p), 06 (uses), 07 (chat), 08 (chain), or "clients"',
     )
     .description("run a lab's scripted demo with real clients, showing each step's transcript")
     .option('--step', 'wait for Enter between steps (at a terminal)')

@@ -78,7 +78,7 @@ export class Supervisor {
   async start(): Promise<void> {
     const { config } = this.options;
     if (await new UserStore(config.paths.users).ensure()) {
-      this.log(`Created ${config.paths.users} with the demo accounts alice and bob (lab.test).`);
+      this.log(`Created ${config.paths.users} with the demo accounts alice and bob (${config.domain}).`);
     }
     const cert = await ensureLabCertificate(
       config.paths.tls,

@@ -25,6 +25,15 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '::1';
 }
 
+/**
+ * Where a loopback-only API listens (the chain node's, for `portlab chain`): the lab's own address
+ * when it is a loopback one, so that two labs on one machine (127.0.0.1 and 127.0.0.2) each keep
+ * theirs; 127.0.0.1 when the lab listens on a LAN address or every interface.
+ */
+export function loopbackApiHost(config: { host: string }): string {
+  return config.host.startsWith('127.') ? config.host : '127.0.0.1';
+}
+
 /** The machine's interfaces, as os.networkInterfaces() lists them (a parameter, for the tests). */
 export type Interfaces = ReturnType<typeof networkInterfaces>;
 

@@ -6,6 +6,7 @@ export {
   isLoopback,
   isWildcard,
   labConnectAddress,
+  loopbackApiHost,
   matrixServerName,
   resolvePublicAddress,
   urlHost,

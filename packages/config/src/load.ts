@@ -75,6 +75,7 @@ export function loadConfig(options: LoadOptions = {}): LabConfig {
   }
   const parsed = validate(raw, used ?? 'defaults');
   applyEnv(parsed, env);
+  labDomainFromName(parsed, raw);
   const publicAddress = resolvePublicAddress(parsed.host, parsed.publicAddress, options.interfaces);
   if ('error' in publicAddress) {
     throw new ConfigError(
@@ -147,6 +148,17 @@ function toConfigError(error: z.ZodError, source: string, keyPrefix: string): Co
     );
   }
   return new ConfigError(source, keyPrefix + issue.path.join('.'), issue.message);
+}
+
+/**
+ * Each lab of a class is its own mail domain (issue 18): a lab named pc07 in the class zone
+ * (`portlab up --name pc07`, or dns.name) whose config sets no `domain` takes pc07.lab.test, the
+ * name the class DNS gives it an MX record for. Otherwise its mail app would still take mail for
+ * lab.test only, and refuse what the other labs relay to pc07.lab.test. A `domain` the config sets
+ * is kept (the teacher chose it).
+ */
+function labDomainFromName(config: ParsedConfig, raw: Record<string, unknown>): void {
+  if (raw.domain === undefined && config.dns.name) config.domain = `${config.dns.name}.${config.dns.zone}`;
 }
 
 /** Environment overrides, each validated like the file key it stands for. */

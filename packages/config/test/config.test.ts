@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, classDnsServer, labPort, loadConfig } from '../src/index.js';
+import { ConfigError, classDnsServer, labPort, loadConfig, loopbackApiHost } from '../src/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-config-'));
 function file(content: unknown): string {
@@ -221,6 +221,17 @@ describe('the class DNS settings (dns, PORTLAB_CLASS_DNS, PORTLAB_DNS_NAME)', ()
     );
   });
 
+  it('makes a named lab its own mail domain (pc07.lab.test) unless the config sets one', () => {
+    const named = loadConfig({ file: file({}), env: { PORTLAB_DNS_NAME: 'pc07' } });
+    expect(named.domain).toBe('pc07.lab.test');
+    const inZone = loadConfig({ file: file({ dns: { name: 'pc12', zone: 'tp.test' } }), env: {} });
+    expect(inZone.domain).toBe('pc12.tp.test');
+    // A domain the config sets stays, name or not; no name: the demo domain lab.test.
+    const chosen = loadConfig({ file: file({ domain: 'lycee.test' }), env: { PORTLAB_DNS_NAME: 'pc07' } });
+    expect(chosen.domain).toBe('lycee.test');
+    expect(loadConfig({ file: file({}), env: {} }).domain).toBe('lab.test');
+  });
+
   it('refuses a lab name that is no DNS label, naming the variable or the key', () => {
     expect(
       errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_DNS_NAME: 'pc07.lab.test' } })).key,
@@ -267,5 +278,17 @@ describe('the mail relay settings (mail between the labs of a class)', () => {
         }),
       ).reason,
     ).toMatch(/maxDelayMs/);
+  });
+});
+
+describe('loopbackApiHost (where the chain node API listens)', () => {
+  it("is the lab's own loopback address, so two labs on one machine each keep theirs", () => {
+    expect(loopbackApiHost({ host: '127.0.0.2' })).toBe('127.0.0.2');
+    expect(loopbackApiHost({ host: '127.0.0.1' })).toBe('127.0.0.1');
+  });
+
+  it('is 127.0.0.1 when the lab listens on a LAN address or on every interface', () => {
+    expect(loopbackApiHost({ host: '0.0.0.0' })).toBe('127.0.0.1');
+    expect(loopbackApiHost({ host: '192.168.1.20' })).toBe('127.0.0.1');
   });
 });

@@ -1,7 +1,10 @@
 /**
- * A tiny DNS server for the class zone, for tests (issue 18): A and MX records per lab, as the
- * class DNS (apps/dns) serves them, so the mail relay's MX lookups are tested over real UDP. dns2
- * (pinned 3.0.0: 3.1.x declares Node >= 22) builds and parses the packets.
+ * A tiny DNS server for the class zone, for the mail app's own tests (issue 18, apps/mail
+ * test/relay.test.ts): A and MX records per lab, as the class DNS (apps/dns) serves them, so the
+ * relay's MX lookups are tested over real UDP without another app, and with an answer apps/dns
+ * never gives (an A record and no MX: the implicit MX of RFC 5321 §5.1). The tests across labs
+ * (test/classroom-mail.test.ts) and `npm run bench -- relay` use the real apps/dns. dns2 (pinned
+ * 3.0.0: 3.1.x declares Node >= 22) builds and parses the packets.
  */
 import dns2 from 'dns2';
 

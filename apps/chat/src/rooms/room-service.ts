@@ -36,6 +36,8 @@ export class RoomService {
   /** §"Transaction identifiers": (device, room, txnId) → the event it made. */
   private readonly transactions = new Map<string, Promise<RoomEvent>>();
   private readonly transactionOf = new Map<string, { deviceKey: string; txnId: string }>();
+  /** Called once each local event is on disk, before the client hears of it (federation fan-out). */
+  onLocalEvent: ((event: RoomEvent) => Promise<void> | undefined) | undefined;
   /**
    * Called when the disk refused a write: the store then never advances again (nothing unsynced is
    * shown), so the process must restart (main.ts exits; `portlab up` starts it again).
@@ -165,7 +167,10 @@ export class RoomService {
     if (txn) this.transactionOf.set(made.event_id, txn);
     const appended = this.store.append(made);
     appended.catch((err) => this.onStoreFailure(err));
-    const stored = appended.then(() => made);
+    const stored = appended.then(async () => {
+      await this.onLocalEvent?.(made)?.catch((err: Error) => console.error(`[chat] fan-out: ${err.message}`));
+      return made;
+    });
     const indexed = (async () => {
       // The store indexes an event a few microtasks after append() (once its log file is open).
       for (let i = 0; i < 50; i++) {

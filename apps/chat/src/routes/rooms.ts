@@ -2,6 +2,7 @@ import { formatStreamToken, parseStreamToken, type RoomLog, toClientEvent } from
 import type { FastifyInstance } from 'fastify';
 import { objectBody, requiredString } from '../body.js';
 import { badJson, forbidden, invalidParam, MatrixError, notFound } from '../errors.js';
+import { inviteRemote, remoteJoin, remoteLeave } from '../federation/membership.js';
 import type { Home } from '../home.js';
 import { parseCreateRequest, roomRecipe } from '../rooms/create-room.js';
 import { members, membership, stateEvent, stateEvents } from '../rooms/room-view.js';
@@ -36,12 +37,20 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     const made = roomRecipe(wanted, user, displayNameOf(home, user), alias).map((event) =>
       rooms.send(roomId, user, event),
     );
+    const remote = wanted.invite.filter((u) => !u.endsWith(`:${home.serverName}`));
     for (const invitee of wanted.invite) {
+      if (remote.includes(invitee)) continue; // federation, once the room exists (below)
       made.push(
         rooms.send(roomId, user, memberEvent(invitee, 'invite', wanted.isDirect ? { is_direct: true } : {})),
       );
     }
     await Promise.all(made);
+    for (const invitee of remote) {
+      const extra = wanted.isDirect ? { is_direct: true } : {};
+      await inviteRemote(home, rooms.get(roomId), user, invitee, extra).catch((err: Error) =>
+        console.error(`[chat] invite of ${invitee}: ${err.message}`),
+      );
+    }
     if (alias) rooms.setAlias(alias, roomId);
     return { room_id: roomId };
   });
@@ -49,11 +58,13 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
   // §"Joining rooms": by id or alias; the room's join rules (or an invite) decide.
   app.post<P<{ roomIdOrAlias: string }>>(`${V3}/join/:roomIdOrAlias`, async (request) => {
     const { user } = home.device(request);
-    return join(home, user, findRoom(home, request.params.roomIdOrAlias));
+    const remote = await remoteJoin(home, user, request.params.roomIdOrAlias, request.query);
+    return remote ?? join(home, user, findRoom(home, request.params.roomIdOrAlias));
   });
   app.post<P<{ roomId: string }>>(`${V3}/rooms/:roomId/join`, async (request) => {
     const { user } = home.device(request);
-    return join(home, user, findRoom(home, request.params.roomId));
+    const remote = await remoteJoin(home, user, request.params.roomId, request.query);
+    return remote ?? join(home, user, findRoom(home, request.params.roomId));
   });
 
   app.post<P<{ roomId: string }>>(`${V3}/rooms/:roomId/invite`, async (request) => {
@@ -61,6 +72,8 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
     const invitee = requiredString(objectBody(request.body), 'user_id');
     home.checkUserId(invitee);
     const room = rooms.joined(request.params.roomId, user);
+    if (!invitee.endsWith(`:${home.serverName}`))
+      return inviteRemote(home, room, user, invitee).then(() => ({}));
     if (membership(room, invitee) === 'join') throw forbidden(`${invitee} is already in the room`);
     await rooms.send(room.roomId, user, memberEvent(invitee, 'invite'));
     return {};
@@ -68,6 +81,7 @@ export function roomRoutes(app: FastifyInstance, home: Home): void {
 
   app.post<P<{ roomId: string }>>(`${V3}/rooms/:roomId/leave`, async (request) => {
     const { user } = home.device(request);
+    if (await remoteLeave(home, user, request.params.roomId)) return {}; // rejecting a remote invite
     const room = rooms.get(request.params.roomId);
     const now = membership(room, user);
     if (now !== 'join' && now !== 'invite') throw forbidden('You are not in this room');
@@ -205,7 +219,7 @@ function findRoom(home: Home, idOrAlias: string): RoomLog {
     return home.rooms.get(roomId);
   }
   if (!idOrAlias.startsWith('!')) throw invalidParam(`'${idOrAlias}' is neither a room id nor an alias`);
-  // Federation (joining a room of another server: make_join/send_join) will start here.
+  // A room of another server was joined before this (federation/membership.ts remoteJoin).
   return home.rooms.get(idOrAlias);
 }
 

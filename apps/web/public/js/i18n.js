@@ -23,6 +23,7 @@ const en = {
   panel_files: 'Files',
   panel_swarm: 'Swarm',
   panel_chain: 'Chain',
+  panel_chat: 'Chat',
   panel_progress: 'My progress',
   shortcuts: 'Keyboard shortcuts',
   close: 'Close',
@@ -65,6 +66,14 @@ const en = {
   process: 'process {tag}',
 
   swarm: 'Swarm (BitTorrent)',
+  chat: 'Chat (Matrix, lab 07)',
+  chatIntro:
+    'Each room as the graph of its last events: an arrow goes to each event it names in prev_events; the colour is the server that made it; ✔ its signature and content hash verify, ✘ they do not, ? no key here for that server.',
+  chatEmpty: 'No room to show yet. Create one (lab 07, step 2) or join one.',
+  chatSignIn: 'The rooms are shown to the teacher and to their members signed in: sign in to see yours.',
+  chatLegend: 'Servers:',
+  chatUnnamed: '(no name)',
+  chatGraphLabel: 'graph of {n} events',
   chain: 'Chain (blockchain, lab 08)',
   chainIntro:
     'This lab’s node: each block points to the previous one by its hash; its nonce is the proof of work. A tampered block, and every block after it, is red.',
@@ -216,8 +225,8 @@ const en = {
   keys: [
     ['?', 'go to this list'],
     [
-      '1 … 8',
-      'go to: services, connections, transcript, mailboxes, files, swarm, my progress, chain (with one panel on screen: show that one)',
+      '1 … 9',
+      'go to: services, connections, transcript, mailboxes, files, swarm, my progress, chain, chat (with one panel on screen: show that one)',
     ],
     ['0', 'every panel on screen again'],
     ['/', 'filter the transcript by service'],
@@ -252,6 +261,7 @@ const fr = {
   panel_files: 'Fichiers',
   panel_swarm: 'Essaim',
   panel_chain: 'Chaîne',
+  panel_chat: 'Discussion',
   panel_progress: 'Ma progression',
   shortcuts: 'Raccourcis clavier',
   close: 'Fermer',
@@ -291,6 +301,15 @@ const fr = {
   process: 'processus {tag}',
 
   swarm: 'Essaim (BitTorrent)',
+  chat: 'Discussion (Matrix, TP 7)',
+  chatIntro:
+    'Chaque salon comme le graphe de ses derniers événements : une flèche va vers chaque événement qu’il nomme dans prev_events ; la couleur est le serveur qui l’a produit ; ✔ sa signature et le hachage de son contenu se vérifient, ✘ non, ? pas de clé ici pour ce serveur.',
+  chatEmpty: 'Aucun salon à montrer pour l’instant. Créez-en un (TP 7, étape 2) ou rejoignez-en un.',
+  chatSignIn:
+    'Les salons sont montrés à l’enseignant et à leurs membres connectés : connectez-vous pour voir les vôtres.',
+  chatLegend: 'Serveurs :',
+  chatUnnamed: '(sans nom)',
+  chatGraphLabel: 'graphe de {n} événements',
   chain: 'Chaîne (blockchain, TP 8)',
   chainIntro:
     'Le nœud de ce labo : chaque bloc désigne le précédent par son hash ; son nonce est la preuve de travail. Un bloc falsifié, et tous ceux qui le suivent, sont en rouge.',
@@ -441,8 +460,8 @@ const fr = {
   keys: [
     ['?', 'aller à cette liste'],
     [
-      '1 … 8',
-      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim, ma progression, chaîne (avec un seul panneau à l’écran : afficher celui-là)',
+      '1 … 9',
+      'aller à : services, connexions, transcription, boîtes aux lettres, fichiers, essaim, ma progression, chaîne, discussion (avec un seul panneau à l’écran : afficher celui-là)',
     ],
     ['0', 'de nouveau tous les panneaux à l’écran'],
     ['/', 'filtrer la transcription par service'],

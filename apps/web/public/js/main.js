@@ -3,6 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ChainView } from './chain-view.js';
+import { ChatView } from './chat-view.js';
 import { FilesView } from './files-view.js';
 import { GraphView } from './graph-view.js';
 import { html } from './html.js';
@@ -36,7 +37,7 @@ openStream({
   gap: () => store.setGap(),
 });
 
-/** Sections in the order of the number keys 1 … 8 (panels.js). */
+/** Sections in the order of the number keys 1 … 9 (panels.js). */
 const SECTIONS = PANELS;
 
 const typing = (target) => /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) || target.isContentEditable;
@@ -177,6 +178,9 @@ function App() {
       <//>
       <${Section} id="chain" chosen=${panel} title=${t('chain')} intro=${t('chainIntro')}>
         <${ChainView} />
+      <//>
+      <${Section} id="chat" chosen=${panel} title=${t('chat')} intro=${t('chatIntro')}>
+        <${ChatView} />
       <//>
       <${Section} id="keys" title=${t('shortcuts')}>
         <${Keys} t=${t} />

@@ -3,7 +3,7 @@
 // is kept in this browser (prefs.js) and in the address, so `/lab#panel=transcript` can be
 // bookmarked or opened on the classroom's machine. Pure functions: the tests run them in Node.
 
-/** The sections of the page, in the order of the number keys 1 … 8. */
+/** The sections of the page, in the order of the number keys 1 … 9. */
 export const PANELS = [
   'services',
   'connections',
@@ -13,6 +13,7 @@ export const PANELS = [
   'swarm',
   'progress',
   'chain',
+  'chat',
 ];
 
 /** Other names a teacher may type in the address: #panel=ports, #panel=graph, #panel=pieces… */
@@ -28,6 +29,8 @@ const ALIASES = {
   progression: 'progress',
   blockchain: 'chain',
   blocks: 'chain',
+  matrix: 'chat',
+  rooms: 'chat',
 };
 
 /** 'all' (every panel, the usual page) or one of PANELS; anything else is 'all'. */

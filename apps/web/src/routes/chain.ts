@@ -1,4 +1,4 @@
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, loopbackApiHost } from '@portlab/config';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
  * app is not running.
  */
 export function chainRoutes(app: FastifyInstance, config: LabConfig): void {
-  const base = `http://127.0.0.1:${config.portOf('chain-api')}`;
+  const base = `http://${loopbackApiHost(config)}:${config.portOf('chain-api')}`;
   const get = async (path: string) => {
     const res = await fetch(base + path, { signal: AbortSignal.timeout(2000) });
     if (!res.ok) throw new Error(`${path}: ${res.status}`);

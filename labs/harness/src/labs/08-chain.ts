@@ -8,8 +8,9 @@
  * connected to the lab's node), so the demo never touches a student's wallet or chain.
  *
  * The check (`portlab check 08 --user NAME`) asks the student's own node, where the work is: its
- * loopback API (apps/chain, GET /exercise). A student's identity on the chain is their node's wallet;
- * `portlab chain wallet --user NAME` binds it to their account once, and only that account is credited.
+ * loopback API (apps/chain, GET /exercise, at loopbackApiHost). A student's identity on the chain is
+ * their node's wallet; `portlab chain wallet --user NAME` binds it to their account once, and only
+ * that account is credited.
  */
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -27,7 +28,7 @@ import {
   scriptForAddress,
   type Wallet,
 } from '@portlab/chain';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, loopbackApiHost } from '@portlab/config';
 import type { Session } from '@portlab/transcript';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
 import { canBind } from './06-uses.js';
@@ -343,7 +344,7 @@ export const chainLab: Lab = {
 
   async check(config: LabConfig, options) {
     const user = checkedUser(options);
-    const base = `http://127.0.0.1:${config.portOf('chain-api')}`;
+    const base = `http://${loopbackApiHost(config)}:${config.portOf('chain-api')}`;
     let ex: {
       owner: string | null;
       address: string;

@@ -2,7 +2,7 @@
  * `portlab chain ...`: your blockchain node (the chain app, lab 08), through its JSON API on
  * 127.0.0.1:18443. The node does the work; this prints what it says, in French or English.
  */
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, loopbackApiHost } from '@portlab/config';
 import type { Command } from 'commander';
 import { type Lang, langOf, say } from '../p2p/say.js';
 
@@ -12,7 +12,7 @@ interface Api {
 }
 
 function api(config: LabConfig): Api {
-  const base = `http://127.0.0.1:${config.portOf('chain-api')}`;
+  const base = `http://${loopbackApiHost(config)}:${config.portOf('chain-api')}`;
   const call = async (method: string, path: string, body?: unknown) => {
     let res: Response;
     try {
