@@ -75,7 +75,9 @@ it.skipIf(!hasChromium)(
     await page.goto(`http://127.0.0.1:${ours.ports.http}/lab`);
     await page.keyboard.press('8');
     const row = page.locator(`#chain .chain-peer[data-listen="127.0.0.1:${theirs.ports.chain}"]`);
-    await row.locator('.chain-card[data-height="3"]').waitFor();
+    // Headers come first, then the blocks: wait for block 2 refused and block 1 taken (ours, not a fork).
+    await row.locator('.chain-card.tampered[data-height="2"]').waitFor();
+    await row.locator('.chain-card:not(.fork)[data-height="1"]').waitFor();
     const cards = await row
       .locator('.chain-card')
       .evaluateAll((els) =>

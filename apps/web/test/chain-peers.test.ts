@@ -94,9 +94,14 @@ it("draws a neighbour's chain beside ours: its tampered block and the one after 
     startHeight: 3,
   });
 
-  await waitFor(async () => (await panel()).peerChains[0]?.blocks.length === 4, {
-    what: "their chain's four blocks",
-  });
+  // Headers come first, then the blocks: wait until block 2 has come and been refused, block 1 taken.
+  await waitFor(
+    async () => {
+      const blocks = (await panel()).peerChains[0]?.blocks ?? [];
+      return blocks.length === 4 && Boolean(blocks[1]?.refused) && blocks[2]?.ours === true;
+    },
+    { what: "their chain's four blocks, block 2 refused" },
+  );
   const p = await panel();
   const peer = p.peerChains[0] as PanelPeer;
   expect(peer.listen).toBe(`127.0.0.1:${theirs.ports.chain}`);
