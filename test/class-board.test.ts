@@ -170,9 +170,9 @@ describe('who may see the board', () => {
     expect(res.status).toBe(200);
     const board = (await res.json()) as ClassSnapshot;
     expect(board.students.map((s) => s.name)).toEqual(STUDENTS);
-    expect(board.labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06', '07']);
+    expect(board.labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06', '07', '08']);
     for (const s of board.students) {
-      expect(Object.keys(s.labs)).toEqual(['01', '02', '03', '04', '05', '06', '07']);
+      expect(Object.keys(s.labs)).toEqual(['01', '02', '03', '04', '05', '06', '07', '08']);
       for (const lab of Object.values(s.labs)) {
         expect(lab.error).toBeUndefined();
         expect(lab.total).toBe(lab.items.length);
@@ -368,7 +368,7 @@ describe.skipIf(!hasChromium)('the board page in headless Chromium', () => {
       expect(await page.locator('tbody tr').count()).toBe(STUDENTS.length);
       expect(await page.locator('h1').textContent()).toContain('Class board');
       expect(await page.locator('a[href="/lab/class/cards"]').count()).toBe(1);
-      expect(await page.locator('thead th.lab').count()).toBe(7);
+      expect(await page.locator('thead th.lab').count()).toBe(8);
       await page.locator('tr[data-student="e01"] td.lab .mark').first().waitFor();
 
       // Live: e02 logs in over FTP, the row shows it, then no more once the session ends.

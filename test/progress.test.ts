@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)('My progress on the /lab dashboard', () => {
       id: string;
       title: Record<string, string>;
     }[];
-    expect(labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06', '07']);
+    expect(labs.map((l) => l.id)).toEqual(['01', '02', '03', '04', '05', '06', '07', '08']);
     for (const l of labs) expect(l.title).toEqual({ fr: expect.any(String), en: expect.any(String) });
     // Not signed in: no check, anyone's.
     expect((await fetch(`${base}/api/check/03`)).status).toBe(401);
@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium)('My progress on the /lab dashboard', () => {
     await expect(before.section.getAttribute('data-done')).resolves.toBe('0');
     await expect(before.section.getAttribute('data-total')).resolves.toBe('4');
     await expect(before.section.locator('.score').textContent()).resolves.toBe('0/4 done');
-    expect(await e01.locator('#progress .progress-lab').count()).toBe(7);
+    expect(await e01.locator('#progress .progress-lab').count()).toBe(8);
     // Only e01's own: their name, nobody else's.
     await expect(e01.locator('#progress').textContent()).resolves.not.toMatch(/e02/);
 

@@ -70,6 +70,12 @@ describe('the CLI as its help describes it', () => {
     expect(cli.commands.get('p2p')!.commands.get('get')!.options.get('--host')).toBe(true);
     expect(cli.commands.get('p2p')!.commands.get('watch')!.options.get('--for')).toBe(true);
     expect(cli.commands.get('p2p')!.commands.get('watch')!.options.get('--user')).toBe(true);
+    // Lab 8: the node's commands, and the wallet bound to an account (what check 08 credits).
+    expect([...cli.commands.get('chain')!.commands.keys()]).toEqual(
+      expect.arrayContaining(['wallet', 'mine', 'send', 'balance', 'show', 'verify', 'tamper', 'connect']),
+    );
+    expect(cli.commands.get('chain')!.commands.get('wallet')!.options.get('--user')).toBe(true);
+    expect(checkPortlab(cli, ['check', '08', '--user', 'e07'], labIds)).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   targetFromBits,
   zeroBitsOf,
 } from '@portlab/chain';
+import { USER_NAME } from '@portlab/config';
 import type { ChainService } from './service.js';
 
 const MAX_BODY = 4096;
@@ -137,14 +138,58 @@ export function createApi(svc: ChainService): Server {
           coins: formatCoins(units),
           mine: address === wallet.address,
         }));
-      return { height: chain.height, blocks, forks, balances };
+      // Each neighbour's chain as it showed it to us (headers it sent), for the cards side by side.
+      const peers = node.peerChains(Math.min(count, 20));
+      return { height: chain.height, blocks, forks, balances, peers };
     },
     'GET /block': (_req, url) => {
       const h = url.searchParams.has('height') ? Number(url.searchParams.get('height')) : chain.height;
       const e = chain.best[h];
       if (!Number.isInteger(h) || !e)
         throw new HttpError(404, `no block at height ${h} (0..${chain.height})`);
+      svc.activity.shown.push(h);
+      svc.saveActivity();
       return { ...headerView(e), raw: e.raw.toString('hex') };
+    },
+    // Lab 08's check (labs/harness 08-chain.ts): what this node's wallet did, all public data.
+    'GET /exercise': () => {
+      const own = wallet.script;
+      let mined = 0;
+      const confirmed = new Set<string>();
+      for (const e of chain.best.slice(1)) {
+        const txs = e.block.transactions ?? [];
+        if (txs[0]?.outs.some((o) => Buffer.from(o.script).equals(own))) mined++;
+        for (const tx of txs.slice(1)) confirmed.add(tx.getId());
+      }
+      const { activity } = svc;
+      return {
+        owner: activity.owner ?? null,
+        address: wallet.address,
+        height: chain.height,
+        mined,
+        sent: activity.sent.map((s) => ({
+          ...s,
+          state: confirmed.has(s.txid) ? 'confirmed' : chain.mempool.txs.has(s.txid) ? 'pending' : 'lost',
+        })),
+        shown: activity.shown.length,
+        tampered: activity.tampered.length,
+        sawBroken: activity.sawBroken,
+      };
+    },
+    // Binds this node's wallet to a lab account, once: the account lab 08's check credits.
+    'POST /owner': async (req) => {
+      const b = await body(req);
+      const user = String(b.user ?? '');
+      if (!USER_NAME.test(user)) throw new HttpError(400, `not an account name: ${user}`);
+      const owner = svc.activity.owner;
+      if (owner && owner !== user)
+        throw new HttpError(
+          409,
+          `this node's wallet is ${owner}'s: each account works on its own node (its own data dir)`,
+        );
+      svc.activity.owner = user;
+      svc.saveActivity();
+      return { owner: user, address: wallet.address };
     },
     'POST /mine': async (req) => {
       const b = await body(req);
@@ -176,15 +221,32 @@ export function createApi(svc: ChainService): Server {
         throw new HttpError(400, (err as Error).message);
       }
       node.broadcastTx(tx);
+      svc.activity.sent.push({
+        txid: tx.getId(),
+        to: String(b.address),
+        amount: formatCoins(amount),
+        at: Date.now(),
+      });
+      svc.saveActivity();
       return { txid: tx.getId(), fee: formatCoins(DEFAULT_FEE), size: tx.byteLength() };
     },
-    'POST /verify': () => chain.verify(),
+    'POST /verify': () => {
+      const v = chain.verify();
+      // The exercise's last step: seeing your own node say where your tampered copy breaks.
+      if (!v.ok && svc.activity.tampered.length > 0) {
+        svc.activity.sawBroken++;
+        svc.saveActivity();
+      }
+      return v;
+    },
     'POST /tamper': async (req) => {
       const b = await body(req);
       const h = Number(b.height);
       try {
         const r = chain.tamper(h);
         svc.tampered.add(r.id);
+        svc.activity.tampered.push({ height: h, id: r.id, at: Date.now() });
+        svc.saveActivity();
         return { ...r, before: formatCoins(r.before), after: formatCoins(r.after), verify: chain.verify() };
       } catch (err) {
         throw new HttpError(400, (err as Error).message);

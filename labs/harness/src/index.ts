@@ -69,7 +69,10 @@ async function run(action: () => Promise<number>): Promise<void> {
 export function registerLabCommands(program: Command, config: () => LabConfig): void {
   program
     .command('lab')
-    .argument('<lab>', 'a lab: 01 (ports), 02 (mail), 03 (files), 04 (web), 05 (p2p), or "clients"')
+    .argument(
+      '<lab>',
+      'a lab: 01 (ports), 02 (mail), 03 (files), 04 (web), 05 (p2p), 06 (uses), 07 (chat), 08 (chain), or "clients"',
+    )
     .description("run a lab's scripted demo with real clients, showing each step's transcript")
     .option('--step', 'wait for Enter between steps (at a terminal)')
     .option('--lang <lang>', 'fr or en (default: from LANG)')
@@ -96,7 +99,7 @@ export function registerLabCommands(program: Command, config: () => LabConfig): 
 
   program
     .command('check')
-    .argument('<lab>', 'the lab whose exercise to check: 01 … 05')
+    .argument('<lab>', 'the lab whose exercise to check: 01 … 08')
     .description('check your exercise: what is right, what is still missing (exit code 1 until done)')
     .option('--lang <lang>', 'fr or en (default: from LANG)')
     .option('--user <name>', `whose work: your lab account (default: ${SOLO_USER}, the solo student)`)
@@ -117,6 +120,14 @@ export function registerLabCommands(program: Command, config: () => LabConfig): 
         const out = new Printer(chooseLang(opts.lang));
         const lab = findLab(name);
         if (opts.server === undefined) return runCheck(lab, config(), out, opts);
+        if (lab.id === '08') {
+          // Lab 08's work is on the student's own node, whose API answers on 127.0.0.1 only.
+          out.say({
+            fr: `✘ le travail du lab 08 est sur votre propre nœud : npx portlab check 08 --user ${opts.user ?? 'VOTRE_COMPTE'} (sans --server)`,
+            en: `✘ lab 08's work is on your own node: npx portlab check 08 --user ${opts.user ?? 'YOUR_ACCOUNT'} (no --server)`,
+          });
+          return 2;
+        }
         if (!opts.user) {
           out.say({
             fr: '✘ --server demande --user VOTRE_COMPTE (par exemple --user e07)',

@@ -33,6 +33,30 @@ const tips = (ns: ChainNode[]) => new Set(ns.map((n) => n.chain.tip.id));
 const balance = (n: ChainNode, w: Wallet) => n.chain.coinsOf(w.script).reduce((a, c) => a + c.value, 0n);
 
 describe('p2p', () => {
+  test("a neighbour's chain as it showed it: its fork off ours, its tampered block and the next refused, kept once it is dropped", async () => {
+    const [x, y] = [await startNode(), await startNode()];
+    const [xw, yw] = [newWallet(), newWallet()];
+    for (let i = 0; i < 3; i++) mineOn(x.chain, xw);
+    // y mined its own block 1 first: x's block 1 is a fork, as heavy, and y keeps the one it saw first.
+    mineOn(y.chain, yw);
+    const tampered = x.chain.tamper(2);
+    await y.connect('127.0.0.1', x.port);
+    await waitFor(() => y.disconnected.length > 0, { what: 'y to drop x' });
+    const [view, ...others] = y.peerChains();
+    expect(others).toEqual([]);
+    expect(view?.dropped).toMatch(/misbehaving/);
+    expect(view?.tip).toBe(x.chain.tip.id);
+    expect(view?.blocks.map((b) => [b.height, b.id, Boolean(b.refused), b.ours])).toEqual([
+      [3, x.chain.best[3]!.id, true, false],
+      [2, tampered.id, true, false],
+      [1, x.chain.best[1]!.id, false, false],
+      [0, x.chain.best[0]!.id, false, true],
+    ]);
+    expect(view?.blocks[1]?.refused).toMatch(/bad Merkle root/);
+    expect(y.chain.tip.id).toBe(y.chain.best[1]!.id);
+    expect(y.chain.best[1]!.id).not.toBe(x.chain.best[1]!.id);
+  });
+
   test('four nodes on loopback converge on blocks and transactions; transcript lines name each message', async () => {
     const logDir = mkdtempSync(path.join(tmpdir(), 'chain-log-'));
     const transcript = new Transcript('chain', 0, { logDir });

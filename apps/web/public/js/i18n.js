@@ -81,6 +81,10 @@ const en = {
   chainRule: 'A block’s hash must start with {bits} zero bits (target {target}…); {peers} peer(s).',
   chainForks: 'Forks: {forks} block(s) off the best chain, {reorgs} reorg(s).',
   chainBroken: 'Stored blocks that no longer verify:',
+  chainPeers: "Neighbours' chains, as each sent it to this node (newest on the right)",
+  chainPeerDropped: 'dropped: {reason}',
+  chainPeerLegend:
+    'red: refused (tampered, or built on a refused block); dashed: off this node’s best chain (a fork)',
   chainMempool: 'Mempool',
   chainBalances: 'Balances by address',
   swarmIntro:
@@ -313,6 +317,11 @@ const fr = {
   chainRule: 'Le hash d’un bloc doit commencer par {bits} bits à zéro (cible {target}…) ; {peers} pair(s).',
   chainForks: 'Fourches : {forks} bloc(s) hors de la meilleure chaîne, {reorgs} réorganisation(s).',
   chainBroken: 'Blocs stockés qui ne se vérifient plus :',
+  chainPeers:
+    'Les chaînes des voisins, telles que chacun les a envoyées à ce nœud (les plus récents à droite)',
+  chainPeerDropped: 'coupé : {reason}',
+  chainPeerLegend:
+    'rouge : refusé (falsifié, ou construit sur un bloc refusé) ; pointillé : hors de la meilleure chaîne de ce nœud (une fourche)',
   chainMempool: 'Mempool',
   chainBalances: 'Soldes par adresse',
   swarmIntro:

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 /**
  * GET /api/chain: the lab node's blockchain for the dashboard's chain panel (lab 08), read from the
  * chain app's loopback API (apps/chain, 127.0.0.1:18443). Only what a blockchain makes public anyway:
- * blocks (id, previous id, nonce), side branches, balances by address, the mempool, reorgs. Nothing
+ * blocks (id, previous id, nonce), side branches, each neighbour's chain (its headers), balances by address, the mempool, reorgs. Nothing
  * that spends: the API's POST routes are not reachable from here. {"running": false} when the chain
  * app is not running.
  */
@@ -25,6 +25,8 @@ export function chainRoutes(app: FastifyInstance, config: LabConfig): void {
         target: status.target,
         blocks: blocks.blocks,
         forks: blocks.forks,
+        // Each neighbour's chain, as the headers it sent us: the dashboard's cards side by side.
+        peerChains: blocks.peers ?? [],
         balances: blocks.balances,
         mempool: status.mempool,
         peers: (status.peers as unknown[]).length,

@@ -42,7 +42,7 @@ export async function updateTorrent(
 }
 
 /** Whether this machine can bind `host` (Linux answers on all of 127.0.0.0/8; macOS only on 127.0.0.1). */
-function canBind(host: string): Promise<boolean> {
+export function canBind(host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => resolve(false));

@@ -6,9 +6,10 @@ import { webLab } from './04-web.js';
 import { p2pLab } from './05-p2p.js';
 import { usesLab } from './06-uses.js';
 import { chatLab } from './07-chat.js';
+import { chainLab } from './08-chain.js';
 
 /** The labs in their order; `portlab lab 2`, `lab 02` and `lab mail` name the same one. */
-export const LABS: readonly Lab[] = [portsLab, mailLab, filesLab, webLab, p2pLab, usesLab, chatLab];
+export const LABS: readonly Lab[] = [portsLab, mailLab, filesLab, webLab, p2pLab, usesLab, chatLab, chainLab];
 
 export function findLab(name: string): Lab {
   const wanted = /^\d+$/.test(name) ? name.padStart(2, '0') : name.toLowerCase();

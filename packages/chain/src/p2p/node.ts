@@ -63,6 +63,28 @@ export interface PeerInfo {
   score: number;
 }
 
+/** One block of a neighbour's chain (ChainNode.peerChains). */
+export interface PeerBlock {
+  height: number | null;
+  id: string;
+  prev: string;
+  nonce: number;
+  /** Why we refused it (or its ancestor): drawn in red. */
+  refused?: string;
+  /** Whether it is on our own best chain too. */
+  ours: boolean;
+}
+
+export interface PeerChain {
+  address: string;
+  listen: string;
+  userAgent: string;
+  tip: string | null;
+  blocks: PeerBlock[];
+  /** Set when we dropped this peer: why (its chain stays shown, refused blocks in red). */
+  dropped?: string;
+}
+
 export class ChainNode extends EventEmitter implements PeerHandler {
   readonly chain: Chain;
   readonly server: Server;
@@ -71,6 +93,8 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   readonly known = new Set<string>();
   /** Peers disconnected for misbehaviour, with why (shown by the API and dashboard). */
   readonly disconnected: { address: string; reason: string; at: number }[] = [];
+  /** The chains of the last peers dropped for misbehaviour (at most 8), as they showed them. */
+  private readonly droppedChains: PeerChain[] = [];
   private readonly nonce = randomBytes(8);
   private readonly host: string;
   port: number;
@@ -173,6 +197,11 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     ) {
       this.disconnected.push({ address: peer.address, reason, at: Date.now() });
       if (this.disconnected.length > 50) this.disconnected.shift();
+      // Its chain stays on the dashboard a while, red where we refused it, with why it was dropped.
+      if (peer.tip) {
+        this.droppedChains.push({ ...this.chainOf(peer, 12), dropped: reason });
+        if (this.droppedChains.length > 8) this.droppedChains.shift();
+      }
     }
     this.emit('peer-closed', peer, reason);
   }
@@ -258,6 +287,8 @@ export class ChainNode extends EventEmitter implements PeerHandler {
 
   private onGetHeaders(peer: Peer, payload: Buffer): void {
     const { locator, stop } = decodeGetHeaders(payload);
+    // A locator starts with the asker's own tip (Bitcoin Core's CChain::GetLocator).
+    if (locator[0]) this.noteTip(peer, idOfHash(locator[0]));
     const entries = this.chain.headersAfter(locator.map(idOfHash), idOfHash(stop), MAX_HEADERS);
     peer.send('headers', encodeHeaders(entries.map((e) => e.raw.subarray(0, 80))));
   }
@@ -275,6 +306,7 @@ export class ChainNode extends EventEmitter implements PeerHandler {
         return;
       }
       prev = id;
+      peer.saw({ id, prev: parent, nonce: header.nonce });
       // A header must carry its own proof of work: checking it costs one hash, forging it 2^bits.
       if (header.bits !== this.chain.params.bits || !header.checkProofOfWork()) {
         peer.misbehave(50, `header ${id}: invalid proof of work`);
@@ -292,6 +324,8 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   }
 
   private onInv(peer: Peer, items: InvItem[]): void {
+    const lastBlock = items.filter((it) => it.type === INV_BLOCK).at(-1);
+    if (lastBlock) this.noteTip(peer, idOfHash(lastBlock.hash));
     const want = items.filter((it) => {
       const id = idOfHash(it.hash);
       if (it.type === INV_BLOCK)
@@ -324,6 +358,15 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   private onBlock(peer: Peer, payload: Buffer): void {
     const result = this.chain.accept(payload);
     peer.asked.delete(result.id);
+    if (payload.length >= 80) {
+      const header = Block.fromBuffer(payload.subarray(0, 80));
+      peer.saw({
+        id: result.id,
+        prev: idOfHash(header.prevHash as Uint8Array),
+        nonce: header.nonce,
+        ...(result.status === 'invalid' ? { refused: result.reason ?? 'invalid' } : {}),
+      });
+    }
     this.emit('block-result', peer, result);
     if (result.status === 'invalid') {
       // Bitcoin Core scores an invalid block 100 at once; here two, so a student sees the count.
@@ -381,6 +424,68 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   /** Sends a transaction of ours into the network (after the chain accepted it). */
   broadcastTx(tx: Transaction): void {
     this.announce([{ type: INV_TX, hash: Buffer.from(tx.getHash()) }]);
+  }
+
+  /** The peer's tip is `id`: noted with its header when we know the block. */
+  private noteTip(peer: Peer, id: string): void {
+    const e = this.chain.entries.get(id);
+    if (e) peer.saw({ id, prev: e.prev, nonce: e.block.nonce });
+    else peer.tip = id;
+  }
+
+  /**
+   * Each neighbour's chain as it showed it to us, newest first, at most `count` blocks back from its
+   * tip: from the headers it sent, then from our own blocks for the part we share. A block we refused
+   * and every block built on it are `refused` (the dashboard's red cards). Public data only: headers.
+   * The peers dropped for misbehaviour last come after, with `dropped`.
+   */
+  peerChains(count = 12): PeerChain[] {
+    return [
+      ...[...this.peers].filter((p) => p.ready).map((p) => this.chainOf(p, count)),
+      ...this.droppedChains,
+    ];
+  }
+
+  private chainOf(p: Peer, count: number): PeerChain {
+    const blocks: PeerBlock[] = [];
+    let id = p.tip;
+    while (id && blocks.length < count) {
+      const s = p.seen.get(id);
+      const e = this.chain.entries.get(id);
+      if (!s && !e) break;
+      const prev = s?.prev ?? (e as BlockEntry).prev;
+      const refused = s?.refused ?? this.chain.invalid.get(id);
+      blocks.push({
+        height: e?.height ?? null,
+        id,
+        prev,
+        nonce: s?.nonce ?? (e as BlockEntry).block.nonce,
+        ...(refused ? { refused } : {}),
+        ours: this.chain.best[e?.height ?? -1]?.id === id,
+      });
+      if (e?.height === 0) break;
+      id = prev;
+    }
+    // Heights of blocks we do not hold: one more than their parent's.
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const b = blocks[i] as PeerBlock;
+      if (b.height !== null) continue;
+      const parentHeight = blocks[i + 1]?.height ?? this.chain.entries.get(b.prev)?.height;
+      b.height = parentHeight === undefined || parentHeight === null ? null : parentHeight + 1;
+    }
+    // Built on a refused block: refused too, as every node does (its parent is invalid).
+    for (let i = blocks.length - 2; i >= 0; i--) {
+      const b = blocks[i] as PeerBlock;
+      const parent = blocks[i + 1] as PeerBlock;
+      if (!b.refused && parent.refused) b.refused = `builds on refused block ${parent.id.slice(0, 16)}…`;
+    }
+    return {
+      address: p.address,
+      listen: `${p.socket.remoteAddress}:${p.listenPort}`,
+      userAgent: p.userAgent,
+      tip: p.tip ?? null,
+      blocks,
+    };
   }
 
   peerInfo(): PeerInfo[] {

@@ -74,6 +74,17 @@ export interface PeerHandler {
   closed(peer: Peer, reason: string): void;
 }
 
+export interface SeenHeader {
+  id: string;
+  prev: string;
+  nonce: number;
+  /** Why we refused this block, when we did (a tampered copy: bad Merkle root). */
+  refused?: string;
+}
+
+/** How many of a peer's headers we keep: enough for the dashboard's cards, bounded per peer. */
+export const MAX_SEEN = 64;
+
 export class Peer {
   readonly reader = new FrameReader();
   score = 0;
@@ -85,6 +96,13 @@ export class Peer {
   userAgent = '';
   /** Blocks we asked this peer for and have not received yet. */
   readonly asked = new Set<string>();
+  /**
+   * What this peer showed us of its chain: the headers and blocks it sent (the newest 64), with the
+   * ones we refused and why, and its tip as last heard (its getheaders locator's first hash, its last
+   * header, its last block or inv). The dashboard draws each neighbour's chain from it.
+   */
+  readonly seen = new Map<string, SeenHeader>();
+  tip: string | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -97,6 +115,29 @@ export class Peer {
     socket.on('close', () => this.close('connection closed'));
     socket.on('error', (err) => this.close(err.message));
     socket.setTimeout(IDLE_MS, () => this.close('idle'));
+  }
+
+  /** Notes a header this peer sent (the newest MAX_SEEN kept); `tip` when it is the peer's newest. */
+  saw(header: SeenHeader, tip = true): void {
+    const before = this.seen.get(header.id);
+    this.seen.delete(header.id);
+    this.seen.set(header.id, {
+      ...header,
+      ...(before?.refused && !header.refused ? { refused: before.refused } : {}),
+    });
+    if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.keys().next().value as string);
+    // A block it sends after its headers (getdata's answer) is no news of its tip: keep the newest.
+    if (tip && !this.below(header.id)) this.tip = header.id;
+  }
+
+  /** Whether `id` is the tip or one of its ancestors among the headers seen. */
+  private below(id: string): boolean {
+    let at = this.tip;
+    for (let i = 0; at && i <= MAX_SEEN; i++) {
+      if (at === id) return true;
+      at = this.seen.get(at)?.prev;
+    }
+    return false;
   }
 
   get address(): string {

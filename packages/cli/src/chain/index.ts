@@ -43,7 +43,17 @@ async function run(action: () => Promise<number>): Promise<void> {
 
 type Balance = { confirmed: string; pending: string };
 
-async function wallet(a: Api, lang: Lang): Promise<number> {
+async function wallet(a: Api, lang: Lang, user?: string): Promise<number> {
+  if (user !== undefined) {
+    // Lab 08: this wallet is your identity on the chain; `portlab check 08 --user NAME` credits it.
+    const r = (await a.post('/owner', { user })) as { owner: string };
+    console.log(
+      say(lang, {
+        en: `this node's wallet is bound to the account ${r.owner} (portlab check 08 --user ${r.owner})`,
+        fr: `le portefeuille de ce nœud est lié au compte ${r.owner} (portlab check 08 --user ${r.owner})`,
+      }),
+    );
+  }
   const w = (await a.get('/wallet')) as { address: string; balance: Balance };
   console.log(say(lang, { en: `address: ${w.address}`, fr: `adresse : ${w.address}` }));
   console.log(
@@ -245,7 +255,12 @@ export function registerChainCommands(program: Command, config: () => LabConfig)
   cmd('status', 'height, tip, difficulty, peers, mempool').action((o) =>
     run(() => status(api(config()), lang(o))),
   );
-  cmd('wallet', 'your key’s address').action((o) => run(() => wallet(api(config()), lang(o))));
+  cmd('wallet', 'your key’s address')
+    .option(
+      '--user <name>',
+      'lab 08: bind this wallet to your lab account, once (what portlab check 08 credits)',
+    )
+    .action((o: { user?: string; lang?: string }) => run(() => wallet(api(config()), lang(o), o.user)));
   cmd('balance', 'your coins').action((o) => run(() => balance(api(config()), lang(o))));
   cmd('mine', 'mine blocks (proof of work, in a worker thread of your node)')
     .option('--blocks <n>', 'how many blocks (default 1)', '1')
