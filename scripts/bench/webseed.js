@@ -20,7 +20,7 @@ import {
   formatBytes,
   parseMetainfo,
 } from '../../packages/bittorrent/dist/index.js';
-import { tempLab, waitFor } from '../../packages/testkit/dist/index.js';
+import { tempLab, waitForHttp } from '../../packages/testkit/dist/index.js';
 import { Transcript } from '../../packages/transcript/dist/index.js';
 import { aria2Download } from '../bench-lib/aria2.js';
 import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
@@ -61,14 +61,7 @@ async function prepare() {
   await new Promise((resolve) => stream.end(resolve));
   const web = fork(WEB_MAIN, [], { env: lab.env, stdio: 'ignore' });
   const base = `http://${HOST}:${lab.ports.http}`;
-  await waitFor(
-    () =>
-      fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the web app' },
-  );
+  await waitForHttp(`${base}/healthz`, 'the web app');
   const tracker = createTracker({ transcript: new Transcript('tracker', 0, { logDir }) });
   await new Promise((resolve) => tracker.server.listen(0, HOST, resolve));
   const announce = `http://${HOST}:${tracker.server.address().port}/announce`;

@@ -113,6 +113,18 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits until a GET of `url` answers 2xx (a server's /healthz); a refused connection counts as not yet. */
+export function waitForHttp(url: string, what = url): Promise<true> {
+  return waitFor(
+    () =>
+      fetch(url).then(
+        (r) => r.ok || undefined,
+        () => undefined,
+      ),
+    { what },
+  );
+}
+
 /** True if something accepts a TCP connection on 127.0.0.1:port now. */
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
