@@ -125,6 +125,25 @@ export function waitForHttp(url: string, what = url): Promise<true> {
   );
 }
 
+/**
+ * aria2c's flags for a swarm on this machine alone: no config file, no DHT, local peer discovery
+ * (BEP 14), peer exchange (BEP 11) nor IPv6, so it finds peers through the lab's tracker only. It
+ * listens on `listenPort`, bound to `address` when given (a peer's own loopback address).
+ */
+export function aria2cLocalArgs(listenPort: number, address?: string): string[] {
+  return [
+    '--no-conf',
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--disable-ipv6',
+    ...(address ? [`--interface=${address}`] : []),
+    `--listen-port=${listenPort}`,
+    '--summary-interval=0',
+  ];
+}
+
 /** True if something accepts a TCP connection on 127.0.0.1:port now. */
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
