@@ -199,7 +199,13 @@ export {
   type Student,
   startClassLab,
 } from './classroom.js';
-export { type MailApp, type MailAppOptions, maildirMessages, startMailApp } from './mail-lab.js';
+export {
+  configFileEnv,
+  type MailApp,
+  type MailAppOptions,
+  maildirMessages,
+  startMailApp,
+} from './mail-lab.js';
 export {
   type ClassroomNetwork,
   type ClassroomOptions,
