@@ -20,6 +20,7 @@ import path from 'node:path';
 import { REPO_ROOT, UserStore } from '@portlab/config';
 import {
   type ClassroomNetwork,
+  configFileEnv,
   createClassroomNetwork,
   maildirMessages,
   type NetHost,
@@ -168,15 +169,7 @@ describe.skipIf(!support.ok)(
         configFile,
         JSON.stringify({ dataDir: dataDirs[i], allowDemoPasswords: true, mail: { relay: relayOf(i) } }),
       );
-      const env: NodeJS.ProcessEnv = { ...process.env, PORTLAB_CONFIG: configFile, NO_COLOR: '1' };
-      for (const name of [
-        'PORTLAB_DATA_DIR',
-        'PORTLAB_HOST',
-        'PORTLAB_PUBLIC_ADDRESS',
-        'PORTLAB_PORT_OFFSET',
-      ])
-        delete env[name];
-      envs[i] = env;
+      envs[i] = configFileEnv(configFile);
       const pc = net.students[i]!;
       outputs[i] = '';
       const child = net.spawn(
@@ -196,7 +189,7 @@ describe.skipIf(!support.ok)(
         ],
         {
           cwd: labDir,
-          env: { ...env, PORTLAB_PASSWORD: accountOf(i).password },
+          env: { ...envs[i], PORTLAB_PASSWORD: accountOf(i).password },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { announce, createMetainfo, type createTracker, parseMetainfo } from '@portlab/bittorrent';
-import { freePorts, type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { aria2cLocalArgs, freePorts, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli, startTracker } from './apps.js';
 
@@ -52,16 +52,8 @@ function aria2Seed(torrent: string, port: number): ChildProcess {
   const child = spawn(
     'aria2c',
     [
-      '--no-conf',
-      '--enable-dht=false',
-      '--enable-dht6=false',
-      '--bt-enable-lpd=false',
-      '--enable-peer-exchange=false',
-      '--disable-ipv6',
-      '--interface=127.0.0.5',
-      `--listen-port=${port}`,
+      ...aria2cLocalArgs(port, '127.0.0.5'),
       '--console-log-level=warn',
-      '--summary-interval=0',
       `--dir=${path.dirname(torrent)}`,
       '--bt-seed-unverified',
       '--seed-ratio=0.0',

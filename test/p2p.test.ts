@@ -2,11 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createTracker, parseMetainfo } from '@portlab/bittorrent';
+import { type createTracker, parseMetainfo } from '@portlab/bittorrent';
 import { freePorts, type TempLab, tempLab, waitFor } from '@portlab/testkit';
-import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, runCli } from './apps.js';
+import { type CliRun, runCli, startTracker } from './apps.js';
 
 let lab: TempLab;
 let tracker: ReturnType<typeof createTracker>;
@@ -14,10 +13,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   lab = await tempLab();
-  tracker = createTracker({
-    transcript: new Transcript('tracker', lab.ports.tracker, { logDir: path.join(lab.dataDir, 'log') }),
-  });
-  await new Promise<void>((resolve) => tracker.server.listen(lab.ports.tracker, '127.0.0.1', resolve));
+  tracker = await startTracker(lab);
 });
 
 afterAll(async () => {

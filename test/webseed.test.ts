@@ -9,7 +9,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseMetainfo } from '@portlab/bittorrent';
-import { freePorts, type TempLab, tempLab, transmissionConfig, waitFor } from '@portlab/testkit';
+import {
+  aria2cLocalArgs,
+  freePorts,
+  type TempLab,
+  tempLab,
+  transmissionConfig,
+  waitFor,
+} from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, runCli, startApp } from './apps.js';
 
@@ -112,24 +119,11 @@ describe('the demo update (contract: /updates/portlab-update-1.0.tar and .torren
 
 describe.skipIf(!hasAria2)('aria2c', () => {
   it('downloads with zero peers from the web seed alone; the web transcript shows its Range requests', async () => {
-    const [port] = await freePorts(1);
+    const port = (await freePorts(1))[0] as number;
     const dir = path.join(lab.dir, 'aria2');
     const child = spawn(
       'aria2c',
-      [
-        '--no-conf',
-        '--enable-dht=false',
-        '--enable-dht6=false',
-        '--bt-enable-lpd=false',
-        '--enable-peer-exchange=false',
-        '--disable-ipv6',
-        `--listen-port=${port}`,
-        '--seed-time=0',
-        '--console-log-level=warn',
-        '--summary-interval=0',
-        `--dir=${dir}`,
-        lone.torrent,
-      ],
+      [...aria2cLocalArgs(port), '--seed-time=0', '--console-log-level=warn', `--dir=${dir}`, lone.torrent],
       { stdio: 'ignore' },
     );
     children.push(child);
@@ -142,7 +136,7 @@ describe.skipIf(!hasAria2)('aria2c', () => {
 
 describe.skipIf(!hasTransmission)('transmission-cli', () => {
   it('downloads with zero peers from the web seed alone', async () => {
-    const [port] = await freePorts(1);
+    const port = (await freePorts(1))[0] as number;
     const configDir = transmissionConfig(path.join(lab.dir, 'tr-config'), port!);
     const dir = path.join(lab.dir, 'tr');
     mkdirSync(dir, { recursive: true });

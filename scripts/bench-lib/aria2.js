@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { aria2cLocalArgs } from '../../packages/testkit/dist/index.js';
 
 /** Downloads `torrentFile` into `dir`, then deletes it; resolves with the seconds it took. */
 export async function aria2Download(torrentFile, dir) {
@@ -11,18 +12,10 @@ export async function aria2Download(torrentFile, dir) {
   const child = spawn(
     'aria2c',
     [
-      '--no-conf',
+      ...aria2cLocalArgs(27000 + Math.floor(Math.random() * 1000), '127.0.0.1'),
       `--dir=${dir}`,
       '--seed-time=0',
-      '--enable-dht=false',
-      '--enable-dht6=false',
-      '--bt-enable-lpd=false',
-      '--enable-peer-exchange=false',
-      '--disable-ipv6',
-      '--interface=127.0.0.1',
-      `--listen-port=${27000 + Math.floor(Math.random() * 1000)}`,
       '--console-log-level=error',
-      '--summary-interval=0',
       '--file-allocation=none',
       torrentFile,
     ],

@@ -14,19 +14,13 @@
  * The test file is made in a temporary folder and deleted at the end. Prints figures; asserts nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  createMetainfo,
-  createTracker,
-  formatBytes,
-  parseMetainfo,
-} from '../../packages/bittorrent/dist/index.js';
-import { Transcript } from '../../packages/transcript/dist/index.js';
+import { createMetainfo, formatBytes, parseMetainfo } from '../../packages/bittorrent/dist/index.js';
 import { aria2Download } from '../bench-lib/aria2.js';
-import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
+import { peer, startSeeders } from '../bench-lib/seeders.js';
+import { startTracker, writeRandomFile } from '../bench-lib/swarm.js';
 
 const SIZE = 100 * 1024 * 1024;
 const RATE = 10_000_000; // bytes per second per seeder
@@ -73,12 +67,8 @@ async function prepare() {
   const dir = mkdtempSync(path.join(tmpdir(), 'portlab-bench-p2p-'));
   const logDir = path.join(dir, 'log');
   const dataFile = path.join(dir, 'bench.bin');
-  const stream = createWriteStream(dataFile);
-  for (let written = 0; written < SIZE; written += 1 << 20) stream.write(randomBytes(1 << 20));
-  await new Promise((resolve) => stream.end(resolve));
-  const tracker = createTracker({ transcript: new Transcript('tracker', 0, { logDir }) });
-  await new Promise((resolve) => tracker.server.listen(0, HOST, resolve));
-  const announce = `http://${HOST}:${tracker.server.address().port}/announce`;
+  await writeRandomFile(dataFile, SIZE);
+  const { tracker, announce } = await startTracker(logDir);
   const torrentFile = `${dataFile}.torrent`;
   writeFileSync(torrentFile, await createMetainfo(dataFile, { announce }));
   const meta = parseMetainfo(readFileSync(torrentFile));

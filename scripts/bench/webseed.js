@@ -11,19 +11,13 @@
  * here. The file is made in a temporary lab folder, deleted at the end. Prints figures; asserts nothing.
  */
 import { fork, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  createMetainfo,
-  createTracker,
-  formatBytes,
-  parseMetainfo,
-} from '../../packages/bittorrent/dist/index.js';
-import { tempLab, waitFor } from '../../packages/testkit/dist/index.js';
-import { Transcript } from '../../packages/transcript/dist/index.js';
+import { createMetainfo, formatBytes, parseMetainfo } from '../../packages/bittorrent/dist/index.js';
+import { tempLab, waitForHttp } from '../../packages/testkit/dist/index.js';
 import { aria2Download } from '../bench-lib/aria2.js';
 import { HOST, peer, startSeeders } from '../bench-lib/seeders.js';
+import { startTracker, writeRandomFile } from '../bench-lib/swarm.js';
 
 const SIZE = 100 * 1024 * 1024;
 const SEEDERS = 2;
@@ -56,22 +50,11 @@ async function prepare() {
   const updates = path.join(lab.dataDir, 'updates');
   mkdirSync(updates, { recursive: true });
   const dataFile = path.join(updates, 'bench.bin');
-  const stream = createWriteStream(dataFile);
-  for (let written = 0; written < SIZE; written += 1 << 20) stream.write(randomBytes(1 << 20));
-  await new Promise((resolve) => stream.end(resolve));
+  await writeRandomFile(dataFile, SIZE);
   const web = fork(WEB_MAIN, [], { env: lab.env, stdio: 'ignore' });
   const base = `http://${HOST}:${lab.ports.http}`;
-  await waitFor(
-    () =>
-      fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the web app' },
-  );
-  const tracker = createTracker({ transcript: new Transcript('tracker', 0, { logDir }) });
-  await new Promise((resolve) => tracker.server.listen(0, HOST, resolve));
-  const announce = `http://${HOST}:${tracker.server.address().port}/announce`;
+  await waitForHttp(`${base}/healthz`, 'the web app');
+  const { tracker, announce } = await startTracker(logDir);
   // The same info (same info_hash) with and without `url-list`, which lies outside it.
   const plainTorrent = path.join(lab.dir, 'plain.torrent');
   const webTorrent = path.join(lab.dir, 'web.torrent');

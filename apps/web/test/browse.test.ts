@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, UserStore } from '@portlab/config';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type TempLab, tempLab, waitForHttp } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebServer, EventHub } from '../src/server.js';
 
@@ -67,14 +67,7 @@ beforeAll(async () => {
   await new UserStore(path.join(lab.dataDir, 'users.json')).ensure(); // alice and bob
   web = fork(main, [], { env: lab.env, stdio: 'pipe' });
   base = `http://127.0.0.1:${lab.ports.http}`;
-  await waitFor(
-    () =>
-      fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the web app' },
-  );
+  await waitForHttp(`${base}/healthz`, 'the web app');
 });
 
 afterAll(async () => {

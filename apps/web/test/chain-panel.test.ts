@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type TempLab, tempLab, waitFor, waitForHttp } from '@portlab/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const webMain = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -25,14 +25,7 @@ beforeAll(async () => {
   lab = await tempLab();
   lab.env.PORTLAB_CHAIN_ZERO_BITS = '8';
   apps.push(fork(webMain, [], { env: lab.env, stdio: 'pipe' }));
-  await waitFor(
-    () =>
-      fetch(`http://127.0.0.1:${lab.ports.http}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the web app' },
-  );
+  await waitForHttp(`http://127.0.0.1:${lab.ports.http}/healthz`, 'the web app');
 });
 
 afterAll(async () => {

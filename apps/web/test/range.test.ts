@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, UserStore } from '@portlab/config';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type TempLab, tempLab, waitFor, waitForHttp } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -31,14 +31,7 @@ beforeAll(async () => {
   writeFileSync(path.join(html, 'sample.bin'), sample);
   web = fork(main, [], { env: lab.env, stdio: 'pipe' });
   base = `http://127.0.0.1:${lab.ports.http}`;
-  await waitFor(
-    () =>
-      fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'HTTP listening' },
-  );
+  await waitForHttp(`${base}/healthz`, 'HTTP listening');
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePorts, transmissionConfig } from '@portlab/testkit';
+import { aria2cLocalArgs, freePorts, transmissionConfig } from '@portlab/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Metainfo, PeerNode } from '../src/index.js';
 import {
@@ -64,19 +64,7 @@ function interrupt(child: ChildProcess): Promise<void> {
 function aria2c(args: string[], port: number): ChildProcess {
   const child = spawn(
     'aria2c',
-    [
-      '--no-conf',
-      '--enable-dht=false',
-      '--enable-dht6=false',
-      '--bt-enable-lpd=false',
-      '--enable-peer-exchange=false',
-      '--disable-ipv6',
-      '--interface=127.0.0.1',
-      `--listen-port=${port}`,
-      '--console-log-level=warn',
-      '--summary-interval=0',
-      ...args,
-    ],
+    [...aria2cLocalArgs(port, '127.0.0.1'), '--console-log-level=warn', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);

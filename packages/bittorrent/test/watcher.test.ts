@@ -16,6 +16,7 @@ import {
   encodeMessage,
   HandshakeReader,
   MessageReader,
+  type Metainfo,
   type PeerNode,
   parseMetainfo,
   Watcher,
@@ -37,6 +38,30 @@ afterAll(async () => {
   tracker.server.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Tells the lab tracker that a seeder (left 0) of `meta` listens on 127.0.0.1:`port`. */
+async function announceSeeder(meta: Metainfo, port: number, peerId: string): Promise<void> {
+  await announce(tracker.url, {
+    infoHash: meta.infoHash,
+    peerId: Buffer.from(peerId),
+    port,
+    uploaded: 0,
+    downloaded: 0,
+    left: 0,
+    event: 'started',
+  });
+}
+
+/** A watcher of `meta` that makes one round (forSeconds 0), logging to the test's transcript. */
+function watcherOf(meta: Metainfo, peerTimeoutMs?: number): Watcher {
+  return new Watcher({
+    meta,
+    host: '127.0.0.1',
+    transcript: new Transcript('peer', 0, { logDir }),
+    forSeconds: 0,
+    ...(peerTimeoutMs !== undefined ? { peerTimeoutMs } : {}),
+  });
+}
 
 /**
  * A peer that claims every piece, unchokes at once and answers each request with zeros: it sends a
@@ -86,27 +111,9 @@ describe('Watcher', () => {
     nodes.push(honest);
     await honest.add(meta, file, { create: false });
     const liar = await lyingPeer(meta.infoHash, meta.pieceHashes.length);
-    for (const [port, id] of [
-      [liar, '-TR3000-lyinglyingly'],
-      [1, '-XX0001-nobodyhere12'], // port 1 on 127.0.0.1: refused
-    ] as const) {
-      await announce(tracker.url, {
-        infoHash: meta.infoHash,
-        peerId: Buffer.from(id),
-        port,
-        uploaded: 0,
-        downloaded: 0,
-        left: 0,
-        event: 'started',
-      });
-    }
-    const watcher = new Watcher({
-      meta,
-      host: '127.0.0.1',
-      transcript: new Transcript('peer', 0, { logDir }),
-      forSeconds: 0,
-      peerTimeoutMs: 5_000,
-    });
+    await announceSeeder(meta, liar, '-TR3000-lyinglyingly');
+    await announceSeeder(meta, 1, '-XX0001-nobodyhere12'); // port 1 on 127.0.0.1: refused
+    const watcher = watcherOf(meta, 5_000);
     const rows = new Map((await watcher.run()).map((r) => [r.port, r]));
     expect(rows.size).toBe(3);
     const good = rows.get(honest.port)!;
@@ -132,22 +139,8 @@ describe('Watcher', () => {
     // Pieces of 4 blocks: a peer repeating the first one never completes a piece.
     const meta = parseMetainfo(await createMetainfo(file, { announce: tracker.url, pieceLength: 64 * 1024 }));
     const port = await lyingPeer(meta.infoHash, meta.pieceHashes.length, true);
-    await announce(tracker.url, {
-      infoHash: meta.infoHash,
-      peerId: Buffer.from('-TR3000-repeatrepeat'),
-      port,
-      uploaded: 0,
-      downloaded: 0,
-      left: 0,
-      event: 'started',
-    });
-    const watcher = new Watcher({
-      meta,
-      host: '127.0.0.1',
-      transcript: new Transcript('peer', 0, { logDir }),
-      forSeconds: 0,
-      peerTimeoutMs: 1_000,
-    });
+    await announceSeeder(meta, port, '-TR3000-repeatrepeat');
+    const watcher = watcherOf(meta, 1_000);
     const [row] = await watcher.run();
     expect(row).toMatchObject({ port, status: 'connected', note: 'no piece within 1 s' });
     expect(row!.piece).toBeUndefined();
@@ -156,12 +149,7 @@ describe('Watcher', () => {
   it('with the tracker unreachable, warns and returns an empty table', async () => {
     const file = randomFile(dir, 'lonely.bin', 20_000);
     const { meta } = await torrentFor(file, 'http://127.0.0.1:1/announce');
-    const watcher = new Watcher({
-      meta,
-      host: '127.0.0.1',
-      transcript: new Transcript('peer', 0, { logDir }),
-      forSeconds: 0,
-    });
+    const watcher = watcherOf(meta);
     const warnings: string[] = [];
     watcher.on('warning', (m) => warnings.push(m));
     expect(await watcher.run()).toEqual([]);

@@ -113,6 +113,37 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits until a GET of `url` answers 2xx (a server's /healthz); a refused connection counts as not yet. */
+export function waitForHttp(url: string, what = url): Promise<true> {
+  return waitFor(
+    () =>
+      fetch(url).then(
+        (r) => r.ok || undefined,
+        () => undefined,
+      ),
+    { what },
+  );
+}
+
+/**
+ * aria2c's flags for a swarm on this machine alone: no config file, no DHT, local peer discovery
+ * (BEP 14), peer exchange (BEP 11) nor IPv6, so it finds peers through the lab's tracker only. It
+ * listens on `listenPort`, bound to `address` when given (a peer's own loopback address).
+ */
+export function aria2cLocalArgs(listenPort: number, address?: string): string[] {
+  return [
+    '--no-conf',
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--disable-ipv6',
+    ...(address ? [`--interface=${address}`] : []),
+    `--listen-port=${listenPort}`,
+    '--summary-interval=0',
+  ];
+}
+
 /** True if something accepts a TCP connection on 127.0.0.1:port now. */
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -168,7 +199,13 @@ export {
   type Student,
   startClassLab,
 } from './classroom.js';
-export { type MailApp, type MailAppOptions, maildirMessages, startMailApp } from './mail-lab.js';
+export {
+  configFileEnv,
+  type MailApp,
+  type MailAppOptions,
+  maildirMessages,
+  startMailApp,
+} from './mail-lab.js';
 export {
   type ClassroomNetwork,
   type ClassroomOptions,

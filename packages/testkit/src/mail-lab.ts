@@ -33,6 +33,23 @@ export interface MailApp {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
+/**
+ * The environment of a lab whose config file alone decides: PORTLAB_CONFIG set, the PORTLAB_*
+ * variables that would override the file's dataDir, host, address, ports or class DNS removed.
+ */
+export function configFileEnv(configFile: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORTLAB_CONFIG: configFile, NO_COLOR: '1' };
+  for (const name of [
+    'PORTLAB_DATA_DIR',
+    'PORTLAB_HOST',
+    'PORTLAB_PUBLIC_ADDRESS',
+    'PORTLAB_PORT_OFFSET',
+    'PORTLAB_CLASS_DNS',
+  ])
+    delete env[name];
+  return env;
+}
+
 export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
   const dataDir = path.join(options.dir, 'var');
   const configFile = path.join(options.dir, 'portlab.config.json');
@@ -49,15 +66,7 @@ export async function startMailApp(options: MailAppOptions): Promise<MailApp> {
       mail: { relay: options.relay },
     }),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, PORTLAB_CONFIG: configFile, NO_COLOR: '1' };
-  for (const name of [
-    'PORTLAB_DATA_DIR',
-    'PORTLAB_HOST',
-    'PORTLAB_PUBLIC_ADDRESS',
-    'PORTLAB_PORT_OFFSET',
-    'PORTLAB_CLASS_DNS',
-  ])
-    delete env[name];
+  const env = configFileEnv(configFile);
   const run = options.spawn ?? spawn;
   const app: MailApp = {
     dataDir,

@@ -225,20 +225,7 @@ export class Federation {
     let lastError: unknown;
     for (const server of servers.filter((s) => s !== this.serverName)) {
       try {
-        const template = (await this.client.request(
-          server,
-          'GET',
-          `${FED}/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}?ver=10`,
-        )) as { room_version?: string; event?: unknown };
-        if (template.room_version !== '10')
-          throw forbidden(`room version ${template.room_version} is not supported`);
-        const join = buildEventFromTemplate(template.event, this.serverName, this.options.key);
-        const response = await this.client.request(
-          server,
-          'PUT',
-          `${FED}/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(join.event_id)}`,
-          toFederationPdu(join),
-        );
+        const { event: join, response } = await this.makeAndSend(server, 'join', roomId, userId);
         await acceptSendJoinResponse(this.rooms.store, join, response, this.keys.lookup());
         return join;
       } catch (err) {
@@ -258,6 +245,35 @@ export class Federation {
   }
 
   /**
+   * The membership handshake with a resident server: make_join / make_leave v1 gives a template,
+   * this server fills and signs it, send_join / send_leave v2 hands it back (§"Joining Rooms",
+   * §"Leaving Rooms (Rejecting Invites)"). A join asks for room version 10, the only one here.
+   */
+  private async makeAndSend(
+    server: string,
+    membership: 'join' | 'leave',
+    roomId: string,
+    userId: string,
+  ): Promise<{ event: RoomEvent; response: unknown }> {
+    const room = encodeURIComponent(roomId);
+    const template = (await this.client.request(
+      server,
+      'GET',
+      `${FED}/v1/make_${membership}/${room}/${encodeURIComponent(userId)}${membership === 'join' ? '?ver=10' : ''}`,
+    )) as { room_version?: string; event?: unknown };
+    if (membership === 'join' && template.room_version !== '10')
+      throw forbidden(`room version ${template.room_version} is not supported`);
+    const event = buildEventFromTemplate(template.event, this.serverName, this.options.key);
+    const response = await this.client.request(
+      server,
+      'PUT',
+      `${FED}/v2/send_${membership}/${room}/${encodeURIComponent(event.event_id)}`,
+      toFederationPdu(event),
+    );
+    return { event, response };
+  }
+
+  /**
    * A local user rejects an invite to a room this server does not hold (§"Leaving Rooms (Rejecting
    * Invites)"): make_leave at the inviter's server, our signature, send_leave v2; our copy records
    * the leave on top of the invite.
@@ -266,18 +282,7 @@ export class Federation {
     let lastError: unknown;
     for (const server of servers.filter((s) => s !== this.serverName)) {
       try {
-        const template = (await this.client.request(
-          server,
-          'GET',
-          `${FED}/v1/make_leave/${encodeURIComponent(log.roomId)}/${encodeURIComponent(userId)}`,
-        )) as { event?: unknown };
-        const leave = buildEventFromTemplate(template.event, this.serverName, this.options.key);
-        await this.client.request(
-          server,
-          'PUT',
-          `${FED}/v2/send_leave/${encodeURIComponent(log.roomId)}/${encodeURIComponent(leave.event_id)}`,
-          toFederationPdu(leave),
-        );
+        const { event: leave } = await this.makeAndSend(server, 'leave', log.roomId, userId);
         await this.rooms.store.append(leave, { stateBefore: [...log.currentState().values()] });
         return;
       } catch (err) {

@@ -116,19 +116,7 @@ export function federationRoutes(app: FastifyInstance, home: Home): void {
   app.put<P<{ roomId: string; eventId: string }>>(`${FED}/v2/send_join/:roomId/:eventId`, async (request) => {
     const origin = originOf(request);
     const log = rooms.get(request.params.roomId);
-    const pdu = objectBody(request.body) as {
-      type?: unknown;
-      sender?: unknown;
-      content?: { membership?: unknown };
-    };
-    if (
-      pdu.type !== 'm.room.member' ||
-      pdu.content?.membership !== 'join' ||
-      typeof pdu.sender !== 'string'
-    ) {
-      throw badJson('send_join takes a join event');
-    }
-    if (domainOf(pdu.sender) !== origin) throw forbidden(`${origin} cannot send a join for ${pdu.sender}`);
+    const pdu = membershipBody(request.body, 'join', origin);
     const result = await fed.receivePdu(origin, pdu);
     if (result.error) throw forbidden(result.error);
     const join = result.event ?? knownEvent(log, pdu);
@@ -157,19 +145,7 @@ export function federationRoutes(app: FastifyInstance, home: Home): void {
     async (request) => {
       const origin = originOf(request);
       rooms.get(request.params.roomId);
-      const pdu = objectBody(request.body) as {
-        type?: unknown;
-        sender?: unknown;
-        content?: { membership?: unknown };
-      };
-      if (
-        pdu.type !== 'm.room.member' ||
-        pdu.content?.membership !== 'leave' ||
-        typeof pdu.sender !== 'string'
-      ) {
-        throw badJson('send_leave takes a leave event');
-      }
-      if (domainOf(pdu.sender) !== origin) throw forbidden(`${origin} cannot send a leave for ${pdu.sender}`);
+      const pdu = membershipBody(request.body, 'leave', origin);
       if (idOf(pdu) !== request.params.eventId) throw badJson('the event id does not match the event');
       const result = await fed.receivePdu(origin, pdu);
       if (result.error) throw forbidden(result.error);
@@ -298,4 +274,26 @@ function idOf(raw: unknown): string | undefined {
 function knownEvent(log: RoomLog, pdu: unknown): RoomEvent | undefined {
   const id = idOf(pdu);
   return id ? log.get(id)?.event : undefined;
+}
+
+/**
+ * The body of send_join / send_leave: a membership event of that kind, for a user of the sending
+ * server (a server speaks only for its own users).
+ */
+function membershipBody(
+  body: unknown,
+  membership: 'join' | 'leave',
+  origin: string,
+): Record<string, unknown> {
+  const pdu = objectBody(body) as { type?: unknown; sender?: unknown; content?: { membership?: unknown } };
+  if (
+    pdu.type !== 'm.room.member' ||
+    pdu.content?.membership !== membership ||
+    typeof pdu.sender !== 'string'
+  ) {
+    throw badJson(`send_${membership} takes a ${membership} event`);
+  }
+  if (domainOf(pdu.sender) !== origin)
+    throw forbidden(`${origin} cannot send a ${membership} for ${pdu.sender}`);
+  return pdu;
 }

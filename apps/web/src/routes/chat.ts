@@ -1,7 +1,15 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type LabConfig, matrixServerName } from '@portlab/config';
-import { domainOf, type KeyLookup, parseSigningKey, type SigningKey, verifyEvent } from '@portlab/matrix';
+import {
+  domainOf,
+  type KeyLookup,
+  type LogLine,
+  parseLogLines,
+  parseSigningKey,
+  type SigningKey,
+  verifyEvent,
+} from '@portlab/matrix';
 import type { FastifyInstance } from 'fastify';
 import { RemoteKeys } from '../chat-keys.js';
 import type { SignIns } from '../sign-ins.js';
@@ -28,22 +36,6 @@ const EVENTS_PER_ROOM = 40;
 const MAX_ROOMS = 50;
 /** A log larger than this is read from its end only (the bench writes thousands of messages). */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
-
-interface LogLine {
-  event_id: string;
-  outlier?: boolean;
-  rejected?: string;
-  pdu: {
-    room_id: string;
-    type: string;
-    sender: string;
-    state_key?: string;
-    depth: number;
-    prev_events: string[];
-    content: Record<string, unknown>;
-    origin_server_ts: number;
-  };
-}
 
 export interface ChatEventView {
   id: string;
@@ -73,16 +65,7 @@ async function readLog(file: string): Promise<LogLine[]> {
       await handle.close();
     }
   }
-  const lines: LogLine[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      lines.push(JSON.parse(line) as LogLine);
-    } catch {
-      // The last line, cut by a crash (the chat app cuts it at its next start).
-    }
-  }
-  return lines;
+  return parseLogLines(text);
 }
 
 /** Whether `user` is joined to the room now: their last membership event in the log says join. */

@@ -21,47 +21,20 @@ import {
   UserStore,
   urlHost,
 } from '@portlab/config';
-import { domainOf, parseSigningKey, verifyEvent } from '@portlab/matrix';
+import { domainOf, type LogLine, parseLogLines, parseSigningKey, verifyEvent } from '@portlab/matrix';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
 
 const CHAT_MAIN = path.join(REPO_ROOT, 'apps', 'chat', 'dist', 'main.js');
 const COMPARE = path.join(REPO_ROOT, 'apps', 'chat', 'dist', 'federation', 'compare.js');
 
-/** One line of a room log (packages/matrix store/room-log.ts `LogLine`), the fields read here. */
-interface RoomLine {
-  event_id: string;
-  outlier?: boolean;
-  rejected?: string;
-  pdu: {
-    room_id: string;
-    type: string;
-    sender: string;
-    state_key?: string;
-    content: Record<string, unknown>;
-    depth: number;
-    prev_events: string[];
-    hashes: { sha256: string };
-    signatures: Record<string, Record<string, string>>;
-  };
-}
-
 /** Every room log of this lab's chat server: room file name → its lines (unparsable lines skipped). */
-export async function readRoomLogs(dataDir: string): Promise<Map<string, RoomLine[]>> {
+export async function readRoomLogs(dataDir: string): Promise<Map<string, LogLine[]>> {
   const dir = path.join(dataDir, 'chat', 'rooms');
-  const rooms = new Map<string, RoomLine[]>();
+  const rooms = new Map<string, LogLine[]>();
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith('.ndjson')).sort()) {
     const text = await readFile(path.join(dir, name), 'utf8').catch(() => '');
-    const lines: RoomLine[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        lines.push(JSON.parse(line) as RoomLine);
-      } catch {
-        // A last line cut by a crash: the chat app cuts it at its next start.
-      }
-    }
-    rooms.set(name, lines);
+    rooms.set(name, parseLogLines(text));
   }
   return rooms;
 }
@@ -462,7 +435,7 @@ export const chatLab: Lab = {
         const { config, out } = ctx;
         const eventId = ctx.state.get('event') as string;
         const logs = await readRoomLogs(config.dataDir);
-        let found: { file: string; line: RoomLine } | undefined;
+        let found: { file: string; line: LogLine } | undefined;
         for (const [file, lines] of logs) {
           const line = lines.find((l) => l.event_id === eventId);
           if (line) found = { file, line };

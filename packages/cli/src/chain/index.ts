@@ -2,6 +2,7 @@
  * `portlab chain ...`: your blockchain node (the chain app, lab 08), through its JSON API on
  * 127.0.0.1:18443. The node does the work; this prints what it says, in French or English.
  */
+import type { HeaderView } from '@portlab/chain';
 import { type LabConfig, loopbackApiHost } from '@portlab/config';
 import type { Command } from 'commander';
 import { type Lang, langOf, say } from '../p2p/say.js';
@@ -118,16 +119,9 @@ async function send(a: Api, lang: Lang, address: string, amount: string): Promis
 }
 
 async function show(a: Api, lang: Lang, height?: string): Promise<number> {
-  const b = (await a.get(`/block${height !== undefined ? `?height=${encodeURIComponent(height)}` : ''}`)) as {
-    height: number;
-    id: string;
-    hex: string;
-    fields: { name: string; bytes: string; value: string }[];
-    command: string;
-    commandId: string;
-    zeroBits: number;
-    txs: { id: string; outputs: { value: string }[] }[];
-  };
+  // What the chain app's /block answers: packages/chain explain.ts `headerView`.
+  const query = height !== undefined ? `?height=${encodeURIComponent(height)}` : '';
+  const b = (await a.get(`/block${query}`)) as unknown as HeaderView;
   console.log(say(lang, { en: `block ${b.height}: ${b.id}`, fr: `bloc ${b.height} : ${b.id}` }));
   console.log(say(lang, { en: 'header (80 bytes):', fr: 'en-tête (80 octets) :' }));
   console.log(`  ${b.hex}`);

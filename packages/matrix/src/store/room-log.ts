@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { membershipOf } from '../auth/power-levels.js';
-import type { RoomEvent } from '../events/types.js';
+import type { Pdu, RoomEvent } from '../events/types.js';
 import { resolveStates } from '../state/resolve.js';
 import { applyEvent, type StateMap, stateFromEvents, stateGet } from '../state/state-map.js';
 import { NdjsonAppender } from './ndjson-file.js';
@@ -34,7 +34,26 @@ export interface LogLine {
   rejected?: string;
   /** Only when the state before the event was given (a remote join): the IDs of those state events. */
   state_before?: string[];
-  pdu: Omit<RoomEvent, 'event_id'>;
+  /** The event without its event_id (`Omit<RoomEvent, 'event_id'>` would lose Pdu's fields to its index signature). */
+  pdu: Pdu;
+}
+
+/**
+ * The lines of a room log's text, for readers outside the chat app (the web dashboard, lab checks):
+ * they must not repair the file as readNdjson does, so a line that does not parse (the last one,
+ * cut by a crash; the first one of a tail read) is skipped.
+ */
+export function parseLogLines(text: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      // Cut by a crash (the chat app cuts it at its next start) or by a tail read.
+    }
+  }
+  return lines;
 }
 
 export interface AppendOptions {
