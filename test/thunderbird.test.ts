@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureLabCertificate, type LabConfig, UserStore } from '@portlab/config';
 import { deliverWelcome, inbox, readTranscript, welcomeMessage } from '@portlab/labs';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import type { LineEvent } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configOf } from './labs/helpers.js';
@@ -125,10 +125,15 @@ describe.skipIf(!installed)('lab 02, section 7: the real Thunderbird', () => {
     ]);
     expect(found.outgoing[0]).toEqual(server('smtp', lab.ports.submission, 'STARTTLS'));
     expect(found.outgoing[1]).toMatchObject({ type: 'smtp', port: lab.ports.smtps, socketType: 'SSL' });
-    const asked = (await lines('http')).filter((e) => e.dir === 'C').map((e) => e.line);
-    expect(asked).toContainEqual(
-      expect.stringMatching(/^GET \/mail\/config-v1\.1\.xml\?emailaddress=bob%40lab\.test HTTP\/1\.1$/),
-    );
+    // The web app writes its transcript once per turn of its event loop, so the line may land on disk
+    // a moment after Thunderbird has its answer: wait for it rather than read once.
+    const request = /^GET \/mail\/config-v1\.1\.xml\?emailaddress=bob%40lab\.test HTTP\/1\.1$/;
+    const asked = async () => (await lines('http')).filter((e) => e.dir === 'C').map((e) => e.line);
+    await waitFor(async () => (await asked()).some((line) => request.test(line)), {
+      timeoutMs: 10_000,
+      what: "the autoconfig request in the web app's transcript",
+    }).catch(() => undefined);
+    expect(await asked()).toContainEqual(expect.stringMatching(request));
   });
 
   it('stores a permanent security exception for the lab certificate on the IMAP and submission ports', async () => {
