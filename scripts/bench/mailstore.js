@@ -10,7 +10,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MailStore } from '@portlab/mailstore';
+
+// MAILSTORE=path/to/dist/index.js runs the same figures on another build (a copy of main's, to compare).
+const { MailStore } = await import(process.env.MAILSTORE ?? '@portlab/mailstore');
 
 const APPENDS = Number(process.argv[2]) || 2000;
 const PREFILL = Number(process.argv[3] ?? 0) || 0;
