@@ -1,4 +1,4 @@
-// Mail store benchmark (`npm run bench -- mailstore [appends] [prefill]`, or `node scripts/bench/mailstore.js`
+// Mail store benchmark (`npm run bench -- mailstore [appends] [prefill] [--build=…]`, or `node scripts/bench/mailstore.js`
 // after a build): the cost of APPEND inside @portlab/mailstore, without the IMAP layer.
 //   1. one at a time, each followed by status() as IMAP's APPEND does (for APPENDUID): the rate in
 //      windows, so a cost that grows with the folder shows as a falling rate;
@@ -11,11 +11,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-// MAILSTORE=path/to/dist/index.js runs the same figures on another build (a copy of main's, to compare).
-const { MailStore } = await import(process.env.MAILSTORE ?? '@portlab/mailstore');
+// `--build=path/to/dist/index.js` runs the same figures on another build (a copy of main's, to compare).
+const build = process.argv.find((a) => a.startsWith('--build='))?.slice('--build='.length);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--build='));
+const { MailStore } = await import(build ?? '@portlab/mailstore');
 
-const APPENDS = Number(process.argv[2]) || 2000;
-const PREFILL = Number(process.argv[3] ?? 0) || 0;
+const APPENDS = Number(args[0]) || 2000;
+const PREFILL = Number(args[1] ?? 0) || 0;
 const IN_FLIGHT = 16;
 const WINDOWS = 4;
 
