@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -9,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DirectorySyncs } from '../src/durable.js';
 import { applyToIndex, type FolderIndex, indexOf, locate, place } from '../src/folder-index.js';
@@ -318,6 +320,41 @@ describe('save: tmp/ then a rename, and the group commit', () => {
       expect((await folder.messages()).map((m) => m.uid)).toEqual([1, 2, 3]);
       expect(readdirSync(path.join(root, 'bob', 'tmp'))).toEqual([]);
       expect(readdirSync(path.join(root, 'bob', 'cur'))).toHaveLength(3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps every APPEND it acknowledged, with its UID, when one of two appending processes is killed', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-save-'));
+    try {
+      await new MailStore(root).mailbox('bob');
+      const worker = fileURLToPath(new URL('./append-worker.js', import.meta.url));
+      const acked: { id: string; uid: number; body: string }[] = [];
+      const run = (n: number, killAfter?: number) =>
+        new Promise<void>((resolve, reject) => {
+          const child = fork(worker, [root, String(n)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          let mine = 0;
+          child.on('message', (m: { id?: string; uid?: number; body?: string; done?: boolean }) => {
+            if (m.done) return;
+            acked.push(m as { id: string; uid: number; body: string });
+            if (killAfter !== undefined && ++mine === killAfter) child.kill('SIGKILL');
+          });
+          child.once('exit', (code, signal) =>
+            code === 0 || signal === 'SIGKILL'
+              ? resolve()
+              : reject(new Error(`worker ${n} exited with ${code}`)),
+          );
+        });
+      await Promise.all([run(0, 20), run(1)]);
+      const inbox = await (await new MailStore(root).mailbox('bob')).folder('INBOX');
+      const byId = new Map((await inbox.messages()).map((m) => [m.id, m]));
+      expect(acked.length).toBeGreaterThanOrEqual(80);
+      for (const { id, uid, body } of acked) {
+        expect(byId.get(id)?.uid).toBe(uid);
+        expect((await inbox.read(uid)).toString()).toBe(body);
+      }
+      expect(new Set([...byId.values()].map((m) => m.uid)).size).toBe(byId.size);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
