@@ -14,7 +14,7 @@ import { uniqueName } from './names.js';
 import { readUpTo } from './read-file.js';
 import { curName, Failed, type InTmp, moveAllInto, removeAll, SaveQueue, writeToTmp } from './save.js';
 import { FolderSync } from './sync.js';
-import { UIDLIST_FILE, type UidEntry } from './uidlist.js';
+import { UIDLIST_FILE, type UidEntry, type UidListChange } from './uidlist.js';
 
 export type { FolderSnapshot, FolderStatus, MessageInfo } from './message-info.js';
 
@@ -461,7 +461,7 @@ export class Folder {
   }
 
   /** Applies a change that is on disk to the index in memory, and tells the message-info cache. */
-  private applied(index: FolderIndex, change: Parameters<typeof applyToIndex>[1]): void {
+  private applied(index: FolderIndex, change: UidListChange): void {
     const { applied, gone } = applyToIndex(index, change);
     this.infos.changed(applied, change.upsert, gone);
   }
