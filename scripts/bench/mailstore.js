@@ -1,4 +1,4 @@
-// Mail store benchmark (`npm run bench -- mailstore [appends] [prefill] [--build=…]`, or `node scripts/bench/mailstore.js`
+// Mail store benchmark (`npm run bench -- mailstore [appends=1000] [prefill=10000] [--build=…]`, or `node scripts/bench/mailstore.js`
 // after a build): the cost of APPEND inside @portlab/mailstore, without the IMAP layer.
 //   1. one at a time, each followed by status() as IMAP's APPEND does (for APPENDUID): the rate in
 //      windows, so a cost that grows with the folder shows as a falling rate;
@@ -16,8 +16,8 @@ const build = process.argv.find((a) => a.startsWith('--build='))?.slice('--build
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--build='));
 const { MailStore } = await import(build ?? '@portlab/mailstore');
 
-const APPENDS = Number(args[0]) || 2000;
-const PREFILL = Number(args[1] ?? 0) || 0;
+const APPENDS = Number(args[0]) || 1000;
+const PREFILL = Number(args[1] ?? 10_000);
 const IN_FLIGHT = 16;
 const WINDOWS = 4;
 
