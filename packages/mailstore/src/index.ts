@@ -9,6 +9,7 @@ export { DirectorySync, DirectorySyncs, writeDurably } from './durable.js';
 export { MailStoreError, type MailStoreErrorCode } from './errors.js';
 export { flagsOfInfo, INFO_SEPARATOR, infoPart, uniqueNameOf } from './flags.js';
 export {
+  type AppendInput,
   type FlagOperation,
   Folder,
   type FolderSnapshot,

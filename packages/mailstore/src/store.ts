@@ -1,11 +1,9 @@
-import { rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { USER_NAME } from '@portlab/config';
 import { MailChanges } from './changes.js';
-import { DirectorySyncs, writeDurably } from './durable.js';
+import { DirectorySyncs } from './durable.js';
 import { MailStoreError } from './errors.js';
 import { Mailbox } from './mailbox.js';
-import { uniqueName } from './names.js';
 
 export interface Delivered {
   /** The Maildir unique name. */
@@ -40,28 +38,14 @@ export class MailStore {
 
   /**
    * Delivers a message the Maildir way, so a crash at any point loses nothing acknowledged and
-   * shows nothing half-written (https://cr.yp.to/proto/maildir.html):
+   * shows nothing half-written (https://cr.yp.to/proto/maildir.html): Folder.deliver, beside
+   * APPEND in the folder (save.ts):
    *   1. write it to tmp/ under a unique name and fsync the file;
    *   2. rename it into new/ (atomic: the message appears whole or not at all);
    *   3. fsync new/, so the rename itself survives a crash.
    * Only when this resolves may SMTP answer 250. Readers never look in tmp/.
    */
   async deliver(user: string, message: Buffer, folder = 'INBOX'): Promise<Delivered> {
-    const target = await (await this.mailbox(user)).folder(folder);
-    const { dir } = target;
-    const id = uniqueName(message.length);
-    const tmp = path.join(dir, 'tmp', id);
-    const file = path.join(dir, 'new', id);
-    try {
-      await writeDurably(tmp, message);
-      await rename(tmp, file);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    target.delivered();
-    await this.syncs.of(path.join(dir, 'new')).sync();
-    this.changes.emit('added', { user, folder, id });
-    return { id, file };
+    return (await (await this.mailbox(user)).folder(folder)).deliver(message);
   }
 }
