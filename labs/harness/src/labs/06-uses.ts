@@ -11,8 +11,10 @@ import path from 'node:path';
 import { type Metainfo, parseMetainfo } from '@portlab/bittorrent';
 import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
 import { checkedUser, checkItem, type Lab } from '../lab.js';
+import { announceFields } from '../p2p/announces.js';
+import { startSeeder } from '../p2p/seeders.js';
+import { makeFile } from '../p2p/shared-file.js';
 import { readTranscript } from '../transcript-file.js';
-import { announceFields, makeFile, startSeeder } from './05-p2p.js';
 
 /** Where the resident peer publishes the demo update and its torrent (issue 15 §1, apps/web). */
 export const UPDATE_TORRENT_PATH = '/updates/portlab-update-1.0.torrent';
