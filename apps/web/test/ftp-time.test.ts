@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Session, Transcript } from '@portlab/transcript';
+import { type Flag, type LineData, type Session, Transcript } from '@portlab/transcript';
 import { describe, expect, it } from 'vitest';
+import { commandData, replyData } from '../../files/dist/line-data.js';
 // The dashboard's own module, as the browser runs it (plain JavaScript, no DOM needed).
 // @ts-expect-error: a browser module without type declarations
 import { SwarmModel } from '../public/js/swarm-model.js';
@@ -10,8 +11,9 @@ import { SwarmModel } from '../public/js/swarm-model.js';
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 
 /**
- * An FTP control session as the files app writes it (apps/files/src/data-log.ts for the data
- * connection's lines), each event then stamped at the second given: `[second, write]`.
+ * An FTP control session as the files app writes it: each command and reply line with its `data`
+ * (apps/files/src/line-data.ts, the app's own functions), the data connection's lines as
+ * data-log.ts writes them; each event then stamped at the second given: `[second, write]`.
  */
 function ftpSession(steps: [number, (s: Session) => void][]) {
   const logDir = path.join(mkdtempSync(path.join(tmpdir(), 'portlab-ftp-')), 'log');
@@ -22,9 +24,17 @@ function ftpSession(steps: [number, (s: Session) => void][]) {
     localAddress: '127.0.0.1',
     localPort: 8021,
   });
+  // As control.ts calls them: ftp-srv's directive (the first word, upper case) and the line as sent.
+  const asTheAppWrites = {
+    client: (line: string) =>
+      session.client(line, undefined, commandData(line.split(' ')[0]!.toUpperCase(), line)),
+    server: (line: string, flags?: Flag[], data?: LineData) =>
+      session.server(line, flags, data ?? replyData(line)),
+    close: () => session.close(),
+  } as Session;
   const seconds: number[] = [0];
   for (const [second, write] of steps) {
-    write(session);
+    write(asTheAppWrites);
     seconds.push(second);
   }
   transcript.flush();
