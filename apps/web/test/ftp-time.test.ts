@@ -1,54 +1,14 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Flag, type LineData, type Session, Transcript } from '@portlab/transcript';
 import { describe, expect, it } from 'vitest';
-import { commandData, replyData } from '../../files/dist/line-data.js';
 // The dashboard's own module, as the browser runs it (plain JavaScript, no DOM needed).
 // @ts-expect-error: a browser module without type declarations
 import { SwarmModel } from '../public/js/swarm-model.js';
+import { type FtpWriter, ftpSession as ftpLines } from './ftp-session.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 
-/**
- * An FTP control session as the files app writes it: each command and reply line with its `data`
- * (apps/files/src/line-data.ts, the app's own functions), the data connection's lines as
- * data-log.ts writes them; each event then stamped at the second given: `[second, write]`.
- */
-function ftpSession(steps: [number, (s: Session) => void][]) {
-  const logDir = path.join(mkdtempSync(path.join(tmpdir(), 'portlab-ftp-')), 'log');
-  const transcript = new Transcript('ftp', 8021, { logDir });
-  const session = transcript.accepted({
-    remoteAddress: '127.0.0.1',
-    remotePort: 50_000,
-    localAddress: '127.0.0.1',
-    localPort: 8021,
-  });
-  // As control.ts calls them: ftp-srv's directive (the first word, upper case) and the line as sent.
-  const asTheAppWrites = {
-    client: (line: string) =>
-      session.client(line, undefined, commandData(line.split(' ')[0]!.toUpperCase(), line)),
-    server: (line: string, flags?: Flag[], data?: LineData) =>
-      session.server(line, flags, data ?? replyData(line)),
-    close: () => session.close(),
-  } as Session;
-  const seconds: number[] = [0];
-  for (const [second, write] of steps) {
-    write(asTheAppWrites);
-    seconds.push(second);
-  }
-  transcript.flush();
-  return readFileSync(path.join(logDir, 'ftp.ndjson'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line, i) => ({
-      ...JSON.parse(line),
-      id: `f${i}`,
-      ts: new Date(T0 + seconds[i]! * 1000).toISOString(),
-    }));
-}
+const ftpSession = (steps: Parameters<typeof ftpLines>[0]) => ftpLines(steps, T0);
 
-const dataClose = (sent: number, ms: number) => (s: Session) =>
+const dataClose = (sent: number, ms: number) => (s: FtpWriter) =>
   s.server(`data connection closed: ${sent} bytes sent`, ['data'], {
     event: 'data-close',
     sent,
