@@ -14,6 +14,14 @@ export function isPortFree(port: number, host: string): Promise<boolean> {
   });
 }
 
+/**
+ * Whether this machine has `host` to bind (Linux answers on all of 127.0.0.0/8; macOS only on
+ * 127.0.0.1): the labs give a simulated machine its own loopback address where it can.
+ */
+export function canBind(host: string): Promise<boolean> {
+  return isPortFree(0, host);
+}
+
 /** A port the kernel says is free on `host` now: bind port 0, read what it chose, let it go. */
 function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {

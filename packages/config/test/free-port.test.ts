@@ -2,7 +2,7 @@
 // tests' temp labs share: real sockets on the loopback.
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, isPortFree } from '../src/free-port.js';
+import { canBind, freePort, isPortFree } from '../src/free-port.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -53,5 +53,7 @@ describe('freePort and isPortFree', () => {
       'no free port from 40000 to 40199 on 192.0.2.1',
     );
     expect(await isPortFree(40000, '192.0.2.1')).toBe(false);
+    expect(await canBind('192.0.2.1')).toBe(false);
+    expect(await canBind('127.0.0.1')).toBe(true);
   });
 });
