@@ -411,6 +411,28 @@ describe.skipIf(!hasChromium)('the /lab dashboard in headless Chromium', () => {
     await expect(page.locator('h1').textContent()).resolves.toMatch(/Lab dashboard/);
   });
 
+  it("reaches the transcript from the page's keys through its commands: / focuses the filter, Escape clears it, f follows", async () => {
+    await page.locator('#keys-title').focus();
+    await page.keyboard.press('/');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('filter-service');
+    await page.locator('#filter-service').selectOption('http');
+    await page.locator('#keys-title').focus();
+    await page.keyboard.press('Escape');
+    await expect(page.locator('#filter-service').inputValue()).resolves.toBe('');
+    // Scrolled to the top of every service's lines, the list stops following; f goes back to the newest.
+    await page.locator('.rows').evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await page.locator('.follow-state').filter({ hasText: 'paused' }).waitFor();
+    await page.locator('#keys-title').focus();
+    await page.keyboard.press('f');
+    await page.locator('.follow-state').filter({ hasText: 'following the latest lines' }).waitFor();
+    const atBottom = await page
+      .locator('.rows')
+      .evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 1);
+    expect(atBottom).toBe(true);
+  });
+
   it('opens in French for a French browser', async () => {
     const context = await browser.newContext({ locale: 'fr-FR' });
     const fr = await context.newPage();

@@ -104,6 +104,52 @@ describe('portlab p2p', () => {
     expect(await seed.exit).toBe(0);
   });
 
+  it('seed --json prints one JSON line for a program (address, port, info hash, torrent) and nothing else on stdout', async () => {
+    const data = file('json.bin', 200_000);
+    const seed = p2p('seed', data, '--json', '--rate', '1MB/s', '--lang', 'fr');
+    let stdout = '';
+    seed.child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    await waitFor(() => stdout.endsWith('\n'), { what: `the JSON line: ${seed.output()}` });
+    const meta = parseMetainfo(readFileSync(`${data}.torrent`));
+    const line = JSON.parse(stdout);
+    expect(line).toEqual({
+      event: 'seeding',
+      name: 'json.bin',
+      infoHash: meta.infoHash.toString('hex'),
+      torrent: `${data}.torrent`,
+      file: data,
+      host: '127.0.0.1',
+      publicAddress: '127.0.0.1',
+      address: `127.0.0.1:${line.port}`,
+      port: expect.any(Number),
+      have: meta.pieceHashes.length,
+      pieces: meta.pieceHashes.length,
+      rate: 1_000_000,
+    });
+    // The port it names is the one it seeds on: a download from it gets the whole file.
+    const get = p2p('get', `${data}.torrent`, '--out', path.join(lab.dir, 'json-got'));
+    expect(await get.exit).toBe(0);
+    expect(get.output()).toMatch(
+      new RegExp(`^127\\.0\\.0\\.1:${line.port} +portlab +\\d+ +200000 +100%$`, 'm'),
+    );
+    seed.child.kill('SIGINT');
+    expect(await seed.exit).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('seed --json of a missing file prints no JSON, says why on stderr and exits 1', async () => {
+    const seed = p2p('seed', path.join(lab.dir, 'absent.bin'), '--json');
+    let stdout = '';
+    seed.child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    expect(await seed.exit).toBe(1);
+    expect(stdout).toBe('');
+    expect(seed.output()).toContain('absent.bin: no such file');
+  });
+
   it('seeds started at the same moment (pasted `p2p seed … &` lines) each get a port of their own', async () => {
     const data = file('pasted.bin', 100_000);
     await p2p('create', data).exit;

@@ -1,66 +1,31 @@
 // Lab 8, the blockchain: the demo (`portlab lab 08`, its own three nodes at 127.0.0.2-4) and the
 // check, per account, against the student's own node (the chain app) driven with `portlab chain`.
-import { type ChildProcess, fork } from 'node:child_process';
-import path from 'node:path';
-import { REPO_ROOT } from '@portlab/config';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type ChainNodeLab, startChainNode, type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { afterAll, describe, it } from 'vitest';
 import { portlab } from './helpers.js';
 
-const chainMain = path.join(REPO_ROOT, 'apps', 'chain', 'dist', 'main.js');
+const nodes: ChainNodeLab[] = [];
 const labs: TempLab[] = [];
-const children: ChildProcess[] = [];
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode !== null) continue;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
+  for (const node of nodes) await node.stop();
   for (const lab of labs) lab.cleanup();
 });
 
 /** A student's own node: the chain app of a temp lab, at the tests' difficulty. */
-async function studentNode(): Promise<TempLab> {
-  const lab = await tempLab();
-  labs.push(lab);
-  lab.env.PORTLAB_CHAIN_ZERO_BITS = '8';
+async function studentNode(): Promise<ChainNodeLab> {
   // No tracker here: neighbours are connected by hand.
-  lab.env.PORTLAB_CHAIN_TRACKER = 'http://127.0.0.1:9/announce';
-  children.push(fork(chainMain, [], { env: lab.env, stdio: 'pipe' }));
-  await waitFor(
-    () =>
-      fetch(`http://127.0.0.1:${lab.ports['chain-api']}/status`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the chain app' },
-  );
-  return lab;
+  const node = await startChainNode({ tracker: false });
+  nodes.push(node);
+  return node;
 }
 
-/** The node's own API, as `portlab chain` calls it (fewer CLI processes: the test stays fast). */
-async function api(
-  lab: TempLab,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`http://127.0.0.1:${lab.ports['chain-api']}${path}`, {
-    method,
-    ...(method === 'POST'
-      ? { body: JSON.stringify(body ?? {}), headers: { 'content-type': 'application/json' } }
-      : {}),
-  });
-  return (await res.json()) as Record<string, unknown>;
-}
-
-async function mine(lab: TempLab, blocks: number): Promise<void> {
-  const before = (await api(lab, 'GET', '/status')).height as number;
-  await api(lab, 'POST', '/mine', { blocks });
-  await waitFor(async () => (await api(lab, 'GET', '/status')).height === before + blocks, {
+async function mine(lab: ChainNodeLab, blocks: number): Promise<void> {
+  const before = (await lab.api('GET', '/status')).height as number;
+  await lab.api('POST', '/mine', { blocks });
+  await waitFor(async () => (await lab.api('GET', '/status')).height === before + blocks, {
     what: 'blocks mined',
   });
-  await waitFor(async () => !((await api(lab, 'GET', '/status')).mining as { running: boolean }).running, {
+  await waitFor(async () => !((await lab.api('GET', '/status')).mining as { running: boolean }).running, {
     what: 'the miner to stop',
   });
 }
@@ -118,10 +83,10 @@ describe.concurrent('lab 08: the blockchain', () => {
     });
     expect((await chain(e07, 'wallet', '--user', '../x')).out).toMatch(/not an account name/);
 
-    expect(await api(e08, 'POST', '/owner', { user: 'e08' })).toMatchObject({ owner: 'e08' });
-    const e08Address = (await api(e08, 'GET', '/wallet')).address as string;
+    expect(await e08.api('POST', '/owner', { user: 'e08' })).toMatchObject({ owner: 'e08' });
+    const e08Address = (await e08.api('GET', '/wallet')).address as string;
     await mine(e07, 2);
-    expect(await api(e07, 'POST', '/send', { address: e08Address, amount: '2' })).toMatchObject({
+    expect(await e07.api('POST', '/send', { address: e08Address, amount: '2' })).toMatchObject({
       txid: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     const half = await check(e07, 'e07');
@@ -130,7 +95,7 @@ describe.concurrent('lab 08: the blockchain', () => {
     expect(half.out).toMatch(/✘ your payment waits in the mempool/);
     await mine(e07, 1);
     expect((await chain(e07, 'show', '1')).out).toMatch(/sha256sum/);
-    expect(await api(e07, 'POST', '/tamper', { height: 1 })).toMatchObject({ before: '50', after: '51' });
+    expect(await e07.api('POST', '/tamper', { height: 1 })).toMatchObject({ before: '50', after: '51' });
     expect((await check(e07, 'e07')).out).toMatch(/✘ tampered: what does your node now say of its chain\?/);
     expect((await chain(e07, 'verify')).out).toMatch(/BROKEN at block 1/);
 
@@ -144,7 +109,7 @@ describe.concurrent('lab 08: the blockchain', () => {
     expect(other.out).toMatch(/✘ this node is e07's, not e08's/);
     expect(other.out).not.toMatch(/✔/);
     // e08 received coins and saw e07's blocks, but mined, sent, tampered nothing: still to do.
-    await api(e08, 'POST', '/connect', { host: '127.0.0.1', port: e07.ports.chain });
+    await e08.api('POST', '/connect', { host: '127.0.0.1', port: e07.ports.chain });
     const e08Check = await check(e08, 'e08');
     expect(e08Check.code).toBe(1);
     expect(e08Check.out).toMatch(/✘ no block of the best chain pays your wallet yet/);

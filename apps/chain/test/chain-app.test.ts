@@ -2,34 +2,19 @@
  * The chain app as students use it: real processes, `portlab chain` commands, real sockets. Two labs
  * (two students); a third node, in this process, plays the classmate who downloads a tampered copy.
  */
-import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Chain, ChainNode, labParams } from '@portlab/chain';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type ChainNodeLab, startChainNode, type TempLab, waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const cli = fileURLToPath(new URL('../../../packages/cli/bin/portlab.js', import.meta.url));
-const labs: TempLab[] = [];
-const apps: ChildProcess[] = [];
+const nodes: ChainNodeLab[] = [];
 
-async function startLab(): Promise<TempLab> {
-  const lab = await tempLab();
-  lab.env.PORTLAB_CHAIN_ZERO_BITS = '8';
-  lab.env.LANG = 'en_US.UTF-8';
-  const app = fork(main, [], { env: lab.env, stdio: 'pipe' });
-  labs.push(lab);
-  apps.push(app);
-  await waitFor(
-    () =>
-      fetch(`http://127.0.0.1:${lab.ports['chain-api']}/status`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    {
-      what: 'the chain API',
-    },
-  );
+/** A student's lab: its chain app, announcing to the lab's tracker (none runs: no neighbour comes by itself). */
+async function startLab(): Promise<ChainNodeLab> {
+  const lab = await startChainNode({ env: { LANG: 'en_US.UTF-8' } });
+  nodes.push(lab);
   return lab;
 }
 
@@ -45,38 +30,19 @@ function portlab(lab: TempLab, ...args: string[]): Promise<{ code: number; out: 
   });
 }
 
-async function api(
-  lab: TempLab,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`http://127.0.0.1:${lab.ports['chain-api']}${path}`, {
-    method,
-    ...(method === 'POST'
-      ? { body: JSON.stringify(body ?? {}), headers: { 'content-type': 'application/json' } }
-      : {}),
-  });
-  return (await res.json()) as Record<string, unknown>;
-}
-
 const sh = (cmd: string): Promise<string> =>
   new Promise((resolve, reject) =>
     execFile('bash', ['-c', cmd], (err, out) => (err ? reject(err) : resolve(out))),
   );
 
-let a: TempLab;
-let b: TempLab;
+let a: ChainNodeLab;
+let b: ChainNodeLab;
 beforeAll(async () => {
   [a, b] = await Promise.all([startLab(), startLab()]);
 });
 
 afterAll(async () => {
-  for (const app of apps) {
-    app.kill('SIGTERM');
-    await new Promise((r) => app.once('exit', r));
-  }
-  for (const lab of labs) lab.cleanup();
+  for (const node of nodes) await node.stop();
 });
 
 describe('portlab chain', () => {
@@ -85,11 +51,11 @@ describe('portlab chain', () => {
     const bobAddress = wallet.out.match(/address: ([mn]\w+)/)?.[1] as string;
     expect(bobAddress).toMatch(/^[mn]/);
     expect(mined.out).toMatch(/found 2\/2/);
-    expect(await api(a, 'GET', '/wallet')).toMatchObject({ balance: { confirmed: '100' } });
+    expect(await a.api('GET', '/wallet')).toMatchObject({ balance: { confirmed: '100' } });
     const sent = await portlab(a, 'send', bobAddress, '1.5');
     expect(sent.out).toMatch(/transaction [0-9a-f]{64}/);
     // Bad input: more than the wallet holds, an address that is not one.
-    expect(await api(a, 'POST', '/send', { address: bobAddress, amount: '1000' })).toMatchObject({
+    expect(await a.api('POST', '/send', { address: bobAddress, amount: '1000' })).toMatchObject({
       error: expect.stringMatching(/not enough coins/),
     });
     expect(await portlab(a, 'send', 'not-an-address', '1')).toMatchObject({
@@ -101,7 +67,7 @@ describe('portlab chain', () => {
     expect(connected.out).toMatch(/portlab-chain.*height 3/);
     await waitFor(
       async () =>
-        ((await api(b, 'GET', '/wallet')) as { balance: { confirmed: string } }).balance.confirmed === '1.5',
+        ((await b.api('GET', '/wallet')) as { balance: { confirmed: string } }).balance.confirmed === '1.5',
       {
         what: "bob's 1.5 coins",
       },
@@ -149,7 +115,7 @@ describe('portlab chain', () => {
     const v = await portlab(a, 'verify');
     expect(v).toMatchObject({ code: 1, out: expect.stringMatching(/BROKEN at block 2 .*Merkle/) });
     expect(v.out).toMatch(/blocks 1-1 verify; block 2 and the 1 after it no longer do/);
-    expect(await api(b, 'POST', '/verify')).toMatchObject({ ok: true, checked: 3 });
+    expect(await b.api('POST', '/verify')).toMatchObject({ ok: true, checked: 3 });
 
     // A classmate's node that never saw the chain downloads it from a: block 1 is taken, block 2
     // refused (its Merkle root does not match), block 3 waits for it; asked again, a sends the same

@@ -6,6 +6,7 @@ import { COMMANDS } from './commands/index.js';
 import type { FilesContext } from './context.js';
 import type { FtpConnection } from './ftp-srv-internals.js';
 import { CONTROL_CHARACTERS } from './jailed-fs.js';
+import { commandData, replyData } from './line-data.js';
 
 /** Commands whose argument is a file name: a control character there gets 553, "file name not allowed". */
 const NAME_COMMANDS = new Set([
@@ -84,7 +85,7 @@ export function attachControl(connection: FtpConnection, files: FilesContext): v
   const dispatch = async (line: string): Promise<void> => {
     const command = connection.commands.parse(line);
     const { directive } = command;
-    session?.client(line, directive === 'PASS' ? ['credentials'] : undefined);
+    session?.client(line, directive === 'PASS' ? ['credentials'] : undefined, commandData(directive, line));
     if (CONTROL_CHARACTERS.test(line)) {
       const code = NAME_COMMANDS.has(directive) ? 553 : 501;
       await connection.reply(
@@ -185,7 +186,7 @@ function recordReplies(connection: FtpConnection, session: Session | undefined):
       for (const line of String(chunk).split('\r\n')) {
         if (!line) continue;
         const flags: Flag[] | undefined = line.startsWith('234 ') ? ['tls'] : undefined;
-        session.server(line, flags);
+        session.server(line, flags, replyData(line));
       }
       return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
     } as Socket['write'];

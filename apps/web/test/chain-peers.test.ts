@@ -3,48 +3,21 @@
  * it sent): here a classmate's node that tampered with its block 2, so ours refuses block 2 and the
  * block built on it, which the dashboard draws in red. Real processes: the web app and two chain apps.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import { type ChainNodeLab, startChainNode, waitFor } from '@portlab/testkit';
 import { afterAll, expect, it } from 'vitest';
 
-const webMain = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const chainMain = fileURLToPath(new URL('../../chain/dist/main.js', import.meta.url));
-const labs: TempLab[] = [];
-const apps: ChildProcess[] = [];
+const nodes: ChainNodeLab[] = [];
 
 afterAll(async () => {
-  for (const app of apps) {
-    app.kill('SIGTERM');
-    await new Promise((r) => app.once('exit', r));
-  }
-  for (const lab of labs) lab.cleanup();
+  for (const node of nodes) await node.stop();
 });
 
-async function startLab(web: boolean): Promise<TempLab> {
-  const lab = await tempLab();
-  labs.push(lab);
-  lab.env.PORTLAB_CHAIN_ZERO_BITS = '8';
-  lab.env.PORTLAB_CHAIN_TRACKER = 'http://127.0.0.1:9/announce';
-  apps.push(fork(chainMain, [], { env: lab.env, stdio: 'pipe' }));
-  if (web) apps.push(fork(webMain, [], { env: lab.env, stdio: 'pipe' }));
-  await waitFor(
-    () =>
-      fetch(`http://127.0.0.1:${lab.ports['chain-api']}/status`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the chain app' },
-  );
-  return lab;
+/** A lab's chain app (no tracker: the neighbour is connected by hand), and its web app if `web`. */
+async function startLab(web: boolean): Promise<ChainNodeLab> {
+  const node = await startChainNode({ tracker: false, web });
+  nodes.push(node);
+  return node;
 }
-
-const post = async (lab: TempLab, path: string, body: unknown) =>
-  (await fetch(`http://127.0.0.1:${lab.ports['chain-api']}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  }).then((r) => r.json())) as Record<string, unknown>;
 
 interface PanelPeer {
   listen: string;
@@ -78,7 +51,7 @@ it("draws a neighbour's chain beside ours: its tampered block and the one after 
   );
   expect((await panel()).peerChains).toEqual([]);
 
-  await post(theirs, '/mine', { blocks: 3 });
+  await theirs.api('POST', '/mine', { blocks: 3 });
   await waitFor(
     async () =>
       (
@@ -89,8 +62,8 @@ it("draws a neighbour's chain beside ours: its tampered block and the one after 
     { what: 'three blocks mined' },
   );
   // The classmate tampers with block 2 of their copy, then we connect to them.
-  expect(await post(theirs, '/tamper', { height: 2 })).toMatchObject({ before: '50', after: '51' });
-  expect(await post(ours, '/connect', { host: '127.0.0.1', port: theirs.ports.chain })).toMatchObject({
+  expect(await theirs.api('POST', '/tamper', { height: 2 })).toMatchObject({ before: '50', after: '51' });
+  expect(await ours.api('POST', '/connect', { host: '127.0.0.1', port: theirs.ports.chain })).toMatchObject({
     startHeight: 3,
   });
 

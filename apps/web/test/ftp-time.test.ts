@@ -1,44 +1,14 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Session, Transcript } from '@portlab/transcript';
 import { describe, expect, it } from 'vitest';
 // The dashboard's own module, as the browser runs it (plain JavaScript, no DOM needed).
 // @ts-expect-error: a browser module without type declarations
 import { SwarmModel } from '../public/js/swarm-model.js';
+import { type FtpWriter, ftpSession as ftpLines } from './ftp-session.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 
-/**
- * An FTP control session as the files app writes it (apps/files/src/data-log.ts for the data
- * connection's lines), each event then stamped at the second given: `[second, write]`.
- */
-function ftpSession(steps: [number, (s: Session) => void][]) {
-  const logDir = path.join(mkdtempSync(path.join(tmpdir(), 'portlab-ftp-')), 'log');
-  const transcript = new Transcript('ftp', 8021, { logDir });
-  const session = transcript.accepted({
-    remoteAddress: '127.0.0.1',
-    remotePort: 50_000,
-    localAddress: '127.0.0.1',
-    localPort: 8021,
-  });
-  const seconds: number[] = [0];
-  for (const [second, write] of steps) {
-    write(session);
-    seconds.push(second);
-  }
-  transcript.flush();
-  return readFileSync(path.join(logDir, 'ftp.ndjson'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line, i) => ({
-      ...JSON.parse(line),
-      id: `f${i}`,
-      ts: new Date(T0 + seconds[i]! * 1000).toISOString(),
-    }));
-}
+const ftpSession = (steps: Parameters<typeof ftpLines>[0]) => ftpLines(steps, T0);
 
-const dataClose = (sent: number, ms: number) => (s: Session) =>
+const dataClose = (sent: number, ms: number) => (s: FtpWriter) =>
   s.server(`data connection closed: ${sent} bytes sent`, ['data'], {
     event: 'data-close',
     sent,

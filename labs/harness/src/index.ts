@@ -27,6 +27,11 @@ export { UPDATE_TORRENT_PATH } from './labs/06-uses.js';
 export { findLab, LABS } from './labs/index.js';
 export { inbox, type StoredMessage } from './maildir.js';
 export { Printer, table } from './output.js';
+// Lab 5's and 6's machinery (labs/harness/src/p2p/): its seams, unit-tested in test/labs/p2p-machinery.test.ts.
+export { type AnnouncedPeer, announceFields, announcesOf } from './p2p/announces.js';
+export { barChart, seederLabels, sourceRows } from './p2p/charts.js';
+export { type Seeder, seedingLine, startSeeder } from './p2p/seeders.js';
+export { makeFile, sha1Of } from './p2p/shared-file.js';
 export { askPassword } from './password.js';
 export { type CheckLine, checkLines, printCheck, runCheck, runDemo } from './runner.js';
 export { renderSheet, type SheetSource, sheetSources, writeSheets } from './sheets.js';

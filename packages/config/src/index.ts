@@ -13,6 +13,7 @@ export {
 } from './addresses.js';
 export { AuthCache } from './auth-cache.js';
 export { type ClassDnsServer, classDnsServer } from './class-dns.js';
+export { canBind, type FreePortOptions, freePort, isPortFree } from './free-port.js';
 export {
   ConfigError,
   type LabConfig,

@@ -1,25 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ConfigFile, SERVICE_NAMES, type ServiceName } from '@portlab/config';
+import { type ConfigFile, freePort, isPortFree, SERVICE_NAMES, type ServiceName } from '@portlab/config';
 
-/** A port nothing listens on right now: bind port 0, read what the kernel chose, let it go. */
+/**
+ * Ports nothing listens on right now, each one the kernel picked (port 0), all different: the one
+ * free-port probe of @portlab/config, asked `count` times.
+ */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<import('node:net').Server>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort('127.0.0.1', { exclude: ports }));
+  return [...ports];
 }
 
 /**
@@ -31,17 +23,10 @@ export async function freePortRange(size: number): Promise<{ from: number; to: n
   for (let attempt = 0; attempt < 50; attempt++) {
     const from = 20000 + Math.floor(Math.random() * (12000 - size));
     const ports = Array.from({ length: size }, (_, i) => from + i);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return { from, to: from + size - 1 };
+    if ((await Promise.all(ports.map((port) => isPortFree(port, '127.0.0.1')))).every(Boolean))
+      return { from, to: from + size - 1 };
   }
   throw new Error(`no ${size} contiguous free ports found between 20000 and 32000`);
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 export interface TempLab {
@@ -178,6 +163,7 @@ export function transmissionConfig(dir: string, port: number): string {
   return dir;
 }
 
+export { type ChainNodeLab, type ChainNodeOptions, startChainNode } from './chain-node.js';
 export {
   type AgentReport,
   type BoardStudent,

@@ -71,7 +71,8 @@ function App() {
   const [projector, setProjector] = useState(() => loadPref('projector', 'off') === 'on');
   const [panel, setPanel] = useState(() => initialPanel(location.hash, loadPref('panel', 'all')));
   const t = useMemo(() => translator(lang), [lang]);
-  const commands = useRef({});
+  /** The transcript's TranscriptCommands (transcript-view.js), set once it is mounted. */
+  const commands = useRef(null);
   const { viewer } = useViewer();
 
   usePageLanguage(lang, `portlab — ${t('title')}`);
@@ -116,9 +117,9 @@ function App() {
         0: () => setPanel('all'),
         l: toggleLang,
         p: toggleProjector,
-        '/': () => commands.current.focusFilter(),
-        f: () => commands.current.goLatest(),
-        Escape: () => commands.current.clearFilters(),
+        '/': () => commands.current?.focusFilter(),
+        f: () => commands.current?.goLatest(),
+        Escape: () => commands.current?.clearFilters(),
       };
       // 1 … 8 go to a section; when one panel fills the screen, they show that one instead.
       const goTo = () => {

@@ -1,7 +1,9 @@
 // What the swarm section knows, from the `data` of transcript lines (never from their text):
 // the BitTorrent peers write `{ event, torrent, … }` (packages/bittorrent/src/torrent.ts, Torrent.data)
-// and the FTP server `{ event: 'data-close', sent, ms }` (apps/files/src/data-log.ts). Every update
-// is keyed (a piece by its index, a peer by its address), so an event seen twice changes nothing.
+// and the FTP server `{ event: 'command', verb, arg?, offset? }`, `{ event: 'reply', code }`
+// (apps/files/src/line-data.ts) and `{ event: 'data-close', sent, ms }` (apps/files/src/data-log.ts).
+// Every update is keyed (a piece by its index, a peer by its address), so an event seen twice
+// changes nothing.
 
 /** Downloads kept at most: the oldest is forgotten first. */
 const MAX_DOWNLOADS = 20;
@@ -15,11 +17,9 @@ export const SILENT_MS = 30_000;
 /** A finished or stopped download stays among the current ones this long, then joins the past list. */
 export const SHOWN_MS = 60_000;
 /** FTP commands whose reply comes over a data connection (RFC 959 §4.1.3). */
-const TRANSFER = /^(RETR|STOR|STOU|APPE|LIST|NLST|MLSD)\b ?(.*)$/i;
-/** REST n: the next RETR starts at byte n (RFC 3659 §5), a resumed download. */
-const REST = /^REST (\d+)$/i;
+const TRANSFERS = new Set(['RETR', 'STOR', 'STOU', 'APPE', 'LIST', 'NLST', 'MLSD']);
 /** A completion reply, 2xx (RFC 959 §4.2): 226 (or 250) once the file is sent. */
-const DONE_REPLY = /^2\d\d[ -]/;
+const isDone = (code) => code >= 200 && code < 300;
 const FTP_SERVICES = new Set(['ftp', 'ftps']);
 
 const processOf = (session) => session.split('.')[0];
@@ -320,15 +320,17 @@ export class SwarmModel {
    * stays silent), the server's own figure is shown, as a lower bound.
    */
   ftpLine(event) {
+    const data = event.data ?? {};
     if (event.dir === 'C') {
       const done = this.ftpAnswered(event);
-      const rest = REST.exec(event.line);
-      if (rest) this.ftpRest.set(event.session, Number(rest[1]));
-      const transfer = TRANSFER.exec(event.line);
-      if (transfer) {
+      if (data.event !== 'command') return done;
+      // REST n: the next RETR starts at byte n (RFC 3659 §5), a resumed download.
+      if (data.verb === 'REST' && Number.isSafeInteger(data.offset))
+        this.ftpRest.set(event.session, data.offset);
+      if (TRANSFERS.has(data.verb)) {
         this.ftpCommands.set(event.session, {
-          verb: transfer[1].toUpperCase(),
-          name: transfer[2],
+          verb: data.verb,
+          name: data.arg ?? '',
           start: time(event),
           rest: this.ftpRest.get(event.session) ?? 0,
           replied: false,
@@ -340,9 +342,9 @@ export class SwarmModel {
     }
     const command = this.ftpCommands.get(event.session);
     if (command?.verb !== 'RETR') return false;
-    if (DONE_REPLY.test(event.line)) command.replied = true;
-    if (event.data?.event !== 'data-close' || !event.data.sent) return false;
-    command.sent = event.data.sent;
+    if (data.event === 'reply' && isDone(data.code)) command.replied = true;
+    if (data.event !== 'data-close' || !data.sent) return false;
+    command.sent = data.sent;
     // For now, the server's figure: from the command to its data connection's close.
     this.lastFtp = this.ftpRecord(command, time(event), event.ts, false);
     return true;

@@ -4,28 +4,20 @@
  * p2p/capped-ftp.ts). Then each design loses a machine mid-download: FTP fails (and resumes with
  * REST once the server is back, RFC 3659 §5); BitTorrent goes on from the other peers.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createCipheriv, createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  formatBytes,
-  labPeerAddresses,
-  type Metainfo,
-  PeerNode,
-  parseMetainfo,
-  type Torrent,
-  watchForStall,
-} from '@portlab/bittorrent';
-import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
-import { Transcript, type TranscriptEvent } from '@portlab/transcript';
+import { formatBytes, type Metainfo, parseMetainfo } from '@portlab/bittorrent';
+import { labConnectAddress, urlHost } from '@portlab/config';
+import type { TranscriptEvent } from '@portlab/transcript';
 import { Client } from 'basic-ftp';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
-import { PORTLAB_BIN } from '../lab-services.js';
+import { announcesOf } from '../p2p/announces.js';
 import { cappedDownload } from '../p2p/capped-ftp.js';
+import { barChart, seederLabels, sourcesTable } from '../p2p/charts.js';
+import { done, downloader } from '../p2p/downloaders.js';
 import { ftpRoles, peerRoles } from '../p2p/roles.js';
+import { type Seeder, startSeeder } from '../p2p/seeders.js';
+import { makeFile, sha1Of } from '../p2p/shared-file.js';
 import { linesOf, readTranscript } from '../transcript-file.js';
 
 interface Shared {
@@ -34,7 +26,7 @@ interface Shared {
   torrent: string;
   meta: Metainfo;
   sha1: string;
-  seeders: { port: number; child: ChildProcess }[];
+  seeders: Seeder[];
   events: TranscriptEvent[];
   timings: { method: string; sources: number; seconds: number }[];
 }
@@ -43,144 +35,6 @@ interface Shared {
 const shown = (p: string) => (p.startsWith(process.cwd()) ? path.relative(process.cwd(), p) : p);
 
 const shared = (ctx: StepContext) => ctx.state.get('p2p') as Shared;
-
-/**
- * The shared file: bytes the project generates (AES-CTR over zeros, fixed key), so it is free to
- * share and the same on every machine. Never a copyrighted work: the lesson on legal use starts here.
- */
-export async function makeFile(file: string, size: number): Promise<void> {
-  if (existsSync(file) && (await stat(file)).size === size) return;
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 'portlab-lab-5'), Buffer.alloc(16));
-  await writeFile(file, cipher.update(Buffer.alloc(size)));
-}
-
-async function sha1Of(file: string): Promise<string> {
-  const hash = createHash('sha1');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/**
- * `portlab p2p seed TORRENT --rate R [more…]`: one more machine sharing the file, in its own process
- * (`more`: lab 6's `--host 127.0.0.N`).
- */
-export async function startSeeder(
-  torrent: string,
-  rate: number,
-  more: string[] = [],
-): Promise<{ port: number; child: ChildProcess }> {
-  // English whatever the class's language: this output is read below, not shown.
-  const child = spawn(
-    process.execPath,
-    [PORTLAB_BIN, 'p2p', 'seed', torrent, '--rate', String(rate), ...more, '--lang', 'en'],
-    {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`portlab p2p seed did not start seeding in 30 s: ${output || 'it said nothing'}`));
-    }, 30_000);
-    child.stdout!.on('data', (d) => {
-      output += d;
-      const m = / on [\d.:[\]a-f]+:(\d+), upload cap/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`portlab p2p seed exited (${code}): ${output}`));
-    });
-  });
-  return { port, child };
-}
-
-/** A port the system says is free now (bind 0, read it, let it go). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A downloading peer in this process: its own port, the same upload cap, its own node on the graph. */
-async function downloader(config: LabConfig, rate: number): Promise<PeerNode> {
-  const port = await freePort(config.host);
-  const node = new PeerNode({
-    ...labPeerAddresses(config),
-    port,
-    uploadRate: rate,
-    transcript: new Transcript('peer', port, {
-      logDir: config.paths.log,
-      ...config.transcript,
-      node: `${config.publicAddress}:${port}`,
-    }),
-  });
-  await node.listen();
-  return node;
-}
-
-/** Seconds without a piece before the demo stops waiting and says what to check. */
-const STALL_SECONDS = 60;
-
-/** Resolves when the torrent is complete; fails, saying what to check, when no piece comes for a minute. */
-async function done(torrent: Torrent): Promise<void> {
-  if (torrent.complete) return;
-  const stall = watchForStall(torrent, STALL_SECONDS, torrent.trackerUrl);
-  try {
-    const outcome = await Promise.race([
-      new Promise<true>((resolve) => torrent.once('done', () => resolve(true))),
-      stall.stalled,
-    ]);
-    if (outcome !== true) throw new Error(outcome);
-  } finally {
-    stall.stop();
-  }
-}
-
-function sourcesTable(ctx: StepContext, torrent: Torrent, labels: Map<number, string>): void {
-  const total = torrent.have.size;
-  ctx.out.table(
-    [ctx.out.t({ fr: 'source', en: 'source' }), 'pieces', ctx.out.t({ fr: 'octets', en: 'bytes' }), '%'],
-    [...torrent.sources.values()]
-      .sort((a, b) => b.pieces - a.pieces)
-      .map((s) => {
-        const port = Number(s.address.split(':').pop());
-        return [
-          `${s.address} ${labels.get(port) ?? ''}`.trim(),
-          s.pieces,
-          s.bytes,
-          Math.round((s.pieces / total) * 100),
-        ];
-      }),
-  );
-}
-
-function seederLabels(s: Shared): Map<number, string> {
-  return new Map(s.seeders.map((x, i) => [x.port, `peer #${i + 1}`]));
-}
-
-/** A bar per method, as long as its time: the chart of the comparison. */
-export function barChart(rows: { label: string; seconds: number }[], width = 40): string[] {
-  const longest = Math.max(...rows.map((r) => r.seconds), 0.001);
-  const label = Math.max(...rows.map((r) => r.label.length));
-  return rows.map(
-    (r) =>
-      `${r.label.padEnd(label)}  ${'█'.repeat(Math.max(1, Math.round((r.seconds / longest) * width)))} ${r.seconds.toFixed(1)} s`,
-  );
-}
 
 export const p2pLab: Lab = {
   id: '05',
@@ -293,7 +147,7 @@ export const p2pLab: Lab = {
         await done(torrent);
         const seconds = (performance.now() - began) / 1000;
         await node.close();
-        sourcesTable(ctx, torrent, seederLabels(s));
+        sourcesTable(out, torrent, seederLabels(s.seeders));
         out.say(
           `BitTorrent: ${formatBytes(s.meta.length)} ${out.t({ fr: 'en', en: 'in' })} ${seconds.toFixed(1)} s, ${torrent.sources.size} sources`,
         );
@@ -423,8 +277,8 @@ export const p2pLab: Lab = {
         );
         await Promise.all([done(mine), done(theirs)]);
         await Promise.all([you.close(), mate.close()]);
-        const labels = seederLabels(s).set(mate.port, ctx.out.t({ fr: 'camarade', en: 'classmate' }));
-        sourcesTable(ctx, mine, labels);
+        const labels = seederLabels(s.seeders).set(mate.port, ctx.out.t({ fr: 'camarade', en: 'classmate' }));
+        sourcesTable(out, mine, labels);
         const same = (await sha1Of(path.join(s.dir, 'you-2', s.meta.name))) === s.sha1;
         out.say(
           `${out.t({ fr: 'complet malgré la perte de peer #1', en: 'complete despite losing peer #1' })}; SHA-1 ${same ? out.t({ fr: 'identique', en: 'identical' }) : 'DIFFERENT'}`,
@@ -527,65 +381,3 @@ export const p2pLab: Lab = {
     ];
   },
 };
-
-/** What the tracker learnt of one peer (one peer_id) from its announces. */
-interface AnnouncedPeer {
-  /** The most it said it had downloaded and uploaded (BEP 3 counts from its start). */
-  downloaded: number;
-  uploaded: number;
-  /** It said event=completed, or left=0 after downloading. */
-  completed: boolean;
-  /** The peers ("ip:port") the tracker's answers listed for it. */
-  handed: Set<string>;
-}
-
-/**
- * The parameters of an announce as the tracker's transcript writes it (`GET /announce info_hash=…
- * peer_id=… port=… left=… event=… user=…`, packages/bittorrent tracker/server.ts), by name; undefined
- * for any other line.
- */
-export function announceFields(line: string): Map<string, string> | undefined {
-  if (!line.startsWith('GET /announce ')) return undefined;
-  return new Map(
-    line
-      .split(' ')
-      .slice(2)
-      .map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] as const),
-  );
-}
-
-/**
- * The announces of `user`'s peers, by peer_id, from the tracker's transcript: each request line
- * (`GET /announce info_hash=… peer_id=… uploaded=… downloaded=… left=… event=… user=…`,
- * packages/bittorrent tracker/server.ts) and the answer that follows it on that connection
- * (`200 interval=… peers=[ip:port …]`).
- */
-export function announcesOf(events: TranscriptEvent[], user: string): Map<string, AnnouncedPeer> {
-  const peers = new Map<string, AnnouncedPeer>();
-  const waiting = new Map<string, AnnouncedPeer | null>();
-  for (const e of events) {
-    if (e.type !== 'line') continue;
-    if (e.dir === 'C') {
-      const fields = announceFields(e.line);
-      const id = fields?.get('peer_id');
-      if (!fields || fields.get('user') !== user || !id) {
-        waiting.set(e.session, null);
-        continue;
-      }
-      const peer = peers.get(id) ?? { downloaded: 0, uploaded: 0, completed: false, handed: new Set() };
-      const downloaded = Number(fields.get('downloaded')) || 0;
-      peer.downloaded = Math.max(peer.downloaded, downloaded);
-      peer.uploaded = Math.max(peer.uploaded, Number(fields.get('uploaded')) || 0);
-      if (fields.get('event') === 'completed' || (fields.get('left') === '0' && downloaded > 0))
-        peer.completed = true;
-      peers.set(id, peer);
-      waiting.set(e.session, peer);
-    } else {
-      const peer = waiting.get(e.session);
-      waiting.delete(e.session);
-      const list = /\bpeers=\[([^\]]*)\]/.exec(e.line)?.[1];
-      if (peer && list) for (const address of list.split(' ').filter(Boolean)) peer.handed.add(address);
-    }
-  }
-  return peers;
-}

@@ -6,13 +6,14 @@
  * illegal uses, licences, ARCOM's graduated response, why the IP address is the key) is in the sheets.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { type Metainfo, parseMetainfo } from '@portlab/bittorrent';
-import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
+import { canBind, type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
 import { checkedUser, checkItem, type Lab } from '../lab.js';
+import { announceFields } from '../p2p/announces.js';
+import { startSeeder } from '../p2p/seeders.js';
+import { makeFile } from '../p2p/shared-file.js';
 import { readTranscript } from '../transcript-file.js';
-import { announceFields, makeFile, startSeeder } from './05-p2p.js';
 
 /** Where the resident peer publishes the demo update and its torrent (issue 15 §1, apps/web). */
 export const UPDATE_TORRENT_PATH = '/updates/portlab-update-1.0.torrent';
@@ -39,15 +40,6 @@ export async function updateTorrent(
   } catch (err) {
     return { error: `${url}: ${(err as Error).message}` };
   }
-}
-
-/** Whether this machine can bind `host` (Linux answers on all of 127.0.0.0/8; macOS only on 127.0.0.1). */
-export function canBind(host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(0, host, () => probe.close(() => resolve(true)));
-  });
 }
 
 export const usesLab: Lab = {

@@ -11,9 +11,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import {
+  canBind,
   type LabConfig,
   labConnectAddress,
   matrixServerName,
@@ -106,15 +106,6 @@ function servesFederation(config: LabConfig): Promise<boolean> {
 const NEIGHBOUR_HOST = '127.0.0.2';
 /** How long the demo waits for an event to cross from one server to the other. */
 const CROSS_MS = 20_000;
-
-/** Whether this machine can bind `host` (Linux answers on all of 127.0.0.0/8; macOS only on 127.0.0.1). */
-function canBind(host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(0, host, () => probe.close(() => resolve(true)));
-  });
-}
 
 /** A path as short as it can be said: relative when under the current folder. */
 const shown = (p: string) => (p.startsWith(process.cwd()) ? path.relative(process.cwd(), p) || '.' : p);

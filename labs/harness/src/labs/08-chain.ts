@@ -28,10 +28,9 @@ import {
   scriptForAddress,
   type Wallet,
 } from '@portlab/chain';
-import { type LabConfig, loopbackApiHost } from '@portlab/config';
+import { canBind, type LabConfig, loopbackApiHost } from '@portlab/config';
 import type { Session } from '@portlab/transcript';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
-import { canBind } from './06-uses.js';
 
 /** The demo's three machines, one address each (macOS: all on 127.0.0.1, different ports). */
 const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];

@@ -70,14 +70,17 @@ export function registerP2pCommands(program: Command, config: () => LabConfig): 
       userOption,
     )
     .option('--lang <lang>', 'fr or en (default: from LANG)')
+    .option('--json', 'print one JSON line (address, port, info hash, torrent) once seeding, for a program')
     .description('share a file until Ctrl-C')
     .addHelpText(
       'after',
       '\nExamples:\n  npx portlab p2p seed photo.png --rate 2MB/s\n  npx portlab p2p seed photo.png.torrent --port 6890\n  npx portlab p2p seed photo.png.torrent --host 127.0.0.2',
     )
     .action(
-      (file: string, opts: { rate?: number; port?: number; host?: string; user?: string; lang?: string }) =>
-        run(() => seed(config(), file, { ...opts, lang: langOf(opts.lang) })),
+      (
+        file: string,
+        opts: { rate?: number; port?: number; host?: string; user?: string; lang?: string; json?: boolean },
+      ) => run(() => seed(config(), file, { ...opts, lang: langOf(opts.lang) })),
     );
 
   p2p

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import {
   createMetainfo,
@@ -17,7 +17,7 @@ import {
   parseRate,
   type Torrent,
 } from '@portlab/bittorrent';
-import { isLocalAddress, type LabConfig, USER_NAME, urlHost } from '@portlab/config';
+import { freePort, isLocalAddress, type LabConfig, USER_NAME, urlHost } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
 import { InvalidArgumentError } from 'commander';
 
@@ -43,24 +43,6 @@ export async function openShared(config: LabConfig, fileOrTorrent: string): Prom
   return { meta, torrentFile, dataFile: path.join(path.dirname(torrentFile), meta.name) };
 }
 
-/** The first port from `from` on that nothing listens on. */
-export async function freePort(
-  host: string,
-  from: number,
-  exclude: ReadonlySet<number> = new Set(),
-): Promise<number> {
-  for (let port = from; port < Math.min(from + 200, 65536); port++) {
-    if (exclude.has(port)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, host, () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port from ${from} to ${from + 199} on ${host}: stop some peers, or give --port`);
-}
-
 /**
  * Starts a peer: on `port`, or on the first free port after the resident peer's. With `host`
  * (`--host 127.0.0.N`), the peer is a machine of its own address: it listens there, and announces and
@@ -76,7 +58,12 @@ export async function startPeer(
   // port found free before this one does: then this one takes the next free port.
   const taken = new Set(options.exclude);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await freePort(options.host ?? config.host, config.portOf('peer') + 1, taken);
+    const port = await freePort(options.host ?? config.host, {
+      from: config.portOf('peer') + 1,
+      exclude: taken,
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}: stop some peers, or give --port`);
+    });
     try {
       return await listeningPeer(config, port, options);
     } catch (err) {
