@@ -43,6 +43,8 @@ const main =
   process.argv.slice(2).find((a) => !a.startsWith('--')) ??
   fileURLToPath(new URL('../../apps/files/dist/main.js', import.meta.url));
 const ROUNDS = Number(options.rounds ?? 3);
+/** --rows=retr (or stor, parallel, comma-separated): only those workloads, e.g. to profile one. */
+const ROWS = (options.rows ?? 'stor,retr,parallel').split(',');
 const GIB = 1024 ** 3;
 const PARALLEL = 50;
 const TEN_MB = 10_000_000;
@@ -266,63 +268,73 @@ try {
     console.log(`${title} (median of ${ROUNDS}): ${line.join(', ')}${ratio}`);
   }
 
-  await row(
-    'STOR 1 GiB',
-    'MB/s',
-    async (s) => {
-      const target = path.join(s.root, 'stored.bin');
-      rmSync(target, { force: true });
-      const r = await curl(['-T', big, `${s.url}/stored.bin`]);
-      if (!r.ok) throw new Error(`STOR to ${s.name} failed: ${r.error}`);
-      flush(target); // Written out before the next timing (see flush).
-      return mbps(GIB, r.seconds);
-    },
-    'higher',
-  );
-  for (const s of servers) {
-    const same = (await sha256(big)) === (await sha256(path.join(s.root, 'stored.bin')));
-    console.log(`  ${s.name}: stored file identical to the one sent: ${same ? 'yes' : 'NO'}`);
-    rmSync(path.join(s.root, 'stored.bin'), { force: true });
-  }
-
-  // To /dev/null: the server's sending rate, not this disk's.
-  await row(
-    'RETR 1 GiB',
-    'MB/s',
-    async (s) => {
-      const r = await curl(['-o', '/dev/null', `${s.url}/big.bin`]);
-      if (!r.ok) throw new Error(`RETR from ${s.name} failed: ${r.error}`);
-      return mbps(GIB, r.seconds);
-    },
-    'higher',
-  );
-
-  await row(
-    `${PARALLEL} parallel RETR of 10 MB`,
-    's',
-    async (s) => {
-      const out = path.join(work, `ten-${s.name}`);
-      mkdirSync(out, { recursive: true });
-      const started = process.hrtime.bigint();
-      const results = await Promise.all(
-        Array.from({ length: PARALLEL }, (_, i) =>
-          curl(['-o', path.join(out, `${i}.bin`), `${s.url}/ten.bin`]),
-        ),
-      );
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const failed = results.filter(
-        (r, i) => !r.ok || statSync(path.join(out, `${i}.bin`), { throwIfNoEntry: false })?.size !== TEN_MB,
-      );
-      if (failed.length > 0) {
-        console.log(`  ${s.name}: ${failed.length} of ${PARALLEL} failed, e.g. ${failed[0].error}`);
-      }
-      rmSync(out, { recursive: true });
-      return seconds;
-    },
-    'lower',
-  );
+  if (ROWS.includes('stor')) await storRow();
+  if (ROWS.includes('retr')) await retrRow();
+  if (ROWS.includes('parallel')) await parallelRow();
   console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   for (const s of servers) console.log(`${s.name} URL: ${secret(s.url)}`);
+
+  async function storRow() {
+    await row(
+      'STOR 1 GiB',
+      'MB/s',
+      async (s) => {
+        const target = path.join(s.root, 'stored.bin');
+        rmSync(target, { force: true });
+        const r = await curl(['-T', big, `${s.url}/stored.bin`]);
+        if (!r.ok) throw new Error(`STOR to ${s.name} failed: ${r.error}`);
+        flush(target); // Written out before the next timing (see flush).
+        return mbps(GIB, r.seconds);
+      },
+      'higher',
+    );
+    for (const s of servers) {
+      const same = (await sha256(big)) === (await sha256(path.join(s.root, 'stored.bin')));
+      console.log(`  ${s.name}: stored file identical to the one sent: ${same ? 'yes' : 'NO'}`);
+      rmSync(path.join(s.root, 'stored.bin'), { force: true });
+    }
+  }
+
+  async function retrRow() {
+    // To /dev/null: the server's sending rate, not this disk's.
+    await row(
+      'RETR 1 GiB',
+      'MB/s',
+      async (s) => {
+        const r = await curl(['-o', '/dev/null', `${s.url}/big.bin`]);
+        if (!r.ok) throw new Error(`RETR from ${s.name} failed: ${r.error}`);
+        return mbps(GIB, r.seconds);
+      },
+      'higher',
+    );
+  }
+
+  async function parallelRow() {
+    await row(
+      `${PARALLEL} parallel RETR of 10 MB`,
+      's',
+      async (s) => {
+        const out = path.join(work, `ten-${s.name}`);
+        mkdirSync(out, { recursive: true });
+        const started = process.hrtime.bigint();
+        const results = await Promise.all(
+          Array.from({ length: PARALLEL }, (_, i) =>
+            curl(['-o', path.join(out, `${i}.bin`), `${s.url}/ten.bin`]),
+          ),
+        );
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const failed = results.filter(
+          (r, i) => !r.ok || statSync(path.join(out, `${i}.bin`), { throwIfNoEntry: false })?.size !== TEN_MB,
+        );
+        if (failed.length > 0) {
+          console.log(`  ${s.name}: ${failed.length} of ${PARALLEL} failed, e.g. ${failed[0].error}`);
+        }
+        rmSync(out, { recursive: true });
+        return seconds;
+      },
+      'lower',
+    );
+  }
 } finally {
   for (const s of servers) await s.stop().catch(() => undefined);
   rmSync(work, { recursive: true, force: true });

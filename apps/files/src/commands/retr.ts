@@ -1,5 +1,5 @@
-import { pipeline } from 'node:stream/promises';
 import type { JailedFileSystem } from '../jailed-fs.js';
+import { send } from '../send.js';
 import { overDataConnection } from './transfer.js';
 import { type CommandHandler, replyError, required } from './types.js';
 
@@ -13,20 +13,20 @@ export const retr: CommandHandler = {
     connection.restByteCount = 0;
     let file: Awaited<ReturnType<JailedFileSystem['read']>>;
     try {
-      file = await (connection.fs as JailedFileSystem).read(required(command, 'a file name'), { start });
+      file = await (connection.fs as JailedFileSystem).read(required(command, 'a file name'));
     } catch (err) {
       connection.connector.end();
       return replyError(connection, err);
     }
-    const { stream, clientPath, size } = file;
+    const { clientPath, size } = file;
     const bytes = Math.max(size - start, 0);
     try {
       await overDataConnection(connection, `Sending ${clientPath} (${bytes} bytes)`, async (socket) => {
-        await pipeline(stream, socket);
+        await send(file.file, start, socket);
         return `${clientPath}: ${bytes} bytes sent`;
       });
     } finally {
-      stream.destroy();
+      await file.file.close();
     }
   },
 };
