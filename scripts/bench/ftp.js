@@ -1,20 +1,54 @@
-// The FTP benchmark (issue 5): `node scripts/bench/ftp.js` after a build (`npm run bench -- ftp`).
-// Starts its own files app on free ports with a temp data dir, measures with curl as the client
-// (as for the vsftpd reference figure), prints the figures, and stops everything it started.
-//   1. STOR and RETR of a 1 GiB file over loopback, in MB/s (1 MB = 10^6 bytes); each time covers the
-//      whole curl session (connect, login, transfer).
-//   2. 50 parallel downloads of a 10 MB file: total time and failures.
-// `node scripts/bench/ftp.js other/dist/main.js` measures another build of the files app (before/after).
-import { execFile, fork } from 'node:child_process';
+// The FTP benchmark (issues 5 and 20): `npm run bench -- ftp [--rounds=N] [--only=portlab|vsftpd]`
+// after a build, or `node scripts/bench/ftp.js [other/dist/main.js]` to measure another build of the
+// files app (before/after). curl is the client, as for the issue's reference figures.
+//   1. STOR of a 1 GiB file over loopback, in MB/s (1 MB = 10^6 bytes);
+//   2. RETR of that file to /dev/null, in MB/s;
+//   3. 50 parallel RETR of a 10 MB file: total time and failures.
+// Each time covers the whole curl session (connect, login, transfer).
+//
+// When vsftpd is installed (Debian's package: /usr/sbin/vsftpd) the bench also starts a private one
+// as its own child process: a config of its own in a temp dir, listen=YES on a free loopback port,
+// anonymous access rooted in that temp dir, its own passive port range; the system's vsftpd (its
+// /etc config, its service) is never touched. Each workload then runs vsftpd, portlab, vsftpd,
+// portlab... (--rounds times each, 3 by default) and the bench prints both and the ratio: on a
+// shared machine a ratio measured side by side is what counts. Both servers read the same file
+// (hard links to one source), so both RETRs find it in the page cache alike.
+import { execFile, fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempLab } from '@portlab/testkit';
+import { freePorts, tempLab } from '@portlab/testkit';
 
-const main = process.argv[2] ?? fileURLToPath(new URL('../../apps/files/dist/main.js', import.meta.url));
+const options = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => a.slice(2).split('=')),
+);
+const main =
+  process.argv.slice(2).find((a) => !a.startsWith('--')) ??
+  fileURLToPath(new URL('../../apps/files/dist/main.js', import.meta.url));
+const ROUNDS = Number(options.rounds ?? 3);
+/** --rows=retr (or stor, parallel, comma-separated): only those workloads, e.g. to profile one. */
+const ROWS = (options.rows ?? 'stor,retr,parallel').split(',');
 const GIB = 1024 ** 3;
 const PARALLEL = 50;
+const TEN_MB = 10_000_000;
+const VSFTPD = '/usr/sbin/vsftpd';
 
 function curl(args) {
   return new Promise((resolve) => {
@@ -62,64 +96,246 @@ function sha256(file) {
   });
 }
 
-const from = 20000 + Math.floor(Math.random() * 11000);
-// 100 data ports as in the lab; a quota large enough for the 1 GiB file twice.
-const lab = await tempLab({
-  files: { passivePorts: { from, to: from + 99 }, quotaBytes: 4 * GIB, maxConnectionsPerAddress: 100 },
-});
-const app = fork(main, [], { env: lab.env, stdio: 'inherit' });
-try {
+/** The portlab files app, forked from `main` on free ports with a temp data dir. */
+async function startPortlab() {
+  const [from] = await freePorts(1);
+  const first = Math.min(from, 65000 - 100);
+  // 100 data ports as in the lab; a quota large enough for the 1 GiB file twice and its link.
+  const lab = await tempLab({
+    files: {
+      passivePorts: { from: first, to: first + 99 },
+      quotaBytes: 4 * GIB,
+      maxConnectionsPerAddress: 100,
+    },
+  });
+  const app = fork(main, [], { env: lab.env, stdio: 'inherit' });
   await new Promise((resolve, reject) => {
     app.on('message', (m) => m.type === 'ready' && resolve());
     app.once('exit', (code) => reject(new Error(`the files app exited (${code})`)));
   });
-  const work = path.join(lab.dir, 'bench');
-  mkdirSync(work);
-  const base = `ftp://alice:wonderland@127.0.0.1:${lab.ports.ftp}`;
+  const root = path.join(lab.dataDir, 'files', 'alice');
+  mkdirSync(root, { recursive: true });
+  return {
+    name: 'portlab',
+    url: `ftp://alice:wonderland@127.0.0.1:${lab.ports.ftp}`,
+    root,
+    pid: app.pid,
+    about: `files app (${path.relative(process.cwd(), main)}) on 127.0.0.1:${lab.ports.ftp}, data ports ${first}-${first + 99}`,
+    async stop() {
+      app.kill('SIGTERM');
+      if (app.exitCode === null) await new Promise((resolve) => app.once('exit', resolve));
+      lab.cleanup();
+    },
+  };
+}
+
+/**
+ * A private vsftpd: its own config in a temp dir (never /etc/vsftpd.conf), in the foreground as our
+ * child (background=NO), as the user running the bench (run_as_launching_user), anonymous only,
+ * rooted in the temp dir, uploads allowed there. No logs, no sandbox to set up: a measuring copy.
+ */
+async function startVsftpd(dir) {
+  const [port, pasv] = await freePorts(2);
+  const from = Math.min(pasv, 65000 - 100);
+  const root = path.join(dir, 'root');
+  const pub = path.join(root, 'pub');
+  mkdirSync(pub, { recursive: true, mode: 0o777 });
+  mkdirSync(path.join(dir, 'empty'));
+  const config = path.join(dir, 'vsftpd.conf');
+  writeFileSync(
+    config,
+    [
+      'listen=YES',
+      'listen_ipv6=NO',
+      'listen_address=127.0.0.1',
+      `listen_port=${port}`,
+      'background=NO',
+      'run_as_launching_user=YES',
+      'anonymous_enable=YES',
+      'no_anon_password=YES',
+      `anon_root=${root}`,
+      'local_enable=NO',
+      'write_enable=YES',
+      'anon_upload_enable=YES',
+      'anon_other_write_enable=YES',
+      'anon_umask=022',
+      'pasv_enable=YES',
+      'pasv_address=127.0.0.1',
+      `pasv_min_port=${from}`,
+      `pasv_max_port=${from + 99}`,
+      'connect_from_port_20=NO',
+      'seccomp_sandbox=NO',
+      'isolate=NO',
+      'isolate_network=NO',
+      'xferlog_enable=NO',
+      `vsftpd_log_file=${path.join(dir, 'vsftpd.log')}`,
+      'max_clients=200',
+      'max_per_ip=200',
+      `secure_chroot_dir=${path.join(dir, 'empty')}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(VSFTPD, [config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  // Ready once the control port answers its 220.
+  for (let tries = 0; ; tries++) {
+    const probe = await curl(['--max-time', '2', '-l', `ftp://127.0.0.1:${port}/`]);
+    if (probe.ok) break;
+    if (child.exitCode !== null || tries > 50)
+      throw new Error(`vsftpd did not start: ${stderr || probe.error}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name: 'vsftpd',
+    url: `ftp://127.0.0.1:${port}/pub`,
+    root: pub,
+    pid: child.pid,
+    about: `${VSFTPD} (private, config ${config}) on 127.0.0.1:${port}, data ports ${from}-${from + 99}`,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+const mbps = (bytes, seconds) => bytes / 1e6 / seconds;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/**
+ * Processor time (user + system, seconds) used so far by a process and its children it has waited
+ * for (vsftpd runs each session in a child process), from /proc (proc(5): utime..cstime).
+ */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const work = path.join('/tmp', `portlab-ftp-bench-${process.pid}`);
+mkdirSync(work);
+const servers = [];
+try {
+  const wanted = options.only ? [options.only] : ['vsftpd', 'portlab'];
+  if (wanted.includes('vsftpd')) {
+    if (existsSync(VSFTPD)) servers.push(await startVsftpd(path.join(work, 'vsftpd')));
+    else
+      console.log(
+        `vsftpd is not installed: portlab alone. For the reference figures: sudo apt-get install vsftpd\n` +
+          '  (on Debian that also starts a system vsftpd on port 21: sudo systemctl disable --now vsftpd)',
+      );
+  }
+  if (wanted.includes('portlab')) servers.push(await startPortlab());
+  for (const s of servers) console.log(`${s.name}: ${s.about}`);
+
   const big = path.join(work, 'big.bin');
   makeFile(big, GIB);
-  console.log(
-    `files app on 127.0.0.1:${lab.ports.ftp}, data ports ${from}-${from + 99}, data dir ${lab.dataDir}`,
-  );
+  const ten = path.join(work, 'ten.bin');
+  makeFile(ten, TEN_MB);
+  // RETR reads the same bytes from both servers: hard links to the sources.
+  for (const s of servers) {
+    linkSync(big, path.join(s.root, 'big.bin'));
+    linkSync(ten, path.join(s.root, 'ten.bin'));
+  }
+  console.log(`load average before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const secret = (url) => url.replace(/:[^:@/]*@/, ':***@');
 
-  const stor = await curl(['-T', big, `${base}/big.bin`]);
-  if (!stor.ok) throw new Error(`STOR failed: ${stor.error}`);
-  console.log(
-    `STOR 1 GiB: ${(GIB / 1e6 / stor.seconds).toFixed(0)} MB/s (${stor.seconds.toFixed(2)} s)   curl -T big.bin ${base.replace(/:[^:@]*@/, ':***@')}/big.bin`,
-  );
+  /** Runs `measure` ROUNDS times per server, alternating; prints each figure, then medians and ratio. */
+  async function row(title, unit, measure, better) {
+    const figures = new Map(servers.map((s) => [s.name, []]));
+    const cpu = new Map(servers.map((s) => [s.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of servers) {
+        const before = cpuSeconds(s.pid);
+        const figure = await measure(s);
+        const used = cpuSeconds(s.pid) - before;
+        figures.get(s.name).push(figure);
+        cpu.get(s.name).push(used);
+        console.log(
+          `  ${title}, ${s.name}: ${figure.toFixed(unit === 's' ? 2 : 0)} ${unit}` +
+            (Number.isNaN(used) ? '' : ` (server processor ${used.toFixed(2)} s)`),
+        );
+      }
+    }
+    const m = Object.fromEntries([...figures].map(([name, xs]) => [name, median(xs)]));
+    const line = servers.map((s) => `${s.name} ${m[s.name].toFixed(unit === 's' ? 2 : 0)} ${unit}`);
+    const ratio =
+      m.vsftpd && m.portlab
+        ? `   portlab/vsftpd ${(better === 'higher' ? m.portlab / m.vsftpd : m.vsftpd / m.portlab).toFixed(2)}x`
+        : '';
+    console.log(`${title} (median of ${ROUNDS}): ${line.join(', ')}${ratio}`);
+  }
 
-  // The uploaded file is flushed first (see flush). To /dev/null: the server's sending rate, not
-  // this disk's (the vsftpd figure is measured so too).
-  const stored = path.join(lab.dataDir, 'files', 'alice', 'big.bin');
-  flush(stored);
-  const retr = await curl(['-o', '/dev/null', `${base}/big.bin`]);
-  if (!retr.ok) throw new Error(`RETR failed: ${retr.error}`);
-  console.log(
-    `RETR 1 GiB: ${(GIB / 1e6 / retr.seconds).toFixed(0)} MB/s (${retr.seconds.toFixed(2)} s)   curl -o /dev/null ${base.replace(/:[^:@]*@/, ':***@')}/big.bin`,
-  );
-  console.log(
-    `  stored file identical to the one sent: ${(await sha256(big)) === (await sha256(stored)) ? 'yes' : 'NO'}`,
-  );
+  if (ROWS.includes('stor')) await storRow();
+  if (ROWS.includes('retr')) await retrRow();
+  if (ROWS.includes('parallel')) await parallelRow();
+  console.log(`load average after: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  for (const s of servers) console.log(`${s.name} URL: ${secret(s.url)}`);
 
-  const ten = path.join(lab.dataDir, 'files', 'alice', 'ten.bin');
-  makeFile(ten, 10_000_000);
-  const started = process.hrtime.bigint();
-  const results = await Promise.all(
-    Array.from({ length: PARALLEL }, (_, i) =>
-      curl(['-o', path.join(work, `ten-${i}.bin`), `${base}/ten.bin`]),
-    ),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const failed = results.filter(
-    (r, i) =>
-      !r.ok || statSync(path.join(work, `ten-${i}.bin`), { throwIfNoEntry: false })?.size !== 10_000_000,
-  );
-  console.log(
-    `${PARALLEL} parallel RETR of 10 MB: ${seconds.toFixed(2)} s in all, ${failed.length} failed (${((PARALLEL * 10) / seconds).toFixed(0)} MB/s together)`,
-  );
-  for (const f of failed.slice(0, 5)) console.log(`  failure: ${f.error}`);
+  async function storRow() {
+    await row(
+      'STOR 1 GiB',
+      'MB/s',
+      async (s) => {
+        const target = path.join(s.root, 'stored.bin');
+        rmSync(target, { force: true });
+        const r = await curl(['-T', big, `${s.url}/stored.bin`]);
+        if (!r.ok) throw new Error(`STOR to ${s.name} failed: ${r.error}`);
+        flush(target); // Written out before the next timing (see flush).
+        return mbps(GIB, r.seconds);
+      },
+      'higher',
+    );
+    for (const s of servers) {
+      const same = (await sha256(big)) === (await sha256(path.join(s.root, 'stored.bin')));
+      console.log(`  ${s.name}: stored file identical to the one sent: ${same ? 'yes' : 'NO'}`);
+      rmSync(path.join(s.root, 'stored.bin'), { force: true });
+    }
+  }
+
+  async function retrRow() {
+    // To /dev/null: the server's sending rate, not this disk's.
+    await row(
+      'RETR 1 GiB',
+      'MB/s',
+      async (s) => {
+        const r = await curl(['-o', '/dev/null', `${s.url}/big.bin`]);
+        if (!r.ok) throw new Error(`RETR from ${s.name} failed: ${r.error}`);
+        return mbps(GIB, r.seconds);
+      },
+      'higher',
+    );
+  }
+
+  async function parallelRow() {
+    await row(
+      `${PARALLEL} parallel RETR of 10 MB`,
+      's',
+      async (s) => {
+        const out = path.join(work, `ten-${s.name}`);
+        mkdirSync(out, { recursive: true });
+        const started = process.hrtime.bigint();
+        const results = await Promise.all(
+          Array.from({ length: PARALLEL }, (_, i) =>
+            curl(['-o', path.join(out, `${i}.bin`), `${s.url}/ten.bin`]),
+          ),
+        );
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const failed = results.filter(
+          (r, i) => !r.ok || statSync(path.join(out, `${i}.bin`), { throwIfNoEntry: false })?.size !== TEN_MB,
+        );
+        if (failed.length > 0) {
+          console.log(`  ${s.name}: ${failed.length} of ${PARALLEL} failed, e.g. ${failed[0].error}`);
+        }
+        rmSync(out, { recursive: true });
+        return seconds;
+      },
+      'lower',
+    );
+  }
 } finally {
-  app.kill('SIGTERM');
-  if (app.exitCode === null) await new Promise((resolve) => app.once('exit', resolve));
-  lab.cleanup();
+  for (const s of servers) await s.stop().catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
 }

@@ -3,10 +3,10 @@ import { Jail } from '@portlab/service';
 import { plainAddress } from '@portlab/transcript';
 import { FtpSrv } from 'ftp-srv';
 import type { FilesContext } from './context.js';
-import { attachControl, transcriptOf } from './control.js';
 import type { FtpConnection, FtpServer } from './ftp-srv-internals.js';
 import { ensureHome, ensurePublic } from './homes.js';
 import { JailedFileSystem } from './jailed-fs.js';
+import { FtpSession, transcriptOf } from './session.js';
 
 /** RFC 1635: the classic names of anonymous FTP; the password is by custom an e-mail address. */
 const ANONYMOUS = new Set(['anonymous', 'ftp']);
@@ -41,7 +41,7 @@ export function createFtpServer(
   server.getNextPasvPort = () => files.passivePorts.acquire();
   // 'connect' comes before ftp-srv writes its 220 greeting: the control hooks see the whole session.
   (server as NodeJS.EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) =>
-    attachControl(connection, files),
+    new FtpSession(connection, files, files.runtime.sessionOf(connection.commandSocket)).start(),
   );
   server.on('login', ({ connection, username, password }, resolve, reject) => {
     login(files, connection as unknown as FtpConnection, username, password).then(resolve, reject);

@@ -1,6 +1,7 @@
 /**
- * The parts of ftp-srv 4.6.3 we use beyond its published types, named in one place so that an upgrade
- * shows at a glance what to check. Read them in node_modules/ftp-srv/src/connection.js and connector/.
+ * The parts of ftp-srv 4.6.3 we use beyond its published types, and the two patches to its control
+ * socket, named in one place so that an upgrade shows at a glance what to check. Read them in
+ * node_modules/ftp-srv/src/connection.js and connector/.
  */
 import type { Server, Socket } from 'node:net';
 import type { FileSystem, FtpConnection as PublishedConnection, FtpServer as PublishedServer } from 'ftp-srv';
@@ -72,3 +73,37 @@ function ownConnector(Base: ConnectorClass): ConnectorClass {
 
 export const PassiveConnector = ownConnector(PassiveModule as ConnectorClass);
 export const ActiveConnector = ownConnector(ActiveModule as ConnectorClass);
+
+/**
+ * ftp-srv reads the control socket with its own 'data' listener, which cuts each TCP segment on CRLF
+ * and runs the pieces concurrently. The session (session.ts) reads the lines itself: ftp-srv's
+ * listener is removed, and commands reach ftp-srv only through `connection.commands.handle`.
+ */
+export function readCommandsYourself(connection: FtpConnection): void {
+  connection.commandSocket.removeAllListeners('data');
+}
+
+/**
+ * Calls `onLine` with each reply line as it goes on the wire: ftp-srv has no reply hook, and writes
+ * its replies with `commandSocket.write`. ftp-srv swaps the control socket for a TLSSocket after
+ * AUTH TLS (and so does our AUTH); the property is wrapped so that the new socket is watched too.
+ */
+export function watchReplies(connection: FtpConnection, onLine: (line: string) => void): void {
+  const watch = (socket: Socket) => {
+    const write = socket.write;
+    socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      for (const line of String(chunk).split('\r\n')) if (line) onLine(line);
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as Socket['write'];
+  };
+  let current = connection.commandSocket;
+  watch(current);
+  Object.defineProperty(connection, 'commandSocket', {
+    configurable: true,
+    get: () => current,
+    set: (socket: Socket) => {
+      current = socket;
+      watch(socket);
+    },
+  });
+}

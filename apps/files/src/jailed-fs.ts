@@ -1,5 +1,16 @@
-import { createReadStream, type ReadStream, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import {
+  chmod,
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { Jail } from '@portlab/service';
 import { FileSystem } from 'ftp-srv';
@@ -86,17 +97,20 @@ export class JailedFileSystem extends FileSystem {
     return at;
   }
 
-  override async read(
-    name: string,
-    { start }: { start?: number } = {},
-  ): Promise<{ stream: ReadStream; clientPath: string; size: number }> {
+  /** Opens a file to send (RETR): the caller reads it from REST's offset (send.ts) and closes it. */
+  override async read(name: string): Promise<{ file: FileHandle; clientPath: string; size: number }> {
     const at = this.where(name);
     const real = await guard(at, () => this.jail.existing(at));
-    const info = await guard(at, () => stat(real));
-    if (info.isDirectory()) throw new ReplyError(550, `${at}: is a folder (CWD into it, or LIST it)`);
-    // 1 MiB reads: a quarter as many system calls as the 64 KiB default, for the same memory per transfer.
-    const stream = createReadStream(real, { start, highWaterMark: 1024 * 1024 });
-    return { stream, clientPath: at, size: info.size };
+    const file = await guard(at, () => open(real, 'r'));
+    const info = await file.stat().catch(async (err) => {
+      await file.close();
+      throw err;
+    });
+    if (info.isDirectory()) {
+      await file.close();
+      throw new ReplyError(550, `${at}: is a folder (CWD into it, or LIST it)`);
+    }
+    return { file, clientPath: at, size: info.size };
   }
 
   /**

@@ -73,6 +73,30 @@ describe('an over-long command line', () => {
   });
 });
 
+describe('before login', () => {
+  it('answers FEAT and AUTH, and 530 to the transfer and listing commands until USER and PASS succeed', async () => {
+    const raw = await RawFtp.connect(app.ftp);
+    await raw.reply(); // 220
+    expect(await raw.send('FEAT')).toMatch(/^211-Extensions supported:[\s\S]* AUTH TLS[\s\S]*211 End$/);
+    expect(await raw.send('AUTH SSL')).toBe('504 AUTH TLS is the mechanism offered (RFC 4217)');
+    for (const line of [
+      'EPSV',
+      'PASV',
+      'PORT 127,0,0,1,200,10',
+      'RETR secret.txt',
+      'STOR x',
+      'LIST',
+      'MLST /',
+    ]) {
+      expect(await raw.send(line)).toBe('530 Log in first: USER, then PASS');
+    }
+    await raw.send('USER alice');
+    expect(await raw.send('PASS wonderland')).toMatch(/^230/);
+    expect(await raw.send('MLST /')).toMatch(/^250-Listing \/\r\n type=dir;modify=\d{14}; \/\r\n250 End$/);
+    raw.close();
+  });
+});
+
 describe('the quota (files.quotaBytes)', () => {
   it('refuses an upload that would pass it with 552, and stores nothing of it', async () => {
     const client = await login(app);

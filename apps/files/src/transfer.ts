@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import type { FtpConnection } from '../ftp-srv-internals.js';
-import { ReplyError } from '../reply-error.js';
+import type { FtpConnection } from './ftp-srv-internals.js';
+import { ReplyError } from './reply-error.js';
 
 /**
  * The reply sequence of every transfer (RFC 959 §5.4): 150 "about to open data connection", the data

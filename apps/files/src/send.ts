@@ -1,0 +1,47 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+
+/** The size of each read(2) of the file, and of each write to the data connection. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Buffers in turn: while one is being written to the socket, the next is read from the file. */
+const BUFFERS = 2;
+
+/**
+ * Sends a file, from `start` to its end, on a data connection, then closes the sending side: in
+ * stream mode (RFC 959 §3.4.1) that close is how the client knows the file ended. Resolves once the
+ * last byte was handed to the kernel; rejects if the connection breaks first.
+ *
+ * The same few buffers are read into and written from, over and over. A stream pipeline
+ * (fs.createReadStream piped to the socket) makes a new buffer for every read: for 1 GiB, a
+ * thousand 1 MiB buffers to allocate and collect, and the profile of a RETR spent more time in the
+ * garbage collector than in the writes themselves. A buffer is read into again only once the
+ * socket's write callback said the kernel has its bytes.
+ */
+export async function send(file: FileHandle, start: number, socket: Socket): Promise<void> {
+  const buffers = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafe(CHUNK_BYTES));
+  const written: Promise<void>[] = buffers.map(() => Promise.resolve());
+  const broken = new Promise<never>((_, reject) => {
+    const fail = (err?: Error) => reject(err ?? new Error('data connection closed before the end'));
+    socket.once('error', fail);
+    socket.once('close', () => fail());
+  });
+  broken.catch(() => undefined); // Looked at only while waiting, below.
+  let position = start;
+  for (let turn = 0; ; turn = (turn + 1) % BUFFERS) {
+    const buffer = buffers[turn]!;
+    await Promise.race([written[turn], broken]);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    written[turn] = write(socket, buffer.subarray(0, bytesRead));
+    written[turn]!.catch(() => undefined); // A broken connection fails the others too: one report is enough.
+  }
+  await Promise.race([Promise.all(written), broken]);
+  await Promise.race([new Promise<void>((resolve) => socket.end(resolve)), broken]);
+}
+
+function write(socket: Socket, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.write(bytes, (err) => (err ? reject(err) : resolve()));
+  });
+}
