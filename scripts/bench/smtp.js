@@ -8,8 +8,12 @@
 // - accepted msg/s: messages / the time smtp-source took (every 250 after DATA was received);
 // - delivered msg/s: messages / the time until all of them were files in the Maildir (portlab
 //   delivers before its 250, fsync'ed; Postfix queues first, then its virtual agent delivers).
+// Before the runs, each server takes --warmup N messages (300), not counted: the first run of a
+// fresh Node process compiles its code, and Postfix's master starts its daemons on demand.
 // Options: --postfix (Postfix rows required), --no-postfix, --runs N (3), --messages N (3000),
-// --cpu-prof DIR (the mail app writes a V8 CPU profile there), --pipelined (the earlier workload:
+// --cpu-prof DIR (the mail app writes a V8 CPU profile there), --compare DIST (one more row, the
+// mail app built in DIST: apps/mail's dist of another commit, copied inside apps/mail so its
+// imports resolve, for before/after figures taken side by side), --pipelined (the earlier workload:
 // 32 long-lived pipelined connections, scripts/lib/smtp-pipelined.js).
 import { fork, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -30,7 +34,9 @@ const option = (name, fallback) => {
 };
 const RUNS = Number(option('--runs', 3));
 const MESSAGES = Number(option('--messages', 3000));
+const WARMUP = Number(option('--warmup', 300));
 const cpuProf = option('--cpu-prof', '');
+const compare = option('--compare', '');
 
 const main = fileURLToPath(new URL('../../apps/mail/dist/main.js', import.meta.url));
 
@@ -44,8 +50,8 @@ function delivered(maildir) {
   return n;
 }
 
-/** One smtp-source run; resolves with accepted and delivered msg/s. */
-async function run(port, maildir) {
+/** One smtp-source run of `messages`; resolves with accepted and delivered msg/s. */
+async function run(port, maildir, messages = MESSAGES) {
   const before = delivered(maildir);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const started = process.hrtime.bigint();
@@ -53,7 +59,7 @@ async function run(port, maildir) {
   const source = spawn(
     SMTP_SOURCE,
     // -M: the HELO name; -f/-t: a sender and a local user both servers accept.
-    ['-s', String(SESSIONS), '-m', String(MESSAGES), '-l', String(LENGTH)]
+    ['-s', String(SESSIONS), '-m', String(messages), '-l', String(LENGTH)]
       .concat(['-M', 'bench.example.org', '-f', 'bench@example.org', '-t', 'bob@lab.test'])
       .concat([`127.0.0.1:${port}`]),
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -65,17 +71,18 @@ async function run(port, maildir) {
   const code = await new Promise((resolve) => source.once('exit', resolve));
   const accepted = seconds();
   if (code !== 0) throw new Error(`smtp-source exited with ${code}: ${errors.trim()}`);
-  while (delivered(maildir) - before < MESSAGES) {
+  while (delivered(maildir) - before < messages) {
     if (seconds() > accepted + 60) throw new Error(`only ${delivered(maildir) - before} messages delivered`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { accepted: MESSAGES / accepted, delivered: MESSAGES / seconds(), load };
+  return { accepted: messages / accepted, delivered: messages / seconds(), load };
 }
 
-async function startPortlab() {
+/** The mail app (`entry`: its dist/main.js) on free ports with a temp data dir. */
+async function startPortlab(entry) {
   const lab = await tempLab();
   const execArgv = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProf)] : [];
-  const app = fork(main, [], { env: lab.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const app = fork(entry, [], { env: lab.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
     app.on('message', (m) => m.type === 'ready' && resolve());
     app.once('exit', (code) => reject(new Error(`the mail app exited with ${code}`)));
@@ -114,42 +121,45 @@ if (missing && args.includes('--postfix')) {
 }
 
 console.log(
-  `smtp: smtp-source -s ${SESSIONS} -m ${MESSAGES} -l ${LENGTH} (a new connection per message), ${RUNS} runs each, node ${process.version}`,
+  `smtp: smtp-source -s ${SESSIONS} -m ${MESSAGES} -l ${LENGTH} (a new connection per message), ${RUNS} runs each after ${WARMUP} warm-up messages, node ${process.version}`,
 );
 if (missing) console.log(`  (no Postfix rows: ${missing})`);
-const results = { postfix: [], portlab: [] };
-const portlab = await startPortlab();
+const portlab = await startPortlab(main);
 const [postfixPort] = await freePorts(1);
 const postfix = missing ? null : await startPrivatePostfix(postfixPort);
+const other = compare ? await startPortlab(path.resolve(compare, 'main.js')) : null;
+// Each is run in turn, round after round: a ratio measured side by side is what counts here.
+const targets = [
+  postfix && { name: 'Postfix', port: postfixPort, maildir: postfix.maildir('bob'), rows: [] },
+  { name: 'portlab', port: portlab.port, maildir: portlab.maildir, rows: [] },
+  other && { name: 'compared', port: other.port, maildir: other.maildir, rows: [] },
+].filter(Boolean);
 try {
+  if (WARMUP > 0) for (const t of targets) await run(t.port, t.maildir, WARMUP);
   for (let i = 0; i < RUNS; i++) {
-    if (postfix) {
-      const r = await run(postfixPort, postfix.maildir('bob'));
-      results.postfix.push(r);
-      show('Postfix', r);
+    for (const t of targets) {
+      const r = await run(t.port, t.maildir);
+      t.rows.push(r);
+      show(t.name, r);
     }
-    const r = await run(portlab.port, portlab.maildir);
-    results.portlab.push(r);
-    show('portlab', r);
   }
 } finally {
   await portlab.stop();
+  await other?.stop();
   await postfix?.stop();
 }
-const medians = (rows) => ({
-  accepted: median(rows.map((r) => r.accepted)),
-  delivered: median(rows.map((r) => r.delivered)),
-});
-const mine = medians(results.portlab);
-console.log(
-  `  median portlab: accepted ${mine.accepted.toFixed(0)} msg/s, delivered ${mine.delivered.toFixed(0)} msg/s`,
-);
-if (postfix) {
-  const ref = medians(results.postfix);
+const medians = {};
+for (const t of targets) {
+  medians[t.name] = {
+    accepted: median(t.rows.map((r) => r.accepted)),
+    delivered: median(t.rows.map((r) => r.delivered)),
+  };
+  const m = medians[t.name];
   console.log(
-    `  median Postfix: accepted ${ref.accepted.toFixed(0)} msg/s, delivered ${ref.delivered.toFixed(0)} msg/s`,
-  );
-  console.log(
-    `  portlab / Postfix: accepted ${(mine.accepted / ref.accepted).toFixed(2)}x, delivered ${(mine.delivered / ref.delivered).toFixed(2)}x (goal >= 1.5x)`,
+    `  median ${t.name}: accepted ${m.accepted.toFixed(0)} msg/s, delivered ${m.delivered.toFixed(0)} msg/s`,
   );
 }
+const ratio = (a, b) =>
+  `accepted ${(a.accepted / b.accepted).toFixed(2)}x, delivered ${(a.delivered / b.delivered).toFixed(2)}x`;
+if (postfix) console.log(`  portlab / Postfix: ${ratio(medians.portlab, medians.Postfix)} (goal >= 1.5x)`);
+if (other) console.log(`  portlab / compared: ${ratio(medians.portlab, medians.compared)}`);
