@@ -1,78 +1,165 @@
-// SMTP delivery benchmark (`npm run bench -- smtp`, or `node scripts/bench/smtp.js` after a build).
-// Starts its own mail app on free ports with a temporary data dir, opens 32 connections to the MX
-// port, and has each send 10 KB messages to local users, one after the other, for a fixed time.
-// Delivery is the real one: each 250 comes after the message file and its directory entry were
-// fsync'ed. Prints messages/s and the latency from the end of DATA (the final ".") to the 250.
-import { fork } from 'node:child_process';
+// SMTP on the reference's own workload (`npm run bench -- smtp`, or `node scripts/bench/smtp.js`
+// after a build): Postfix's smtp-source, `-s 32 -m 3000 -l 10240`, 32 sessions in parallel, a new
+// connection for each message (greeting, EHLO, MAIL, RCPT, DATA, QUIT), as mail comes from real
+// MTAs. Runs against portlab's MX port (its own mail app, free ports, a temp data dir) and, when it
+// can, against a private Postfix (scripts/lib/postfix-private.js: loopback port, temp dir, stopped
+// at the end; the system's Postfix is never touched), alternately: Postfix, portlab, Postfix, ...
+// Prints, per run and as medians:
+// - accepted msg/s: messages / the time smtp-source took (every 250 after DATA was received);
+// - delivered msg/s: messages / the time until all of them were files in the Maildir (portlab
+//   delivers before its 250, fsync'ed; Postfix queues first, then its virtual agent delivers).
+// Before the runs, each server takes --warmup N messages (300), not counted: the first run of a
+// fresh Node process compiles its code, and Postfix's master starts its daemons on demand.
+// Options: --postfix (Postfix rows required), --no-postfix, --runs N (3), --messages N (3000),
+// --cpu-prof DIR (the mail app writes a V8 CPU profile there), --compare DIST (one more row, the
+// mail app built in DIST: apps/mail's dist of another commit, copied inside apps/mail so its
+// imports resolve, for before/after figures taken side by side), --pipelined (the earlier workload:
+// 32 long-lived pipelined connections, scripts/lib/smtp-pipelined.js).
+import { fork, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempLab } from '@portlab/testkit';
-import { smtpClient } from '../lib/smtp-client.js';
+import { freePorts, tempLab } from '@portlab/testkit';
+import { postfixMissing, startPrivatePostfix } from '../lib/postfix-private.js';
+import { pipelined } from '../lib/smtp-pipelined.js';
 
-const CONNECTIONS = 32;
-const SECONDS = 10;
-const MESSAGE_BYTES = 10 * 1024;
-const WARMUP_MS = 1000;
+const SMTP_SOURCE = '/usr/sbin/smtp-source';
+const SESSIONS = 32;
+const LENGTH = 10240;
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : args[i + 1];
+};
+const RUNS = Number(option('--runs', 3));
+const MESSAGES = Number(option('--messages', 3000));
+const WARMUP = Number(option('--warmup', 300));
+const cpuProf = option('--cpu-prof', '');
+const compare = option('--compare', '');
 
 const main = fileURLToPath(new URL('../../apps/mail/dist/main.js', import.meta.url));
 
-function message(n) {
-  const head = `From: bench@example.org\r\nTo: bob@lab.test\r\nSubject: bench ${n}\r\n\r\n`;
-  const line = `${'x'.repeat(76)}\r\n`;
-  const body = line.repeat(Math.ceil((MESSAGE_BYTES - head.length) / line.length));
-  return Buffer.from(head + body.slice(0, MESSAGE_BYTES - head.length - 2) + '\r\n.\r\n');
-}
-
-async function sender(port, id, deadline, latencies, counted) {
-  const c = await smtpClient(port);
-  await c.reply('220');
-  c.socket.write(`EHLO bench${id}\r\n`);
-  await c.reply('250');
-  for (let n = 0; Date.now() < deadline; n++) {
-    const to = n % 2 ? 'alice' : 'bob';
-    // RFC 2920: MAIL, RCPT and DATA go in one packet; the client then waits for their replies.
-    c.socket.write(`MAIL FROM:<bench@example.org>\r\nRCPT TO:<${to}@lab.test>\r\nDATA\r\n`);
-    await c.reply('250');
-    await c.reply('250');
-    await c.reply('354');
-    const started = process.hrtime.bigint();
-    c.socket.write(message(n));
-    await c.reply('250');
-    if (counted()) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+/** Files in a Maildir's new/ (and cur/, should anything have read them). */
+function delivered(maildir) {
+  let n = 0;
+  for (const sub of ['new', 'cur']) {
+    const dir = path.join(maildir, sub);
+    if (existsSync(dir)) n += readdirSync(dir).length;
   }
-  c.socket.write('QUIT\r\n');
-  await c.reply('221');
-  c.socket.end();
+  return n;
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** One smtp-source run of `messages`; resolves with accepted and delivered msg/s. */
+async function run(port, maildir, messages = MESSAGES) {
+  const before = delivered(maildir);
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const started = process.hrtime.bigint();
+  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const source = spawn(
+    SMTP_SOURCE,
+    // -M: the HELO name; -f/-t: a sender and a local user both servers accept.
+    ['-s', String(SESSIONS), '-m', String(messages), '-l', String(LENGTH)]
+      .concat(['-M', 'bench.example.org', '-f', 'bench@example.org', '-t', 'bob@lab.test'])
+      .concat([`127.0.0.1:${port}`]),
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let errors = '';
+  source.stderr.on('data', (chunk) => {
+    errors += chunk;
+  });
+  const code = await new Promise((resolve) => source.once('exit', resolve));
+  const accepted = seconds();
+  if (code !== 0) throw new Error(`smtp-source exited with ${code}: ${errors.trim()}`);
+  while (delivered(maildir) - before < messages) {
+    if (seconds() > accepted + 60) throw new Error(`only ${delivered(maildir) - before} messages delivered`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { accepted: messages / accepted, delivered: messages / seconds(), load };
+}
 
-const lab = await tempLab();
-const app = fork(main, [], { env: lab.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-try {
+/** The mail app (`entry`: its dist/main.js) on free ports with a temp data dir. */
+async function startPortlab(entry) {
+  const lab = await tempLab();
+  const execArgv = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProf)] : [];
+  const app = fork(entry, [], { env: lab.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
     app.on('message', (m) => m.type === 'ready' && resolve());
     app.once('exit', (code) => reject(new Error(`the mail app exited with ${code}`)));
   });
-  const start = Date.now();
-  const measureFrom = start + WARMUP_MS;
-  const deadline = measureFrom + SECONDS * 1000;
-  const latencies = [];
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, (_, i) =>
-      sender(lab.ports.smtp, i, deadline, latencies, () => Date.now() >= measureFrom),
-    ),
-  );
-  const elapsed = (Date.now() - measureFrom) / 1000;
-  latencies.sort((a, b) => a - b);
-  console.log(
-    `smtp: ${CONNECTIONS} connections, ${MESSAGE_BYTES}-byte messages, fsync'ed delivery to Maildir, ${SECONDS} s after ${WARMUP_MS} ms warm-up`,
-  );
-  console.log(`  ${latencies.length} messages, ${(latencies.length / elapsed).toFixed(0)} messages/s`);
-  console.log(
-    `  end of DATA -> 250: p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`,
-  );
-} finally {
-  app.kill('SIGTERM');
-  await new Promise((resolve) => app.once('exit', resolve));
-  lab.cleanup();
+  return {
+    port: lab.ports.smtp,
+    maildir: path.join(lab.dataDir, 'mail', 'bob'),
+    async stop() {
+      app.kill('SIGTERM');
+      await new Promise((resolve) => app.once('exit', resolve));
+      lab.cleanup();
+    },
+  };
 }
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const show = (name, r) =>
+  console.log(
+    `  ${name.padEnd(8)} accepted ${r.accepted.toFixed(0).padStart(5)} msg/s, delivered ${r.delivered.toFixed(0).padStart(5)} msg/s  (load ${r.load})`,
+  );
+
+if (args.includes('--pipelined')) {
+  await pipelined();
+  process.exit(0);
+}
+if (!existsSync(SMTP_SOURCE)) {
+  console.log(
+    `smtp: ${SMTP_SOURCE} is missing. It comes with Postfix: apt-get install postfix (on a normal host this starts the system's Postfix; the bench never installs anything).`,
+  );
+  process.exit(0);
+}
+const missing = args.includes('--no-postfix') ? 'not asked for (--no-postfix)' : postfixMissing();
+if (missing && args.includes('--postfix')) {
+  console.error(`smtp: no Postfix rows: ${missing}`);
+  process.exit(1);
+}
+
+console.log(
+  `smtp: smtp-source -s ${SESSIONS} -m ${MESSAGES} -l ${LENGTH} (a new connection per message), ${RUNS} runs each after ${WARMUP} warm-up messages, node ${process.version}`,
+);
+if (missing) console.log(`  (no Postfix rows: ${missing})`);
+const portlab = await startPortlab(main);
+const [postfixPort] = await freePorts(1);
+const postfix = missing ? null : await startPrivatePostfix(postfixPort);
+const other = compare ? await startPortlab(path.resolve(compare, 'main.js')) : null;
+// Each is run in turn, round after round: a ratio measured side by side is what counts here.
+const targets = [
+  postfix && { name: 'Postfix', port: postfixPort, maildir: postfix.maildir('bob'), rows: [] },
+  { name: 'portlab', port: portlab.port, maildir: portlab.maildir, rows: [] },
+  other && { name: 'compared', port: other.port, maildir: other.maildir, rows: [] },
+].filter(Boolean);
+try {
+  if (WARMUP > 0) for (const t of targets) await run(t.port, t.maildir, WARMUP);
+  for (let i = 0; i < RUNS; i++) {
+    for (const t of targets) {
+      const r = await run(t.port, t.maildir);
+      t.rows.push(r);
+      show(t.name, r);
+    }
+  }
+} finally {
+  await portlab.stop();
+  await other?.stop();
+  await postfix?.stop();
+}
+const medians = {};
+for (const t of targets) {
+  medians[t.name] = {
+    accepted: median(t.rows.map((r) => r.accepted)),
+    delivered: median(t.rows.map((r) => r.delivered)),
+  };
+  const m = medians[t.name];
+  console.log(
+    `  median ${t.name}: accepted ${m.accepted.toFixed(0)} msg/s, delivered ${m.delivered.toFixed(0)} msg/s`,
+  );
+}
+const ratio = (a, b) =>
+  `accepted ${(a.accepted / b.accepted).toFixed(2)}x, delivered ${(a.delivered / b.delivered).toFixed(2)}x`;
+if (postfix) console.log(`  portlab / Postfix: ${ratio(medians.portlab, medians.Postfix)} (goal >= 1.5x)`);
+if (other) console.log(`  portlab / compared: ${ratio(medians.portlab, medians.compared)}`);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { waitFor } from '@portlab/testkit';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -239,6 +240,19 @@ describe('bad input', () => {
     expect(await nc.command('DATA')).toMatch(/^354/);
     expect(await nc.command('Subject: after garbage\r\n\r\nstill fine\r\n.')).toMatch(/^250/);
     nc.close();
+  });
+
+  it('a client that talks before the 220 greeting: 421 You talk too soon, and the connection closes', async () => {
+    // Written before the connection is even up: Node sends it right behind the handshake, as a
+    // spam robot (or curl, or lines pasted into nc) does (RFC 5321 §3.1: the server speaks first).
+    const socket = tcpConnect(ports.smtp, '127.0.0.1');
+    socket.write('EHLO robot\r\nMAIL FROM:<spam@example.org>\r\n');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+    });
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(answer).toBe('421 lab.test You talk too soon\r\n');
   });
 
   it('a client that disconnects in the middle of DATA: nothing stored', async () => {

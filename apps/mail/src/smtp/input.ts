@@ -1,4 +1,4 @@
-import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import { dropHeldLine, heldLineLength, inDataMode, SMTPStream } from './smtp-server-internals.js';
 
 /**
  * The longest command line we accept. RFC 5321 §4.5.3.1.4 asks servers to accept 512 octets;
@@ -43,7 +43,7 @@ export class HandTypedInput extends SMTPStream {
     next: (err?: Error | null) => void,
   ): void {
     const crlf = this.toCrlf(chunk);
-    super._write(this._dataMode ? crlf : this.dropLongLines(crlf), encoding, next);
+    super._write(inDataMode(this) ? crlf : this.dropLongLines(crlf), encoding, next);
   }
 
   private toCrlf(chunk: Buffer): Buffer {
@@ -65,14 +65,14 @@ export class HandTypedInput extends SMTPStream {
     const kept: Buffer[] = [];
     // The parser already holds the start of the current line (a line typed slowly, or split
     // across packets): it counts towards the length.
-    let held = this._remainder.length;
+    let held = heldLineLength(this);
     let start = 0;
     while (start < chunk.length) {
       const lf = chunk.indexOf(0x0a, start);
       const end = lf === -1 ? chunk.length : lf + 1;
       const length = held + (lf === -1 ? end : lf) - start;
       if (this.dropping || length > MAX_COMMAND_LINE) {
-        this._remainder = '';
+        dropHeldLine(this);
         this.dropping = lf === -1;
         if (lf !== -1) kept.push(Buffer.from(`${LINE_TOO_LONG}\r\n`, 'binary'));
       } else {

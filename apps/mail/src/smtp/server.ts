@@ -11,12 +11,17 @@ import {
   type SMTPServerOptions,
   type SMTPServerSession,
 } from 'smtp-server';
-import type { SMTPConnectionOptions, TLSError } from 'smtp-server/lib/smtp-connection.js';
 import { MAX_CLIENTS, type MailDeps } from '../deps.js';
 import { debugOnlyLogger } from '../protocol-log.js';
 import { summarizeMessage } from '../summary.js';
 import { LabSmtpConnection } from './connection.js';
 import { MailPolicy, type Route, SmtpError } from './policy.js';
+import {
+  addConnection,
+  REPLY_LOG_TNX,
+  type SMTPConnectionOptions,
+  type TLSError,
+} from './smtp-server-internals.js';
 import { receivedHeader, traceHeaders } from './trace.js';
 
 export type SmtpService = Extract<ServiceName, 'smtp' | 'submission' | 'smtps'>;
@@ -55,10 +60,7 @@ export class LabSmtpServer extends SMTPServer {
     const tcp = this.tcpSocketOf.get(socket as TLSSocket) ?? socket;
     connection.transcript = this.sessionOf(tcp);
     this.byId.set(connection.id, connection);
-    this.connections.add(connection);
-    connection.on('error', (err) => this._onError(err));
-    connection.on('connect', (data) => this._onClientConnect(data));
-    connection.init();
+    addConnection(this, connection);
   }
 
   override _upgrade(socket: Socket, callback: (err: TLSError | null, tlsSocket?: TLSSocket) => void): void {
@@ -80,7 +82,7 @@ export class LabSmtpServer extends SMTPServer {
  */
 function replyLogger(byId: Map<string, LabSmtpConnection>) {
   return debugOnlyLogger((entry, _format, payload) => {
-    if (entry.tnx === 'send' && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
+    if (entry.tnx === REPLY_LOG_TNX && entry.cid) byId.get(entry.cid)?.transcribeReply(String(payload));
   });
 }
 
