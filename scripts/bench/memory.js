@@ -5,7 +5,9 @@
 // map it, so the sum is what the lab costs the machine) split into anonymous memory (heaps, malloc)
 // and file-backed memory (the node binary's code, shared by every process), and what V8 says it
 // holds: the heap used against the heap reserved, the compiled code, the bytecode.
-// Usage: npm run bench -- memory [settle seconds, default 20] [runs, default 1] [--gc]
+// Usage: npm run bench -- memory [settle seconds, default 20] [runs, default 1] [--gc] [--first]
+// --first: measure the lab's first start (which also makes users.json, hashing the demo passwords,
+// and the certificate); by default the lab is started once before, as a lab runs after its first day.
 // --gc: each process runs a full garbage collection before V8 is asked, and PSS is read again
 // after it (the "after GC" figures): how much of the idle heap is garbage start-up left behind.
 import { spawn } from 'node:child_process';
@@ -18,6 +20,7 @@ import { tempLab } from '@portlab/testkit';
 const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const probe = fileURLToPath(new URL('../bench-lib/memory-probe.cjs', import.meta.url));
 const gc = process.argv.includes('--gc');
+const first = process.argv.includes('--first');
 const [settleArg, runsArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const settle = Number(settleArg ?? 20);
 const runs = Number(runsArg ?? 1);
@@ -56,8 +59,29 @@ function appName(pid) {
   return main ? main.split('/').at(-3) : path.basename(argv[1] ?? argv[0]);
 }
 
+/** `portlab up` in `lab` until every service listens; stopped by SIGINT. */
+async function up(env) {
+  const child = spawn(process.execPath, [bin, 'up'], { env });
+  let out = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (/all services listening/.test(out)) resolve();
+      else if (/services listening in/.test(out)) reject(new Error(`not every service started:\n${out}`));
+    });
+    child.once('exit', () => reject(new Error(`portlab up exited early:\n${out}`)));
+  });
+  return child;
+}
+
+async function down(child) {
+  child.kill('SIGINT');
+  await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+}
+
 async function once() {
   const lab = await tempLab();
+  if (!first) await down(await up(lab.env));
   const probeDir = mkdtempSync(path.join(tmpdir(), 'portlab-memprobe-'));
   const env = {
     ...lab.env,
@@ -65,17 +89,8 @@ async function once() {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${probe}${gc ? ' --expose-gc' : ''}`.trim(),
     ...(gc ? { PORTLAB_MEMORY_PROBE_GC: '1' } : {}),
   };
-  const child = spawn(process.execPath, [bin, 'up'], { env });
-  let out = '';
+  const child = await up(env);
   try {
-    await new Promise((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (/all services listening/.test(out)) resolve();
-        else if (/services listening in/.test(out)) reject(new Error(`not every service started:\n${out}`));
-      });
-      child.once('exit', () => reject(new Error(`portlab up exited early:\n${out}`)));
-    });
     // Idle: what a lab costs while nobody uses it, once start-up's garbage had its chance to go.
     await sleep(settle * 1000);
     const pids = [child.pid, ...childrenOf(child.pid)];
@@ -96,8 +111,7 @@ async function once() {
     }
     return rows;
   } finally {
-    child.kill('SIGINT');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+    await down(child);
     rmSync(probeDir, { recursive: true, force: true });
     lab.cleanup();
   }

@@ -16,6 +16,7 @@ import {
 import {
   type AppReport,
   AUTH_FROM_SUPERVISOR,
+  appNodeFlags,
   type ServiceState,
   SharedAuth,
   type SupervisorOrder,
@@ -133,6 +134,8 @@ export class Supervisor {
     for (const info of app.services.values()) info.state = 'starting';
     const child = fork(this.appMain(name), [AUTH_FROM_SUPERVISOR], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // V8 flags that keep an idle app small (packages/service node-flags.ts).
+      execArgv: [...process.execArgv, ...appNodeFlags(name)],
     });
     child.on('message', (message: AppReport) => this.auth.handle(child, message));
     app.child = child;
