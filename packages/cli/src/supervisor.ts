@@ -17,6 +17,7 @@ import {
   type AppReport,
   AUTH_FROM_SUPERVISOR,
   appNodeFlags,
+  collectStartupGarbage,
   type ServiceState,
   SharedAuth,
   type SupervisorOrder,
@@ -104,6 +105,8 @@ export class Supervisor {
     }
     for (const name of this.options.apps ?? APPS) this.spawn(name);
     await Promise.all([...this.apps.values()].map((a) => a.ready));
+    // What making the accounts and the certificate left in our heap (packages/service node-flags.ts).
+    collectStartupGarbage();
   }
 
   /** Every service the supervisor knows, with its state now. */
