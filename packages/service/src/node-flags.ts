@@ -10,9 +10,10 @@
  *   one more when the start's after-effects have settled. Two collections per process lifetime:
  *   no cost to throughput.
  * - `--max-semi-space-size=1` (MB; V8's default lets each semi-space grow to 16 MB on 64-bit): for
- *   the apps with little work, whose heavy lifting is in Buffers, outside V8's heap (FTP
- *   transfers, BitTorrent blocks). Not for web or mail, whose per-request objects live in the
- *   young generation.
+ *   the peer app, little work, whose blocks are Buffers outside V8's heap (side by side, its raw
+ *   transfer was no slower with it). Not for files: its 512 MiB STOR and RETR measured slower with
+ *   it (noisy, but not worth the few MB), nor for web or mail, whose per-request objects live in
+ *   the young generation.
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -21,7 +22,6 @@ import type { AppName } from '@portlab/config';
 const LEAN_YOUNG_GENERATION = '--max-semi-space-size=1';
 
 const APP_FLAGS: Partial<Record<AppName, readonly string[]>> = {
-  files: [LEAN_YOUNG_GENERATION],
   peer: [LEAN_YOUNG_GENERATION],
 };
 
