@@ -51,6 +51,7 @@ export function collectGarbage(): void {
  * in its heap for as long as it idles, and one more once the start's after-effects have settled.
  */
 export function collectStartupGarbage(): void {
-  collectGarbage();
+  // After this turn of the event loop: the ready report (IPC) and `up`'s table go out first.
+  setImmediate(collectGarbage).unref();
   setTimeout(collectGarbage, SETTLE_MS).unref();
 }
