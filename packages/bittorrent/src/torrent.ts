@@ -5,7 +5,7 @@
  * peer's upload cap). Rules, in BEP 3's words where it has them:
  * - interested: we tell a peer when it has a piece we lack, and when it no longer does;
  * - choking: we upload to at most UNCHOKE_SLOTS interested peers at once, and every 10 s the one
- *   unchoked longest makes room for one that waits (round robin: everyone gets a turn);
+ *   unchoked longest makes room for one that waits (round robin: everyone gets a turn): choker.ts;
  * - pipelining: several block requests stay in flight per peer (`PeerWire.queueDepth`), so the
  *   link never waits for our next request;
  * - a piece whose SHA-1 differs from the metainfo is thrown away and asked from another peer; a
@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import type { LineData, Session, Transcript } from '@portlab/transcript';
 import { type BencodeLimits, decode, encode } from './bencode.js';
 import { Bitfield } from './bitfield.js';
+import { Choker } from './choker.js';
 import { type Metainfo, pieceSize, sha1 } from './metainfo.js';
 import { PiecePicker } from './piece-picker.js';
 import type { TokenBucket } from './rate.js';
@@ -28,8 +29,6 @@ import { describePeerId, encodeHandshake, type Handshake } from './wire/handshak
 import { BLOCK_SIZE, type BlockRef, blockKey, type Message, ProtocolError } from './wire/messages.js';
 import { handshakeLine, PeerWire, readHandshake, type WireHandler } from './wire/peer-wire.js';
 
-const UNCHOKE_SLOTS = 4;
-const RECHOKE_MS = 10_000;
 const MAX_STRIKES = 2;
 const MAX_PEERS = 50;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -77,19 +76,17 @@ type TorrentEvents = {
 export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler {
   readonly wires = new Set<PeerWire>();
   readonly sources = new Map<string, SourceStats>();
-  uploaded = 0;
   downloaded = 0;
   /** The web seeds of the metainfo's `url-list` (BEP 19). */
   readonly webSeeds: WebSeed[];
   private readonly picker: PiecePicker<Source>;
   private webTimer: NodeJS.Timeout | undefined;
   private readonly dialing = new Set<string>();
-  /** Connections whose upload loop runs. */
-  private readonly serving = new Set<PeerWire>();
+  /** Whom we upload to, and the blocks we send them. */
+  private readonly choker: Choker;
   /** Addresses and peer ids of peers dropped for bad pieces. */
   private readonly banned = new Set<string>();
   private announceTimer: NodeJS.Timeout | undefined;
-  private readonly rechokeTimer: NodeJS.Timeout;
   private stopped = false;
   private missing = 0;
   /** What the last announce brought: the tracker's error, or how many peers it listed (for a stall's message). */
@@ -109,8 +106,21 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.key = meta.infoHash.toString('hex');
     this.picker = new PiecePicker(have, (i) => pieceSize(meta, i));
     for (let i = 0; i < have.size; i++) if (!have.has(i)) this.missing += pieceSize(meta, i);
-    this.rechokeTimer = setInterval(() => this.rechoke(), RECHOKE_MS).unref();
+    this.choker = new Choker({
+      wires: this.wires,
+      upload: peer.upload,
+      source: {
+        has: (index) => have.has(index),
+        pieceSize: (index) => pieceSize(meta, index),
+        read: (index, begin, length) => storage.read(index, begin, length),
+      },
+    });
     this.webSeeds = meta.urlList.map((url) => new WebSeed(url, meta.name, peer.transcript));
+  }
+
+  /** Bytes we sent, as the tracker's `uploaded`. */
+  get uploaded(): number {
+    return this.choker.uploaded;
   }
 
   get complete(): boolean {
@@ -172,7 +182,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   private halt(reason: string): void {
     this.stopped = true;
     clearTimeout(this.announceTimer);
-    clearInterval(this.rechokeTimer);
+    this.choker.stop();
     this.stopWeb();
     for (const wire of this.wires) wire.close(reason);
   }
@@ -226,6 +236,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     }
     const wire = new PeerWire(socket, session, outgoing, handshake, this.have.size, this);
     this.wires.add(wire);
+    // What the peer says of its own side (the wire keeps the flags): BEP 3's consequences here.
+    wire.on('choke', () => this.forgetRequests(wire));
+    wire.on('unchoke', () => this.fill(wire));
+    wire.on('interested', () => this.choker.interested(wire));
+    wire.on('uninterested', () => this.choker.uninterested(wire));
     if (wire.extended) {
       wire.send({ type: 'extended', extId: 0, payload: encode({ m: {}, p: this.peer.port, v: 'portlab' }) });
     }
@@ -254,35 +269,12 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     return undefined;
   }
 
+  onUnnamed(wire: PeerWire): void {
+    this.introduce(wire, 'no extended handshake first: known by the address of its connection');
+  }
+
   onMessage(wire: PeerWire, message: Message): void {
-    if (!wire.named && !(message.type === 'extended' && message.extId === 0)) {
-      this.introduce(wire, 'no extended handshake first: known by the address of its connection');
-      if (wire.closed) return;
-    }
     switch (message.type) {
-      case 'keep-alive':
-        break;
-      case 'choke':
-        wire.heard('choke');
-        wire.peerChoking = true;
-        this.forgetRequests(wire);
-        break;
-      case 'unchoke':
-        wire.heard('unchoke');
-        wire.peerChoking = false;
-        this.fill(wire);
-        break;
-      case 'interested':
-        wire.heard('interested');
-        wire.peerInterested = true;
-        this.unchokeIfRoom(wire);
-        break;
-      case 'notInterested':
-        wire.heard('not interested');
-        wire.peerInterested = false;
-        if (!wire.amChoking) this.setChoking(wire, true);
-        this.unchokeWaiting();
-        break;
       case 'have':
         this.onHave(wire, message.index);
         break;
@@ -292,9 +284,6 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       case 'request':
         this.onRequest(wire, message);
         break;
-      case 'cancel':
-        wire.uploads = wire.uploads.filter((r) => r.index !== message.index || r.begin !== message.begin);
-        break;
       case 'piece':
         this.onBlock(wire, message.index, message.begin, message.block);
         break;
@@ -303,6 +292,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         break;
       case 'unknown':
         wire.heard(`message id ${message.id} (${message.payload.length} bytes) ignored: not spoken here`);
+        break;
+      default:
+        // The wire's own messages (keep-alive, choke, unchoke, interested, not interested, cancel)
+        // never come here: PeerWire handles them and tells us by its events.
+        break;
     }
   }
 
@@ -316,7 +310,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       wire.named ? this.data('peer-gone', { peer: wire.address, reason }) : undefined,
     );
     if (wire.named) this.emit('peer-gone', wire.address, reason);
-    if (!wire.amChoking) this.unchokeWaiting();
+    this.choker.gone(wire);
   }
 
   private onHave(wire: PeerWire, index: number): void {
@@ -396,11 +390,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     for (let i = 0; i < this.have.size && !wanted && !this.complete; i++) {
       wanted = wire.has.has(i) && !this.have.has(i);
     }
-    if (wanted !== wire.amInterested) {
-      wire.amInterested = wanted;
-      wire.send({ type: wanted ? 'interested' : 'notInterested' });
-      wire.said(wanted ? 'interested' : 'not interested');
-    }
+    if (wanted) wire.interested();
+    else wire.uninterested();
     this.refill(wire);
   }
 
@@ -620,70 +611,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
         `request ${index}:${begin}+${length} is outside the torrent or over ${BLOCK_SIZE} bytes`,
       );
     }
-    // BEP 3: requests from a choked peer, or for a piece we lack, are not answered.
-    if (wire.amChoking || !this.have.has(index)) return;
-    wire.uploads.push(ref);
-    if (!this.serving.has(wire)) void this.serveUploads(wire);
-  }
-
-  /**
-   * Sends the requested blocks in order, each after the upload cap lets it through. When the cap
-   * has tokens nothing waits: the blocks a chunk of requests asks for go out while that chunk is
-   * handled, in one write (see PeerWire.receive). A request that arrives while this loop waits
-   * (for tokens, or for the socket to drain) is queued, and the loop takes it.
-   */
-  private async serveUploads(wire: PeerWire): Promise<void> {
-    this.serving.add(wire);
-    try {
-      while (wire.uploads.length > 0 && !wire.closed && !wire.amChoking) {
-        const ref = wire.uploads[0]!;
-        if (!this.peer.upload.tryTake(ref.length)) await this.peer.upload.take(ref.length);
-        if (wire.uploads[0] !== ref) continue; // cancelled, or choked, while we waited
-        const block = this.storage.read(ref.index, ref.begin, ref.length);
-        wire.uploads.shift();
-        const flowing = wire.send(
-          { type: 'piece', index: ref.index, begin: ref.begin, block: block.data },
-          block.sent,
-        );
-        this.uploaded += ref.length;
-        if (ref.begin + ref.length === pieceSize(this.meta, ref.index)) wire.said(`piece ${ref.index} sent`);
-        if (!flowing) await wire.drained();
-      }
-    } catch (err) {
-      // The file went away under us (stopped, or deleted by hand): this upload ends here.
-      if (!this.stopped) wire.close(`cannot read the file: ${(err as Error).message}`);
-    } finally {
-      // In the same step as the loop's last check: no request can slip in between and wait forever.
-      this.serving.delete(wire);
-    }
-  }
-
-  private unchokeIfRoom(wire: PeerWire): void {
-    const unchoked = [...this.wires].filter((w) => !w.amChoking).length;
-    if (wire.amChoking && wire.peerInterested && unchoked < UNCHOKE_SLOTS) this.setChoking(wire, false);
-  }
-
-  private unchokeWaiting(): void {
-    const waiting = [...this.wires].filter((w) => w.amChoking && w.peerInterested);
-    for (const wire of waiting.sort((a, b) => a.chokeChangedAt - b.chokeChangedAt)) this.unchokeIfRoom(wire);
-  }
-
-  private setChoking(wire: PeerWire, choke: boolean): void {
-    wire.amChoking = choke;
-    wire.chokeChangedAt = Date.now();
-    wire.send({ type: choke ? 'choke' : 'unchoke' });
-    wire.said(choke ? 'choke' : 'unchoke');
-    if (choke) wire.uploads = []; // BEP 3: a choke discards the peer's pending requests
-  }
-
-  /** Round robin: if a peer waits, the peer unchoked longest is choked to make room for it. */
-  private rechoke(): void {
-    const waiting = [...this.wires].some((w) => w.amChoking && w.peerInterested);
-    const unchoked = [...this.wires]
-      .filter((w) => !w.amChoking)
-      .sort((a, b) => a.chokeChangedAt - b.chokeChangedAt);
-    if (waiting && unchoked.length >= UNCHOKE_SLOTS) this.setChoking(unchoked[0]!, true);
-    this.unchokeWaiting();
+    this.choker.request(wire, ref);
   }
 
   // The tracker

@@ -16,6 +16,8 @@ import {
 import {
   type AppReport,
   AUTH_FROM_SUPERVISOR,
+  appNodeFlags,
+  collectStartupGarbage,
   type ServiceState,
   SharedAuth,
   type SupervisorOrder,
@@ -103,6 +105,8 @@ export class Supervisor {
     }
     for (const name of this.options.apps ?? APPS) this.spawn(name);
     await Promise.all([...this.apps.values()].map((a) => a.ready));
+    // What making the accounts and the certificate left in our heap (packages/service node-flags.ts).
+    collectStartupGarbage();
   }
 
   /** Every service the supervisor knows, with its state now. */
@@ -133,6 +137,8 @@ export class Supervisor {
     for (const info of app.services.values()) info.state = 'starting';
     const child = fork(this.appMain(name), [AUTH_FROM_SUPERVISOR], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // V8 flags that keep an idle app small (packages/service node-flags.ts).
+      execArgv: [...process.execArgv, ...appNodeFlags(name)],
     });
     child.on('message', (message: AppReport) => this.auth.handle(child, message));
     app.child = child;

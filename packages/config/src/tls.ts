@@ -2,7 +2,6 @@ import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 
 /** How long to wait for the certificate of a pair another process has begun to write. */
 const PAIR_WAIT_MS = 10_000;
@@ -32,6 +31,9 @@ export async function ensureLabCertificate(
   const notBeforeDate = new Date();
   const notAfterDate = new Date(notBeforeDate);
   notAfterDate.setFullYear(notAfterDate.getFullYear() + 2);
+  // Loaded only to make a pair, once per lab: every app process imports this package, and
+  // selfsigned (with node-forge) would hold about 3 MB of each one's heap for nothing.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'portlab lab certificate' }], {
     keySize: 2048,
     algorithm: 'sha256', // selfsigned 5 signs with SHA-1 unless told; browsers reject SHA-1.

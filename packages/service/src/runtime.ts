@@ -13,6 +13,7 @@ import {
 } from '@portlab/config';
 import { type Session, Transcript } from '@portlab/transcript';
 import { explainListenError } from './listen-error.js';
+import { collectStartupGarbage } from './node-flags.js';
 import { type AppRunState, type ServiceState, writeRunState } from './run-state.js';
 import { supervisorVerifier, type VerifyAnswer, type VerifyRequest } from './shared-auth.js';
 
@@ -190,6 +191,7 @@ export class AppRuntime {
   /** Tells the supervisor the app has tried every port it has, and which services it runs. */
   ready(): void {
     this.report({ type: 'ready', services: [...this.listeners.keys()] });
+    collectStartupGarbage();
   }
 
   /** Port actually bound by a service (differs from the config only when the config says 0). */

@@ -3,7 +3,13 @@
  * interested, on each side), what the peer has, and the messages each way. Every peer is both
  * client and server, so a wire is the same object whoever dialled; only the transcript direction
  * differs (C: the side that connected).
+ *
+ * The wire owns its four flags, as webtorrent's bittorrent-protocol Wire does: ours change by its
+ * methods (`choke()` sets `amChoking` and sends the message, once), the peer's by the messages it
+ * reads, each followed by an event ('choke', 'unchoke', 'interested', 'uninterested') for the
+ * torrent. The other messages go to the WireHandler, which knows the torrent.
  */
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { LineData, Session } from '@portlab/transcript';
 import { Bitfield } from '../bitfield.js';
@@ -30,15 +36,30 @@ const KEEP_ALIVE_MS = 60_000;
 const IDLE_TIMEOUT_MS = 180_000;
 
 export interface WireHandler {
+  /**
+   * A peer that dialled us, not yet named (see `named`), sent something other than its BEP 10
+   * handshake first: the handler names it by its connection's address, or closes a duplicate.
+   */
+  onUnnamed(wire: PeerWire): void;
+  /** The messages the wire does not handle itself: have, bitfield, request, piece, extended, unknown. */
   onMessage(wire: PeerWire, message: Message): void;
   onClose(wire: PeerWire, reason: string): void;
 }
 
-export class PeerWire {
-  amChoking = true;
-  amInterested = false;
-  peerChoking = true;
-  peerInterested = false;
+/** What the peer told us about its side (BEP 3), after the wire's flags changed. */
+type WireEvents = {
+  choke: [];
+  unchoke: [];
+  interested: [];
+  uninterested: [];
+};
+
+export class PeerWire extends EventEmitter<WireEvents> {
+  private choking = true;
+  private interesting = false;
+  private choked = true;
+  private wanted = false;
+  private chokeChanged = Date.now();
   /** What the peer has: from its bitfield, then each have. */
   readonly has: Bitfield;
   /** Blocks we asked this peer for and still wait for, by `blockKey`. */
@@ -49,8 +70,6 @@ export class PeerWire {
   uploads: BlockRef[] = [];
   /** Bad pieces this peer sent. */
   strikes = 0;
-  /** The time this peer was last choked or unchoked by us (for round-robin unchoking). */
-  chokeChangedAt = Date.now();
   /**
    * "ip:port" people know this peer by: the port it listens on. A peer we dialled is known by the
    * port we dialled; one that dialled us comes from a temporary port, so it is renamed by the port
@@ -80,6 +99,7 @@ export class PeerWire {
     pieceCount: number,
     private readonly handler: WireHandler,
   ) {
+    super();
     this.address = session.peer;
     this.named = outgoing || !handshake.extended;
     this.peerId = handshake.peerId;
@@ -94,6 +114,66 @@ export class PeerWire {
     socket.on('error', (err) => this.close(err.message));
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close(`silent for ${IDLE_TIMEOUT_MS / 1000} s`));
     this.keepAlive = setInterval(() => this.send({ type: 'keep-alive' }), KEEP_ALIVE_MS).unref();
+  }
+
+  /** We choke the peer: we answer none of its requests (BEP 3). Every connection starts so. */
+  get amChoking(): boolean {
+    return this.choking;
+  }
+
+  /** We want pieces the peer has. */
+  get amInterested(): boolean {
+    return this.interesting;
+  }
+
+  /** The peer chokes us: it will not answer our requests. */
+  get peerChoking(): boolean {
+    return this.choked;
+  }
+
+  /** The peer wants pieces we have. */
+  get peerInterested(): boolean {
+    return this.wanted;
+  }
+
+  /** The time we last choked or unchoked this peer (for round-robin unchoking, see choker.ts). */
+  get chokeChangedAt(): number {
+    return this.chokeChanged;
+  }
+
+  /** Stops answering the peer's requests, and forgets those it sent (BEP 3: a choke discards them). */
+  choke(): void {
+    if (this.choking) return;
+    this.setChoking(true);
+    this.uploads = [];
+  }
+
+  /** Lets the peer's requests through. */
+  unchoke(): void {
+    if (this.choking) this.setChoking(false);
+  }
+
+  /** Tells the peer we want something it has. */
+  interested(): void {
+    if (!this.interesting) this.setInterested(true);
+  }
+
+  /** Tells the peer it has nothing more we want. */
+  uninterested(): void {
+    if (this.interesting) this.setInterested(false);
+  }
+
+  private setChoking(choke: boolean): void {
+    this.choking = choke;
+    this.chokeChanged = Date.now();
+    this.send({ type: choke ? 'choke' : 'unchoke' });
+    this.said(choke ? 'choke' : 'unchoke');
+  }
+
+  private setInterested(interested: boolean): void {
+    this.interesting = interested;
+    this.send({ type: interested ? 'interested' : 'notInterested' });
+    this.said(interested ? 'interested' : 'not interested');
   }
 
   /** The address this peer listens on, from its BEP 10 `p`: its IP with that port. */
@@ -213,7 +293,11 @@ export class PeerWire {
     try {
       for (const message of this.reader.push(chunk)) {
         if (this.closed) return;
-        this.handler.onMessage(this, message);
+        if (!this.named && !(message.type === 'extended' && message.extId === 0)) {
+          this.handler.onUnnamed(this);
+          if (this.closed) return;
+        }
+        if (!this.handle(message)) this.handler.onMessage(this, message);
       }
     } catch (err) {
       // A broken message, or one the torrent refused (a bad index, a second bitfield...).
@@ -222,6 +306,39 @@ export class PeerWire {
       this.close(err.message);
     } finally {
       this.socket.uncork();
+    }
+  }
+
+  /** The messages about the wire's own state: true when `message` was one of them. */
+  private handle(message: Message): boolean {
+    switch (message.type) {
+      case 'keep-alive':
+        return true;
+      case 'choke':
+        this.heard('choke');
+        this.choked = true;
+        this.emit('choke');
+        return true;
+      case 'unchoke':
+        this.heard('unchoke');
+        this.choked = false;
+        this.emit('unchoke');
+        return true;
+      case 'interested':
+        this.heard('interested');
+        this.wanted = true;
+        this.emit('interested');
+        return true;
+      case 'notInterested':
+        this.heard('not interested');
+        this.wanted = false;
+        this.emit('uninterested');
+        return true;
+      case 'cancel':
+        this.uploads = this.uploads.filter((r) => r.index !== message.index || r.begin !== message.begin);
+        return true;
+      default:
+        return false;
     }
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * What keeps an idle lab small (issue #20, "whole lab idle memory"; `npm run bench -- memory`
+ * measures it): the V8 flags the supervisor forks each app with, and a collection after start.
+ *
+ * Most of an idle process's memory is V8's heap, and much of that is what the heap grew to while
+ * the process started (reading the config, hashing the resident files, making metainfo, checking
+ * the demo passwords) and never gave back: V8 shrinks its heap in a full collection, and an idle
+ * process makes none.
+ * - collectStartupGarbage: the supervisor and every app run one full collection once ready, and
+ *   one more when the start's after-effects have settled. Two collections per process lifetime:
+ *   no cost to throughput.
+ * - `--max-semi-space-size=1` (MB; V8's default lets each semi-space grow to 16 MB on 64-bit): for
+ *   the peer app, little work, whose blocks are Buffers outside V8's heap (side by side, its raw
+ *   transfer was no slower with it). Not for files: its 512 MiB STOR and RETR measured slower with
+ *   it (noisy, but not worth the few MB), nor for web or mail, whose per-request objects live in
+ *   the young generation.
+ */
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { AppName } from '@portlab/config';
+
+const LEAN_YOUNG_GENERATION = '--max-semi-space-size=1';
+
+const APP_FLAGS: Partial<Record<AppName, readonly string[]>> = {
+  peer: [LEAN_YOUNG_GENERATION],
+};
+
+/** How long after start the second collection waits: first connections made, caches filled. */
+const SETTLE_MS = 10_000;
+
+/** The Node flags to fork `app` with, after the supervisor's own (`process.execArgv`). */
+export function appNodeFlags(app: AppName): string[] {
+  return [...(APP_FLAGS[app] ?? [])];
+}
+
+let gc: (() => void) | undefined;
+
+/** A full collection, now. */
+export function collectGarbage(): void {
+  if (!gc) {
+    // V8's gc() exists only in contexts made after --expose-gc is set: a fresh one hands it over,
+    // and this process's own global stays without it (where `node --expose-gc` would put it).
+    v8.setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/**
+ * Once a process is ready: a full collection now, so that the garbage of its start does not stay
+ * in its heap for as long as it idles, and one more once the start's after-effects have settled.
+ */
+export function collectStartupGarbage(): void {
+  // After this turn of the event loop: the ready report (IPC) and `up`'s table go out first.
+  setImmediate(collectGarbage).unref();
+  setTimeout(collectGarbage, SETTLE_MS).unref();
+}
