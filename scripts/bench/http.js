@@ -7,7 +7,8 @@
 // Everything runs on loopback ports picked free, with its own temp data dir and, for nginx, its own
 // config, pid file and logs in a temp dir; nothing of the system's own services is touched, and
 // nothing is installed (the apt-get line is printed when a tool is missing).
-//   node scripts/bench/http.js [--rounds N] [--only file|home] [--cpu-prof DIR] [path/to/web/dist/main.js]
+//   node scripts/bench/http.js [--rounds N] [--only file|home] [--cpu-prof DIR] [--nginx-workers N|auto]
+//   [path/to/web/dist/main.js]
 // The last argument measures another build of the web app (before/after a change).
 import { execFile, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const option = (name, fallback) => {
 };
 const rounds = Number(option('--rounds', '3'));
 const only = option('--only', 'all');
+/** nginx's worker_processes: `auto` (a worker per core) as Debian's nginx.conf; 1 to match one Node process. */
+const nginxWorkers = option('--nginx-workers', 'auto');
 /** A folder for a CPU profile of the web app (node --cpu-prof), written when it stops. */
 const profile = option('--cpu-prof', null);
 const main = args[0] ?? fileURLToPath(new URL('../../apps/web/dist/main.js', import.meta.url));
@@ -82,7 +85,7 @@ async function startNginx(dir, port, publicHtml) {
     `daemon off;
 master_process on;
 ${process.getuid?.() === 0 ? `user ${userInfo().username};` : ''}
-worker_processes auto;
+worker_processes ${nginxWorkers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log;
 events { worker_connections 1024; }
