@@ -74,7 +74,7 @@ export class SmallFiles {
 
   constructor(
     readonly maxFileBytes = 64 * 1024,
-    private readonly maxBytes = 8 * 1024 * 1024,
+    private readonly maxBytes = 4 * 1024 * 1024,
     private readonly settledNs = SETTLED_NS,
   ) {}
 
