@@ -59,7 +59,11 @@ function wrk(url) {
 }
 
 const load = () => loadavg()[0].toFixed(2);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values) => {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+};
 const fmt = (r) => `${Math.round(r.rps).toLocaleString('en-US')} req/s, p99 ${r.p99.toFixed(2)} ms`;
 
 /** One wrk run, printed with the load average it ran under (1-minute, read before the run). */
