@@ -49,11 +49,17 @@ function wrk(url) {
     execFile(WRK, [...WRK_ARGS, url], { maxBuffer: 1024 * 1024 }, (err, out) => {
       if (err) return reject(new Error(`wrk failed: ${err.message}`));
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const requests = /(\d+) requests in/.exec(out);
       const p99 = /^\s*99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out);
       const errors = /Non-2xx or 3xx responses:\s+(\d+)|Socket errors:.*/.exec(out);
       if (!rps || !p99) return reject(new Error(`unexpected wrk output:\n${out}`));
       const scale = { us: 1e-3, ms: 1, s: 1e3 }[p99[2]];
-      resolve({ rps: Number(rps[1]), p99: Number(p99[1]) * scale, errors: errors?.[0] ?? '' });
+      resolve({
+        rps: Number(rps[1]),
+        requests: Number(requests?.[1] ?? Number.NaN),
+        p99: Number(p99[1]) * scale,
+        errors: errors?.[0] ?? '',
+      });
     });
   });
 }
@@ -65,13 +71,53 @@ const median = (values) => {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 };
 const fmt = (r) => `${Math.round(r.rps).toLocaleString('en-US')} req/s, p99 ${r.p99.toFixed(2)} ms`;
+/** The medians of a series of runs: req/s, p99 and CPU per request. */
+const medians = (runs) => ({
+  rps: median(runs.map((r) => r.rps)),
+  p99: median(runs.map((r) => r.p99)),
+  cpuUs: median(runs.map((r) => r.cpuUs)),
+});
+const cpuText = (r) => (Number.isNaN(r.cpuUs) ? '' : `, CPU ${r.cpuUs.toFixed(0)} µs/request`);
 
-/** One wrk run, printed with the load average it ran under (1-minute, read before the run). */
-async function measure(label, url) {
+/**
+ * CPU time used so far (user + system, in ms) by the processes `pids()` names, from /proc/PID/stat
+ * (fields 14 and 15, in clock ticks of 10 ms). Divided by the requests of a run, it is a cost per
+ * request that the machine's load does not change, where req/s depends on the CPU share one gets.
+ */
+function cpuMs(pids) {
+  let ticks = 0;
+  for (const pid of pids()) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return Number.NaN; // not Linux, or the process is gone
+    }
+  }
+  return ticks * 10;
+}
+
+/** nginx's workers: the children of its master process. */
+const childrenOf = (pid) => () => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * One wrk run, printed with the load average it ran under (1-minute, read before the run) and the
+ * server's CPU time per request (`pids`: its processes).
+ */
+async function measure(label, url, pids) {
   const before = load();
+  const cpuBefore = cpuMs(pids);
   const result = await wrk(url);
+  result.cpuUs = ((cpuMs(pids) - cpuBefore) * 1000) / result.requests;
+  const cpu = Number.isNaN(result.cpuUs) ? '' : `  CPU ${result.cpuUs.toFixed(0)} µs/request`;
   console.log(
-    `  ${label.padEnd(8)} ${fmt(result).padEnd(34)} load ${before}${result.errors ? `  (${result.errors})` : ''}`,
+    `  ${label.padEnd(8)} ${fmt(result).padEnd(34)} load ${before}${cpu}${result.errors ? `  (${result.errors})` : ''}`,
   );
   return result;
 }
@@ -166,24 +212,26 @@ try {
     const ours = [];
     const theirs = [];
     for (let i = 0; i < rounds; i++) {
-      if (ref) theirs.push(await measure('nginx', ref));
-      ours.push(await measure('portlab', `${base}/~alice/index.html`));
+      if (ref) theirs.push(await measure('nginx', ref, childrenOf(nginx.pid)));
+      ours.push(await measure('portlab', `${base}/~alice/index.html`, () => [web.pid]));
     }
-    const o = { rps: median(ours.map((r) => r.rps)), p99: median(ours.map((r) => r.p99)) };
-    console.log(`  median portlab: ${fmt(o)}`);
+    const o = medians(ours);
+    console.log(`  median portlab: ${fmt(o)}${cpuText(o)}`);
     if (ref) {
-      const t = { rps: median(theirs.map((r) => r.rps)), p99: median(theirs.map((r) => r.p99)) };
-      console.log(`  median nginx:   ${fmt(t)}`);
+      const t = medians(theirs);
+      console.log(`  median nginx:   ${fmt(t)}${cpuText(t)}`);
       console.log(`  ratio portlab/nginx: ${(o.rps / t.rps).toFixed(2)}x (goal ≥ 0.4x)`);
+      if (!Number.isNaN(o.cpuUs / t.cpuUs))
+        console.log(`  CPU per request, portlab/nginx: ${(o.cpuUs / t.cpuUs).toFixed(1)}x`);
     }
   }
 
   if (only !== 'file') {
     console.log('\nhome page, /');
     const ours = [];
-    for (let i = 0; i < rounds; i++) ours.push(await measure('portlab', `${base}/`));
-    const o = { rps: median(ours.map((r) => r.rps)), p99: median(ours.map((r) => r.p99)) };
-    console.log(`  median portlab: ${fmt(o)} (goal ≥ 20,000 req/s)`);
+    for (let i = 0; i < rounds; i++) ours.push(await measure('portlab', `${base}/`, () => [web.pid]));
+    const o = medians(ours);
+    console.log(`  median portlab: ${fmt(o)}${cpuText(o)} (goal ≥ 20,000 req/s)`);
   }
 } finally {
   await stop(nginx);
