@@ -14,6 +14,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ByteRange {
@@ -73,17 +74,44 @@ export async function sendFileRanged(
   type: string,
 ): Promise<FastifyReply> {
   const info = await stat(file);
-  const size = info.size;
-  const etag = entityTag(size, info.mtime);
+  return sendRanged(request, reply, info.size, info.mtime, type, (range) => createReadStream(file, range));
+}
+
+/**
+ * Sends `bytes`, a whole file held in memory (its contents as `mtime` dated it), or the part the
+ * request's Range asks for: the same answers as sendFileRanged, without opening the file.
+ */
+export function sendBytesRanged(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  bytes: Buffer,
+  mtime: Date,
+  type: string,
+): FastifyReply {
+  return sendRanged(request, reply, bytes.length, mtime, type, (range) =>
+    range ? bytes.subarray(range.start, range.end + 1) : bytes,
+  );
+}
+
+/** The answer for a file of `size` bytes; `body` gives its bytes, all or from start to end included. */
+function sendRanged(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  size: number,
+  mtime: Date,
+  type: string,
+  body: (range?: { start: number; end: number }) => Readable | Buffer,
+): FastifyReply {
+  const etag = entityTag(size, mtime);
   reply
     .type(type)
     .header('accept-ranges', 'bytes')
     .header('etag', etag)
-    .header('last-modified', info.mtime.toUTCString());
+    .header('last-modified', mtime.toUTCString());
   const rangeHeader = request.headers.range;
   const ifRange = request.headers['if-range'];
   const wanted =
-    rangeHeader && (ifRange === undefined || ifRangeHolds(String(ifRange), etag, info.mtime))
+    rangeHeader && (ifRange === undefined || ifRangeHolds(String(ifRange), etag, mtime))
       ? parseRange(rangeHeader, size)
       : null;
   if (wanted && wanted.length === 0) {
@@ -99,7 +127,7 @@ export async function sendFileRanged(
       .code(206)
       .header('content-range', `bytes ${first}-${last}/${size}`)
       .header('content-length', last - first + 1)
-      .send(createReadStream(file, { start: first, end: last }));
+      .send(body({ start: first, end: last }));
   }
-  return reply.header('content-length', size).send(createReadStream(file));
+  return reply.header('content-length', size).send(body());
 }

@@ -50,13 +50,16 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
       : { http: { requireHostHeader: false } }),
   }) as unknown as FastifyInstance;
   // RFC 9110 §10.2.4: the Server header names the software; `portlab probe` and curl -I show it.
-  app.addHook('onSend', async (_request, reply) => {
+  // The hooks below run on every request: they take fastify's callback form, not `async`, which
+  // costs a promise and a microtask turn per hook and per request (issue 20's profile).
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('server', 'portlab-web (fastify)');
+    done(null, payload);
   });
   const runtime = options.runtime;
   if (runtime) {
     // RFC 9112 §3: a request starts with its request line; §4: a response with its status line.
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       const session = runtime.sessionOf(request.raw.socket);
       // The User-Agent header (RFC 9110 §10.1.5) goes with it as data, not text: the dashboard
       // names the connection by its client ("Firefox 128", "curl 8.5.0"), connection-names.js.
@@ -71,24 +74,28 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
         const value = request.headers[name];
         if (value) session?.client(`${HEADER_NAMES[name]}: ${String(value).slice(0, 200)}`);
       }
+      done();
     });
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const code = reply.statusCode;
       const session = runtime.sessionOf(request.raw.socket);
       // Node answers every HTTP/1.x request with an HTTP/1.1 status line: log what went on the wire.
       session?.server(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd());
       const range = reply.getHeader('content-range');
       if (range) session?.server(`Content-Range: ${range}`);
+      done();
     });
   }
   // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without exactly one Host header.
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (request.raw.httpVersion === '1.1' && request.raw.headers.host === undefined) {
-      await reply
+      reply
         .code(400)
         .type('text/plain; charset=utf-8')
         .send('400 Bad Request: HTTP/1.1 needs a Host header (RFC 9112, section 3.2)\n');
+      return;
     }
+    done();
   });
   const { config } = options;
   const users = runtime?.users ?? new UserStore(config.paths.users);

@@ -160,3 +160,50 @@ describe('entries to create, rename or delete: the folder is checked, the entry 
     }
   });
 });
+
+describe('the synchronous twins (openSync, existingSync) answer as open and existing do', () => {
+  /** The same paths through both: the same real path, or the same refusal with the same message. */
+  async function both(at: string): Promise<string> {
+    const sync = (() => {
+      try {
+        return Jail.openSync(home).existingSync(at);
+      } catch (err) {
+        return err as JailError;
+      }
+    })();
+    const promised = await jail.existing(at).catch((err: JailError) => err);
+    if (typeof promised === 'string') {
+      expect(sync, at).toBe(promised);
+      return promised;
+    }
+    expect(sync, at).toBeInstanceOf(JailError);
+    expect([(sync as JailError).reason, (sync as JailError).message], at).toEqual([
+      promised.reason,
+      promised.message,
+    ]);
+    return promised.reason;
+  }
+
+  it('follows links that stay inside and refuses links out, traversal, NUL bytes and missing files alike', async () => {
+    expect(await both('/')).toBe(home);
+    expect(await both('/alias/a.txt')).toBe(path.join(home, 'docs', 'a.txt'));
+    expect(await both('/../../docs/a.txt')).toBe(path.join(home, 'docs', 'a.txt'));
+    for (const at of ['/evil', '/evil/secret.txt', '/evil.txt', '/docs/../evil'])
+      expect(await both(at)).toBe('link');
+    expect(await both('/docs/nope.txt')).toBe('not-found');
+    expect(await both('/docs/a.txt/x')).toBe('not-found');
+    expect(await both('/docs/a\0.txt')).toBe('invalid');
+  });
+
+  it('opening a folder that does not exist is not-found, and names no server path', () => {
+    let err: unknown;
+    try {
+      Jail.openSync(path.join(base, 'nobody'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(JailError);
+    expect((err as JailError).reason).toBe('not-found');
+    expect((err as JailError).message).not.toContain(base);
+  });
+});

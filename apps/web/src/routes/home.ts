@@ -1,6 +1,7 @@
 import { type LabConfig, urlHost } from '@portlab/config';
-import { type ServiceStatus, serviceStatuses } from '@portlab/service';
+import { isAlive, readRunState, type ServiceStatus, serviceStatuses } from '@portlab/service';
 import type { FastifyInstance } from 'fastify';
+import { Checked } from '../disk-cache.js';
 import { escapeMarkup } from '../escape.js';
 
 /** The page's two languages, as the lab sheets: French or English. */
@@ -91,14 +92,51 @@ function studentsBox(config: LabConfig, lang: Lang): string {
 
 /** The home page: one machine, many services, each on its own port — the lesson in one table. */
 export function homeRoutes(app: FastifyInstance, config: LabConfig): void {
+  const pages = new HomePages(config);
   app.get('/', async (request, reply) => {
     const lang = pageLanguage(request.query, request.headers['accept-language']);
-    const other: Lang = lang === 'fr' ? 'en' : 'fr';
-    const rows = serviceStatuses(config)
-      .map((s) => row(s, lang))
-      .join('\n');
     reply.type('text/html; charset=utf-8').header('content-language', lang).header('vary', 'Accept-Language');
-    return `<!doctype html>
+    return pages.get(lang);
+  });
+}
+
+/**
+ * The page in each language, rendered again only when what it shows may have changed (issue 20: it
+ * was read and rendered for every request). It shows what each app says of itself in its run file,
+ * and whether that app's process is alive: the run folder is checked by a stat (an app replaces its
+ * file by a rename, which changes the folder), and each pid named there by kill(pid, 0), as
+ * serviceStatuses does; an app killed with SIGKILL changes no file, but its pid dies.
+ */
+class HomePages {
+  private readonly runFiles: Checked<{ version: number; pids: number[] }>;
+  private readonly pages = new Map<Lang, { key: string; html: string }>();
+
+  constructor(private readonly config: LabConfig) {
+    let version = 0;
+    const apps = [...new Set(config.services.map((s) => s.app))];
+    this.runFiles = new Checked(config.paths.run, () => ({
+      version: ++version,
+      pids: apps.map((app) => readRunState(config.paths.run, app)?.pid ?? 0),
+    }));
+  }
+
+  get(lang: Lang): string {
+    const { version, pids } = this.runFiles.get();
+    const key = `${version}:${pids.map((pid) => (pid > 0 && isAlive(pid) ? 1 : 0)).join('')}`;
+    const kept = this.pages.get(lang);
+    if (kept?.key === key) return kept.html;
+    const html = render(this.config, lang);
+    this.pages.set(lang, { key, html });
+    return html;
+  }
+}
+
+function render(config: LabConfig, lang: Lang): string {
+  const other: Lang = lang === 'fr' ? 'en' : 'fr';
+  const rows = serviceStatuses(config)
+    .map((s) => row(s, lang))
+    .join('\n');
+  return `<!doctype html>
 <html lang="${lang}">
 <head>
 <meta charset="utf-8">
@@ -131,5 +169,4 @@ ${rows}
 </body>
 </html>
 `;
-  });
 }

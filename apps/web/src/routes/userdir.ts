@@ -1,10 +1,12 @@
-import { readdir, stat } from 'node:fs/promises';
+import { type BigIntStats, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
 import { Jail, JailError } from '@portlab/service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Checked, SmallFiles } from '../disk-cache.js';
 import { escapeMarkup } from '../escape.js';
-import { sendFileRanged } from '../range.js';
+import { sendBytesRanged, sendFileRanged } from '../range.js';
 
 /** Content types by extension (the common ones of a student's site); anything else is bytes. */
 const TYPES: Record<string, string> = {
@@ -45,6 +47,12 @@ const TYPES: Record<string, string> = {
  */
 export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
   const users = new UserStore(config.paths.users);
+  // The hot path (issue 20): who exists is read from users.json once per change of it, and small
+  // files are served from memory while a stat says they are unchanged (disk-cache.ts). The jail's
+  // realpath and the stat stay on every request, made without a trip to the thread pool: a link
+  // made or removed, a file replaced, is seen by the very next request.
+  const names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)));
+  const files = new SmallFiles();
 
   // A folder's URL ends with "/", so that the relative links of its pages resolve inside it.
   app.get<{ Params: { user: string } }>('/~:user', async (request, reply) =>
@@ -53,14 +61,14 @@ export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
 
   app.get<{ Params: { user: string; '*': string } }>('/~:user/*', async (request, reply) => {
     const { user } = request.params;
-    if (!USER_NAME.test(user) || !users.find(user)) return notFound(reply);
+    if (!USER_NAME.test(user) || !names.get().has(user)) return notFound(reply);
     let virtual: string;
     let jail: Jail;
     let real: string;
     try {
       virtual = Jail.virtual('/', request.params['*']);
-      jail = await Jail.open(path.join(config.paths.files, user, 'public_html'));
-      real = await jail.existing(virtual);
+      jail = Jail.openSync(path.join(config.paths.files, user, 'public_html'));
+      real = jail.existingSync(virtual);
     } catch (err) {
       if (!(err instanceof JailError)) throw err;
       if (err.reason !== 'link') return notFound(reply);
@@ -69,15 +77,18 @@ export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
         .type('text/plain; charset=utf-8')
         .send('403 Forbidden: this link leads outside public_html\n');
     }
-    const info = await stat(real);
-    if (!info.isDirectory()) return sendFile(request, reply, real);
+    const info = statSync(real, { bigint: true });
+    if (!info.isDirectory()) return sendFile(request, reply, real, info, files);
     if (!request.url.split('?')[0]!.endsWith('/'))
       return reply.redirect(`${request.url.split('?')[0]}/`, 301);
     // An index.html that is missing, or a link leading out, is not served: the folder is listed instead.
-    const index = await jail.existing(path.posix.join(virtual, 'index.html')).catch(() => null);
+    let index: string | null = null;
+    try {
+      index = jail.existingSync(path.posix.join(virtual, 'index.html'));
+    } catch {}
     if (index) {
-      const indexInfo = await stat(index);
-      if (indexInfo.isFile()) return sendFile(request, reply, index);
+      const indexInfo = statSync(index, { bigint: true });
+      if (indexInfo.isFile()) return sendFile(request, reply, index, indexInfo, files);
     }
     return listing(reply, real, `/~${user}${virtual === '/' ? '/' : `${virtual}/`}`);
   });
@@ -94,10 +105,21 @@ function notFound(reply: FastifyReply) {
  */
 const USER_CONTENT_POLICY = 'sandbox allow-scripts allow-forms allow-popups';
 
-/** A file of the user's site, whole or the range asked for (range.ts: 206, 416, If-Range). */
-function sendFile(request: FastifyRequest, reply: FastifyReply, file: string) {
+/**
+ * A file of the user's site, whole or the range asked for (range.ts: 206, 416, If-Range): from memory
+ * when small (`stats`, just taken, says whether the copy held is still the file), else streamed.
+ */
+function sendFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: string,
+  stats: BigIntStats,
+  files: SmallFiles,
+) {
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   reply.header('content-security-policy', USER_CONTENT_POLICY);
+  const held = stats.isFile() ? files.get(file, stats) : null;
+  if (held) return sendBytesRanged(request, reply, held.bytes, held.stats.mtime, type);
   return sendFileRanged(request, reply, file, type);
 }
 
