@@ -3,6 +3,9 @@ import { lookAndTakeRecent } from './recent.js';
 import type { Part } from './response.js';
 import type { FlagChange, FolderSnapshot, StoredFolder, StoredMessage } from './storage.js';
 
+/** `(\Seen)` for `\Seen`: the FLAGS of a message with one flag (a few dozen, shared by all sessions). */
+const ONE_FLAG = new Map<string, string>();
+
 /**
  * A message as the selected session knows it: the store's shared object, never modified (a flag
  * change puts another object in its place).
@@ -123,6 +126,13 @@ export class MailboxView {
     const recent = this.recent.has(message.uid);
     // No flag at all (new mail): a constant, no string to make.
     if (message.flags.length === 0) return recent ? '(\\Recent)' : '()';
+    // One flag (\Seen: most of a mailbox): the same string every time, made once.
+    if (message.flags.length === 1 && !recent) {
+      const flag = message.flags[0]!;
+      let list = ONE_FLAG.get(flag);
+      if (list === undefined && ONE_FLAG.size < 64) ONE_FLAG.set(flag, (list = `(${flag})`));
+      return list ?? `(${flag})`;
+    }
     return `(${message.flags.join(' ')}${recent ? ' \\Recent' : ''})`;
   }
 
