@@ -129,9 +129,11 @@ export class MailboxView {
     // One flag (\Seen: most of a mailbox): the same string every time, made once.
     if (message.flags.length === 1 && !recent) {
       const flag = message.flags[0]!;
-      let list = ONE_FLAG.get(flag);
-      if (list === undefined && ONE_FLAG.size < 64) ONE_FLAG.set(flag, (list = `(${flag})`));
-      return list ?? `(${flag})`;
+      const known = ONE_FLAG.get(flag);
+      if (known !== undefined) return known;
+      const list = `(${flag})`;
+      if (ONE_FLAG.size < 64) ONE_FLAG.set(flag, list);
+      return list;
     }
     return `(${message.flags.join(' ')}${recent ? ' \\Recent' : ''})`;
   }
@@ -181,13 +183,13 @@ export class MailboxView {
 
   /**
    * Looks at the store: messages delivered since (they get their UIDs now), and what another
-   * process changed (the change feed only reports this process). `force` looks even if the feed
+   * process changed (the change feed only reports this process). `poll` looks even if the feed
    * said nothing (NOOP, CHECK: RFC 3501 §6.1.2 makes NOOP the way to poll). The store hands out the
    * same snapshot while nothing changed, so a look at an unchanged mailbox costs a comparison;
    * otherwise the two lists, both in UID order, are walked side by side.
    */
-  async sync(force = false): Promise<void> {
-    if (!this.stale && !force) return;
+  async sync({ poll = false }: { poll?: boolean } = {}): Promise<void> {
+    if (!this.stale && !poll) return;
     this.stale = false;
     // New mail is \Recent for the first session that hears of it (RFC 3501 §7.3.2, recent.ts).
     const { snapshot, recent } = await lookAndTakeRecent(this.folder, this.readOnly);
@@ -222,7 +224,7 @@ export class MailboxView {
    * EXPUNGE (if allowed now) from the highest sequence number down, so each number is still
    * right when the client reads it; then EXISTS and RECENT; then FETCH with the new flags.
    */
-  takeUpdates(expunges: boolean, condstore: boolean): Part[][] {
+  takeUpdates({ expunges, condstore }: { expunges: boolean; condstore: boolean }): Part[][] {
     const out: Part[][] = [];
     if (expunges && this.pendingExpunge.size) {
       for (let seq = this.messages.length; seq >= 1; seq--) {

@@ -27,19 +27,38 @@ const USAGE =
 /** What an item must read of a message: nothing (the view has it), its header, or all its bytes. */
 type Need = 'none' | 'header' | 'all';
 
-/** What an item's writer gets: one message, and what was read of it. */
-interface Fetched {
-  seq: number;
-  message: ViewMessage;
+/**
+ * What an item's writer gets: one message, and what was read of it. One object for the whole
+ * FETCH, pointed at each message in turn (a FETCH 1:* makes no object per message for it).
+ */
+class Fetched {
+  seq = 0;
+  message!: ViewMessage;
   /** As FETCH shows them, `(\\Seen \\Recent)`. */
-  flags: string;
+  flags = '';
   /** The header (need 'header') or the whole message (need 'all'); null if the items need nothing. */
-  bytes: Buffer | null;
+  bytes: Buffer | null = null;
   /** What was loaded: a cached header keeps its HEADER.FIELDS block (see MessageLoader). */
-  source: Exclude<Loaded, undefined>;
-  loader: MessageLoader;
+  source: Exclude<Loaded, undefined> = null;
+  private root: MimeEntity | null = null;
+
+  constructor(readonly loader: MessageLoader) {}
+
+  at(seq: number, message: ViewMessage, flags: string, source: Exclude<Loaded, undefined>): this {
+    this.seq = seq;
+    this.message = message;
+    this.flags = flags;
+    this.source = source;
+    this.bytes = source === null ? null : Buffer.isBuffer(source) ? source : source.header;
+    this.root = null;
+    return this;
+  }
+
   /** The MIME structure of `bytes`, parsed at most once per message, when an item needs it. */
-  mime(): MimeEntity;
+  mime(): MimeEntity {
+    this.root ??= parseMime(this.bytes!);
+    return this.root;
+  }
 }
 
 /**
@@ -115,7 +134,7 @@ function sectionItem(section: Section, peek: boolean): FetchItem {
         cacheName !== null && m.source !== null && !Buffer.isBuffer(m.source)
           ? m.loader.headerFields(m.source, section, cacheName)
           : null;
-      const bytes = whole ? partialOf(whole, section) : extractSection(m.bytes!, m.mime, section);
+      const bytes = whole ? partialOf(whole, section) : extractSection(m.bytes!, () => m.mime(), section);
       return [`${name} `, bytesPart(bytes)];
     },
     !peek,
@@ -205,6 +224,7 @@ export default command({
     const condstore = session.enabled.has('CONDSTORE');
     const need = needs(items);
     const loader = new MessageLoader(view.folder, session.server.headerCache);
+    const fetched = new Fetched(loader);
     const load = (seq: number): Loaded | Promise<Loaded> => {
       if (need === 'none') return null;
       if (need === 'header') {
@@ -223,10 +243,10 @@ export default command({
         }
         const message = at(seq);
         const flags = view.flagList(message);
-        const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : [];
+        const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : NO_MORE;
         if (asksFlags || more.length)
           for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
-        session.out.untagged(...fetchResponse({ seq, message, items, source, loader, flags }, more));
+        session.out.untagged(...fetchResponse(fetched.at(seq, message, flags, source), items, more));
       });
       await session.out.drained();
     });
@@ -245,6 +265,7 @@ export default command({
 });
 
 const NONE: ReadonlySet<number> = new Set();
+const NO_MORE: string[] = [];
 
 /**
  * Sets \Seen on the messages that lack it; returns the UIDs whose flags changed. All at once,
@@ -278,20 +299,12 @@ function seenItems(message: ViewMessage, items: FetchItem[], flags: string, cond
  * just set. Text is gathered into one string until something other than text comes (a literal, a
  * structure), so the answer to a client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
  */
-function fetchResponse(m: Omit<Fetched, 'bytes' | 'mime'> & { items: FetchItem[] }, more: string[]): Part[] {
-  const { seq, message, items, source, loader, flags } = m;
-  const bytes = source === null ? null : Buffer.isBuffer(source) ? source : source.header;
-  let root: MimeEntity | null = null;
-  const mime = () => {
-    root ??= parseMime(bytes!);
-    return root;
-  };
-  const fetched: Fetched = { seq, message, flags, bytes, source, loader, mime };
+function fetchResponse(m: Fetched, items: FetchItem[], more: string[]): Part[] {
   const parts: Part[] = [];
-  let text = `${seq} FETCH (`;
+  let text = `${m.seq} FETCH (`;
   for (let i = 0; i < items.length; i++) {
     if (i > 0) text += ' ';
-    const written = items[i]!.write(fetched);
+    const written = items[i]!.write(m);
     if (typeof written === 'string') text += written;
     else {
       // The text so far, then parts that are not all text.
