@@ -1,4 +1,4 @@
-// IMAP read benchmark against Dovecot (`npm run bench -- imap-read [MESSAGES] [ROUNDS]`, after a build).
+// IMAP read benchmark against Dovecot (`npm run bench -- imap-read [MESSAGES] [ROUNDS] [--cpu-prof DIR]`).
 // Issue #20's read rows, on the reference's workload: the same 10,000 messages in bob's INBOX of a
 // private Dovecot (scripts/bench-lib/dovecot.js: its own config and Maildir in a temp dir, a loopback
 // port, never the system's service) and of portlab's IMAP server (a child process over a temp lab), 9
@@ -13,6 +13,8 @@ import { dovecotMissing, startDovecot } from '../bench-lib/dovecot.js';
 import { BenchImapClient } from '../bench-lib/imap-client.js';
 
 const server = process.argv[2] === '--server';
+const profileAt = process.argv.indexOf('--cpu-prof');
+const PROFILE = profileAt === -1 ? null : process.argv.splice(profileAt, 2)[1];
 const MESSAGES = Number(process.argv[server ? 3 : 2]) || 10_000;
 const ROUNDS = Number(process.argv[3]) || 3;
 const RUNS = 7;
@@ -65,9 +67,8 @@ async function serve() {
 async function startPortlab() {
   const child = fork(fileURLToPath(import.meta.url), ['--server', String(MESSAGES)], {
     stdio: 'inherit',
-    execArgv: process.env.PORTLAB_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PORTLAB_CPU_PROF}`]
-      : [],
+    // `--cpu-prof DIR`: portlab's server writes its CPU profile there (node --cpu-prof).
+    execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
   });
   const next = (type) =>
     new Promise((resolve) => {
