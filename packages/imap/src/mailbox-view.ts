@@ -3,8 +3,8 @@ import { lookAndTakeRecent } from './recent.js';
 import type { Part } from './response.js';
 import type { FlagChange, FolderSnapshot, StoredFolder, StoredMessage } from './storage.js';
 
-/** `(\Seen)` for `\Seen`: the FLAGS of a message with one flag (a few dozen, shared by all sessions). */
-const ONE_FLAG = new Map<string, string>();
+/** `(\Seen)` and `(\Seen \Recent)` for `\Seen`: FLAGS of one flag, made once (a few dozen, for all sessions). */
+const ONE_FLAG = new Map<string, [string, string]>();
 
 /**
  * A message as the selected session knows it: the store's shared object, never modified (a flag
@@ -127,13 +127,14 @@ export class MailboxView {
     // No flag at all (new mail): a constant, no string to make.
     if (message.flags.length === 0) return recent ? '(\\Recent)' : '()';
     // One flag (\Seen: most of a mailbox): the same string every time, made once.
-    if (message.flags.length === 1 && !recent) {
+    if (message.flags.length === 1) {
       const flag = message.flags[0]!;
-      const known = ONE_FLAG.get(flag);
-      if (known !== undefined) return known;
-      const list = `(${flag})`;
-      if (ONE_FLAG.size < 64) ONE_FLAG.set(flag, list);
-      return list;
+      let lists = ONE_FLAG.get(flag);
+      if (lists === undefined) {
+        lists = [`(${flag})`, `(${flag} \\Recent)`];
+        if (ONE_FLAG.size < 64) ONE_FLAG.set(flag, lists);
+      }
+      return lists[recent ? 1 : 0];
     }
     return `(${message.flags.join(' ')}${recent ? ' \\Recent' : ''})`;
   }
