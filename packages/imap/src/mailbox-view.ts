@@ -36,6 +36,8 @@ export class MailboxView {
   private lastUid: number;
   /** The store's snapshot the view was last compared with: the same one again means no news. */
   private seen: FolderSnapshot;
+  /** This session's own flag change under way: its UIDs, and what the feed said of them meanwhile. */
+  private changing: { uids: Set<number>; heard: FlagChange[] } | null = null;
   /** The flags the client was told of in FLAGS (RFC 3501 §7.2.6): the mailbox's, then every keyword met. */
   private readonly told: Set<string>;
 
@@ -146,33 +148,53 @@ export class MailboxView {
   }
 
   flagsChanged(change: FlagChange): void {
-    this.replace({ ...change, notify: true });
+    // During this session's own change of this message, held until the store answers (setFlags).
+    if (this.changing?.uids.has(change.uid)) this.changing.heard.push(change);
+    else this.replace({ ...change, notify: true });
   }
 
   expunged(uid: number): void {
     if (this.byUid(uid)) this.pendingExpunge.add(uid);
   }
 
-  /** This session's own STORE: the client is told by the STORE itself, not again later. */
-  stored(changed: StoredMessage[]): void {
-    for (const c of changed) this.replace({ ...c, notify: false });
+  /**
+   * This session's own flag change (STORE, FETCH's \Seen): the messages as the store answers
+   * them go into the view at once, and the command itself tells the client. The change feed
+   * reports the same change while the store makes it: those reports are held aside meanwhile
+   * and recognised by UID and MODSEQ, so the session is not told of its own change as news.
+   * Another session's change made in between is told as any other.
+   */
+  async setFlags(
+    uids: number[],
+    operation: 'add' | 'remove' | 'replace',
+    flags: string[],
+  ): Promise<StoredMessage[]> {
+    const heard: FlagChange[] = [];
+    this.changing = { uids: new Set(uids), heard };
+    let changed: StoredMessage[];
+    try {
+      changed = await this.folder.setFlags(uids, operation, flags);
+    } finally {
+      this.changing = null;
+    }
+    const mine = new Set<string>();
+    for (const c of changed) {
+      this.replace({ ...c, notify: false });
+      mine.add(`${c.uid} ${c.modseq}`);
+    }
+    for (const h of heard) if (!mine.has(`${h.uid} ${h.modseq}`)) this.replace({ ...h, notify: true });
+    return changed;
   }
 
   /** Puts a message's new flags in the view, if they are newer than what it has. */
   private replace(change: { uid: number; flags: string[]; modseq: number; notify: boolean }): void {
     const seq = this.seqOf(change.uid);
     const message = this.messages[seq - 1];
-    if (!message || change.modseq < message.modseq) return;
-    if (change.modseq > message.modseq) {
-      this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
-      this.highestModseq = Math.max(this.highestModseq, change.modseq);
-      if (change.notify) this.pendingFlags.add(change.uid);
-      else this.pendingFlags.delete(change.uid);
-    } else if (!change.notify) {
-      // The same change heard twice: the store's feed (during the STORE, or FETCH's \Seen) came
-      // first, then this session's own answer told the client. Not again at the next command.
-      this.pendingFlags.delete(change.uid);
-    }
+    if (!message || change.modseq <= message.modseq) return;
+    this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
+    this.highestModseq = Math.max(this.highestModseq, change.modseq);
+    if (change.notify) this.pendingFlags.add(change.uid);
+    else this.pendingFlags.delete(change.uid);
   }
 
   /** True if something waits to be told, or the store must be looked at. */

@@ -275,8 +275,7 @@ const NO_MORE: string[] = [];
 async function setSeen(view: MailboxView, messages: ViewMessage[]): Promise<ReadonlySet<number>> {
   const unseen = messages.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);
   if (unseen.length === 0) return NONE;
-  const changed = await view.folder.setFlags(unseen, 'add', ['\\Seen']);
-  view.stored(changed);
+  const changed = await view.setFlags(unseen, 'add', ['\\Seen']);
   return new Set(changed.map((c) => c.uid));
 }
 

@@ -48,12 +48,10 @@ export default command({
     const modified = unchangedSince === null ? [] : chosen.filter((m) => m.modseq > unchangedSince);
     const targets = chosen.filter((m) => !modified.includes(m));
     try {
-      view.stored(
-        await view.folder.setFlags(
-          targets.map((m) => m.uid),
-          operation,
-          flags,
-        ),
+      await view.setFlags(
+        targets.map((m) => m.uid),
+        operation,
+        flags,
       );
     } catch (err) {
       return no((err as Error).message);
