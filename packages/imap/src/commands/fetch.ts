@@ -34,7 +34,7 @@ type Need = 'none' | 'header' | 'all';
 class Fetched {
   seq = 0;
   message!: ViewMessage;
-  /** As FETCH shows them, `(\\Seen \\Recent)`. */
+  /** As FETCH shows them, `(\Seen \Recent)`. */
   flags = '';
   /** The header (need 'header') or the whole message (need 'all'); null if the items need nothing. */
   bytes: Buffer | null = null;
