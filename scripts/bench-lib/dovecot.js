@@ -169,7 +169,8 @@ service stats {
         await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
         if (!exited) child.kill('SIGKILL');
       }
-      rmSync(dir, { recursive: true, force: true });
+      // Dovecot may still be closing its log and index files: retry rather than leave the dir.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }
