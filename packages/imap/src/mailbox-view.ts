@@ -3,6 +3,9 @@ import { lookAndTakeRecent } from './recent.js';
 import type { Part } from './response.js';
 import type { FlagChange, FolderSnapshot, StoredFolder, StoredMessage } from './storage.js';
 
+/** `(\Seen)` and `(\Seen \Recent)` for `\Seen`: FLAGS of one flag, made once (a few dozen, for all sessions). */
+const ONE_FLAG = new Map<string, [string, string]>();
+
 /**
  * A message as the selected session knows it: the store's shared object, never modified (a flag
  * change puts another object in its place).
@@ -33,6 +36,8 @@ export class MailboxView {
   private lastUid: number;
   /** The store's snapshot the view was last compared with: the same one again means no news. */
   private seen: FolderSnapshot;
+  /** This session's own flag change under way: its UIDs, and what the feed said of them meanwhile. */
+  private changing: { uids: Set<number>; heard: FlagChange[] } | null = null;
   /** The flags the client was told of in FLAGS (RFC 3501 §7.2.6): the mailbox's, then every keyword met. */
   private readonly told: Set<string>;
 
@@ -123,6 +128,16 @@ export class MailboxView {
     const recent = this.recent.has(message.uid);
     // No flag at all (new mail): a constant, no string to make.
     if (message.flags.length === 0) return recent ? '(\\Recent)' : '()';
+    // One flag (\Seen: most of a mailbox): the same string every time, made once.
+    if (message.flags.length === 1) {
+      const flag = message.flags[0]!;
+      let lists = ONE_FLAG.get(flag);
+      if (lists === undefined) {
+        lists = [`(${flag})`, `(${flag} \\Recent)`];
+        if (ONE_FLAG.size < 64) ONE_FLAG.set(flag, lists);
+      }
+      return lists[recent ? 1 : 0];
+    }
     return `(${message.flags.join(' ')}${recent ? ' \\Recent' : ''})`;
   }
 
@@ -133,33 +148,53 @@ export class MailboxView {
   }
 
   flagsChanged(change: FlagChange): void {
-    this.replace({ ...change, notify: true });
+    // During this session's own change of this message, held until the store answers (setFlags).
+    if (this.changing?.uids.has(change.uid)) this.changing.heard.push(change);
+    else this.replace({ ...change, notify: true });
   }
 
   expunged(uid: number): void {
     if (this.byUid(uid)) this.pendingExpunge.add(uid);
   }
 
-  /** This session's own STORE: the client is told by the STORE itself, not again later. */
-  stored(changed: StoredMessage[]): void {
-    for (const c of changed) this.replace({ ...c, notify: false });
+  /**
+   * This session's own flag change (STORE, FETCH's \Seen): the messages as the store answers
+   * them go into the view at once, and the command itself tells the client. The change feed
+   * reports the same change while the store makes it: those reports are held aside meanwhile
+   * and recognised by UID and MODSEQ, so the session is not told of its own change as news.
+   * Another session's change made in between is told as any other.
+   */
+  async setFlags(
+    uids: number[],
+    operation: 'add' | 'remove' | 'replace',
+    flags: string[],
+  ): Promise<StoredMessage[]> {
+    const heard: FlagChange[] = [];
+    this.changing = { uids: new Set(uids), heard };
+    let changed: StoredMessage[];
+    try {
+      changed = await this.folder.setFlags(uids, operation, flags);
+    } finally {
+      this.changing = null;
+    }
+    const mine = new Set<string>();
+    for (const c of changed) {
+      this.replace({ ...c, notify: false });
+      mine.add(`${c.uid} ${c.modseq}`);
+    }
+    for (const h of heard) if (!mine.has(`${h.uid} ${h.modseq}`)) this.replace({ ...h, notify: true });
+    return changed;
   }
 
   /** Puts a message's new flags in the view, if they are newer than what it has. */
   private replace(change: { uid: number; flags: string[]; modseq: number; notify: boolean }): void {
     const seq = this.seqOf(change.uid);
     const message = this.messages[seq - 1];
-    if (!message || change.modseq < message.modseq) return;
-    if (change.modseq > message.modseq) {
-      this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
-      this.highestModseq = Math.max(this.highestModseq, change.modseq);
-      if (change.notify) this.pendingFlags.add(change.uid);
-      else this.pendingFlags.delete(change.uid);
-    } else if (!change.notify) {
-      // The same change heard twice: the store's feed (during the STORE, or FETCH's \Seen) came
-      // first, then this session's own answer told the client. Not again at the next command.
-      this.pendingFlags.delete(change.uid);
-    }
+    if (!message || change.modseq <= message.modseq) return;
+    this.messages[seq - 1] = { ...message, flags: change.flags, modseq: change.modseq };
+    this.highestModseq = Math.max(this.highestModseq, change.modseq);
+    if (change.notify) this.pendingFlags.add(change.uid);
+    else this.pendingFlags.delete(change.uid);
   }
 
   /** True if something waits to be told, or the store must be looked at. */
@@ -171,13 +206,13 @@ export class MailboxView {
 
   /**
    * Looks at the store: messages delivered since (they get their UIDs now), and what another
-   * process changed (the change feed only reports this process). `force` looks even if the feed
+   * process changed (the change feed only reports this process). `poll` looks even if the feed
    * said nothing (NOOP, CHECK: RFC 3501 §6.1.2 makes NOOP the way to poll). The store hands out the
    * same snapshot while nothing changed, so a look at an unchanged mailbox costs a comparison;
    * otherwise the two lists, both in UID order, are walked side by side.
    */
-  async sync(force = false): Promise<void> {
-    if (!this.stale && !force) return;
+  async sync({ poll = false }: { poll?: boolean } = {}): Promise<void> {
+    if (!this.stale && !poll) return;
     this.stale = false;
     // New mail is \Recent for the first session that hears of it (RFC 3501 §7.3.2, recent.ts).
     const { snapshot, recent } = await lookAndTakeRecent(this.folder, this.readOnly);
@@ -212,7 +247,7 @@ export class MailboxView {
    * EXPUNGE (if allowed now) from the highest sequence number down, so each number is still
    * right when the client reads it; then EXISTS and RECENT; then FETCH with the new flags.
    */
-  takeUpdates(expunges: boolean, condstore: boolean): Part[][] {
+  takeUpdates({ expunges, condstore }: { expunges: boolean; condstore: boolean }): Part[][] {
     const out: Part[][] = [];
     if (expunges && this.pendingExpunge.size) {
       for (let seq = this.messages.length; seq >= 1; seq--) {

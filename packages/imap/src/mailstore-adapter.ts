@@ -1,9 +1,10 @@
-import { type Folder, type Mailbox, type MailStore, MailStoreError } from '@portlab/mailstore';
+import { type Mailbox, type MailStore, MailStoreError } from '@portlab/mailstore';
 import type { FolderEntry, MailStorage, StoredFolder, UserMailbox } from './storage.js';
 
 /**
- * The lab's Maildir store seen as IMAP storage: folders, messages, flags, subscriptions and the
- * change feed, each a call to @portlab/mailstore.
+ * The lab's Maildir store seen as IMAP storage. Its folders are StoredFolders as they are (the
+ * compiler checks it where folder() returns one), no wrapper forwarding their calls; a user's mailbox differs in one thing only: IMAP asks
+ * for a folder that may not exist, and gets null where the store throws.
  */
 export function mailStorage(store: MailStore): MailStorage {
   return {
@@ -21,7 +22,7 @@ class MaildirMailbox implements UserMailbox {
 
   async folder(name: string): Promise<StoredFolder | null> {
     try {
-      return new MaildirFolder(await this.mailbox.folder(name));
+      return await this.mailbox.folder(name);
     } catch (err) {
       // No such folder, or a name that cannot be one: either way there is no mailbox of that name.
       if (err instanceof MailStoreError && err.code !== 'EXISTS') return null;
@@ -48,29 +49,4 @@ class MaildirMailbox implements UserMailbox {
   setSubscribed(name: string, subscribed: boolean): Promise<void> {
     return this.mailbox.setSubscribed(name, subscribed);
   }
-}
-
-/** A Maildir folder; COPY and MOVE hand the store its own folder object back. */
-class MaildirFolder implements StoredFolder {
-  constructor(readonly folder: Folder) {}
-
-  get name(): string {
-    return this.folder.name;
-  }
-
-  snapshot = () => this.folder.snapshot();
-  status = () => this.folder.status();
-  claimRecent = () => this.folder.claimRecent();
-  messages = () => this.folder.messages();
-  read = (uid: number, into?: Buffer) => this.folder.read(uid, into);
-  readStart = (uid: number, length: number) => this.folder.readStart(uid, length);
-  stream = (uid: number) => this.folder.stream(uid);
-  setFlags: StoredFolder['setFlags'] = (uids, operation, flags) =>
-    this.folder.setFlags(uids, operation, flags);
-  expunge = (uids?: number[]) => this.folder.expunge(uids);
-  append: StoredFolder['append'] = (message, options) => this.folder.append(message, options);
-  copyTo = (uids: number[], target: StoredFolder) =>
-    this.folder.copyTo(uids, (target as MaildirFolder).folder);
-  moveTo = (uids: number[], target: StoredFolder) =>
-    this.folder.moveTo(uids, (target as MaildirFolder).folder);
 }

@@ -123,7 +123,7 @@ export class Session {
       completion = { status: 'NO', text: `${command.name} failed: ${(err as Error).message}` };
     }
     // RFC 3501 §7.4.1: EXPUNGE waits while the client's sequence numbers must hold still.
-    await this.tellNews(!(command.bySequence && !uid));
+    await this.tellNews({ expunges: !(command.bySequence && !uid) });
     return completion;
   }
 
@@ -266,7 +266,7 @@ export class Session {
       this.telling = (async () => {
         // Let a burst of changes (a MOVE of 100 messages) arrive, then tell them in one go.
         await new Promise((resolve) => setTimeout(resolve, 20));
-        await this.tellNews(true);
+        await this.tellNews({ expunges: true });
       })()
         .catch(() => undefined)
         .finally(() => {
@@ -281,12 +281,16 @@ export class Session {
     await this.telling;
   }
 
-  /** Sends the untagged updates owed to the client (RFC 3501 §5.2, §7.3.1, §7.4.1). */
-  async tellNews(expunges: boolean, force = false): Promise<void> {
+  /**
+   * Sends the untagged updates owed to the client (RFC 3501 §5.2, §7.3.1, §7.4.1): EXPUNGE too if
+   * `expunges` (not while sequence numbers must hold still); `poll` looks at the store even if the
+   * change feed said nothing (see MailboxView.sync).
+   */
+  async tellNews({ expunges, poll = false }: { expunges: boolean; poll?: boolean }): Promise<void> {
     const view = this.selected;
     if (!view) return;
-    await view.sync(force);
-    for (const update of view.takeUpdates(expunges, this.enabled.has('CONDSTORE')))
+    await view.sync({ poll });
+    for (const update of view.takeUpdates({ expunges, condstore: this.enabled.has('CONDSTORE') }))
       this.out.untagged(...update);
   }
 

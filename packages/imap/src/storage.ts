@@ -1,8 +1,7 @@
-import type { Readable } from 'node:stream';
-
 /**
  * What the IMAP server needs from a mail store. The parser and the commands see only this; the
- * lab's Maildir store (@portlab/mailstore) implements it through mailstore-adapter.ts.
+ * lab's Maildir store (@portlab/mailstore) is one: its Folder is a StoredFolder as it is, and
+ * mailstore-adapter.ts only turns a missing folder into null.
  */
 export interface MailStorage {
   /** A user's mailbox (all their folders). */
@@ -95,7 +94,6 @@ export interface StoredFolder {
   read(uid: number, into?: Buffer): Promise<Buffer>;
   /** The first `length` bytes of a message, or all of it if shorter: enough for its header. */
   readStart(uid: number, length: number): Promise<Buffer>;
-  stream(uid: number): Promise<Readable>;
   /** Returns the messages whose flags changed, as they are now. */
   setFlags(
     uids: number[],

@@ -7,7 +7,7 @@ export default command({
   usage: 'CHECK',
   parse: (args) => args.end(),
   async run({ session }) {
-    await session.selected!.sync(true);
+    await session.selected!.sync({ poll: true });
     return ok('CHECK completed: everything is on disk');
   },
 });

@@ -24,32 +24,122 @@ import { command, ok, SELECTED } from './command.js';
 const USAGE =
   'FETCH message-set (UID FLAGS ENVELOPE BODY.PEEK[section]<start.length> ...) [(CHANGEDSINCE modseq)]';
 
-/** What FETCH can ask for (RFC 3501 §6.4.5, MODSEQ from RFC 7162 §3.1.4). */
-type Item =
-  | {
-      kind:
-        | 'UID'
-        | 'FLAGS'
-        | 'INTERNALDATE'
-        | 'RFC822.SIZE'
-        | 'ENVELOPE'
-        | 'BODY'
-        | 'BODYSTRUCTURE'
-        | 'MODSEQ';
-    }
-  | { kind: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT' }
-  | {
-      kind: 'section';
-      section: Section;
-      peek: boolean;
-      /** `BODY[HEADER.FIELDS (FROM)]<0>`, as the answer names it (RFC 3501 §7.4.2). */
-      name: string;
-      /**
-       * For HEADER.FIELDS of the message itself: the name without the partial, under which the
-       * header cache keeps the block beside the header.
-       */
-      cacheName: string | null;
-    };
+/** What an item must read of a message: nothing (the view has it), its header, or all its bytes. */
+type Need = 'none' | 'header' | 'all';
+
+/**
+ * What an item's writer gets: one message, and what was read of it. One object for the whole
+ * FETCH, pointed at each message in turn (a FETCH 1:* makes no object per message for it).
+ */
+class Fetched {
+  seq = 0;
+  message!: ViewMessage;
+  /** As FETCH shows them, `(\Seen \Recent)`. */
+  flags = '';
+  /** The header (need 'header') or the whole message (need 'all'); null if the items need nothing. */
+  bytes: Buffer | null = null;
+  /** What was loaded: a cached header keeps its HEADER.FIELDS block (see MessageLoader). */
+  source: Exclude<Loaded, undefined> = null;
+  private root: MimeEntity | null = null;
+
+  constructor(readonly loader: MessageLoader) {}
+
+  at(seq: number, message: ViewMessage, flags: string, source: Exclude<Loaded, undefined>): this {
+    this.seq = seq;
+    this.message = message;
+    this.flags = flags;
+    this.source = source;
+    this.bytes = source === null ? null : Buffer.isBuffer(source) ? source : source.header;
+    this.root = null;
+    return this;
+  }
+
+  /** The MIME structure of `bytes`, parsed at most once per message, when an item needs it. */
+  mime(): MimeEntity {
+    this.root ??= parseMime(this.bytes!);
+    return this.root;
+  }
+}
+
+/**
+ * A FETCH data item (RFC 3501 §6.4.5, MODSEQ from RFC 7162 §3.1.4), in the shape of Dovecot's
+ * imap_fetch_default_handlers[]: each declares what it must read and whether asking for it sets
+ * \Seen, and writes its part of the answer. Adding an item is adding an entry to FETCH_ITEMS.
+ */
+interface FetchItem {
+  /** As the answer names it: `UID`, `BODY[HEADER.FIELDS (FROM)]<0>` (RFC 3501 §7.4.2). */
+  name: string;
+  need: Need;
+  /** BODY[...] without .PEEK, RFC822 and RFC822.TEXT set \Seen in a read-write mailbox. */
+  setsSeen: boolean;
+  /** The item in the answer: text alone (`UID 4`), or text and literals or structures. */
+  write(m: Fetched): string | Part[];
+}
+
+/** A literal, or "" for nothing (a part that does not exist). */
+function bytesPart(bytes: Buffer): Part {
+  return bytes.length === 0 ? '""' : bytes;
+}
+
+const item = (name: string, need: Need, write: FetchItem['write'], setsSeen = false): FetchItem => ({
+  name,
+  need,
+  setsSeen,
+  write,
+});
+
+/** The items named by a word alone. */
+const FETCH_ITEMS: Record<string, FetchItem> = {
+  UID: item('UID', 'none', (m) => `UID ${m.message.uid}`),
+  FLAGS: item('FLAGS', 'none', (m) => `FLAGS ${m.flags}`),
+  INTERNALDATE: item(
+    'INTERNALDATE',
+    'none',
+    (m) => `INTERNALDATE "${formatDateTime(m.message.internalDate)}"`,
+  ),
+  'RFC822.SIZE': item('RFC822.SIZE', 'none', (m) => `RFC822.SIZE ${m.message.size}`),
+  MODSEQ: item('MODSEQ', 'none', (m) => `MODSEQ (${m.message.modseq})`),
+  ENVELOPE: item('ENVELOPE', 'header', (m) => ['ENVELOPE ', ...envelope(m.mime().header)]),
+  BODY: item('BODY', 'all', (m) => ['BODY ', ...bodyStructure(m.bytes!, m.mime(), false)]),
+  BODYSTRUCTURE: item('BODYSTRUCTURE', 'all', (m) => [
+    'BODYSTRUCTURE ',
+    ...bodyStructure(m.bytes!, m.mime(), true),
+  ]),
+  'RFC822.HEADER': item('RFC822.HEADER', 'header', (m) => [
+    'RFC822.HEADER ',
+    bytesPart(m.bytes!.subarray(0, m.mime().bodyStart)),
+  ]),
+  RFC822: item('RFC822', 'all', (m) => ['RFC822 ', bytesPart(m.bytes!)], true),
+  'RFC822.TEXT': item(
+    'RFC822.TEXT',
+    'all',
+    (m) => ['RFC822.TEXT ', bytesPart(m.bytes!.subarray(m.mime().bodyStart))],
+    true,
+  ),
+};
+
+/** BODY[section]<partial> and BODY.PEEK[...]: an item made for the section asked. */
+function sectionItem(section: Section, peek: boolean): FetchItem {
+  const name = `BODY${sectionName(section)}`;
+  // For HEADER.FIELDS of the message itself: the name without the partial, under which the
+  // header cache keeps the block beside the header.
+  const cacheName = messageFieldsOnly(section) ? sectionName({ ...section, partial: undefined }) : null;
+  return item(
+    name,
+    headerOnly(section) ? 'header' : 'all',
+    (m) => {
+      // A cached header keeps the HEADER.FIELDS block made from it last time: a client's next
+      // sync is a lookup, not a walk through every header.
+      const whole =
+        cacheName !== null && m.source !== null && !Buffer.isBuffer(m.source)
+          ? m.loader.headerFields(m.source, section, cacheName)
+          : null;
+      const bytes = whole ? partialOf(whole, section) : extractSection(m.bytes!, () => m.mime(), section);
+      return [`${name} `, bytesPart(bytes)];
+    },
+    !peek,
+  );
+}
 
 /** RFC 3501 §6.4.5: the macros, each a list of items. */
 const MACROS: Record<string, string[]> = {
@@ -58,40 +148,21 @@ const MACROS: Record<string, string[]> = {
   FULL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY'],
 };
 
-const SIMPLE = [
-  'UID',
-  'FLAGS',
-  'INTERNALDATE',
-  'RFC822.SIZE',
-  'ENVELOPE',
-  'BODY',
-  'BODYSTRUCTURE',
-  'MODSEQ',
-  'RFC822',
-  'RFC822.HEADER',
-  'RFC822.TEXT',
-];
-
 interface FetchArgs {
   set: SequenceSet;
-  items: Item[];
+  items: FetchItem[];
   changedSince: number | null;
 }
 
-function parseItem(word: string): Item {
-  const upper = word.toUpperCase();
-  if (SIMPLE.includes(upper)) return { kind: upper } as Item;
+function parseItem(word: string): FetchItem {
+  const simple = FETCH_ITEMS[word.toUpperCase()];
+  if (simple) return simple;
   const match = /^BODY(\.PEEK)?\[([^\]]*)\](<[^>]*>)?$/i.exec(word);
   if (!match) throw new ImapSyntaxError(`unknown FETCH item ${word}: use ${USAGE}`);
-  const section = parseSection(match[2]!, match[3]);
-  return {
-    kind: 'section',
-    section,
-    peek: match[1] !== undefined,
-    name: `BODY${sectionName(section)}`,
-    cacheName: messageFieldsOnly(section) ? sectionName({ ...section, partial: undefined }) : null,
-  };
+  return sectionItem(parseSection(match[2]!, match[3]), match[1] !== undefined);
 }
+
+const asks = (items: FetchItem[], name: string) => items.some((i) => i.name === name);
 
 function parseFetch(args: Args, { uid }: { uid: boolean }): FetchArgs {
   const set = parseSequenceSet(args.atom('message set'));
@@ -104,45 +175,19 @@ function parseFetch(args: Args, { uid }: { uid: boolean }): FetchArgs {
     words.length === 1 && MACROS[words[0]!.toUpperCase()] ? MACROS[words[0]!.toUpperCase()]! : words;
   const items = expanded.map(parseItem);
   // RFC 3501 §6.4.8: UID FETCH answers with the UID of each message, asked or not.
-  if (uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
-  let changedSince: number | null = null;
-  const modifiers = args.optionalList();
-  if (modifiers) {
-    const [name, value] = modifiers;
-    if (
-      name?.type !== 'atom' ||
-      name.value.toUpperCase() !== 'CHANGEDSINCE' ||
-      value?.type !== 'atom' ||
-      !/^\d+$/.test(value.value)
-    )
-      throw args.error('the only FETCH modifier is (CHANGEDSINCE modseq)');
-    changedSince = Number(value.value);
-    if (!items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
-  }
+  if (uid && !asks(items, 'UID')) items.unshift(FETCH_ITEMS.UID!);
+  // RFC 7162 §3.1.4: FETCH set items (CHANGEDSINCE modseq), whose answer carries MODSEQ.
+  const changedSince = args.modifier('FETCH', 'CHANGEDSINCE');
+  if (changedSince !== null && !asks(items, 'MODSEQ')) items.push(FETCH_ITEMS.MODSEQ!);
   args.end();
   return { set, items, changedSince };
 }
 
-/** What must be read from disk for these items: nothing, the header, or the whole message. */
-function needs(items: Item[]): 'none' | 'header' | 'all' {
-  let need: 'none' | 'header' | 'all' = 'none';
-  for (const item of items) {
-    if (
-      item.kind === 'ENVELOPE' ||
-      item.kind === 'RFC822.HEADER' ||
-      (item.kind === 'section' && headerOnly(item.section))
-    ) {
-      if (need === 'none') need = 'header';
-    } else if (['BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.TEXT', 'section'].includes(item.kind)) {
-      need = 'all';
-    }
-  }
+/** What must be read from disk for these items: the most any of them needs. */
+function needs(items: FetchItem[]): Need {
+  let need: Need = 'none';
+  for (const { need: n } of items) if (n === 'all' || (n === 'header' && need === 'none')) need = n;
   return need;
-}
-
-/** A literal, or "" for nothing (a part that does not exist). */
-function bytesPart(bytes: Buffer): Part {
-  return bytes.length === 0 ? '""' : bytes;
 }
 
 /**
@@ -164,7 +209,7 @@ export default command({
   parse: parseFetch,
   async run({ session, uid }, { set, items, changedSince }) {
     const view = session.selected!;
-    if (changedSince !== null || items.some((i) => i.kind === 'MODSEQ')) session.enableCondstore();
+    if (changedSince !== null || asks(items, 'MODSEQ')) session.enableCondstore();
     // Sequence numbers hold still while FETCH runs (no EXPUNGE is told meanwhile, RFC 3501 §7.4.1),
     // and the view holds each message as it is now (with the \Seen set below, say).
     const at = (seq: number) => view.messages[seq - 1]!;
@@ -173,11 +218,13 @@ export default command({
     // Named, but expunged by another session (or process) before the client was told.
     let gone = named.length - seqs.length;
     if (changedSince !== null) seqs = seqs.filter((seq) => at(seq).modseq > changedSince);
-    const seenNow = await setSeen(view, seqs.map(at), items);
-    const asksFlags = items.some((i) => i.kind === 'FLAGS');
+    const seenNow =
+      !view.readOnly && items.some((i) => i.setsSeen) ? await setSeen(view, seqs.map(at)) : NONE;
+    const asksFlags = asks(items, 'FLAGS');
     const condstore = session.enabled.has('CONDSTORE');
     const need = needs(items);
     const loader = new MessageLoader(view.folder, session.server.headerCache);
+    const fetched = new Fetched(loader);
     const load = (seq: number): Loaded | Promise<Loaded> => {
       if (need === 'none') return null;
       if (need === 'header') {
@@ -196,10 +243,10 @@ export default command({
         }
         const message = at(seq);
         const flags = view.flagList(message);
-        const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : [];
+        const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : NO_MORE;
         if (asksFlags || more.length)
           for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
-        session.out.untagged(...fetchResponse(seq, message, items, source, loader, flags, more));
+        session.out.untagged(...fetchResponse(fetched.at(seq, message, flags, source), items, more));
       });
       await session.out.drained();
     });
@@ -217,19 +264,18 @@ export default command({
   },
 });
 
+const NONE: ReadonlySet<number> = new Set();
+const NO_MORE: string[] = [];
+
 /**
- * Sets \Seen where the items ask it; returns the UIDs whose flags changed. All at once, before a
- * message is read: a file renamed (flags are in Maildir file names) while being read would have
- * to be looked for again.
+ * Sets \Seen on the messages that lack it; returns the UIDs whose flags changed. All at once,
+ * before a message is read: a file renamed (flags are in Maildir file names) while being read
+ * would have to be looked for again.
  */
-async function setSeen(view: MailboxView, messages: ViewMessage[], items: Item[]): Promise<Set<number>> {
-  const setsSeen =
-    !view.readOnly &&
-    items.some((i) => (i.kind === 'section' && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT');
-  const unseen = setsSeen ? messages.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid) : [];
-  if (unseen.length === 0) return new Set();
-  const changed = await view.folder.setFlags(unseen, 'add', ['\\Seen']);
-  view.stored(changed);
+async function setSeen(view: MailboxView, messages: ViewMessage[]): Promise<ReadonlySet<number>> {
+  const unseen = messages.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);
+  if (unseen.length === 0) return NONE;
+  const changed = await view.setFlags(unseen, 'add', ['\\Seen']);
   return new Set(changed.map((c) => c.uid));
 }
 
@@ -238,89 +284,31 @@ async function setSeen(view: MailboxView, messages: ViewMessage[], items: Item[]
  * and for a CONDSTORE client the UID and MODSEQ every FETCH caused by a flag change carries
  * (RFC 7162 §3.1).
  */
-function seenItems(message: ViewMessage, items: Item[], flags: string, condstore: boolean): string[] {
-  const asks = (kind: Item['kind']) => items.some((i) => i.kind === kind);
+function seenItems(message: ViewMessage, items: FetchItem[], flags: string, condstore: boolean): string[] {
   const more: string[] = [];
-  if (!asks('FLAGS')) more.push(`FLAGS ${flags}`);
-  if (condstore && !asks('UID')) more.push(`UID ${message.uid}`);
-  if (condstore && !asks('MODSEQ')) more.push(`MODSEQ (${message.modseq})`);
+  if (!asks(items, 'FLAGS')) more.push(`FLAGS ${flags}`);
+  if (condstore && !asks(items, 'UID')) more.push(`UID ${message.uid}`);
+  if (condstore && !asks(items, 'MODSEQ')) more.push(`MODSEQ (${message.modseq})`);
   return more;
 }
 
 /**
  * The answer for one message, `12 FETCH (UID 4 FLAGS (\Seen) BODY[] {310} ...)`: its data items in
- * the order asked, then `more` (seenItems) if \Seen was just set. Text is gathered into one
- * string until something other than text comes (a literal, a structure), so the answer to a
- * client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
+ * the order asked, each written by its FETCH_ITEMS entry, then `more` (seenItems) if \Seen was
+ * just set. Text is gathered into one string until something other than text comes (a literal, a
+ * structure), so the answer to a client's poll, `FETCH 1:* (UID FLAGS)`, is one string per message.
  */
-function fetchResponse(
-  seq: number,
-  message: ViewMessage,
-  items: Item[],
-  source: Exclude<Loaded, undefined>,
-  loader: MessageLoader,
-  flags: string,
-  more: string[],
-): Part[] {
-  const bytes = source === null ? null : Buffer.isBuffer(source) ? source : source.header;
-  let root: MimeEntity | null = null;
-  const mime = () => {
-    root ??= parseMime(bytes!);
-    return root;
-  };
+function fetchResponse(m: Fetched, items: FetchItem[], more: string[]): Part[] {
   const parts: Part[] = [];
-  let text = `${seq} FETCH (`;
-  /** The text so far, then parts that are not all text. */
-  const put = (...more: Part[]) => {
-    parts.push(text, ...more);
-    text = '';
-  };
+  let text = `${m.seq} FETCH (`;
   for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
     if (i > 0) text += ' ';
-    switch (item.kind) {
-      case 'UID':
-        text += `UID ${message.uid}`;
-        break;
-      case 'FLAGS':
-        text += `FLAGS ${flags}`;
-        break;
-      case 'INTERNALDATE':
-        text += `INTERNALDATE "${formatDateTime(message.internalDate)}"`;
-        break;
-      case 'RFC822.SIZE':
-        text += `RFC822.SIZE ${message.size}`;
-        break;
-      case 'MODSEQ':
-        text += `MODSEQ (${message.modseq})`;
-        break;
-      case 'ENVELOPE':
-        put('ENVELOPE ', ...envelope(mime().header));
-        break;
-      case 'BODY':
-      case 'BODYSTRUCTURE':
-        put(`${item.kind} `, ...bodyStructure(bytes!, mime(), item.kind === 'BODYSTRUCTURE'));
-        break;
-      case 'RFC822':
-        put('RFC822 ', bytesPart(bytes!));
-        break;
-      case 'RFC822.HEADER':
-        put('RFC822.HEADER ', bytesPart(bytes!.subarray(0, mime().bodyStart)));
-        break;
-      case 'RFC822.TEXT':
-        put('RFC822.TEXT ', bytesPart(bytes!.subarray(mime().bodyStart)));
-        break;
-      case 'section': {
-        // A cached header keeps the HEADER.FIELDS block made from it last time: a client's next
-        // sync is a lookup, not a walk through every header.
-        const whole =
-          item.cacheName !== null && source !== null && !Buffer.isBuffer(source)
-            ? loader.headerFields(source, item.section, item.cacheName)
-            : null;
-        const section = whole ? partialOf(whole, item.section) : extractSection(bytes!, mime, item.section);
-        put(`${item.name} `, bytesPart(section));
-        break;
-      }
+    const written = items[i]!.write(m);
+    if (typeof written === 'string') text += written;
+    else {
+      // The text so far, then parts that are not all text.
+      parts.push(text, ...written);
+      text = '';
     }
   }
   if (more.length) text += `${items.length > 0 ? ' ' : ''}${more.join(' ')}`;

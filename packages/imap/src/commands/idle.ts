@@ -13,7 +13,7 @@ export default command({
     session.out.continuation('idling: send DONE to stop');
     session.idling = true;
     try {
-      await session.tellNews(true, true);
+      await session.tellNews({ expunges: true, poll: true });
       session.out.release();
       const read = await session.input.line(64);
       if ('closed' in read) return ok('IDLE ended: the connection closed');

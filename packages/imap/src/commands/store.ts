@@ -16,20 +16,8 @@ interface StoreArgs {
 
 function parseStore(args: Args): StoreArgs {
   const set = parseSequenceSet(args.atom('message set'));
-  let unchangedSince: number | null = null;
-  const modifiers = args.optionalList();
-  if (modifiers) {
-    // RFC 7162 §3.1.3: STORE set (UNCHANGEDSINCE modseq) ...
-    const [name, value] = modifiers;
-    if (
-      name?.type !== 'atom' ||
-      name.value.toUpperCase() !== 'UNCHANGEDSINCE' ||
-      value?.type !== 'atom' ||
-      !/^\d+$/.test(value.value)
-    )
-      throw args.error('the only STORE modifier is (UNCHANGEDSINCE modseq)');
-    unchangedSince = Number(value.value);
-  }
+  // RFC 7162 §3.1.3: STORE set (UNCHANGEDSINCE modseq) ...
+  const unchangedSince = args.modifier('STORE', 'UNCHANGEDSINCE');
   const item = /^([+-]?)FLAGS(\.SILENT)?$/i.exec(args.atom('+FLAGS, -FLAGS or FLAGS'));
   if (!item) throw args.error('say +FLAGS, -FLAGS or FLAGS (with .SILENT for no answer)');
   const rest = args.rest();
@@ -60,12 +48,10 @@ export default command({
     const modified = unchangedSince === null ? [] : chosen.filter((m) => m.modseq > unchangedSince);
     const targets = chosen.filter((m) => !modified.includes(m));
     try {
-      view.stored(
-        await view.folder.setFlags(
-          targets.map((m) => m.uid),
-          operation,
-          flags,
-        ),
+      await view.setFlags(
+        targets.map((m) => m.uid),
+        operation,
+        flags,
       );
     } catch (err) {
       return no((err as Error).message);

@@ -72,6 +72,8 @@ export function extractSection(
   root: MimeEntity | (() => MimeEntity),
   section: Section,
 ): Buffer {
+  // BODY[] (the whole message, what a client downloading mail asks): no structure to find.
+  if (section.path.length === 0 && section.specifier === '') return partialOf(bytes, section);
   const whole = messageFieldsOnly(section)
     ? messageHeaderFields(bytes, section)
     : sectionBytes(bytes, typeof root === 'function' ? root() : root, section);

@@ -66,6 +66,25 @@ export class Args {
     return this.peek()?.type === 'list' ? this.list('list') : undefined;
   }
 
+  /**
+   * An optional modifier list `(NAME modseq)` (RFC 7162 §3.1.3 STORE UNCHANGEDSINCE, §3.1.4 FETCH
+   * CHANGEDSINCE): its number, or null when no list comes next. `command` names the command in
+   * the error a malformed list gets.
+   */
+  modifier(command: string, name: string): number | null {
+    const list = this.optionalList();
+    if (!list) return null;
+    const [key, value] = list;
+    if (
+      key?.type !== 'atom' ||
+      key.value.toUpperCase() !== name ||
+      value?.type !== 'atom' ||
+      !/^\d+$/.test(value.value)
+    )
+      throw this.error(`the only ${command} modifier is (${name} modseq)`);
+    return Number(value.value);
+  }
+
   /** A literal's bytes (APPEND's message), or a quoted string's. */
   bytes(what: string): Buffer {
     const token = this.any(what);
