@@ -20,3 +20,4 @@ export {
   type VerifyAnswer,
   type VerifyRequest,
 } from './shared-auth.js';
+export { drained, TURN_MS, Turn } from './turn.js';
