@@ -29,6 +29,24 @@ const AUTOLOGOUT_MS = 30 * 60_000;
 const APPENDS_AT_ONCE = 32;
 const APPEND_BYTES_AT_ONCE = 8 * 1024 * 1024;
 
+/**
+ * The session's writer: where a long command waits for the client to read (between FETCH
+ * batches, `out.drained()`), the session also gives other connections their turn (Session.pace).
+ */
+class PacedWriter extends ResponseWriter {
+  constructor(
+    socket: Socket,
+    transcript: TranscriptSession | undefined,
+    private readonly paced: () => Promise<void>,
+  ) {
+    super(socket, transcript);
+  }
+
+  override drained(): Promise<void> {
+    return this.paced();
+  }
+}
+
 /** A command read and checked, ready to run: or the completion that refused it. */
 type Prepared = { command: Command; parsed: unknown; uid: boolean } | Completion;
 
@@ -70,7 +88,7 @@ export class Session {
     public secure: boolean,
   ) {
     this.input = new LineInput(socket);
-    this.out = new ResponseWriter(socket, transcript);
+    this.out = new PacedWriter(socket, transcript, () => this.pace());
     this.watch(socket);
   }
 
