@@ -28,6 +28,8 @@ const LOGINS = 15;
 const CLIENTS = 50;
 const IDLERS = 10;
 const MIXED_SECONDS = 10;
+// ROWS=append,multi,login,mixed (the default: all) runs only those rows.
+const ROWS = (process.env.ROWS ?? 'append,multi,login,mixed').split(',');
 
 // --- portlab's server, in its own process ---------------------------------------------------------
 
@@ -301,8 +303,9 @@ async function bench() {
     { name: 'Dovecot', port: dovecot.port },
     { name: 'portlab', port: portlab.port },
   ];
-  const row = async (title, run, show) => {
+  const row = async (key, title, run, show) => {
     const results = { Dovecot: [], portlab: [] };
+    if (!ROWS.includes(key)) return null;
     for (let round = 0; round < ROUNDS; round++)
       for (const s of servers) {
         const result = await run(s, round);
@@ -313,23 +316,27 @@ async function bench() {
   };
   try {
     const one = await row(
+      'append',
       `APPEND x${MESSAGES}, LITERAL+ pipelined`,
       (s, round) => appendOneByOne(s.port, `One${round}`),
       (r) => `${r.rate.toFixed(0)} msg/s${r.failed ? `, ${r.failed} failed: ${r.why}` : ''}`,
     );
     const multi = await row(
+      'multi',
       `MULTIAPPEND x${MESSAGES}, ${MULTI} a command`,
       (s, round) => appendMulti(s.port, `Multi${round}`),
       (r) => `${r.rate.toFixed(0)} msg/s${r.failed ? `, ${r.failed} failed: ${r.why}` : ''}`,
     );
     const logins = await row(
+      'login',
       'LOGIN, median',
       (s) => login(s.port),
       (ms) => `first ${f1(ms.first)} ms, then median ${f1(ms.again)} ms`,
     );
-    const derivation = await scryptMs();
-    console.log(`  scrypt N=16384 r=8 p=1 alone (this process): ${f1(derivation)} ms`);
+    const derivation = logins ? await scryptMs() : 0;
+    if (logins) console.log(`  scrypt N=16384 r=8 p=1 alone (this process): ${f1(derivation)} ms`);
 
+    if (!ROWS.includes('mixed')) return summary(one, multi, logins, null, derivation);
     // The mixed row's INBOX, filled the same way on both: files dropped into new/
     for (let n = 0; n < MESSAGES; n++) dovecot.deliver('bob', benchMessage(n));
     await portlab.fill();
@@ -351,19 +358,29 @@ async function bench() {
       portlab: () => portlab.deliver(),
     };
     const load50 = await row(
+      'mixed',
       `${CLIENTS} clients mixed, ${MIXED_SECONDS} s`,
       (s) => mixed(s.port, deliverTo[s.name]),
       (r) =>
         `NOOP p50 ${f1(r.noopP50)} ms p99 ${f1(r.noopP99)} ms; all p50 ${f1(r.allP50)} p99 ${f1(r.allP99)} ms, ${r.opsPerSecond.toFixed(0)} ops/s, ${r.errors} errors`,
     );
 
-    const best = (list, key) => Math.max(...list.map(key));
-    const least = (list, key) => Math.min(...list.map(key));
-    console.log('\nsummary (best of the rounds)           Dovecot      portlab     ratio');
-    const line = (title, d, p, unit, higherIsBetter) =>
-      console.log(
-        `  ${title.padEnd(36)} ${`${d.toFixed(1)} ${unit}`.padEnd(12)} ${`${p.toFixed(1)} ${unit}`.padEnd(12)} ${(higherIsBetter ? p / d : d / p).toFixed(2)}x`,
-      );
+    summary(one, multi, logins, load50, derivation);
+  } finally {
+    await portlab.stop();
+    await dovecot.stop();
+  }
+}
+
+function summary(one, multi, logins, load50, derivation) {
+  const best = (list, key) => Math.max(...list.map(key));
+  const least = (list, key) => Math.min(...list.map(key));
+  console.log('\nsummary (best of the rounds)           Dovecot      portlab     ratio');
+  const line = (title, d, p, unit, higherIsBetter) =>
+    console.log(
+      `  ${title.padEnd(36)} ${`${d.toFixed(1)} ${unit}`.padEnd(12)} ${`${p.toFixed(1)} ${unit}`.padEnd(12)} ${(higherIsBetter ? p / d : d / p).toFixed(2)}x`,
+    );
+  if (one)
     line(
       'APPEND LITERAL+',
       best(one.Dovecot, (r) => r.rate),
@@ -371,6 +388,7 @@ async function bench() {
       'msg/s',
       true,
     );
+  if (multi)
     line(
       'MULTIAPPEND',
       best(multi.Dovecot, (r) => r.rate),
@@ -378,7 +396,8 @@ async function bench() {
       'msg/s',
       true,
     );
-    const dLogin = least(logins.Dovecot, (x) => x.again);
+  const dLogin = logins && least(logins.Dovecot, (x) => x.again);
+  if (logins)
     line(
       'LOGIN again (Dovecot PLAIN)',
       dLogin,
@@ -386,6 +405,7 @@ async function bench() {
       'ms',
       false,
     );
+  if (logins)
     line(
       'first LOGIN, less scrypt',
       dLogin,
@@ -393,6 +413,7 @@ async function bench() {
       'ms',
       false,
     );
+  if (load50)
     line(
       '50 clients: NOOP p50',
       least(load50.Dovecot, (r) => r.noopP50),
@@ -400,6 +421,7 @@ async function bench() {
       'ms',
       false,
     );
+  if (load50)
     line(
       '50 clients: NOOP p99',
       least(load50.Dovecot, (r) => r.noopP99),
@@ -407,11 +429,7 @@ async function bench() {
       'ms',
       false,
     );
-    console.log(`  (ratio: portlab's speed relative to Dovecot's; above 1 portlab is ahead)  load ${load()}`);
-  } finally {
-    await portlab.stop();
-    await dovecot.stop();
-  }
+  console.log(`  (ratio: portlab's speed relative to Dovecot's; above 1 portlab is ahead)  load ${load()}`);
 }
 
 if (server) await serve();
