@@ -10,9 +10,9 @@
 //   4. 50 clients, mixed (SELECT, header and body FETCH, STORE, NOOP; 10 in IDLE while mail
 //      arrives) on a MESSAGES-message INBOX: NOOP p50 and p99.
 // Prints both servers' figures, the ratio and the load average. Asserts nothing.
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { scrypt } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -274,7 +274,7 @@ function quantile(values, q) {
 }
 const median = (values) => quantile(values, 0.5);
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const f1 = (n) => n.toFixed(1);
+const f1 = (n) => Number(n).toFixed(1);
 
 async function scryptMs() {
   const times = [];
@@ -285,7 +285,7 @@ async function scryptMs() {
     );
     times.push(performance.now() - started);
   }
-  return { first: times[0], again: median(times.slice(1)) };
+  return median(times);
 }
 
 async function bench() {
@@ -295,6 +295,12 @@ async function bench() {
     return;
   }
   const dovecot = await startDovecot();
+  // 50 clients of one user from one address: Dovecot allows 10 by default (mail_max_userip_connections).
+  appendFileSync(
+    path.join(dovecot.dir, 'dovecot.conf'),
+    'protocol imap {\n  mail_max_userip_connections = 100\n}\n',
+  );
+  execFileSync('/usr/bin/doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), 'reload']);
   const portlab = await startPortlab();
   console.log(
     `IMAP vs Dovecot (${process.version}): ${MESSAGES} messages, ${ROUNDS} rounds (Dovecot, portlab, ...); Dovecot 127.0.0.1:${dovecot.port}, portlab 127.0.0.1:${portlab.port}\n`,
@@ -409,7 +415,7 @@ function summary(one, multi, logins, load50, derivation) {
     line(
       'first LOGIN, less scrypt',
       dLogin,
-      Math.max(0.01, least(logins.portlab, (x) => x.first) - derivation),
+      Math.max(0.01, logins.portlab[0].first - derivation) /* round 1: later rounds are cached */,
       'ms',
       false,
     );
