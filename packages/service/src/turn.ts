@@ -20,10 +20,10 @@ export const TURN_MS = 4;
  *   all, holds at most one socket buffer of answers in the server's memory, and no CPU.
  *
  * The budget counts the time since this session last let the loop go round: a session back from
- * waiting for its client finds it spent, and its command waits one turn, behind the others' work
- * already queued. That round-robin is deliberate: with 50 IMAP clients (scripts/bench/imap-dovecot.js)
- * NOOP's p50 was 5.3-5.9 ms with it and 31-34 ms when a command went ahead at once (the loop then
- * ran whole FETCHes of the clients whose bytes came first before it).
+ * waiting for its client finds it spent, and its command waits one turn, behind the work already
+ * queued (round-robin). Letting such a command go at once was tried: with 50 IMAP clients
+ * (scripts/bench/imap-dovecot.js) NOOP's p50 stayed within this shared machine's noise (5-35 ms
+ * either way), so the simpler rule stays.
  */
 export class Turn {
   private since = performance.now();
