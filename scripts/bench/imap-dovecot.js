@@ -130,9 +130,9 @@ function rawClient(port) {
         state.lastFailure = line;
       }
     }
-    state.waiters = state.waiters.filter((w) =>
-      state.ok + state.failed >= w.n ? (w.resolve(), false) : true,
-    );
+    const answered = state.ok + state.failed;
+    for (const w of state.waiters) if (answered >= w.n) w.resolve();
+    state.waiters = state.waiters.filter((w) => answered < w.n);
   });
   socket.on('error', () => {});
   const answered = (n) =>
@@ -343,7 +343,7 @@ async function bench() {
     const derivation = logins ? await scryptMs() : 0;
     if (logins) console.log(`  scrypt N=16384 r=8 p=1 alone (this process): ${f1(derivation)} ms`);
 
-    if (!ROWS.includes('mixed')) return summary(one, multi, logins, null, derivation);
+    if (!ROWS.includes('mixed')) return summary(one, multi, logins, null);
     // The mixed row's INBOX, filled the same way on both: files dropped into new/
     for (let n = 0; n < MESSAGES; n++) dovecot.deliver('bob', benchMessage(n));
     await portlab.fill();
@@ -372,14 +372,14 @@ async function bench() {
         `NOOP p50 ${f1(r.noopP50)} ms p99 ${f1(r.noopP99)} ms; all p50 ${f1(r.allP50)} p99 ${f1(r.allP99)} ms, ${r.opsPerSecond.toFixed(0)} ops/s, ${r.errors} errors`,
     );
 
-    summary(one, multi, logins, load50, derivation);
+    summary(one, multi, logins, load50);
   } finally {
     await portlab.stop();
     await dovecot.stop();
   }
 }
 
-function summary(one, multi, logins, load50, derivation) {
+function summary(one, multi, logins, load50) {
   const best = (list, key) => Math.max(...list.map(key));
   const least = (list, key) => Math.min(...list.map(key));
   console.log('\nsummary (best of the rounds)           Dovecot      portlab     ratio');
