@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { Turn } from '@portlab/service';
 import type { Session as TranscriptSession } from '@portlab/transcript';
 import type { Command, Completion } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
@@ -21,6 +22,42 @@ export type State = 'not authenticated' | 'authenticated' | 'selected' | 'logout
 const AUTOLOGOUT_MS = 30 * 60_000;
 
 /**
+ * Pipelined APPENDs run at once, up to this many or this many bytes of messages held: their
+ * fsyncs are shared (the store's group commit) instead of one round each. Bounds the memory one
+ * client can make the server hold.
+ */
+const APPENDS_AT_ONCE = 32;
+const APPEND_BYTES_AT_ONCE = 8 * 1024 * 1024;
+
+/**
+ * The session's writer: where a long command waits for the client to read (between FETCH
+ * batches, `out.drained()`), the session also gives other connections their turn (Session.pace).
+ */
+class PacedWriter extends ResponseWriter {
+  constructor(
+    socket: Socket,
+    transcript: TranscriptSession | undefined,
+    private readonly paced: () => Promise<void>,
+  ) {
+    super(socket, transcript);
+  }
+
+  override drained(): Promise<void> {
+    return this.paced();
+  }
+}
+
+/** A command read and checked, ready to run: or the completion that refused it. */
+type Prepared = { command: Command; parsed: unknown; uid: boolean } | Completion;
+
+/** An APPEND running while the next pipelined command is read (answered in order). */
+interface InFlight {
+  tag: string;
+  done: Promise<Completion>;
+  bytes: number;
+}
+
+/**
  * One IMAP connection: its state (RFC 3501 §3), who logged in, the selected mailbox as the client
  * knows it, and the loop that reads a command, checks it may run now, runs it and answers.
  * Commands run one at a time in the order they came (pipelined commands wait their turn).
@@ -38,6 +75,10 @@ export class Session {
   readonly out: ResponseWriter;
   private unsubscribe: (() => void) | null = null;
   private telling: Promise<void> | null = null;
+  /** This connection's share of the event loop (issue #20): see Turn. */
+  private readonly turn = new Turn();
+  /** Pipelined APPENDs running, oldest first; their tagged answers go out in this order. */
+  private appending: InFlight[] = [];
 
   constructor(
     public socket: Socket,
@@ -47,7 +88,7 @@ export class Session {
     public secure: boolean,
   ) {
     this.input = new LineInput(socket);
-    this.out = new ResponseWriter(socket, transcript);
+    this.out = new PacedWriter(socket, transcript, () => this.pace());
     this.watch(socket);
   }
 
@@ -56,9 +97,14 @@ export class Session {
     this.out.untagged(`OK [CAPABILITY ${this.capabilities().join(' ')}] portlab IMAP4rev1 server ready`);
     try {
       while (this.state !== 'logout') {
+        // Every command first waits for the client to read earlier answers (backpressure), and
+        // lets other connections run once this one used its share of the loop: a client that
+        // pipelines 50 FETCH 1:* must not keep the next client from its greeting.
+        await this.turn.pace(this.socket);
         const read = await readCommand(this.input, this.server.limits, () =>
           this.out.continuation('go ahead: send the literal'),
         );
+        if (read.kind !== 'command' || read.name !== 'APPEND') await this.answerAppends();
         if (read.kind === 'closed') break;
         if (read.kind === 'refused') {
           this.recordClient(read.raw, false);
@@ -67,23 +113,40 @@ export class Session {
         }
         const found = COMMANDS.get(read.name);
         this.recordClient(read.raw, found?.credentials ?? false);
+        const args = new Args(read.args, found?.usage ?? '');
+        if (read.name === 'APPEND') {
+          this.startAppend(read.tag, found, args, read.raw);
+          // The next command is here already (LITERAL+ pipelining, RFC 7888): read it while this
+          // APPEND writes. Else the client waits for our answer: give it now.
+          if (!this.input.lineReady || !this.appendRoom()) await this.answerAppends();
+          continue;
+        }
         this.out.hold();
-        const completion = await this.execute(
-          read.tag,
-          read.name,
-          found,
-          new Args(read.args, found?.usage ?? ''),
-        );
+        const completion = await this.execute(read.tag, read.name, found, args);
         this.out.tagged(read.tag, completion.status, completion.text, completion.code, completion.flags);
         this.out.release();
         completion.afterReply?.();
       }
+      await this.answerAppends();
     } catch (err) {
       this.out.untagged(`BYE internal error: ${(err as Error).message}`);
     } finally {
       this.close();
       this.socket.end();
     }
+  }
+
+  /**
+   * The hook for long work inside a command (a FETCH or SEARCH over thousands of messages): call
+   * it between batches. It returns at once while this connection's share of the event loop lasts
+   * and the client reads; else it waits for the client to read, or lets other connections run.
+   */
+  async pace(): Promise<void> {
+    if (!this.turn.spent && !this.socket.writableNeedDrain) return;
+    // What the command wrote so far goes to the client before the session waits.
+    this.out.release();
+    await this.turn.pace(this.socket);
+    this.out.hold();
   }
 
   /** Checks the command exists and may run in this state, reads its arguments, runs it. */
@@ -93,6 +156,50 @@ export class Session {
     found: Command | undefined,
     args: Args,
   ): Promise<Completion> {
+    const prepared = this.prepare(name, found, args);
+    if (!('command' in prepared)) return prepared;
+    const completion = await this.runPrepared(tag, prepared);
+    // RFC 3501 §7.4.1: EXPUNGE waits while the client's sequence numbers must hold still.
+    await this.tellNews({ expunges: !(prepared.command.bySequence && !prepared.uid) });
+    return completion;
+  }
+
+  // --- pipelined APPEND ------------------------------------------------------------------------
+
+  /**
+   * Starts an APPEND without waiting for it: its message goes to disk while the session reads the
+   * next command. A burst of APPENDs (one message each, LITERAL+) is then written at once, and the
+   * store fsyncs the folder once for all of them (group commit) instead of once each.
+   */
+  private startAppend(tag: string, found: Command | undefined, args: Args, raw: RawCommand): void {
+    const prepared = this.prepare('APPEND', found, args);
+    const done = 'command' in prepared ? this.runPrepared(tag, prepared) : Promise.resolve(prepared);
+    const bytes = raw.pieces.reduce((sum, piece) => sum + piece.length, 0);
+    this.appending.push({ tag, done, bytes });
+  }
+
+  /** Another APPEND may start before the ones running are answered. */
+  private appendRoom(): boolean {
+    const bytes = this.appending.reduce((sum, a) => sum + a.bytes, 0);
+    return this.appending.length < APPENDS_AT_ONCE && bytes < APPEND_BYTES_AT_ONCE;
+  }
+
+  /** Waits for the APPENDs running and answers each, in the order they came (RFC 3501 §5.5). */
+  private async answerAppends(): Promise<void> {
+    if (this.appending.length === 0) return;
+    const running = this.appending;
+    this.appending = [];
+    const completions = await Promise.all(running.map((a) => a.done));
+    // The new messages, if the mailbox selected is where they went (EXISTS, RFC 3501 §6.3.11).
+    await this.tellNews({ expunges: true });
+    running.forEach(({ tag }, i) => {
+      const c = completions[i]!;
+      this.out.tagged(tag, c.status, c.text, c.code, c.flags);
+    });
+  }
+
+  /** The command, checked: it exists, may run in this state, and its arguments parse. */
+  private prepare(name: string, found: Command | undefined, args: Args): Prepared {
     let command = found;
     let uid = false;
     if (name === 'UID') {
@@ -108,23 +215,24 @@ export class Session {
     if (!command)
       return { status: 'BAD', text: `unknown command ${name}: CAPABILITY lists what this server does` };
     if (!command.states.includes(this.state)) return this.wrongState(command);
-    let parsed: unknown;
     try {
-      parsed = command.parse(args, { uid });
+      return { command, parsed: command.parse(args, { uid }), uid };
     } catch (err) {
       if (err instanceof ImapSyntaxError) return { status: 'BAD', text: err.message };
       throw err;
     }
-    let completion: Completion;
+  }
+
+  private async runPrepared(
+    tag: string,
+    { command, parsed, uid }: { command: Command; parsed: unknown; uid: boolean },
+  ): Promise<Completion> {
     try {
-      completion = await command.run({ tag, session: this, uid }, parsed);
+      return await command.run({ tag, session: this, uid }, parsed);
     } catch (err) {
       // The store refused (a folder gone meanwhile, a disk error): say why; the session goes on.
-      completion = { status: 'NO', text: `${command.name} failed: ${(err as Error).message}` };
+      return { status: 'NO', text: `${command.name} failed: ${(err as Error).message}` };
     }
-    // RFC 3501 §7.4.1: EXPUNGE waits while the client's sequence numbers must hold still.
-    await this.tellNews({ expunges: !(command.bySequence && !uid) });
-    return completion;
   }
 
   private wrongState(command: Command): Completion {
@@ -150,6 +258,7 @@ export class Session {
       'LIST-STATUS',
       'CONDSTORE',
       'ESEARCH',
+      'MULTIAPPEND',
     );
     caps.push(`APPENDLIMIT=${this.server.limits.maxLiteralBytes}`);
     if (this.state === 'not authenticated') {

@@ -21,3 +21,4 @@ export {
   type VerifyAnswer,
   type VerifyRequest,
 } from './shared-auth.js';
+export { drained, TURN_MS, Turn } from './turn.js';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Folder } from '@portlab/mailstore';
-import { LineReader } from '@portlab/service';
+import { LineReader, Turn } from '@portlab/service';
 import type { Flag, Session } from '@portlab/transcript';
 import type { MailDeps } from '../deps.js';
 import { summarizeMessage } from '../summary.js';
@@ -14,6 +14,10 @@ type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 const MAX_LINE = 1024;
 /** RFC 1939 §3: an autologout timer of at least 10 minutes. */
 const IDLE_TIMEOUT_MS = 10 * 60_000;
+/** A long listing (UIDL, LIST) goes out this many lines at a time, the loop going round between. */
+const LINES_PER_PIECE = 500;
+/** How many lines of a listing the transcript shows before it counts the rest (as IMAP's does). */
+const TRANSCRIPT_LINES = 100;
 
 interface Command {
   /** The states the command is valid in. */
@@ -24,6 +28,8 @@ interface Command {
 interface MaildropMessage {
   uid: number;
   size: number;
+  /** Its UIDL answer, made once at login: a maildrop is listed again and again. */
+  uidl: string;
   /** DELE'd: removed at QUIT (the UPDATE state), forgotten by RSET or a dropped connection. */
   deleted: boolean;
   retrieved: boolean;
@@ -50,6 +56,10 @@ export class Pop3Session {
   private inbox: Folder | null = null;
   private uidValidity = 0;
   private maildrop: MaildropMessage[] = [];
+  /** Messages and octets not DELE'd (STAT, and the first line of LIST): kept, not counted each time. */
+  private live = { count: 0, octets: 0 };
+  /** This session's share of the event loop: see Turn (issue #20, one client must not stall others). */
+  private readonly turn = new Turn();
 
   private readonly commands: Record<string, Command> = {
     CAPA: { states: ['AUTHORIZATION', 'TRANSACTION'], run: () => this.capa() },
@@ -155,7 +165,15 @@ export class Pop3Session {
     this.inbox = await (await store.mailbox(user)).folder('INBOX');
     const messages = await this.inbox.messages();
     this.uidValidity = (await this.inbox.status()).uidValidity;
-    this.maildrop = messages.map((m) => ({ uid: m.uid, size: m.size, deleted: false, retrieved: false }));
+    const validity = hex8(this.uidValidity);
+    this.maildrop = messages.map((m) => ({
+      uid: m.uid,
+      size: m.size,
+      uidl: `${hex8(m.uid)}${validity}`,
+      deleted: false,
+      retrieved: false,
+    }));
+    this.live = { count: messages.length, octets: messages.reduce((sum, m) => sum + m.size, 0) };
     this.state = 'TRANSACTION';
     this.ok(`${user} has ${this.count()} messages (${this.octets()} octets)`);
   }
@@ -188,33 +206,26 @@ export class Pop3Session {
   }
 
   /** RFC 1939 §5: LIST [msg] -> message number and size. */
-  private list([n]: string[]): void {
+  private async list([n]: string[]): Promise<void> {
     if (n !== undefined) {
       const message = this.message(n);
       if (message) this.ok(`${n} ${message.size}`);
       return;
     }
-    this.multiline(
-      `${this.count()} messages (${this.octets()} octets)`,
-      this.numbered().map(([i, m]) => `${i} ${m.size}`),
-    );
+    await this.listing(`${this.count()} messages (${this.octets()} octets)`, (m) => `${m.size}`);
   }
 
   /**
    * RFC 1939 §7: UIDL [msg] -> a unique id that never changes for that message. Made as Dovecot's
    * default (pop3_uidl_format = %08Xu%08Xv): the IMAP UID then UIDVALIDITY, in hex.
    */
-  private uidl([n]: string[]): void {
-    const uidl = (m: MaildropMessage) => `${hex8(m.uid)}${hex8(this.uidValidity)}`;
+  private async uidl([n]: string[]): Promise<void> {
     if (n !== undefined) {
       const message = this.message(n);
-      if (message) this.ok(`${n} ${uidl(message)}`);
+      if (message) this.ok(`${n} ${message.uidl}`);
       return;
     }
-    this.multiline(
-      'unique ids follow',
-      this.numbered().map(([i, m]) => `${i} ${uidl(m)}`),
-    );
+    await this.listing('unique ids follow', (m) => m.uidl);
   }
 
   /** RFC 1939 §5: RETR msg -> the whole message. */
@@ -240,12 +251,18 @@ export class Pop3Session {
     const message = this.message(n);
     if (!message) return;
     message.deleted = true;
+    this.live.count--;
+    this.live.octets -= message.size;
     this.ok(`message ${n} deleted`);
   }
 
   /** RFC 1939 §5: RSET unmarks every DELE'd message. */
   private rset(): void {
     for (const message of this.maildrop) message.deleted = false;
+    this.live = {
+      count: this.maildrop.length,
+      octets: this.maildrop.reduce((sum, m) => sum + m.size, 0),
+    };
     this.ok(`maildrop has ${this.count()} messages (${this.octets()} octets)`);
   }
 
@@ -314,6 +331,9 @@ export class Pop3Session {
         // One command failing (a message expunged over IMAP meanwhile) must not stall those behind it.
         this.err(`internal error: ${(err as Error).message}`);
       }
+      // Pipelined commands (RFC 2449 §6.6) run in this session's share of the loop, and no faster
+      // than the client reads their answers.
+      await this.turn.pace(this.socket);
     }
     this.busy = false;
     this.socket.resume();
@@ -352,16 +372,12 @@ export class Pop3Session {
     return undefined;
   }
 
-  private numbered(): [number, MaildropMessage][] {
-    return this.maildrop.flatMap((m, i): [number, MaildropMessage][] => (m.deleted ? [] : [[i + 1, m]]));
-  }
-
   private count(): number {
-    return this.numbered().length;
+    return this.live.count;
   }
 
   private octets(): number {
-    return this.numbered().reduce((sum, [, m]) => sum + m.size, 0);
+    return this.live.octets;
   }
 
   private passwordsAllowed(): boolean {
@@ -378,6 +394,43 @@ export class Pop3Session {
 
   private err(text: string): void {
     this.reply(`-ERR ${text}`);
+  }
+
+  /**
+   * A multi-line listing of the messages not DELE'd, "number text" a line (LIST, UIDL; RFC 1939
+   * §5, §7). It goes out LINES_PER_PIECE lines at a time, each piece after the client read the last
+   * (backpressure) and within this session's share of the loop: 9,800 lines, asked for 1,000 times
+   * in one pipelined burst, must not keep other connections from their greetings. Neither a number
+   * nor a UIDL starts with ".", so no line needs byte-stuffing.
+   */
+  private async listing(first: string, text: (m: MaildropMessage) => string): Promise<void> {
+    this.socket.write(`+OK ${first}\r\n`);
+    this.transcript?.server(`+OK ${first}`);
+    const shown: string[] = [];
+    let piece = '';
+    let inPiece = 0;
+    for (let i = 0; i < this.maildrop.length; i++) {
+      const m = this.maildrop[i]!;
+      if (m.deleted) continue;
+      const line = `${i + 1} ${text(m)}`;
+      if (shown.length < TRANSCRIPT_LINES) shown.push(line);
+      piece += `${line}\r\n`;
+      if (++inPiece === LINES_PER_PIECE) {
+        if (!this.socket.writable) return;
+        this.socket.write(piece);
+        piece = '';
+        inPiece = 0;
+        await this.turn.pace(this.socket);
+      }
+    }
+    if (!this.socket.writable) return;
+    this.socket.write(`${piece}.\r\n`);
+    const count = this.count();
+    if (count) {
+      const more = count > shown.length ? ` | … ${count - shown.length} more` : '';
+      this.transcript?.server(`<${count} lines: ${shown.join(' | ')}${more}>`, ['summary']);
+    }
+    this.transcript?.server('.');
   }
 
   private multiline(first: string, lines: string[]): void {

@@ -95,6 +95,14 @@ export class LineInput {
     return true;
   }
 
+  /**
+   * True when a whole line is here already: the client sent (pipelined) another command before
+   * our answer, so reading it now cannot wait on the client. Pipelined APPENDs run at once.
+   */
+  get lineReady(): boolean {
+    return this.indexOfLf() !== -1;
+  }
+
   /** True once the client closed its side and every byte it sent was read. */
   get closed(): boolean {
     return this.ended && this.length === 0;
