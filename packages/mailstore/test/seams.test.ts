@@ -200,15 +200,20 @@ describe('sync: matching the index to the disk', () => {
     return sync;
   }
 
-  it('reads cur/ again once its time to trust our own write is over', async () => {
-    const sync = syncOf(0);
-    await sync.look();
-    await sync.writingCur(async () => {
+  /** Our own write into cur/ (message 'ours' with \Seen), cur/'s mtime then set to a fixed second. */
+  function writeOurs(sync: FolderSync) {
+    return sync.writingCur(async () => {
       writeFileSync(path.join(dir, 'cur', 'ours:2,S'), 'x');
       place(sync.index!, 'ours', 'cur', 'ours:2,S');
       applyToIndex(sync.index!, { upsert: [entry(1, 'ours')], expunge: [], uidNext: 2, highestModseq: 2 });
       utimesSync(path.join(dir, 'cur'), 1_700_000_000, 1_700_000_000);
     });
+  }
+
+  it('reads cur/ again once its time to trust our own write is over', async () => {
+    const sync = syncOf(0);
+    await sync.look();
+    await writeOurs(sync);
     // Another tool drops a file in the same tick: cur/'s mtime is as our write left it.
     writeFileSync(path.join(dir, 'cur', 'theirs:2,'), 'y');
     utimesSync(path.join(dir, 'cur'), 1_700_000_000, 1_700_000_000);
@@ -220,12 +225,7 @@ describe('sync: matching the index to the disk', () => {
   it('sees a change of cur/ made after our own write at the next look, in the time it trusts that write', async () => {
     const sync = syncOf();
     await sync.look();
-    await sync.writingCur(async () => {
-      writeFileSync(path.join(dir, 'cur', 'ours:2,S'), 'x');
-      place(sync.index!, 'ours', 'cur', 'ours:2,S');
-      applyToIndex(sync.index!, { upsert: [entry(1, 'ours')], expunge: [], uidNext: 2, highestModseq: 2 });
-      utimesSync(path.join(dir, 'cur'), 1_700_000_000, 1_700_000_000);
-    });
+    await writeOurs(sync);
     writeFileSync(path.join(dir, 'cur', 'theirs:2,'), 'y');
     const index = await sync.look();
     expect(index.list.entries.map((e) => e.id).sort()).toEqual(['ours', 'theirs']);
