@@ -19,6 +19,7 @@ import path from 'node:path';
 import { benchMessage } from '../bench-lib/bench-message.js';
 import { dovecotMissing, startDovecot } from '../bench-lib/dovecot.js';
 import { BenchImapClient } from '../bench-lib/imap-client.js';
+import { mixedWorkload } from '../bench-lib/imap-mixed.js';
 import { startPortlabImap } from '../bench-lib/imap-server.js';
 
 const MESSAGES = Number(process.argv[2]) || 10_000;
@@ -131,55 +132,15 @@ async function login(port) {
   return { first: times[0], again: median(times.slice(1)) };
 }
 
-/** 50 clients, mixed, as scripts/bench/imap.js's: NOOP p50/p99 and all commands' p50/p99. */
+/** 50 clients, mixed (bench-lib/imap-mixed.js, as in imap.js): NOOP p50/p99 and all commands' p50/p99. */
 async function mixed(port, deliver) {
-  const noops = [];
-  const all = [];
-  let errors = 0;
-  const idlers = await Promise.all(
-    Array.from({ length: IDLERS }, async () => {
-      const idle = await BenchImapClient.open(port);
-      await idle.command('LOGIN bob builder');
-      await idle.command('SELECT INBOX');
-      idle.socket.write('i1 IDLE\r\n');
-      return idle;
-    }),
-  );
-  const deliveries = setInterval(deliver, 250);
-  const random = () => 1 + Math.floor(Math.random() * MESSAGES);
-  const ops = [
-    () => 'SELECT INBOX',
-    () => {
-      const start = random();
-      return `UID FETCH ${start}:${start + 19} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Subject Date Message-ID)])`;
-    },
-    () => `UID FETCH ${random()} BODY.PEEK[]`,
-    () => `UID STORE ${random()} ${Math.random() < 0.5 ? '+' : '-'}FLAGS.SILENT (\\Flagged)`,
-    () => 'NOOP',
-  ];
-  const deadline = Date.now() + MIXED_SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CLIENTS - IDLERS }, async () => {
-      const client = await BenchImapClient.open(port);
-      await client.command('LOGIN bob builder');
-      await client.command('SELECT INBOX');
-      while (Date.now() < deadline) {
-        const op = ops[Math.floor(Math.random() * ops.length)]();
-        const started = performance.now();
-        try {
-          await client.command(op);
-          const ms = performance.now() - started;
-          all.push(ms);
-          if (op === 'NOOP') noops.push(ms);
-        } catch {
-          errors++;
-        }
-      }
-      client.close();
-    }),
-  );
-  clearInterval(deliveries);
-  for (const idle of idlers) idle.close();
+  const { all, noops, errors } = await mixedWorkload(port, {
+    messages: MESSAGES,
+    clients: CLIENTS,
+    idlers: IDLERS,
+    seconds: MIXED_SECONDS,
+    deliver,
+  });
   return {
     noopP50: quantile(noops, 0.5),
     noopP99: quantile(noops, 0.99),

@@ -5,6 +5,7 @@
 // header fetch, SEARCH TEXT; then 50 concurrent clients in a mixed workload; then 500 idle
 // connections and the memory they cost the server process. Prints figures; asserts nothing.
 import { BenchImapClient } from '../bench-lib/imap-client.js';
+import { mixedWorkload } from '../bench-lib/imap-mixed.js';
 import { startPortlabImap } from '../bench-lib/imap-server.js';
 
 // `node scripts/bench/imap.js 1000` for a quick run on a smaller mailbox.
@@ -100,50 +101,13 @@ async function bench() {
   for (const client of selected) client.close();
 
   // 50 clients: 40 busy with SELECT, header and body FETCH, STORE and NOOP; 10 in IDLE while mail arrives.
-  const latencies = [];
-  let errors = 0;
-  const deadline = Date.now() + MIXED_SECONDS * 1000;
-  const idlers = await Promise.all(
-    Array.from({ length: IDLERS }, async () => {
-      const idle = await BenchImapClient.open(port);
-      await idle.command('LOGIN bob builder');
-      await idle.command('SELECT INBOX');
-      idle.socket.write('i1 IDLE\r\n');
-      return idle;
-    }),
-  );
-  const deliveries = setInterval(() => server.deliver(Math.floor(Math.random() * 1e6)), 250);
-  const random = () => 1 + Math.floor(Math.random() * MESSAGES);
-  const ops = [
-    () => 'SELECT INBOX',
-    () => {
-      const start = random();
-      return `UID FETCH ${start}:${start + 19} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Subject Date Message-ID)])`;
-    },
-    () => `UID FETCH ${random()} BODY.PEEK[]`,
-    () => `UID STORE ${random()} ${Math.random() < 0.5 ? '+' : '-'}FLAGS.SILENT (\\Flagged)`,
-    () => 'NOOP',
-  ];
-  await Promise.all(
-    Array.from({ length: CLIENTS - IDLERS }, async () => {
-      const client = await BenchImapClient.open(port);
-      await client.command('LOGIN bob builder');
-      await client.command('SELECT INBOX');
-      while (Date.now() < deadline) {
-        const op = ops[Math.floor(Math.random() * ops.length)]();
-        const started = performance.now();
-        try {
-          await client.command(op);
-          latencies.push(performance.now() - started);
-        } catch {
-          errors++;
-        }
-      }
-      client.close();
-    }),
-  );
-  clearInterval(deliveries);
-  for (const idle of idlers) idle.close();
+  const { all: latencies, errors } = await mixedWorkload(port, {
+    messages: MESSAGES,
+    clients: CLIENTS,
+    idlers: IDLERS,
+    seconds: MIXED_SECONDS,
+    deliver: () => server.deliver(Math.floor(Math.random() * 1e6)),
+  });
   latencies.sort((a, b) => a - b);
   const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
   console.log(
