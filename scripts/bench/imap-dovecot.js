@@ -11,18 +11,18 @@
 //   4. 50 clients, mixed (SELECT, header and body FETCH, STORE, NOOP; 10 in IDLE while mail
 //      arrives) on a MESSAGES-message INBOX: NOOP p50 and p99.
 // Prints both servers' figures, the ratio and the load average. Asserts nothing.
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { scrypt } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { benchMessage } from '../bench-lib/bench-message.js';
 import { dovecotMissing, startDovecot } from '../bench-lib/dovecot.js';
 import { BenchImapClient } from '../bench-lib/imap-client.js';
+import { mixedWorkload } from '../bench-lib/imap-mixed.js';
+import { startPortlabImap } from '../bench-lib/imap-server.js';
 
-const server = process.argv[2] === '--server';
-const MESSAGES = Number(process.argv[server ? 3 : 2]) || 10_000;
+const MESSAGES = Number(process.argv[2]) || 10_000;
 const ROUNDS = Number(process.argv[3]) || 2;
 const MULTI = 100;
 const LOGINS = 15;
@@ -31,84 +31,6 @@ const IDLERS = 10;
 const MIXED_SECONDS = 10;
 // ROWS=append,multi,login,mixed (the default: all) runs only those rows.
 const ROWS = (process.env.ROWS ?? 'append,multi,login,mixed').split(',');
-
-// --- portlab's server, in its own process ---------------------------------------------------------
-
-async function serve() {
-  const { loadConfig } = await import('@portlab/config');
-  const { MailStore } = await import('@portlab/mailstore');
-  const { AppRuntime, LoginThrottle } = await import('@portlab/service');
-  const { tempLab } = await import('@portlab/testkit');
-  const { createImapServer } = await import('@portlab/imap');
-  const lab = await tempLab();
-  const config = loadConfig({ file: lab.configFile, env: {} });
-  const runtime = new AppRuntime('mail', config);
-  await runtime.users.ensure();
-  const store = new MailStore(config.paths.mail);
-  const imap = createImapServer({
-    store,
-    users: runtime.users,
-    throttle: new LoginThrottle(),
-    certificate: await runtime.certificate(),
-    implicitTls: false,
-    sessionOf: (socket) => runtime.sessionOf(socket),
-    config,
-  });
-  await runtime.serve('imap', imap);
-  let delivered = 0;
-  process.on('message', async (order) => {
-    if (order.type === 'fill') {
-      // As Dovecot's is filled: files dropped into new/, as an MDA would (the first look takes them).
-      const dir = path.join(config.paths.mail, 'bob');
-      for (const sub of ['tmp', 'new', 'cur']) mkdirSync(path.join(dir, sub), { recursive: true });
-      for (let n = 0; n < MESSAGES; n++)
-        writeFileSync(path.join(dir, 'new', `${1700000000 + n}.P${n}.bench`), benchMessage(n));
-      process.send({ type: 'filled' });
-    } else if (order.type === 'deliver') {
-      await store.deliver('bob', benchMessage(MESSAGES + ++delivered));
-    } else if (order.type === 'stop') {
-      await runtime.shutdown();
-      lab.cleanup();
-      process.exit(0);
-    }
-  });
-  process.on('disconnect', () => {
-    lab.cleanup();
-    process.exit(0);
-  });
-  process.send({ type: 'ready', port: lab.ports.imap });
-}
-
-async function startPortlab() {
-  const child = fork(fileURLToPath(import.meta.url), ['--server', String(MESSAGES)], {
-    stdio: 'inherit',
-    execArgv: process.env.PORTLAB_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PORTLAB_CPU_PROF}`]
-      : [],
-  });
-  const next = (type) =>
-    new Promise((resolve) => {
-      const on = (m) => {
-        if (m.type !== type) return;
-        child.off('message', on);
-        resolve(m);
-      };
-      child.on('message', on);
-    });
-  const { port } = await next('ready');
-  return {
-    port,
-    fill: async () => {
-      child.send({ type: 'fill' });
-      await next('filled');
-    },
-    deliver: () => child.send({ type: 'deliver' }),
-    stop: async () => {
-      child.send({ type: 'stop' });
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
 
 // --- the workloads ----------------------------------------------------------------------------------
 
@@ -210,55 +132,15 @@ async function login(port) {
   return { first: times[0], again: median(times.slice(1)) };
 }
 
-/** 50 clients, mixed, as scripts/bench/imap.js's: NOOP p50/p99 and all commands' p50/p99. */
+/** 50 clients, mixed (bench-lib/imap-mixed.js, as in imap.js): NOOP p50/p99 and all commands' p50/p99. */
 async function mixed(port, deliver) {
-  const noops = [];
-  const all = [];
-  let errors = 0;
-  const idlers = await Promise.all(
-    Array.from({ length: IDLERS }, async () => {
-      const idle = await BenchImapClient.open(port);
-      await idle.command('LOGIN bob builder');
-      await idle.command('SELECT INBOX');
-      idle.socket.write('i1 IDLE\r\n');
-      return idle;
-    }),
-  );
-  const deliveries = setInterval(deliver, 250);
-  const random = () => 1 + Math.floor(Math.random() * MESSAGES);
-  const ops = [
-    () => 'SELECT INBOX',
-    () => {
-      const start = random();
-      return `UID FETCH ${start}:${start + 19} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Subject Date Message-ID)])`;
-    },
-    () => `UID FETCH ${random()} BODY.PEEK[]`,
-    () => `UID STORE ${random()} ${Math.random() < 0.5 ? '+' : '-'}FLAGS.SILENT (\\Flagged)`,
-    () => 'NOOP',
-  ];
-  const deadline = Date.now() + MIXED_SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CLIENTS - IDLERS }, async () => {
-      const client = await BenchImapClient.open(port);
-      await client.command('LOGIN bob builder');
-      await client.command('SELECT INBOX');
-      while (Date.now() < deadline) {
-        const op = ops[Math.floor(Math.random() * ops.length)]();
-        const started = performance.now();
-        try {
-          await client.command(op);
-          const ms = performance.now() - started;
-          all.push(ms);
-          if (op === 'NOOP') noops.push(ms);
-        } catch {
-          errors++;
-        }
-      }
-      client.close();
-    }),
-  );
-  clearInterval(deliveries);
-  for (const idle of idlers) idle.close();
+  const { all, noops, errors } = await mixedWorkload(port, {
+    messages: MESSAGES,
+    clients: CLIENTS,
+    idlers: IDLERS,
+    seconds: MIXED_SECONDS,
+    deliver,
+  });
   return {
     noopP50: quantile(noops, 0.5),
     noopP99: quantile(noops, 0.99),
@@ -302,7 +184,12 @@ async function bench() {
     'protocol imap {\n  mail_max_userip_connections = 100\n}\n',
   );
   execFileSync('/usr/bin/doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), 'reload']);
-  const portlab = await startPortlab();
+  const portlab = await startPortlabImap({
+    messages: MESSAGES,
+    execArgv: process.env.PORTLAB_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PORTLAB_CPU_PROF}`]
+      : [],
+  });
   console.log(
     `IMAP vs Dovecot (${process.version}): ${MESSAGES} messages, ${ROUNDS} rounds (Dovecot, portlab, ...); Dovecot 127.0.0.1:${dovecot.port}, portlab 127.0.0.1:${portlab.port}\n`,
   );
@@ -346,7 +233,7 @@ async function bench() {
     if (!ROWS.includes('mixed')) return summary(one, multi, logins, null);
     // The mixed row's INBOX, filled the same way on both: files dropped into new/
     for (let n = 0; n < MESSAGES; n++) dovecot.deliver('bob', benchMessage(n));
-    await portlab.fill();
+    await portlab.fill('drop');
     for (const s of servers) {
       // The first look gives the UIDs: not what this row measures.
       const c = await BenchImapClient.open(s.port);
@@ -354,6 +241,7 @@ async function bench() {
       await c.command('SELECT INBOX');
       c.close();
     }
+    let delivered = 0;
     const deliverTo = {
       Dovecot: () => {
         try {
@@ -362,7 +250,7 @@ async function bench() {
           // Dovecot (in IDLE) moved the file to cur/ before deliver() could chown it: it is there.
         }
       },
-      portlab: () => portlab.deliver(),
+      portlab: () => portlab.deliver(MESSAGES + ++delivered),
     };
     const load50 = await row(
       'mixed',
@@ -431,5 +319,4 @@ function summary(one, multi, logins, load50) {
   console.log(`  (ratio: portlab's speed relative to Dovecot's; above 1 portlab is ahead)  load ${load()}`);
 }
 
-if (server) await serve();
-else await bench();
+await bench();

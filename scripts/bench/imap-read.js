@@ -5,91 +5,17 @@
 // in 10 marked \Seen on both; then `FETCH 1:* (UID FLAGS)`, `UID FETCH` of 100 whole bodies and
 // `SEARCH UNSEEN`, each the median of 7 runs, timed alternately Dovecot, portlab, Dovecot, portlab...
 // Prints both servers' figures, their ratio and the load average. Asserts nothing.
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { benchMessage } from '../bench-lib/bench-message.js';
 import { dovecotMissing, startDovecot } from '../bench-lib/dovecot.js';
 import { BenchImapClient } from '../bench-lib/imap-client.js';
+import { startPortlabImap } from '../bench-lib/imap-server.js';
 
-const server = process.argv[2] === '--server';
 const profileAt = process.argv.indexOf('--cpu-prof');
 const PROFILE = profileAt === -1 ? null : process.argv.splice(profileAt, 2)[1];
-const MESSAGES = Number(process.argv[server ? 3 : 2]) || 10_000;
+const MESSAGES = Number(process.argv[2]) || 10_000;
 const ROUNDS = Number(process.argv[3]) || 3;
 const RUNS = 7;
-
-// --- portlab's server, in its own process (as in scripts/bench/imap.js) -----------------------------
-
-async function serve() {
-  const { loadConfig } = await import('@portlab/config');
-  const { MailStore } = await import('@portlab/mailstore');
-  const { AppRuntime, LoginThrottle } = await import('@portlab/service');
-  const { tempLab } = await import('@portlab/testkit');
-  const { createImapServer } = await import('@portlab/imap');
-  const lab = await tempLab();
-  const config = loadConfig({ file: lab.configFile, env: {} });
-  const runtime = new AppRuntime('mail', config);
-  await runtime.users.ensure();
-  const store = new MailStore(config.paths.mail);
-  const imap = createImapServer({
-    store,
-    users: runtime.users,
-    throttle: new LoginThrottle(),
-    certificate: await runtime.certificate(),
-    implicitTls: false,
-    sessionOf: (socket) => runtime.sessionOf(socket),
-    config,
-  });
-  await runtime.serve('imap', imap);
-  process.on('message', async (order) => {
-    if (order.type === 'fill') {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 32 }, async () => {
-          while (next < MESSAGES) await store.deliver('bob', benchMessage(next++));
-        }),
-      );
-      process.send({ type: 'filled' });
-    } else if (order.type === 'stop') {
-      await runtime.shutdown();
-      lab.cleanup();
-      process.exit(0);
-    }
-  });
-  process.on('disconnect', () => {
-    lab.cleanup();
-    process.exit(0);
-  });
-  process.send({ type: 'ready', port: lab.ports.imap });
-}
-
-async function startPortlab() {
-  const child = fork(fileURLToPath(import.meta.url), ['--server', String(MESSAGES)], {
-    stdio: 'inherit',
-    // `--cpu-prof DIR`: portlab's server writes its CPU profile there (node --cpu-prof).
-    execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
-  });
-  const next = (type) =>
-    new Promise((resolve) => {
-      const on = (m) => {
-        if (m.type !== type) return;
-        child.off('message', on);
-        resolve(m);
-      };
-      child.on('message', on);
-    });
-  const { port } = await next('ready');
-  child.send({ type: 'fill' });
-  await next('filled');
-  return {
-    port,
-    async stop() {
-      child.send({ type: 'stop' });
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
 
 // --- the rows ----------------------------------------------------------------------------------------
 
@@ -139,7 +65,12 @@ async function bench() {
   for (let n = 0; n < MESSAGES; n++) dovecot.deliver('bob', benchMessage(n));
   console.log(`fill Dovecot's Maildir/new: ${(performance.now() - started).toFixed(0)} ms`);
   started = performance.now();
-  const portlab = await startPortlab();
+  const portlab = await startPortlabImap({
+    messages: MESSAGES,
+    // `--cpu-prof DIR`: portlab's server writes its CPU profile there (node --cpu-prof).
+    execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
+  });
+  await portlab.fill();
   console.log(`fill portlab (store.deliver, 32 at once): ${(performance.now() - started).toFixed(0)} ms`);
 
   // First SELECT (indexes built, UIDs given), 9 in 10 marked \Seen, one warm-up pass of every row.
@@ -180,5 +111,4 @@ async function bench() {
   console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 }
 
-if (server) await serve();
-else await bench();
+await bench();

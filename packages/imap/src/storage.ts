@@ -1,3 +1,13 @@
+import type {
+  FlagsChanged,
+  FolderInfo,
+  FolderSnapshot,
+  FolderStatus,
+  MessageAdded,
+  MessageExpunged,
+  MessageInfo,
+} from '@portlab/mailstore';
+
 /**
  * What the IMAP server needs from a mail store. The parser and the commands see only this; the
  * lab's Maildir store (@portlab/mailstore) is one: its Folder is a StoredFolder as it is, and
@@ -11,26 +21,22 @@ export interface MailStorage {
 }
 
 export interface ChangeFeed {
-  on(event: 'added', listener: (change: { user: string; folder: string; uid?: number }) => void): unknown;
+  on(event: 'added', listener: (change: MessageAdded) => void): unknown;
   on(event: 'flags', listener: (change: FlagChange) => void): unknown;
-  on(event: 'expunged', listener: (change: { user: string; folder: string; uid: number }) => void): unknown;
+  on(event: 'expunged', listener: (change: MessageExpunged) => void): unknown;
   off(event: 'added' | 'flags' | 'expunged', listener: (...args: never[]) => void): unknown;
 }
 
-export interface FlagChange {
-  user: string;
-  folder: string;
-  uid: number;
-  flags: string[];
-  modseq: number;
-}
-
-export interface FolderEntry {
-  /** The name as IMAP shows it (modified UTF-7, '.' between levels). */
-  name: string;
-  /** RFC 6154: \Sent, \Drafts, \Trash, \Junk... */
-  specialUse?: string;
-}
+// The store's own records, under the names the IMAP code uses (@portlab/mailstore defines them once).
+export type FlagChange = FlagsChanged;
+/** A folder's name as IMAP shows it (modified UTF-7, '.' between levels) and its RFC 6154 use. */
+export type FolderEntry = FolderInfo;
+/** A message: UID, unique id (a cache key: its bytes never change), flags, size, date, modseq. */
+export type StoredMessage = MessageInfo;
+/** UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first \Recent UID and the counts. */
+export type FolderState = FolderStatus;
+/** Status and messages from one look, shared by every session: never modified. */
+export type { FolderSnapshot };
 
 export interface UserMailbox {
   listFolders(): Promise<FolderEntry[]>;
@@ -42,37 +48,6 @@ export interface UserMailbox {
   /** LSUB / LIST (SUBSCRIBED): RFC 3501 §6.3.6. */
   subscriptions(): Promise<string[]>;
   setSubscribed(name: string, subscribed: boolean): Promise<void>;
-}
-
-export interface StoredMessage {
-  uid: number;
-  /** Stable for the life of the message's bytes (they never change): a cache key. */
-  id: string;
-  flags: string[];
-  size: number;
-  internalDate: Date;
-  modseq: number;
-}
-
-export interface FolderState {
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
-  /** The messages with this UID or higher are \Recent: no session has taken them yet (recent.ts). */
-  firstRecentUid: number;
-  messages: number;
-  unseen: number;
-  recent: number;
-}
-
-/**
- * A folder's state and messages from one look, shared: every session with the folder selected
- * holds the same message objects, so they are never modified (a change makes new ones).
- */
-export interface FolderSnapshot {
-  readonly status: FolderState;
-  /** In UID order. */
-  readonly messages: readonly StoredMessage[];
 }
 
 export interface StoredFolder {

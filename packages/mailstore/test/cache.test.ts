@@ -1,17 +1,8 @@
-import {
-  appendFileSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailStore, UIDLIST_FILE } from '../src/index.js';
+import { makeTempDir, removeDir } from './temp-dir.js';
 import { runWorkers } from './workers.js';
 
 let root: string;
@@ -19,11 +10,11 @@ let store: MailStore;
 let inboxDir: string;
 
 beforeEach(() => {
-  root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-cache-'));
+  root = makeTempDir('cache');
   store = new MailStore(root);
   inboxDir = path.join(root, 'bob');
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => removeDir(root));
 
 const message = (subject: string) => Buffer.from(`Subject: ${subject}\r\n\r\nHello ${subject}\r\n`);
 

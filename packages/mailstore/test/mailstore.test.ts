@@ -1,28 +1,20 @@
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailStore, type MessageAdded, UIDLIST_FILE } from '../src/index.js';
 import { withFileLock } from '../src/lock.js';
 import { compareNames, uniqueName } from '../src/names.js';
+import { makeTempDir, removeDir } from './temp-dir.js';
 import { runWorkers } from './workers.js';
 
 let root: string;
 let store: MailStore;
 
 beforeEach(() => {
-  root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-'));
+  root = makeTempDir('store');
   store = new MailStore(root);
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => removeDir(root));
 
 const message = (subject: string) => Buffer.from(`Subject: ${subject}\r\n\r\nHello ${subject}\r\n`);
 

@@ -1,14 +1,5 @@
 import { fork } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +11,7 @@ import { MessageInfos } from '../src/message-info.js';
 import { Failed, SaveQueue } from '../src/save.js';
 import { FolderSync, reconcile } from '../src/sync.js';
 import { emptyUidList, type UidEntry, type UidListChange } from '../src/uidlist.js';
+import { makeTempDir, removeDir } from './temp-dir.js';
 
 /**
  * One test group per module folder.ts was split into (issue #19): the index in memory, the uidlist
@@ -28,10 +20,10 @@ import { emptyUidList, type UidEntry, type UidListChange } from '../src/uidlist.
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-seams-'));
+  dir = makeTempDir('seams');
   for (const sub of ['cur', 'new', 'tmp']) mkdirSync(path.join(dir, sub));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => removeDir(dir));
 
 const entry = (uid: number, id: string, keywords: string[] = []): UidEntry => ({
   uid,
@@ -200,15 +192,20 @@ describe('sync: matching the index to the disk', () => {
     return sync;
   }
 
-  it('reads cur/ again once its time to trust our own write is over', async () => {
-    const sync = syncOf(0);
-    await sync.look();
-    await sync.writingCur(async () => {
+  /** Our own write into cur/ (message 'ours' with \Seen), cur/'s mtime then set to a fixed second. */
+  function writeOurs(sync: FolderSync) {
+    return sync.writingCur(async () => {
       writeFileSync(path.join(dir, 'cur', 'ours:2,S'), 'x');
       place(sync.index!, 'ours', 'cur', 'ours:2,S');
       applyToIndex(sync.index!, { upsert: [entry(1, 'ours')], expunge: [], uidNext: 2, highestModseq: 2 });
       utimesSync(path.join(dir, 'cur'), 1_700_000_000, 1_700_000_000);
     });
+  }
+
+  it('reads cur/ again once its time to trust our own write is over', async () => {
+    const sync = syncOf(0);
+    await sync.look();
+    await writeOurs(sync);
     // Another tool drops a file in the same tick: cur/'s mtime is as our write left it.
     writeFileSync(path.join(dir, 'cur', 'theirs:2,'), 'y');
     utimesSync(path.join(dir, 'cur'), 1_700_000_000, 1_700_000_000);
@@ -220,12 +217,7 @@ describe('sync: matching the index to the disk', () => {
   it('sees a change of cur/ made after our own write at the next look, in the time it trusts that write', async () => {
     const sync = syncOf();
     await sync.look();
-    await sync.writingCur(async () => {
-      writeFileSync(path.join(dir, 'cur', 'ours:2,S'), 'x');
-      place(sync.index!, 'ours', 'cur', 'ours:2,S');
-      applyToIndex(sync.index!, { upsert: [entry(1, 'ours')], expunge: [], uidNext: 2, highestModseq: 2 });
-      utimesSync(path.join(dir, 'cur'), 1_700_000_000, 1_700_000_000);
-    });
+    await writeOurs(sync);
     writeFileSync(path.join(dir, 'cur', 'theirs:2,'), 'y');
     const index = await sync.look();
     expect(index.list.entries.map((e) => e.id).sort()).toEqual(['ours', 'theirs']);
@@ -278,7 +270,7 @@ describe('save: tmp/ then a rename, and the group commit', () => {
   });
 
   it('gives 40 concurrent APPENDs distinct UIDs, every one in the uidlist and none left in tmp/', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-save-'));
+    const root = makeTempDir('save');
     try {
       const store = new MailStore(root);
       const folder = await (await store.mailbox('bob')).folder('Drafts');
@@ -294,12 +286,12 @@ describe('save: tmp/ then a rename, and the group commit', () => {
         saved.map((m) => m.uid).sort((a, b) => a - b),
       );
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     }
   });
 
   it('appendAll stores a set with consecutive UIDs, or nothing when one message is refused (a bad flag)', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-save-'));
+    const root = makeTempDir('save');
     try {
       const store = new MailStore(root);
       const folder = await (await store.mailbox('bob')).folder('INBOX');
@@ -321,12 +313,12 @@ describe('save: tmp/ then a rename, and the group commit', () => {
       expect(readdirSync(path.join(root, 'bob', 'tmp'))).toEqual([]);
       expect(readdirSync(path.join(root, 'bob', 'cur'))).toHaveLength(3);
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     }
   });
 
   it('keeps every APPEND it acknowledged, with its UID, when one of two appending processes is killed', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-save-'));
+    const root = makeTempDir('save');
     try {
       await new MailStore(root).mailbox('bob');
       const worker = fileURLToPath(new URL('./append-worker.js', import.meta.url));
@@ -356,7 +348,7 @@ describe('save: tmp/ then a rename, and the group commit', () => {
       }
       expect(new Set([...byId.values()].map((m) => m.uid)).size).toBe(byId.size);
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     }
   });
 });
