@@ -17,7 +17,7 @@
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { AppName } from '@portlab/config';
+import { type AppName, releaseConfigSchema } from '@portlab/config';
 
 const LEAN_YOUNG_GENERATION = '--max-semi-space-size=1';
 
@@ -51,6 +51,8 @@ export function collectGarbage(): void {
  * in its heap for as long as it idles, and one more once the start's after-effects have settled.
  */
 export function collectStartupGarbage(): void {
+  // The config was read: zod and its schema (3 MB) can go with this collection (packages/config).
+  releaseConfigSchema();
   // After this turn of the event loop: the ready report (IPC) and `up`'s table go out first.
   setImmediate(collectGarbage).unref();
   setTimeout(collectGarbage, SETTLE_MS).unref();
