@@ -4,7 +4,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import libmime from 'libmime';
 
 export interface StoredMessage {
   file: string;
@@ -21,7 +20,14 @@ export interface StoredMessage {
 const headerCache = new Map<string, Map<string, string>>();
 const HEADER_CACHE_MAX = 200_000;
 
+/** libmime, loaded at the first mailbox read: a process that never checks lab 2 does not hold it (issue #20). */
+let decodeWords: ((text: string) => string) | undefined;
+
 export async function inbox(mailDir: string, user: string): Promise<StoredMessage[]> {
+  if (!decodeWords) {
+    const { default: libmime } = await import('libmime');
+    decodeWords = (text) => libmime.decodeWords(text); // a method: it calls this.decodeWord
+  }
   const messages: StoredMessage[] = [];
   for (const sub of ['new', 'cur']) {
     const dir = path.join(mailDir, user, sub);
@@ -34,7 +40,7 @@ export async function inbox(mailDir: string, user: string): Promise<StoredMessag
         // Expunged or moved since readdir: gone, skip it.
         const text = await readFile(file, 'latin1').catch(() => null);
         if (text === null) continue;
-        headers = headerFields(text);
+        headers = headerFields(text, decodeWords);
         if (headerCache.size >= HEADER_CACHE_MAX) headerCache.clear();
         headerCache.set(key, headers);
       }
@@ -46,7 +52,7 @@ export async function inbox(mailDir: string, user: string): Promise<StoredMessag
 }
 
 /** RFC 5322 §2.2: fields up to the first empty line; a line starting with white space continues the field. */
-function headerFields(text: string): Map<string, string> {
+function headerFields(text: string, decode: (text: string) => string): Map<string, string> {
   const head = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
   const fields = new Map<string, string>();
   for (const field of head.split(/\r?\n(?![ \t])/)) {
@@ -57,7 +63,7 @@ function headerFields(text: string): Map<string, string> {
       fields.set(
         name,
         // RFC 2047 encoded words (=?UTF-8?Q?Zo=C3=A9?=), as clients write a subject with accents.
-        libmime.decodeWords(
+        decode(
           field
             .slice(colon + 1)
             .replace(/\r?\n[ \t]+/g, ' ')

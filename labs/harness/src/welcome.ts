@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEMO_ACCOUNTS, type LabConfig, labConnectAddress } from '@portlab/config';
-import { createTransport } from 'nodemailer';
 
 export function welcomeMessage(user: string, config: LabConfig): { subject: string; text: string } {
   const p = (s: Parameters<LabConfig['portOf']>[0]) => config.portOf(s);
@@ -40,6 +39,9 @@ export async function deliverWelcome(config: LabConfig): Promise<string[]> {
     (user) => !existsSync(path.join(config.paths.mail, user)),
   );
   if (fresh.length === 0) return [];
+  // nodemailer is loaded only here, on a first start: the supervisor that calls this at every start
+  // keeps it out of its heap otherwise (issue #20, idle memory).
+  const { createTransport } = await import('nodemailer');
   // The MX port takes mail for local domains without a login (RFC 5321 §3.6.2: this is relaying to ourselves).
   const transport = createTransport({
     host: labConnectAddress(config),

@@ -4,7 +4,7 @@
  * the key and the reason, and exit code 2.
  */
 import { ConfigError, classDnsServer, type LabConfig, loadConfig } from '@portlab/config';
-import { askPassword, registerLabCommands } from '@portlab/labs';
+import { askPassword, registerLabCommands } from '@portlab/labs/cli';
 import { Command } from 'commander';
 import { registerChainCommands } from './chain/index.js';
 import { classCreate, classExport, classReset } from './commands/class.js';

@@ -1,7 +1,7 @@
 import { styleText } from 'node:util';
 
 /** The labs print the same tables as the commands: one function for both. */
-export { table } from '@portlab/labs';
+export { table } from '@portlab/labs/cli';
 
 /** Colour only for a terminal that wants it (NO_COLOR: https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {

@@ -22,7 +22,7 @@ export {
   type ServiceWithPort,
 } from './load.js';
 export { dataPaths, REPO_ROOT } from './paths.js';
-export type { ConfigFile } from './schema.js';
+export { type ConfigFile, releaseConfigSchema } from './schema.js';
 export {
   APPS,
   type AppName,

@@ -132,7 +132,7 @@ function parseJsonObject(text: string, file: string): Record<string, unknown> {
 }
 
 function validate(raw: unknown, source: string, keyPrefix = ''): ParsedConfig {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema().safeParse(raw);
   if (result.success) return result.data;
   throw toConfigError(result.error, source, keyPrefix);
 }
@@ -172,7 +172,7 @@ function applyEnv(config: ParsedConfig, env: NodeJS.ProcessEnv): void {
   for (const [name, key, convert] of overrides) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    const result = configSchema.shape[key].safeParse(convert(value));
+    const result = configSchema().shape[key].safeParse(convert(value));
     if (!result.success) throw new ConfigError('environment', name, result.error.issues[0]!.message);
     Object.assign(config, { [key]: result.data });
   }
@@ -184,7 +184,7 @@ function applyEnv(config: ParsedConfig, env: NodeJS.ProcessEnv): void {
   for (const [name, key] of dns) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    const result = configSchema.shape.dns.safeParse({ ...config.dns, [key]: value });
+    const result = configSchema().shape.dns.safeParse({ ...config.dns, [key]: value });
     if (!result.success) throw new ConfigError('environment', name, result.error.issues[0]!.message);
     config.dns = result.data;
   }

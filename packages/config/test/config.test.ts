@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, classDnsServer, labPort, loadConfig, loopbackApiHost } from '../src/index.js';
+import {
+  ConfigError,
+  classDnsServer,
+  labPort,
+  loadConfig,
+  loopbackApiHost,
+  releaseConfigSchema,
+} from '../src/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-config-'));
 function file(content: unknown): string {
@@ -290,5 +297,23 @@ describe('loopbackApiHost (where the chain node API listens)', () => {
   it('is 127.0.0.1 when the lab listens on a LAN address or on every interface', () => {
     expect(loopbackApiHost({ host: '0.0.0.0' })).toBe('127.0.0.1');
     expect(loopbackApiHost({ host: '192.168.1.20' })).toBe('127.0.0.1');
+  });
+});
+
+describe('the schema let go after start (issue #20: zod out of an idle process)', () => {
+  it('validates the same after releaseConfigSchema: a good file loads, a misspelt key and a bad port are still refused', () => {
+    const good = file({ portOffset: 9000, mail: { maxMessageBytes: 2048 } });
+    const before = loadConfig({ file: good, env: {} });
+    releaseConfigSchema();
+    releaseConfigSchema(); // twice: nothing left to let go, no error
+    const after = loadConfig({ file: good, env: {} });
+    expect(after.portOf('smtp')).toBe(before.portOf('smtp'));
+    expect(after.mail).toEqual(before.mail);
+    releaseConfigSchema();
+    const misspelt = errorOf(() => loadConfig({ file: file({ portOfset: 1 }), env: {} }));
+    expect(misspelt.key).toBe('portOfset');
+    releaseConfigSchema();
+    const badPort = errorOf(() => loadConfig({ file: file({}), env: { PORTLAB_PORT_OFFSET: '99999' } }));
+    expect(badPort.key).toBe('PORTLAB_PORT_OFFSET');
   });
 });

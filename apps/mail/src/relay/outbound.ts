@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Session, Transcript } from '@portlab/transcript';
 import type { NodemailerError } from 'nodemailer/lib/errors';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { debugOnlyLogger } from '../protocol-log.js';
 
 /** What one SMTP transaction with the next server decided for each recipient. */
@@ -49,7 +49,10 @@ export class OutboundSession {
   ) {}
 
   /** Connects and says EHLO; rejects with the reason when the server cannot be reached. */
-  static open(options: OutboundOptions): Promise<OutboundSession> {
+  static async open(options: OutboundOptions): Promise<OutboundSession> {
+    // nodemailer's SMTP client (1.6 MB of heap) is loaded at the first relayed message: a lab that
+    // never relays, the usual case, keeps it out of its heap (issue #20, idle memory).
+    const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
     let outbound: OutboundSession;
     const connection = new SMTPConnection({
       host: options.address,

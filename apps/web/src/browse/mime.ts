@@ -5,8 +5,21 @@
  * (multipart), RFC 2047 (encoded words in headers). The decoding itself is libmime's and libqp's
  * (nodemailer's MIME libraries, also used by the IMAP server): only the walk through the parts is here.
  */
-import libmime from 'libmime';
-import libqp from 'libqp';
+import { createRequire } from 'node:module';
+import type Libmime from 'libmime';
+import type Libqp from 'libqp';
+
+/**
+ * libmime and libqp (about 2.5 MB of heap), required at the first message shown, not at start: an
+ * idle web server never decodes a message (issue #20, idle memory). Their CommonJS builds, so that
+ * the parsing stays synchronous.
+ */
+const require = createRequire(import.meta.url);
+let libs: { libmime: typeof Libmime; libqp: typeof Libqp } | undefined;
+function mimeLibs(): { libmime: typeof Libmime; libqp: typeof Libqp } {
+  libs ??= { libmime: require('libmime') as typeof Libmime, libqp: require('libqp') as typeof Libqp };
+  return libs;
+}
 
 export interface Header {
   name: string;
@@ -46,7 +59,7 @@ export function parseHeaders(block: string): Header[] {
 /** RFC 2047 §4: `=?charset?B?base64?=` and `=?charset?Q?quoted?=`; spaces between two words vanish. */
 export function decodeEncodedWords(value: string): string {
   try {
-    return libmime.decodeWords(value);
+    return mimeLibs().libmime.decodeWords(value);
   } catch {
     return value; // a malformed encoded word is shown as it was written
   }
@@ -54,7 +67,7 @@ export function decodeEncodedWords(value: string): string {
 
 /** `text/plain; charset="utf-8"` -> type and lower-cased parameters (RFC 2045 §5.1). */
 function contentType(value: string | undefined): { type: string; params: Record<string, string> } {
-  const { value: type, params } = libmime.parseHeaderValue(value ?? 'text/plain');
+  const { value: type, params } = mimeLibs().libmime.parseHeaderValue(value ?? 'text/plain');
   return { type: type.toLowerCase() || 'text/plain', params };
 }
 
@@ -92,7 +105,7 @@ function firstTextPart(raw: string, depth = 0): string | null {
     encoding === 'base64'
       ? Buffer.from(body, 'base64')
       : encoding === 'quoted-printable'
-        ? libqp.decode(body)
+        ? mimeLibs().libqp.decode(body)
         : Buffer.from(body, 'latin1');
   return decodeCharset(bytes, params.charset);
 }

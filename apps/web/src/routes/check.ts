@@ -1,5 +1,5 @@
 import { type LabConfig, USER_NAME, type UserStore } from '@portlab/config';
-import { checkLines, findLab, LABS, type Lab } from '@portlab/labs';
+import type { Lab } from '@portlab/labs';
 import type { FastifyInstance } from 'fastify';
 import type { SignIns } from '../sign-ins.js';
 import { viewerOf } from '../viewer.js';
@@ -16,6 +16,17 @@ import { viewerOf } from '../viewer.js';
  * `user` defaults to the signed-in account. The answer:
  *   {"lab": "03", "user": "e07", "items": [{"ok": true, "text": {"fr": "…", "en": "…"}}], "done": 1, "total": 4}
  */
+/**
+ * The labs and their checks, imported at the first request that needs them, once: they weigh about
+ * 15 MB of heap (every lab, its texts, its client libraries), which an idle web server need not hold
+ * (issue #20, idle memory).
+ */
+let labsModule: Promise<typeof import('@portlab/labs')> | undefined;
+function labsHarness(): Promise<typeof import('@portlab/labs')> {
+  labsModule ??= import('@portlab/labs');
+  return labsModule;
+}
+
 export function checkRoutes(
   app: FastifyInstance,
   config: LabConfig,
@@ -24,8 +35,9 @@ export function checkRoutes(
 ): void {
   // GET /api/labs: the labs a check can be asked for, `[{id, title: {fr, en}}]`, in their order.
   // Their titles are on every printed sheet: answered to anyone, signed in or not.
-  const labs = LABS.map((lab) => ({ id: lab.id, title: lab.title }));
-  app.get('/api/labs', async () => labs);
+  app.get('/api/labs', async () =>
+    (await labsHarness()).LABS.map((lab) => ({ id: lab.id, title: lab.title })),
+  );
 
   app.get<{ Params: { lab: string }; Querystring: { user?: string } }>(
     '/api/check/:lab',
@@ -48,6 +60,7 @@ export function checkRoutes(
           error: `you are signed in as ${viewer.account}: the check of ${user} is answered only to ${user} and to the teacher`,
         });
       }
+      const { checkLines, findLab } = await labsHarness();
       let lab: Lab;
       try {
         lab = findLab(request.params.lab);

@@ -6,7 +6,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { type LabConfig, labConnectAddress, urlHost } from '@portlab/config';
-import { ImapFlow } from 'imapflow';
 import { parseAutoconfig } from '../clients/autoconfig.js';
 import { HandTyped, imapDone, POP3_END, POP3_STATUS, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { asSeenOnTheWire, hex, Wiretap } from '../clients/wiretap.js';
@@ -292,6 +291,8 @@ async function readWithImapflow(
   user: string,
   say: (line: string) => void,
 ): Promise<void> {
+  // Loaded when the demo reaches this step: imapflow is the heaviest client library (issue #20).
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host,
     port,

@@ -10,7 +10,6 @@ import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { labConnectAddress, urlHost } from '@portlab/config';
-import { Client } from 'basic-ftp';
 import { HandTyped, REPLY, typeAndShow } from '../clients/hand-typed.js';
 import { commandLines, writeClientFiles } from '../clients/lab-clients.js';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
@@ -163,6 +162,7 @@ export const filesLab: Lab = {
         const { config, out } = ctx;
         // As bob, so that replaying the demo never replaces the page alice made for the exercise.
         const page = '<!doctype html>\n<title>Bob</title>\n<h1>Bob was here</h1>\n';
+        const { Client } = await import('basic-ftp'); // when the step runs (issue #20)
         const client = new Client();
         try {
           await client.access({

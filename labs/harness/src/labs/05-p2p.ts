@@ -9,7 +9,6 @@ import path from 'node:path';
 import { formatBytes, type Metainfo, parseMetainfo } from '@portlab/bittorrent';
 import { labConnectAddress, urlHost } from '@portlab/config';
 import type { TranscriptEvent } from '@portlab/transcript';
-import { Client } from 'basic-ftp';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
 import { announcesOf } from '../p2p/announces.js';
 import { cappedDownload } from '../p2p/capped-ftp.js';
@@ -68,6 +67,7 @@ export const p2pLab: Lab = {
         };
         ctx.state.set('p2p', s);
         // A connection idle for 60 s is dead (basic-ftp's timeout counts silence, not the transfer's length).
+        const { Client } = await import('basic-ftp'); // when the step runs (issue #20)
         const client = new Client(60_000);
         try {
           await client.access({

@@ -15,19 +15,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  Chain,
-  ChainNode,
-  COIN,
-  DEFAULT_FEE,
-  headerView,
-  labParams,
-  loadOrCreateWallet,
-  Mining,
-  paymentTx,
-  scriptForAddress,
-  type Wallet,
-} from '@portlab/chain';
+import type { Chain, ChainNode, Mining, Wallet } from '@portlab/chain';
 import { canBind, type LabConfig, loopbackApiHost } from '@portlab/config';
 import type { Session } from '@portlab/transcript';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
@@ -37,6 +25,8 @@ const NODE_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
 /** The demo's own difficulty: a block in a fraction of a second, so a class watches it live. */
 const DEMO_ZERO_BITS = 12;
 const NAMES = ['A', 'B', 'C'];
+/** @portlab/chain, loaded when the demo runs: the check and an idle process never need it (issue #20). */
+const chainLib = () => import('@portlab/chain');
 
 interface DemoNode {
   name: string;
@@ -63,6 +53,7 @@ function wireSession(wire: Wire, link: () => string): Session {
 }
 
 async function startNodes(ctx: StepContext): Promise<DemoNode[]> {
+  const { Chain, ChainNode, labParams, loadOrCreateWallet, Mining } = await chainLib();
   const root = path.join(ctx.config.dataDir, 'labs', '08');
   await rm(root, { recursive: true, force: true });
   const distinct = await canBind(NODE_HOSTS[0] as string);
@@ -183,6 +174,7 @@ export const chainLab: Lab = {
         await until(() => c.chain.height === 2, 'the blocks to reach C');
         showWire(ctx, 10);
         ctx.out.command(`portlab chain send ${b.wallet.address} 1.5   # A`);
+        const { COIN, DEFAULT_FEE, paymentTx, scriptForAddress } = await chainLib();
         const tx = paymentTx(
           a.wallet,
           a.chain.coinsOf(a.wallet.script),
@@ -219,6 +211,7 @@ export const chainLab: Lab = {
         const [, b] = nodesOf(ctx) as [DemoNode, DemoNode];
         const entry = b.chain.best[2];
         if (!entry) throw new Error('no block 2');
+        const { headerView } = await chainLib();
         const view = headerView(entry);
         ctx.out.command('portlab chain show 2   # B');
         ctx.out.say(ctx.out.t({ fr: `  bloc 2 : ${view.id}`, en: `  block 2: ${view.id}` }));
@@ -276,6 +269,7 @@ export const chainLab: Lab = {
           'red',
         );
         // A newcomer, D, that never saw the chain, downloads it from C only.
+        const { Chain, ChainNode, labParams } = await chainLib();
         const d = new ChainNode({ chain: new Chain(labParams(DEMO_ZERO_BITS)), host: c.host });
         await d.listen(0, c.host);
         ctx.defer(() => d.close());

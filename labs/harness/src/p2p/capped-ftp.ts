@@ -8,7 +8,6 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { TokenBucket } from '@portlab/bittorrent';
 import { type LabConfig, labConnectAddress } from '@portlab/config';
-import { Client } from 'basic-ftp';
 
 export class CappedFile extends Writable {
   bytes: number;
@@ -56,6 +55,7 @@ export async function cappedDownload(
   let began = performance.now();
   const file = new CappedFile(local, new TokenBucket(options.rate), options.start ?? 0, options.onProgress);
   // Silence for 60 s is a dead connection (basic-ftp's timeout counts silence; a capped transfer keeps talking).
+  const { Client } = await import('basic-ftp'); // when a download runs (issue #20)
   const client = new Client(60_000);
   try {
     // As bob, the demo's account: a REST the demo sends must never count as alice's exercise.

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabConfig } from '@portlab/config';
-import type { Lang, Text } from '@portlab/labs';
+import type { Lang, Text } from '@portlab/labs/cli';
 import type { Student } from './roster.js';
 
 /** A student's card: who, and the password in clear (this page is the only place it is written). */

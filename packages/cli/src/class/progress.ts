@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { LabConfig } from '@portlab/config';
-import { LABS } from '@portlab/labs';
 
 /** One check item of one lab for one student. */
 export interface ProgressRow {
@@ -17,6 +16,8 @@ export interface ProgressRow {
  * "done" text, the same whether or not it is done. A check that fails to run is one row saying so.
  */
 export async function progress(config: LabConfig, students: readonly string[]): Promise<ProgressRow[]> {
+  // The labs, loaded when a progress export runs: `portlab up` imports this module too (issue #20).
+  const { LABS } = await import('@portlab/labs');
   const rows: ProgressRow[] = [];
   for (const student of students) {
     for (const lab of LABS) {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isLoopback, type LabConfig, type NewAccount, UserStore } from '@portlab/config';
-import { chooseLang, type Lang } from '@portlab/labs';
+import { chooseLang, type Lang } from '@portlab/labs/cli';
 import { MailStore } from '@portlab/mailstore';
 import { type Card, cardsFile, cardsHtml, serverAddress, writeCards } from '../class/cards.js';
 import { archiveLogs, makeHome, renewHomes, runningOn, wipeHome } from '../class/data.js';

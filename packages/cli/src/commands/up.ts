@@ -1,5 +1,5 @@
 import { isLoopback, isWildcard, type LabConfig, serviceSpec, UserStore, urlHost } from '@portlab/config';
-import { deliverWelcome } from '@portlab/labs';
+import { deliverWelcome } from '@portlab/labs/cli';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
 import { type Registration, registerWithClassDns } from './dns.js';

@@ -2,7 +2,7 @@
  * The language of `portlab p2p`'s lines, as the labs choose it: `--lang fr|en`, else LANG. A French
  * class reads French from the peers it runs; the numbers and addresses stay as they are.
  */
-import { chooseLang, type Lang, type Text } from '@portlab/labs';
+import { chooseLang, type Lang, type Text } from '@portlab/labs/cli';
 
 export type { Lang };
 
