@@ -44,6 +44,13 @@ export interface UserMailbox {
   setSubscribed(name: string, subscribed: boolean): Promise<void>;
 }
 
+/** One message to append: its bytes, flags and date (RFC 3501 §6.3.11). */
+export interface NewMessage {
+  message: Buffer;
+  flags?: string[];
+  internalDate?: Date;
+}
+
 export interface StoredMessage {
   uid: number;
   /** Stable for the life of the message's bytes (they never change): a cache key. */
@@ -103,6 +110,12 @@ export interface StoredFolder {
   /** Removes the \Deleted messages (of `uids` only, if given); returns the UIDs removed. */
   expunge(uids?: number[]): Promise<number[]>;
   append(message: Buffer, options: { flags?: string[]; internalDate?: Date }): Promise<StoredMessage>;
+  /**
+   * MULTIAPPEND (RFC 3502): stores every message or none, in one step (no session ever sees part of
+   * them), with consecutive UIDs in the order given. Calls to append/appendAll on one folder get
+   * their UIDs in the order they were made, even when they run at once.
+   */
+  appendAll(messages: readonly NewMessage[]): Promise<StoredMessage[]>;
   /** Source UID -> UID in the target. */
   copyTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;
   moveTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;

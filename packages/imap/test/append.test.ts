@@ -134,6 +134,9 @@ m.logout()
       return Array.from({ length: b! - a! + 1 }, (_, k) => a! + k);
     });
     expect(uids).toHaveLength(6);
+    // One step in the store: consecutive UIDs, in the order given (one range, RFC 4315 §3).
+    expect(uids).toEqual(Array.from({ length: 6 }, (_, k) => uids[0]! + k));
+    expect(set).toMatch(/^\d+:\d+$/);
     const folder = (await (await lab.store.mailbox('bob')).folder('Order'))!;
     for (const [i, uid] of uids.entries())
       expect((await folder.read(uid)).toString()).toContain(`Subject: m${i}`);

@@ -2,8 +2,8 @@ import { parseDateTime } from '../dates.js';
 import { parseFlags } from '../flags.js';
 import { canonicalMailbox } from '../mailbox-name.js';
 import type { Args } from '../parser/args.js';
+import type { NewMessage } from '../storage.js';
 import { AUTHENTICATED, command, no, ok, refuseName } from './command.js';
-import { appendAll, type NewMessage } from './multiappend.js';
 
 const USAGE = 'APPEND mailbox [(flags)] ["date-time"] {size} [[(flags)] ["date-time"] {size} ...]';
 
@@ -50,9 +50,11 @@ export default command({
       );
     const folder = await session.mailbox!.folder(canonicalMailbox(name));
     if (!folder) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
+    // One step in the store (RFC 3502 §6.3.11, all or none): no other session sees a message of
+    // a MULTIAPPEND that fails, and the UIDs are consecutive, in the order given.
     let uids: number[];
     try {
-      uids = await appendAll(folder, messages);
+      uids = (await folder.appendAll(messages)).map((m) => m.uid);
     } catch (err) {
       return no((err as Error).message);
     }
