@@ -282,12 +282,27 @@ export class Folder {
 
   /**
    * MULTIAPPEND (RFC 3502): stores every message or none, with consecutive UIDs in the order given
-   * (so APPENDUID can name them as a range, RFC 4315 §3). Returns them with their UIDs.
+   * (so APPENDUID can name them as a range, RFC 4315 §3). Returns them with their UIDs. Calls to
+   * append/appendAll get their UIDs in the order they were made, even when they run at once: the
+   * place in the save queue is taken here, before the first await (save.ts, SaveQueue).
    */
   async appendAll(inputs: readonly AppendInput[]): Promise<MessageInfo[]> {
     const wanted = inputs.map((input) => (input.flags ?? []).map(normalizeFlag));
+    if (inputs.length === 0) return [];
+    const written = this.writeAllToTmp(inputs, wanted);
+    try {
+      return await this.saves.add(written);
+    } catch (err) {
+      // The lock was never had: nothing was renamed; the files written go from tmp/.
+      const saving = await written.catch(() => []);
+      await Promise.all(saving.map((s) => unlink(s.tmp).catch(() => undefined)));
+      throw err;
+    }
+  }
+
+  /** The files of one appendAll in tmp/, flushed side by side, a few at a time; all, or none left. */
+  private async writeAllToTmp(inputs: readonly AppendInput[], wanted: string[][]): Promise<Saving[]> {
     const saving: Saving[] = [];
-    // The files are flushed side by side (their fsyncs overlap in the thread pool), a few at a time.
     let next = 0;
     const writeSome = async () => {
       while (next < inputs.length) {
@@ -310,8 +325,7 @@ export class Folder {
       await Promise.all(saving.map((s) => s && unlink(s.tmp).catch(() => undefined)));
       throw failed.reason;
     }
-    if (saving.length === 0) return [];
-    return this.saves.add(saving);
+    return saving;
   }
 
   /** One round of the group commit, under the lock: every waiting save into cur/, one fsync, one uidlist write. */
