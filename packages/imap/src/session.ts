@@ -79,6 +79,8 @@ export class Session {
   private readonly turn = new Turn();
   /** Pipelined APPENDs running, oldest first; their tagged answers go out in this order. */
   private appending: InFlight[] = [];
+  /** Settles once the last APPEND started has handed its messages to the store (appendInLine). */
+  private appendLine: Promise<void> = Promise.resolve();
 
   constructor(
     public socket: Socket,
@@ -176,6 +178,22 @@ export class Session {
     const done = 'command' in prepared ? this.runPrepared(tag, prepared) : Promise.resolve(prepared);
     const bytes = raw.pieces.reduce((sum, piece) => sum + piece.length, 0);
     this.appending.push({ tag, done, bytes });
+  }
+
+  /**
+   * A place in line for an APPEND, taken when it starts (before its first await): `ready` once the
+   * APPENDs before it have handed their messages to the store (or failed), `pass()` lets the next
+   * one go. Pipelined APPENDs run at once, and the store gives UIDs in the order it is called:
+   * this makes that the order the commands came. RFC 3501 §5.5 lets a server run commands at once
+   * only if the result is as if they ran one after the other; a client expects ascending APPENDUIDs.
+   */
+  appendInLine(): { ready: Promise<void>; pass: () => void } {
+    const ready = this.appendLine;
+    let pass!: () => void;
+    this.appendLine = new Promise<void>((resolve) => {
+      pass = resolve;
+    });
+    return { ready, pass };
   }
 
   /** Another APPEND may start before the ones running are answered. */

@@ -1,4 +1,5 @@
 import type {
+  AppendInput,
   FlagsChanged,
   FolderInfo,
   FolderSnapshot,
@@ -28,6 +29,8 @@ export interface ChangeFeed {
 }
 
 // The store's own records, under the names the IMAP code uses (@portlab/mailstore defines them once).
+/** One message to append: its bytes, flags and date (RFC 3501 §6.3.11). */
+export type NewMessage = AppendInput;
 export type FlagChange = FlagsChanged;
 /** A folder's name as IMAP shows it (modified UTF-7, '.' between levels) and its RFC 6154 use. */
 export type FolderEntry = FolderInfo;
@@ -78,6 +81,12 @@ export interface StoredFolder {
   /** Removes the \Deleted messages (of `uids` only, if given); returns the UIDs removed. */
   expunge(uids?: number[]): Promise<number[]>;
   append(message: Buffer, options: { flags?: string[]; internalDate?: Date }): Promise<StoredMessage>;
+  /**
+   * MULTIAPPEND (RFC 3502): stores every message or none, in one step (no session ever sees part of
+   * them), with consecutive UIDs in the order given. Calls to append/appendAll on one folder get
+   * their UIDs in the order they were made, even when they run at once.
+   */
+  appendAll(messages: readonly NewMessage[]): Promise<StoredMessage[]>;
   /** Source UID -> UID in the target. */
   copyTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;
   moveTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;

@@ -51,6 +51,32 @@ describe('pipelined APPEND (LITERAL+)', () => {
     c.write('l LOGOUT\r\n');
   });
 
+  it('gives pipelined APPENDs ascending UIDs in the order the commands came (RFC 3501 §5.5)', async () => {
+    const c = await RawClient.loggedIn(lab.port);
+    expect(await c.command('o1', 'CREATE Ordered')).toMatch(/^o1 OK/m);
+    // The first messages are the largest, and a refused one sits among them: order still holds.
+    const burst = Array.from({ length: 30 }, (_, i) =>
+      i === 7
+        ? `r${i} APPEND Nowhere ${literal(message('lost'))}\r\n`
+        : `r${i} APPEND Ordered ${literal(message(`ordered ${i}`, 'y'.repeat((30 - i) * 50)))}\r\n`,
+    ).join('');
+    c.write(`${burst}z2 NOOP\r\n`);
+    const answers = await c.until(/^z2 OK[^\r\n]*\r\n/m);
+    const tagged = [...answers.matchAll(/^r(\d+) (OK|NO) (?:\[APPENDUID \d+ (\d+)\] )?/gm)];
+    expect(tagged.map((m) => `${m[1]} ${m[2]}`)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `${i} ${i === 7 ? 'NO' : 'OK'}`),
+    );
+    const uids = tagged.filter((m) => m[2] === 'OK').map((m) => Number(m[3]));
+    expect(uids).toEqual([...uids].sort((a, b) => a - b));
+    expect(new Set(uids).size).toBe(29);
+    // Each UID holds the message of its own command.
+    const folder = (await (await lab.store.mailbox('bob')).folder('Ordered'))!;
+    const oks = tagged.filter((m) => m[2] === 'OK');
+    for (const m of oks)
+      expect((await folder.read(Number(m[3]))).toString()).toContain(`ordered ${m[1]}\r\n`);
+    c.write('l LOGOUT\r\n');
+  });
+
   it('answers a refused APPEND (no such mailbox, an empty message) in its place among the others', async () => {
     const c = await RawClient.loggedIn(lab.port);
     c.write(
@@ -134,6 +160,9 @@ m.logout()
       return Array.from({ length: b! - a! + 1 }, (_, k) => a! + k);
     });
     expect(uids).toHaveLength(6);
+    // One step in the store: consecutive UIDs, in the order given (one range, RFC 4315 §3).
+    expect(uids).toEqual(Array.from({ length: 6 }, (_, k) => uids[0]! + k));
+    expect(set).toMatch(/^\d+:\d+$/);
     const folder = (await (await lab.store.mailbox('bob')).folder('Order'))!;
     for (const [i, uid] of uids.entries())
       expect((await folder.read(uid)).toString()).toContain(`Subject: m${i}`);

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { link, readFile, rename, unlink } from 'node:fs/promises';
+import { link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { MailChanges } from './changes.js';
@@ -11,7 +11,7 @@ import { UidJournal } from './journal.js';
 import { withFileLock } from './lock.js';
 import { type FolderSnapshot, type FolderStatus, type MessageInfo, MessageInfos } from './message-info.js';
 import { uniqueName } from './names.js';
-import { readUpTo } from './read-file.js';
+import { readKnownSize, readUpTo } from './read-file.js';
 import { curName, Failed, type InTmp, moveAllInto, removeAll, SaveQueue, writeToTmp } from './save.js';
 import { FolderSync } from './sync.js';
 import { UIDLIST_FILE, type UidEntry, type UidListChange } from './uidlist.js';
@@ -133,21 +133,23 @@ export class Folder {
 
   /**
    * A message's bytes, exactly as stored. The size is known (the name's `,S=`, or read once), so
-   * no fstat is needed; one byte more than it is asked, and a file longer than its name says is
-   * still read whole. A caller reading many messages one after the other (IMAP SEARCH) may give
-   * a buffer of its own to read into, used again for the next message; the bytes returned are
-   * then a view of it.
+   * no fstat is needed: open, one read, close (read-file.ts, readKnownSize); a file changed on disk
+   * since is still read whole, by the size fstat gives for it. A caller reading many messages one
+   * after the other (IMAP SEARCH) may give a buffer of its own to read into, used again for the
+   * next message; the bytes returned are then a view of it.
    */
   async read(uid: number, into?: Buffer): Promise<Buffer> {
-    return this.withFile(uid, async (file, size) => {
-      const bytes = await readUpTo(file, size + 1, into);
-      return bytes.length <= size ? bytes : readFile(file);
-    });
+    return this.withFile(uid, (file, size) => readKnownSize(file, size, into));
   }
 
-  /** The first `length` bytes of a message (fewer if it is shorter): enough for its header. */
+  /**
+   * The first `length` bytes of a message (fewer if it is shorter): enough for its header. A
+   * message shorter than that is read as read() does, in one read.
+   */
   async readStart(uid: number, length: number): Promise<Buffer> {
-    return this.withFile(uid, (file) => readUpTo(file, length));
+    return this.withFile(uid, async (file, size) =>
+      size < length ? (await readKnownSize(file, size)).subarray(0, length) : readUpTo(file, length),
+    );
   }
 
   /** A message's bytes as a stream, for large messages (IMAP FETCH BODY[], POP3 RETR). */
@@ -282,12 +284,27 @@ export class Folder {
 
   /**
    * MULTIAPPEND (RFC 3502): stores every message or none, with consecutive UIDs in the order given
-   * (so APPENDUID can name them as a range, RFC 4315 §3). Returns them with their UIDs.
+   * (so APPENDUID can name them as a range, RFC 4315 §3). Returns them with their UIDs. Calls to
+   * append/appendAll get their UIDs in the order they were made, even when they run at once: the
+   * place in the save queue is taken here, before the first await (save.ts, SaveQueue).
    */
   async appendAll(inputs: readonly AppendInput[]): Promise<MessageInfo[]> {
     const wanted = inputs.map((input) => (input.flags ?? []).map(normalizeFlag));
+    if (inputs.length === 0) return [];
+    const written = this.writeAllToTmp(inputs, wanted);
+    try {
+      return await this.saves.add(written);
+    } catch (err) {
+      // The lock was never had: nothing was renamed; the files written go from tmp/.
+      const saving = await written.catch(() => []);
+      await Promise.all(saving.map((s) => unlink(s.tmp).catch(() => undefined)));
+      throw err;
+    }
+  }
+
+  /** The files of one appendAll in tmp/, flushed side by side, a few at a time; all, or none left. */
+  private async writeAllToTmp(inputs: readonly AppendInput[], wanted: string[][]): Promise<Saving[]> {
     const saving: Saving[] = [];
-    // The files are flushed side by side (their fsyncs overlap in the thread pool), a few at a time.
     let next = 0;
     const writeSome = async () => {
       while (next < inputs.length) {
@@ -310,8 +327,7 @@ export class Folder {
       await Promise.all(saving.map((s) => s && unlink(s.tmp).catch(() => undefined)));
       throw failed.reason;
     }
-    if (saving.length === 0) return [];
-    return this.saves.add(saving);
+    return saving;
   }
 
   /** One round of the group commit, under the lock: every waiting save into cur/, one fsync, one uidlist write. */

@@ -69,6 +69,9 @@ export class Mailbox {
       );
       if (!exists)
         throw new MailStoreError('NOT_FOUND', `no folder '${name}' in the mailbox of ${this.user}`);
+      // Another call may have made it while this one looked: one Folder per folder, one save queue.
+      const made = this.folders.get(canonical);
+      if (made) return made;
       folder = new Folder(canonical, dir, {
         user: this.user,
         syncs: this.syncs,

@@ -1,4 +1,4 @@
-import { close, open, read } from 'node:fs';
+import { close, open, read, readFile } from 'node:fs';
 
 /**
  * Reads at most `length` bytes from the start of a file: fewer if the file is shorter. They are
@@ -33,6 +33,36 @@ export function readUpTo(file: string, length: number, into?: Buffer): Promise<B
         });
       if (length === 0) done(null);
       else more();
+    });
+  });
+}
+
+/**
+ * Reads a whole file whose size is known (a message: its name's `,S=`, or read once): open, one
+ * read, close, three trips to the thread pool. The read asks for one byte more than the size; a
+ * read of a regular file returns fewer bytes than asked only at its end, so getting exactly the
+ * size says the file is that long (readUpTo would ask once more, to hear 0). A file changed on
+ * disk since its size was known (a student edited it) reads otherwise: then the size is taken from
+ * fstat of the file open here, not the one known, and the file is read whole from that fd.
+ * Read into `into` if it holds size + 1 bytes (the result is then a view of it).
+ */
+export function readKnownSize(file: string, size: number, into?: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    open(file, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const finish = (failure: Error | null, bytes?: Buffer) =>
+        close(fd, (closeError) => {
+          const error = failure ?? closeError;
+          if (error) reject(error);
+          else resolve(bytes!);
+        });
+      const buffer = into && into.length > size ? into : Buffer.allocUnsafe(size + 1);
+      read(fd, buffer, 0, size + 1, 0, (readError, bytesRead) => {
+        if (readError) return finish(readError);
+        if (bytesRead === size) return finish(null, buffer.subarray(0, size));
+        // Not the size known: readFile on the fd asks fstat of this very file, and reads to its end.
+        readFile(fd, (wholeError, whole) => finish(wholeError, whole));
+      });
     });
   });
 }

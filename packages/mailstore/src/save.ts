@@ -71,15 +71,20 @@ export async function removeAll(
 
 /**
  * Group commit of saves into one folder. Each APPEND flushes its own file in tmp/ (those fsyncs run
- * side by side), then joins the queue; the first to get the folder's lock takes every save waiting
- * at that moment and commits them together: their renames, one fsync of cur/, one uidlist line per
- * message in one flushed write. Saves that arrive meanwhile wait for the next round, so a client
- * pipelining APPENDs (or a MULTIAPPEND, or several clients) pays one fsync round per batch, not one
- * per message: what DirectorySync already does for deliveries. No save is acknowledged before the
- * round that holds it is on disk.
+ * side by side) and takes its place in the line when it is called; the first to get the folder's
+ * lock takes every save ready at the head of the line at that moment and commits them together:
+ * their renames, one fsync of cur/, one uidlist line per message in one flushed write. Saves that
+ * arrive meanwhile wait for the next round, so a client pipelining APPENDs (or a MULTIAPPEND, or
+ * several clients) pays one fsync round per batch, not one per message: what DirectorySync already
+ * does for deliveries. No save is acknowledged before the round that holds it is on disk.
+ *
+ * The line keeps the order of the calls, not the order the tmp/ writes end: a large message's
+ * later neighbours wait for it. So the UIDs follow the order the appends were made, as a client
+ * pipelining APPENDs expects (RFC 3501 §5.5: commands run at once only if the result is as if in
+ * order; its APPENDUIDs ascend). A save whose tmp/ write failed leaves the line.
  */
 export class SaveQueue<T, R> {
-  private waiting: { item: T; resolve: (result: R) => void; reject: (err: unknown) => void }[] = [];
+  private waiting: Waiting<T, R>[] = [];
   private scheduled = false;
 
   constructor(
@@ -89,35 +94,73 @@ export class SaveQueue<T, R> {
     private readonly commit: (items: T[]) => Promise<(R | Failed)[]>,
   ) {}
 
-  add(item: T): Promise<R> {
-    const result = new Promise<R>((resolve, reject) => this.waiting.push({ item, resolve, reject }));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.exclusive(() => this.round()).catch((err) => {
-        // The lock was never had (the round catches its own errors): fail the saves still waiting.
-        if (!this.scheduled) return;
-        this.scheduled = false;
-        for (const w of this.waiting.splice(0)) w.reject(err);
-      });
-    }
+  /** Takes a place in the line now; the item (a promise while its tmp/ write runs) is committed in that place. */
+  add(item: T | Promise<T>): Promise<R> {
+    let entry!: Waiting<T, R>;
+    const result = new Promise<R>((resolve, reject) => {
+      entry = { ready: false, resolve, reject };
+    });
+    this.waiting.push(entry);
+    Promise.resolve(item).then(
+      (value) => {
+        entry.item = value;
+        entry.ready = true;
+        this.kick();
+      },
+      (err) => {
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        entry.reject(err);
+        this.kick();
+      },
+    );
     return result;
+  }
+
+  /** Asks for a round when the head of the line is ready and none is asked for. */
+  private kick(): void {
+    if (this.scheduled || !this.waiting[0]?.ready) return;
+    this.scheduled = true;
+    this.exclusive(() => this.round()).catch((err) => {
+      // The lock was never had (the round catches its own errors): fail the saves it would have taken.
+      if (!this.scheduled) return;
+      this.scheduled = false;
+      for (const w of this.waiting.splice(0, this.readyAtHead())) w.reject(err);
+      this.kick();
+    });
+  }
+
+  /** How many saves at the head of the line are ready. */
+  private readyAtHead(): number {
+    let n = 0;
+    while (n < this.waiting.length && this.waiting[n]!.ready) n++;
+    return n;
   }
 
   private async round(): Promise<void> {
     this.scheduled = false;
-    const batch = this.waiting;
-    this.waiting = [];
-    try {
-      const results = await this.commit(batch.map((w) => w.item));
-      for (const [i, w] of batch.entries()) {
-        const r = results[i];
-        if (r instanceof Failed) w.reject(r.error);
-        else w.resolve(r as R);
+    const batch = this.waiting.splice(0, this.readyAtHead());
+    if (batch.length > 0) {
+      try {
+        const results = await this.commit(batch.map((w) => w.item as T));
+        for (const [i, w] of batch.entries()) {
+          const r = results[i];
+          if (r instanceof Failed) w.reject(r.error);
+          else w.resolve(r as R);
+        }
+      } catch (err) {
+        for (const w of batch) w.reject(err);
       }
-    } catch (err) {
-      for (const w of batch) w.reject(err);
     }
+    this.kick();
   }
+}
+
+/** A place in the SaveQueue's line: its item once ready, and the caller's promise. */
+interface Waiting<T, R> {
+  item?: T;
+  ready: boolean;
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
 }
 
 /** One item of a batch failed on its own (the others went on). */

@@ -159,6 +159,29 @@ describe('UIDs, flags and MODSEQ', () => {
     for (const m of messages) expect(await inbox.read(m.uid)).toEqual(bytes);
   });
 
+  it('reads a message whole after its file was changed on disk, longer or shorter, into a buffer or not', async () => {
+    const inbox = await (await store.mailbox('bob')).folder('INBOX');
+    const first = await inbox.append(Buffer.from('Subject: first\r\n\r\nbody\r\n'));
+    const second = await inbox.append(Buffer.from('Subject: second\r\n\r\nbody\r\n'));
+    expect((await inbox.read(first.uid)).toString()).toContain('first');
+    const fileOf = (id: string) => {
+      const name = readdirSync(path.join(root, 'bob', 'cur')).find((f) => f.startsWith(id))!;
+      return path.join(root, 'bob', 'cur', name);
+    };
+    // Edited by hand, same name: the size the store knows is now wrong both ways.
+    const longer = Buffer.from(`Subject: first, edited\r\n\r\n${'z'.repeat(100_000)}\r\n`);
+    const shorter = Buffer.from('Subject: 2\r\n\r\nb\r\n');
+    writeFileSync(fileOf(first.id), longer);
+    writeFileSync(fileOf(second.id), shorter);
+    const into = Buffer.alloc(200_000);
+    expect(await inbox.read(first.uid)).toEqual(longer);
+    expect(await inbox.read(first.uid, into)).toEqual(longer);
+    expect(await inbox.read(second.uid)).toEqual(shorter);
+    expect(await inbox.read(second.uid, into)).toEqual(shorter);
+    expect(await inbox.readStart(first.uid, 4096)).toEqual(longer.subarray(0, 4096));
+    expect(await inbox.readStart(second.uid, 4096)).toEqual(shorter);
+  });
+
   it('appends with flags and a date, copies and moves with new UIDs in the target', async () => {
     const mailbox = await store.mailbox('alice');
     const drafts = await mailbox.folder('Drafts');

@@ -269,6 +269,46 @@ describe('save: tmp/ then a rename, and the group commit', () => {
     await expect(queue.add('disk full')).rejects.toThrow('ENOSPC');
   });
 
+  it('commits saves in the order they were added, even when a later one is ready first', async () => {
+    const { open, exclusive } = gate();
+    const rounds: string[][] = [];
+    const queue = new SaveQueue<string, string>(exclusive, async (items) => {
+      rounds.push(items);
+      return items;
+    });
+    open();
+    let ready!: (item: string) => void;
+    const slow = queue.add(new Promise<string>((resolve) => (ready = resolve)));
+    const fast = queue.add('second');
+    // A save whose tmp/ write failed leaves the line without holding up the ones after it.
+    const broken = queue.add(Promise.reject(new Error('EIO in tmp/'))).catch((err: Error) => err.message);
+    const after = queue.add('fourth');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(rounds).toEqual([]);
+    ready('first');
+    expect(await Promise.all([slow, fast, after])).toEqual(['first', 'second', 'fourth']);
+    expect(await broken).toBe('EIO in tmp/');
+    expect(rounds.flat()).toEqual(['first', 'second', 'fourth']);
+  });
+
+  it('gives concurrent appends their UIDs in the order they were called, large ones first', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-save-'));
+    try {
+      const folder = await (await new MailStore(root).mailbox('bob')).folder('INBOX');
+      // The first messages are the largest: their tmp/ writes end last.
+      const saved = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          folder.append(Buffer.from(`Subject: ${i}\r\n\r\n${'x'.repeat((30 - i) * 20_000)}\r\n`)),
+        ),
+      );
+      const uids = saved.map((m) => m.uid);
+      expect(uids).toEqual([...uids].sort((a, b) => a - b));
+      expect(new Set(uids).size).toBe(30);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('gives 40 concurrent APPENDs distinct UIDs, every one in the uidlist and none left in tmp/', async () => {
     const root = makeTempDir('save');
     try {

@@ -2,8 +2,9 @@ import { parseDateTime } from '../dates.js';
 import { parseFlags } from '../flags.js';
 import { canonicalMailbox } from '../mailbox-name.js';
 import type { Args } from '../parser/args.js';
-import { AUTHENTICATED, command, no, ok, refuseName } from './command.js';
-import { appendAll, type NewMessage } from './multiappend.js';
+import type { Session } from '../session.js';
+import type { NewMessage } from '../storage.js';
+import { AUTHENTICATED, type Completion, command, no, ok, refuseName } from './command.js';
 
 const USAGE = 'APPEND mailbox [(flags)] ["date-time"] {size} [[(flags)] ["date-time"] {size} ...]';
 
@@ -38,28 +39,50 @@ export default command({
     return { name, messages };
   },
   async run({ session }, { name, messages }) {
-    const refused = refuseName(name);
-    if (refused) return refused;
-    // RFC 3502 §6.3.11: any message refused, none is appended; check before writing any.
-    const empty = messages.findIndex((m) => m.message.length === 0);
-    if (empty !== -1)
-      return no(
-        messages.length === 1
-          ? 'an empty message cannot be appended'
-          : `message ${empty + 1} is empty: an empty message cannot be appended, none was`,
-      );
-    const folder = await session.mailbox!.folder(canonicalMailbox(name));
-    if (!folder) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
-    let uids: number[];
+    // Pipelined APPENDs run at once (session.ts): this one's place among them is taken now, before
+    // any await, and passed on once its messages are in the store's line (or it failed).
+    const turn = session.appendInLine();
     try {
-      uids = await appendAll(folder, messages);
-    } catch (err) {
-      return no((err as Error).message);
+      return await append(session, name, messages, turn);
+    } finally {
+      turn.pass();
     }
-    const { uidValidity } = await folder.status();
-    return ok('APPEND completed', `APPENDUID ${uidValidity} ${uidSet(uids)}`);
   },
 });
+
+async function append(
+  session: Session,
+  name: string,
+  messages: NewMessage[],
+  turn: { ready: Promise<void>; pass: () => void },
+): Promise<Completion> {
+  const refused = refuseName(name);
+  if (refused) return refused;
+  // RFC 3502 §6.3.11: any message refused, none is appended; check before writing any.
+  const empty = messages.findIndex((m) => m.message.length === 0);
+  if (empty !== -1)
+    return no(
+      messages.length === 1
+        ? 'an empty message cannot be appended'
+        : `message ${empty + 1} is empty: an empty message cannot be appended, none was`,
+    );
+  const folder = await session.mailbox!.folder(canonicalMailbox(name));
+  if (!folder) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
+  // One step in the store (RFC 3502 §6.3.11, all or none): no other session sees a message of
+  // a MULTIAPPEND that fails, and the UIDs are consecutive, in the order given. The store takes
+  // its place in line when called, so the next APPEND may go as soon as the call is made.
+  await turn.ready;
+  const stored = folder.appendAll(messages);
+  turn.pass();
+  let uids: number[];
+  try {
+    uids = (await stored).map((m) => m.uid);
+  } catch (err) {
+    return no((err as Error).message);
+  }
+  const { uidValidity } = await folder.status();
+  return ok('APPEND completed', `APPENDUID ${uidValidity} ${uidSet(uids)}`);
+}
 
 /**
  * RFC 4315 §3: the UIDs in the order the messages were given, runs of consecutive ones as ranges
