@@ -1,7 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { MailChanges } from './changes.js';
 import type { DirectorySyncs } from './durable.js';
 import { MailStoreError } from './errors.js';
@@ -150,19 +148,6 @@ export class Folder {
     return this.withFile(uid, async (file, size) =>
       size < length ? (await readKnownSize(file, size)).subarray(0, length) : readUpTo(file, length),
     );
-  }
-
-  /** A message's bytes as a stream, for large messages (IMAP FETCH BODY[], POP3 RETR). */
-  async stream(uid: number): Promise<Readable> {
-    return this.withFile(uid, async (file) => {
-      const stream = createReadStream(file);
-      // Opening is asynchronous: wait for it, so a file renamed away meanwhile fails here, not later.
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', reject);
-      });
-      return stream;
-    });
   }
 
   /** STORE (RFC 3501 §6.4.6): changes the flags of these messages; returns them as they are now. */

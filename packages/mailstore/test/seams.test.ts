@@ -292,7 +292,7 @@ describe('save: tmp/ then a rename, and the group commit', () => {
   });
 
   it('gives concurrent appends their UIDs in the order they were called, large ones first', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'portlab-mailstore-save-'));
+    const root = makeTempDir('save');
     try {
       const folder = await (await new MailStore(root).mailbox('bob')).folder('INBOX');
       // The first messages are the largest: their tmp/ writes end last.
@@ -305,7 +305,7 @@ describe('save: tmp/ then a rename, and the group commit', () => {
       expect(uids).toEqual([...uids].sort((a, b) => a - b));
       expect(new Set(uids).size).toBe(30);
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      removeDir(root);
     }
   });
 
