@@ -3,7 +3,7 @@
  * Run by `portlab up`; `node apps/web/dist/main.js` runs it alone.
  */
 import { startApp, throttleOf } from '@portlab/service';
-import { buildWebServer, ClassBoard, EventHub, SignIns, StatusWatch } from './server.js';
+import { buildWebServer, ClassBoard, EventHub, SignIns, StatusWatch, UserdirCache } from './server.js';
 
 const runtime = startApp('web');
 const { config } = runtime;
@@ -16,7 +16,17 @@ const throttle = throttleOf(config);
 // The class board is computed once, whichever of HTTP or HTTPS the teacher opens it on.
 const classBoard = new ClassBoard(config, hub, runtime.users);
 
-const http = await buildWebServer({ config, runtime, hub, statusWatch, signIns, throttle, classBoard });
+const userdir = new UserdirCache(config);
+const http = await buildWebServer({
+  config,
+  runtime,
+  hub,
+  statusWatch,
+  signIns,
+  throttle,
+  classBoard,
+  userdir,
+});
 await runtime.serve('http', http.server);
 
 const { key, cert } = await runtime.certificate();
@@ -28,6 +38,7 @@ const https = await buildWebServer({
   signIns,
   throttle,
   classBoard,
+  userdir,
   tls: { key, cert },
 });
 await runtime.serve('https', https.server);

@@ -18,7 +18,7 @@ import { labRoutes } from './routes/lab.js';
 import { matrixWellKnownRoutes } from './routes/matrix-well-known.js';
 import { sessionRoutes } from './routes/session.js';
 import { updatesRoutes } from './routes/updates.js';
-import { userdirRoutes } from './routes/userdir.js';
+import { type UserdirCache, userdirRoutes } from './routes/userdir.js';
 import { SignIns } from './sign-ins.js';
 import { StatusWatch } from './status-watch.js';
 
@@ -37,6 +37,8 @@ export interface WebServerOptions {
   throttle?: LoginThrottle;
   /** The teacher's board (/lab/class); one for HTTP and HTTPS alike (made here when not given). */
   classBoard?: ClassBoard;
+  /** What /~user/ keeps of the disk; one for HTTP and HTTPS alike (made here when not given). */
+  userdir?: UserdirCache;
 }
 
 /** The web app's routes on one fastify instance; main.ts makes one for HTTP and one for HTTPS. */
@@ -109,7 +111,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   checkRoutes(app, config, users, signIns);
   chainRoutes(app, config);
   chatRoutes(app, config, signIns);
-  userdirRoutes(app, options.config);
+  userdirRoutes(app, options.config, options.userdir);
   updatesRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   dnsRoutes(app, config, users, throttle);
@@ -124,6 +126,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
 
 export { type BoardOptions, ClassBoard, type ClassSnapshot, type StudentEntry } from './class/board.js';
 export { EventHub } from './event-hub.js';
+export { UserdirCache } from './routes/userdir.js';
 export { SignIns } from './sign-ins.js';
 export { StatusWatch } from './status-watch.js';
 

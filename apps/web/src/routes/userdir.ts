@@ -37,6 +37,23 @@ const TYPES: Record<string, string> = {
 };
 
 /**
+ * The hot path (issue 20): who exists is read from users.json once per change of it, and small
+ * files are served from memory while a stat says they are unchanged (disk-cache.ts). The jail's
+ * realpath and the stat stay on every request, made without a trip to the thread pool: a link
+ * made or removed, a file replaced, is seen by the very next request. One for HTTP and HTTPS alike,
+ * so a page asked over both is read and held once.
+ */
+export class UserdirCache {
+  readonly names: Checked<Set<string>>;
+  readonly files = new SmallFiles();
+
+  constructor(config: LabConfig) {
+    const users = new UserStore(config.paths.users);
+    this.names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)));
+  }
+}
+
+/**
  * The classic Unix userdir (Apache's mod_userdir): http://host/~alice/ serves what alice put in
  * $DATA/files/alice/public_html/, for instance by FTP. index.html by default, else a plain listing.
  *
@@ -45,15 +62,11 @@ const TYPES: Record<string, string> = {
  * pointing out of public_html is refused (403). Unknown users, missing files, a NUL byte and anything
  * else refused answer 404, without naming a server path.
  */
-export function userdirRoutes(app: FastifyInstance, config: LabConfig): void {
-  const users = new UserStore(config.paths.users);
-  // The hot path (issue 20): who exists is read from users.json once per change of it, and small
-  // files are served from memory while a stat says they are unchanged (disk-cache.ts). The jail's
-  // realpath and the stat stay on every request, made without a trip to the thread pool: a link
-  // made or removed, a file replaced, is seen by the very next request.
-  const names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)));
-  const files = new SmallFiles();
-
+export function userdirRoutes(
+  app: FastifyInstance,
+  config: LabConfig,
+  { names, files }: UserdirCache = new UserdirCache(config),
+): void {
   // A folder's URL ends with "/", so that the relative links of its pages resolve inside it.
   app.get<{ Params: { user: string } }>('/~:user', async (request, reply) =>
     reply.redirect(`/~${encodeURIComponent(request.params.user)}/`, 301),
