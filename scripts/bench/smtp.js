@@ -7,7 +7,9 @@
 // Prints, per run and as medians:
 // - accepted msg/s: messages / the time smtp-source took (every 250 after DATA was received);
 // - delivered msg/s: messages / the time until all of them were files in the Maildir (portlab
-//   delivers before its 250, fsync'ed; Postfix queues first, then its virtual agent delivers).
+//   delivers before its 250, fsync'ed; Postfix queues first, then its virtual agent delivers);
+// - for portlab, the mail process's CPU time per message (user + system, from /proc/PID/stat):
+//   unlike the rates, it hardly depends on what else the machine is doing.
 // Before the runs, each server takes --warmup N messages (300), not counted: the first run of a
 // fresh Node process compiles its code, and Postfix's master starts its daemons on demand.
 // Options: --postfix (Postfix rows required), --no-postfix, --runs N (3), --messages N (3000),
@@ -50,9 +52,23 @@ function delivered(maildir) {
   return n;
 }
 
-/** One smtp-source run of `messages`; resolves with accepted and delivered msg/s. */
-async function run(port, maildir, messages = MESSAGES) {
+/** CPU seconds (user + system) a process used so far, from /proc/PID/stat; 0 if unknown. */
+function cpuSeconds(pid) {
+  if (!pid) return 0;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** One smtp-source run of `messages`; resolves with accepted and delivered msg/s (and CPU ms/msg of `pid`). */
+async function run(port, maildir, messages = MESSAGES, pid = 0) {
   const before = delivered(maildir);
+  const cpuBefore = cpuSeconds(pid);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -75,7 +91,9 @@ async function run(port, maildir, messages = MESSAGES) {
     if (seconds() > accepted + 60) throw new Error(`only ${delivered(maildir) - before} messages delivered`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { accepted: messages / accepted, delivered: messages / seconds(), load };
+  const delivery = seconds();
+  const cpu = pid ? ((cpuSeconds(pid) - cpuBefore) * 1000) / messages : 0;
+  return { accepted: messages / accepted, delivered: messages / delivery, load, cpu };
 }
 
 /** The mail app (`entry`: its dist/main.js) on free ports with a temp data dir. */
@@ -88,6 +106,7 @@ async function startPortlab(entry) {
     app.once('exit', (code) => reject(new Error(`the mail app exited with ${code}`)));
   });
   return {
+    pid: app.pid,
     port: lab.ports.smtp,
     maildir: path.join(lab.dataDir, 'mail', 'bob'),
     async stop() {
@@ -101,7 +120,7 @@ async function startPortlab(entry) {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const show = (name, r) =>
   console.log(
-    `  ${name.padEnd(8)} accepted ${r.accepted.toFixed(0).padStart(5)} msg/s, delivered ${r.delivered.toFixed(0).padStart(5)} msg/s  (load ${r.load})`,
+    `  ${name.padEnd(8)} accepted ${r.accepted.toFixed(0).padStart(5)} msg/s, delivered ${r.delivered.toFixed(0).padStart(5)} msg/s${r.cpu ? `, CPU ${r.cpu.toFixed(3)} ms/msg` : ''}  (load ${r.load})`,
   );
 
 if (args.includes('--pipelined')) {
@@ -131,14 +150,14 @@ const other = compare ? await startPortlab(path.resolve(compare, 'main.js')) : n
 // Each is run in turn, round after round: a ratio measured side by side is what counts here.
 const targets = [
   postfix && { name: 'Postfix', port: postfixPort, maildir: postfix.maildir('bob'), rows: [] },
-  { name: 'portlab', port: portlab.port, maildir: portlab.maildir, rows: [] },
-  other && { name: 'compared', port: other.port, maildir: other.maildir, rows: [] },
+  { name: 'portlab', port: portlab.port, maildir: portlab.maildir, pid: portlab.pid, rows: [] },
+  other && { name: 'compared', port: other.port, maildir: other.maildir, pid: other.pid, rows: [] },
 ].filter(Boolean);
 try {
   if (WARMUP > 0) for (const t of targets) await run(t.port, t.maildir, WARMUP);
   for (let i = 0; i < RUNS; i++) {
     for (const t of targets) {
-      const r = await run(t.port, t.maildir);
+      const r = await run(t.port, t.maildir, MESSAGES, t.pid);
       t.rows.push(r);
       show(t.name, r);
     }
@@ -153,10 +172,11 @@ for (const t of targets) {
   medians[t.name] = {
     accepted: median(t.rows.map((r) => r.accepted)),
     delivered: median(t.rows.map((r) => r.delivered)),
+    cpu: median(t.rows.map((r) => r.cpu)),
   };
   const m = medians[t.name];
   console.log(
-    `  median ${t.name}: accepted ${m.accepted.toFixed(0)} msg/s, delivered ${m.delivered.toFixed(0)} msg/s`,
+    `  median ${t.name}: accepted ${m.accepted.toFixed(0)} msg/s, delivered ${m.delivered.toFixed(0)} msg/s${m.cpu ? `, CPU ${m.cpu.toFixed(3)} ms/msg` : ''}`,
   );
 }
 const ratio = (a, b) =>

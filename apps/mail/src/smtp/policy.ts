@@ -1,4 +1,5 @@
 import type { LabConfig, UserStore } from '@portlab/config';
+import { AccountNames } from './accounts.js';
 
 /**
  * Who may send what to whom. Each rule answers with the reply code RFC 5321 §4.2.3 gives it and a
@@ -25,12 +26,14 @@ export type Route = ({ kind: 'local' } & Recipient) | { kind: 'relay'; address: 
 export class MailPolicy {
   /** The domains this server is the final destination for. */
   readonly localDomains: readonly string[];
+  private readonly accounts: AccountNames;
 
   constructor(
     private readonly config: LabConfig,
-    private readonly users: UserStore,
+    users: UserStore,
   ) {
     this.localDomains = [config.domain, 'localhost'];
+    this.accounts = new AccountNames(users);
   }
 
   /** RCPT TO: only local domains (never relay), only existing users. */
@@ -42,7 +45,7 @@ export class MailPolicy {
         `5.7.1 <${address}>: relaying denied. portlab is a lab server, not an open relay: it only accepts mail for ${this.localDomains.join(' and ')}`,
       );
     }
-    if (!this.users.find(local)) throw new SmtpError(550, `5.1.1 <${address}>: no such user here`);
+    if (!this.accounts.has(local)) throw new SmtpError(550, `5.1.1 <${address}>: no such user here`);
     return { address, user: local };
   }
 
