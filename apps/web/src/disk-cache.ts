@@ -21,6 +21,20 @@ export function stampOf(stats: BigIntStats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
 }
 
+/**
+ * True if `a` and `b` show the same identity and version: what comparing their stampOf says, without
+ * making the strings (the fast path of /~user/ compares on every request).
+ */
+export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
+  return (
+    a.ino === b.ino &&
+    a.dev === b.dev &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
 /** True if a later change to the file must give it other times than these (see SETTLED_NS). */
 export function settled(stats: BigIntStats, settledNs = SETTLED_NS): boolean {
   // Every change stamps ctime with the clock (mtime can be set to any date by utimes(2)).
@@ -32,7 +46,7 @@ export function settled(stats: BigIntStats, settledNs = SETTLED_NS): boolean {
  * (each app replaces its run file by a rename, which changes the folder's times).
  */
 export class Checked<T> {
-  private stamp: string | null = null;
+  private stats: BigIntStats | null = null;
   private value: T | undefined;
 
   constructor(
@@ -45,13 +59,13 @@ export class Checked<T> {
   get(): T {
     // Stat before reading: a change after the stat gives a new stamp, so it is seen next time.
     const stats = statSync(this.file, { bigint: true, throwIfNoEntry: false });
-    if (stats && this.stamp === stampOf(stats)) return this.value as T;
+    if (stats && this.stats && sameVersion(this.stats, stats)) return this.value as T;
     const value = this.read();
     if (stats && settled(stats, this.settledNs)) {
-      this.stamp = stampOf(stats);
+      this.stats = stats;
       this.value = value;
     } else {
-      this.stamp = null;
+      this.stats = null;
       this.value = undefined;
     }
     return value;
@@ -99,6 +113,15 @@ export class SmallFiles {
       }
     }
     return body;
+  }
+
+  /**
+   * The file's bytes if held and `stats` (a stat of `file`, or of a path leading to it, just made)
+   * shows the very version held; null otherwise. Never reads the disk.
+   */
+  held(file: string, stats: BigIntStats): FileBody | null {
+    const kept = this.entries.get(file);
+    return kept && sameVersion(kept.body.stats, stats) ? kept.body : null;
   }
 
   private drop(file: string, body: FileBody): void {
