@@ -193,3 +193,13 @@ describe('the fast path: pages in memory answered before routing', () => {
     expect(res).toMatch(/^HTTP\/1\.1 400 /);
   });
 });
+
+describe('what the fast path remembers', () => {
+  it('keeps no URL longer than 512 characters: a URL has endless spellings', async () => {
+    const long = `/~alice/${'./'.repeat(300)}index.html`;
+    const res = await ask(long);
+    expect(res.status).toBe(200);
+    expect(userdir.answer(long)).toBeNull();
+    expect((await ask(long)).body).toBe('<h1>Alice</h1>\n');
+  });
+});

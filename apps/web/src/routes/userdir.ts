@@ -66,7 +66,7 @@ export class UserdirCache {
     const users = new UserStore(config.paths.users);
     this.names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)), options.settledNs);
     this.files = new SmallFiles(undefined, undefined, options.settledNs);
-    this.maxKnown = options.maxKnown ?? 4096;
+    this.maxKnown = options.maxKnown ?? 1024;
   }
 
   /**
@@ -91,6 +91,9 @@ export class UserdirCache {
 
   /** Remembers what `urlPath` was answered with (`body`, held in `files`; see `answer`). */
   remember(urlPath: string, user: string, asked: string, real: string, type: string, body: FileBody): void {
+    // A URL has many spellings ("/~alice/./x", "/~alice//x"…), each its own key: a long one is not
+    // kept, so that the most the map can hold stays small (maxKnown × MAX_KNOWN_URL).
+    if (urlPath.length > MAX_KNOWN_URL) return;
     if (this.files.held(real, body.stats) !== body) return;
     const mtime = body.stats.mtime;
     // The headers as the route sends them (sendFile, sendBytesRanged, the onSend hook), in order.
@@ -118,6 +121,9 @@ export class UserdirCache {
     }
   }
 }
+
+/** The longest URL path remembered (see `remember`); longer ones always take the route. */
+const MAX_KNOWN_URL = 512;
 
 /** A URL answered from memory: whose, the path it names and the file it led to, the answer's headers. */
 interface Known {
