@@ -125,7 +125,7 @@ describe('Range requests on every static route', () => {
       const head = await fetch(url, { method: 'HEAD' });
       const etag = head.headers.get('etag')!;
       const lastModified = head.headers.get('last-modified')!;
-      for (const headers of [
+      for (const headers of <Record<string, string>[]>[
         { 'if-none-match': etag },
         { 'if-none-match': `"other", W/${etag}` }, // weak comparison (§8.8.3.2)
         { 'if-none-match': '*' },
@@ -137,7 +137,7 @@ describe('Range requests on every static route', () => {
         expect(res.headers.get('etag')).toBe(etag);
       }
       // Another version, or an older date: the whole file.
-      for (const headers of [
+      for (const headers of <Record<string, string>[]>[
         { 'if-none-match': '"other"' },
         { 'if-modified-since': 'Mon, 01 Jan 2001 00:00:00 GMT' },
         { 'if-modified-since': 'not a date' },
