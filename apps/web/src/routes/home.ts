@@ -114,10 +114,17 @@ export class HomePages {
   constructor(private readonly config: LabConfig) {
     let version = 0;
     const apps = [...new Set(config.services.map((s) => s.app))];
-    this.runFiles = new Checked(config.paths.run, () => ({
-      version: ++version,
-      pids: apps.map((app) => readRunState(config.paths.run, app)?.pid ?? 0),
-    }));
+    // A change of run file is seen at once; a second one within the same clock tick, within 100 ms
+    // (see Checked): far below the second each app waits between two writes of its run file.
+    this.runFiles = new Checked(
+      config.paths.run,
+      () => ({
+        version: ++version,
+        pids: apps.map((app) => readRunState(config.paths.run, app)?.pid ?? 0),
+      }),
+      undefined,
+      100,
+    );
   }
 
   /** The page in `lang`, as HTML, and as the whole answer the route gives (for fast-path.ts). */
