@@ -8,7 +8,9 @@
 // config, pid file and logs in a temp dir; nothing of the system's own services is touched, and
 // nothing is installed (the apt-get line is printed when a tool is missing).
 //   node scripts/bench/http.js [--rounds N] [--only file|home] [--cpu-prof DIR] [--nginx-workers N|auto]
-//   [path/to/web/dist/main.js]
+//   [--ceiling] [path/to/web/dist/main.js]
+// --ceiling also measures a bare `node:http` server answering the same 1 KiB and header fields with
+// nothing else (no routing, no stat, no transcript): the most this Node can do on this workload.
 // The last argument measures another build of the web app (before/after a change).
 import { execFile, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,9 @@ const only = option('--only', 'all');
 const nginxWorkers = option('--nginx-workers', 'auto');
 /** A folder for a CPU profile of the web app (node --cpu-prof), written when it stops. */
 const profile = option('--cpu-prof', null);
+const ceilingAt = args.indexOf('--ceiling');
+const ceiling = ceilingAt >= 0;
+if (ceiling) args.splice(ceilingAt, 1);
 const main = args[0] ?? fileURLToPath(new URL('../../apps/web/dist/main.js', import.meta.url));
 
 if (!existsSync(WRK)) {
@@ -160,6 +165,21 @@ http {
   await waitForHttp(`http://127.0.0.1:${port}/~alice/index.html`, 'nginx');
 }
 
+/**
+ * The ceiling: node:http alone, answering `body` with the header fields portlab sends for it, in a
+ * child process of this same Node (its CPU time counted as portlab's is).
+ */
+async function startBare(port, body, headers) {
+  const code = `const body = Buffer.from(${JSON.stringify(body.toString('base64'))}, 'base64');
+const headers = ${JSON.stringify(headers)};
+const server = require('node:http').createServer((req, res) => { res.writeHead(200, headers); res.end(body); });
+server.keepAliveTimeout = 72000;
+server.listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: 'inherit' });
+  await waitForHttp(`http://127.0.0.1:${port}/`, 'bare node:http');
+  return child;
+}
+
 async function stop(child) {
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -170,6 +190,7 @@ async function stop(child) {
 const lab = await tempLab();
 let web;
 let nginx;
+let bare;
 try {
   const config = loadConfig({ file: lab.configFile, env: {} });
   await new UserStore(config.paths.users).ensure();
@@ -217,6 +238,17 @@ try {
     }
     const o = medians(ours);
     console.log(`  median portlab: ${fmt(o)}${cpuText(o)}`);
+    if (ceiling) {
+      const answer = await fetch(`${base}/~alice/index.html`);
+      // Node adds Date, Connection and Keep-Alive itself, as it does for portlab.
+      const headers = [...answer.headers]
+        .filter(([name]) => !/^(date|connection|keep-alive)$/.test(name))
+        .flat();
+      const [port] = await freePorts(1);
+      bare = await startBare(port, Buffer.from(await answer.arrayBuffer()), headers);
+      const c = medians([await measure('node:http', `http://127.0.0.1:${port}/`, () => [bare.pid])]);
+      console.log(`  ceiling, bare node:http with the same answer: ${fmt(c)}${cpuText(c)}`);
+    }
     if (ref) {
       const t = medians(theirs);
       console.log(`  median nginx:   ${fmt(t)}${cpuText(t)}`);
@@ -235,6 +267,7 @@ try {
   }
 } finally {
   await stop(nginx);
+  await stop(bare);
   await stop(web);
   lab.cleanup();
 }

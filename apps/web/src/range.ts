@@ -11,6 +11,9 @@
  * - a Range header in another unit than bytes: ignored, `200` (§14.2);
  * - `If-Range` (§13.1.5): the range is sent only if the file is still the one the client saw, by
  *   its strong ETag or its exact Last-Modified date; otherwise the whole new file, `200`.
+ * Before any of that, the preconditions (§13.1, evaluated in the order of §13.2.2): a browser asking
+ * again for a page it holds (If-None-Match, If-Modified-Since) gets `304 Not Modified` without the
+ * bytes; If-Match and If-Unmodified-Since that fail get `412 Precondition Failed`.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -63,6 +66,55 @@ function ifRangeHolds(ifRange: string, etag: string, mtime: Date): boolean {
   return !Number.isNaN(date) && date === Math.floor(mtime.getTime() / 1000) * 1000;
 }
 
+/** §13.1.1, §13.1.2: does a list of entity tags (or "*") name `etag`? `strong`: §8.8.3.2's comparison. */
+function tagListHas(list: string, etag: string, strong: boolean): boolean {
+  if (list.trim() === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  return list.split(',').some((item) => {
+    const tag = item.trim();
+    if (strong) return !tag.startsWith('W/') && tag === etag;
+    return tag.replace(/^W\//, '') === opaque;
+  });
+}
+
+/** An HTTP-date (§5.6.7) in ms, or null if it is not one (then the header is ignored, §13.1.3). */
+function httpDate(value: string): number | null {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * §13.2.2: the preconditions of a request on a file with validators `etag` and `mtime`, in their
+ * order; 304 or 412 when one fails, null when the request goes on. The modification time compared is
+ * the one sent in Last-Modified, whole seconds.
+ */
+export function precondition(
+  method: string,
+  headers: Record<string, string | string[] | undefined>,
+  etag: string,
+  mtime: Date,
+): 304 | 412 | null {
+  const modified = Math.floor(mtime.getTime() / 1000) * 1000;
+  const ifMatch = headers['if-match'];
+  const ifUnmodifiedSince = headers['if-unmodified-since'];
+  if (ifMatch !== undefined) {
+    if (!tagListHas(String(ifMatch), etag, true)) return 412;
+  } else if (ifUnmodifiedSince !== undefined) {
+    const date = httpDate(String(ifUnmodifiedSince));
+    if (date !== null && modified > date) return 412;
+  }
+  const safe = method === 'GET' || method === 'HEAD';
+  const ifNoneMatch = headers['if-none-match'];
+  const ifModifiedSince = headers['if-modified-since'];
+  if (ifNoneMatch !== undefined) {
+    if (tagListHas(String(ifNoneMatch), etag, false)) return safe ? 304 : 412;
+  } else if (safe && ifModifiedSince !== undefined) {
+    const date = httpDate(String(ifModifiedSince));
+    if (date !== null && modified <= date) return 304;
+  }
+  return null;
+}
+
 /**
  * Sends `file`, or the part of it the request's Range asks for. `type` is its Content-Type; other
  * headers (a Content-Security-Policy) are set on `reply` before the call.
@@ -108,6 +160,15 @@ function sendRanged(
     .header('accept-ranges', 'bytes')
     .header('etag', etag)
     .header('last-modified', mtime.toUTCString());
+  const failed = precondition(request.method, request.headers, etag, mtime);
+  // §15.4.5: a 304 carries the validators, and no content; §15.5.13: a 412 says why.
+  if (failed === 304) return reply.code(304).removeHeader('content-type').send();
+  if (failed === 412) {
+    return reply
+      .code(412)
+      .type('text/plain; charset=utf-8')
+      .send('412 Precondition Failed: the file is not the one the request names\n');
+  }
   const rangeHeader = request.headers.range;
   const ifRange = request.headers['if-range'];
   const wanted =

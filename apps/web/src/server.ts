@@ -4,6 +4,7 @@ import { type AppRuntime, LoginThrottle } from '@portlab/service';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ClassBoard } from './class/board.js';
 import type { EventHub } from './event-hub.js';
+import { installFastPath, SERVER_HEADER } from './fast-path.js';
 import { apiRoutes } from './routes/api.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { browseRoutes } from './routes/browse.js';
@@ -13,12 +14,12 @@ import { checkRoutes } from './routes/check.js';
 import { classRoutes } from './routes/class.js';
 import { classCardsRoutes } from './routes/class-cards.js';
 import { dnsRoutes } from './routes/dns.js';
-import { homeRoutes } from './routes/home.js';
+import { HomePages, homeRoutes } from './routes/home.js';
 import { labRoutes } from './routes/lab.js';
 import { matrixWellKnownRoutes } from './routes/matrix-well-known.js';
 import { sessionRoutes } from './routes/session.js';
 import { updatesRoutes } from './routes/updates.js';
-import { type UserdirCache, userdirRoutes } from './routes/userdir.js';
+import { UserdirCache, userdirRoutes } from './routes/userdir.js';
 import { SignIns } from './sign-ins.js';
 import { StatusWatch } from './status-watch.js';
 
@@ -51,11 +52,11 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
       ? { https: { ...options.tls, requireHostHeader: false } }
       : { http: { requireHostHeader: false } }),
   }) as unknown as FastifyInstance;
-  // RFC 9110 §10.2.4: the Server header names the software; `portlab probe` and curl -I show it.
-  // The hooks below run on every request: they take fastify's callback form, not `async`, which
-  // costs a promise and a microtask turn per hook and per request (issue 20's profile).
+  // RFC 9110 §10.2.4: the Server header names the software (fast-path.ts). The hooks below run on
+  // every request: they take fastify's callback form, not `async`, which costs a promise and a
+  // microtask turn per hook and per request (issue 20's profile).
   app.addHook('onSend', (_request, reply, payload, done) => {
-    reply.header('server', 'portlab-web (fastify)');
+    reply.header('server', SERVER_HEADER);
     done(null, payload);
   });
   const runtime = options.runtime;
@@ -102,7 +103,8 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   const { config } = options;
   const users = runtime?.users ?? new UserStore(config.paths.users);
   const signIns = options.signIns ?? new SignIns();
-  homeRoutes(app, config);
+  const home = new HomePages(config);
+  homeRoutes(app, config, home);
   apiRoutes(app, config, options.hub, options.statusWatch ?? new StatusWatch(config), signIns);
   const throttle = options.throttle ?? new LoginThrottle();
   sessionRoutes(app, config, users, signIns, throttle);
@@ -111,7 +113,8 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   checkRoutes(app, config, users, signIns);
   chainRoutes(app, config);
   chatRoutes(app, config, signIns);
-  userdirRoutes(app, options.config, options.userdir);
+  const userdir = options.userdir ?? new UserdirCache(config);
+  userdirRoutes(app, options.config, userdir);
   updatesRoutes(app, options.config);
   autoconfigRoutes(app, options.config);
   dnsRoutes(app, config, users, throttle);
@@ -121,6 +124,11 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   classRoutes(app, config, board, signIns);
   await labRoutes(app);
   await app.ready();
+  // The pages asked most, once in memory, are answered before fastify routes the request: the same
+  // answers, the same transcript lines (fast-path.ts).
+  installFastPath(app.server, runtime, (urlPath, query, request) =>
+    urlPath === '/' ? home.answer(query, request.headers['accept-language']) : userdir.answer(urlPath),
+  );
   return app;
 }
 

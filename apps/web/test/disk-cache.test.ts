@@ -37,6 +37,30 @@ describe('Checked: a value read from a file, read again when the file changes', 
     expect(reads).toBe(3);
   });
 
+  it('with unsettledMs, uses a value from young times again for that long, and still sees a change at once', () => {
+    const file = path.join(dir, 'run-young');
+    writeFileSync(file, 'one');
+    let reads = 0;
+    const read = () => {
+      reads++;
+      return readText(file);
+    };
+    // A settledNs far above the file's age: its times stay young for the whole test.
+    const young = new Checked(file, read, 10n ** 15n, 60_000);
+    expect(young.get()).toBe('one');
+    expect(young.get()).toBe('one');
+    expect(reads).toBe(1);
+    writeFileSync(`${file}.tmp`, 'two, longer');
+    renameSync(`${file}.tmp`, file); // new times (a new inode): read at once
+    expect(young.get()).toBe('two, longer');
+    expect(reads).toBe(2);
+    // Without it (the default), young times are read on every use.
+    const strict = new Checked(file, read, 10n ** 15n);
+    strict.get();
+    strict.get();
+    expect(reads).toBe(4);
+  });
+
   it('keeps nothing from a file changed within the last second: a rewrite in the same clock tick is seen', () => {
     const file = path.join(dir, 'young.json');
     writeFileSync(file, '"one"');

@@ -118,6 +118,53 @@ describe('Range requests on every static route', () => {
     expect((await get(url, { range: 'bytes=5-9', 'if-range': `W/${etag}` })).res.status).toBe(200);
   });
 
+  it.each(['/updates/', '/~user/'])(
+    '%s: a browser asking again for what it holds gets 304, no bytes (RFC 9110 §13.1.2, §13.1.3)',
+    async (kind) => {
+      const { url, bytes } = routes().find((r) => r.kind === kind)!;
+      const head = await fetch(url, { method: 'HEAD' });
+      const etag = head.headers.get('etag')!;
+      const lastModified = head.headers.get('last-modified')!;
+      for (const headers of <Record<string, string>[]>[
+        { 'if-none-match': etag },
+        { 'if-none-match': `"other", W/${etag}` }, // weak comparison (§8.8.3.2)
+        { 'if-none-match': '*' },
+        { 'if-modified-since': lastModified },
+      ]) {
+        const { res, body } = await get(url, headers);
+        expect(res.status, JSON.stringify(headers)).toBe(304);
+        expect(body.length).toBe(0);
+        expect(res.headers.get('etag')).toBe(etag);
+      }
+      // Another version, or an older date: the whole file.
+      for (const headers of <Record<string, string>[]>[
+        { 'if-none-match': '"other"' },
+        { 'if-modified-since': 'Mon, 01 Jan 2001 00:00:00 GMT' },
+        { 'if-modified-since': 'not a date' },
+        // If-None-Match wins over If-Modified-Since (§13.1.3).
+        { 'if-none-match': '"other"', 'if-modified-since': lastModified },
+      ]) {
+        const { res, body } = await get(url, headers);
+        expect(res.status, JSON.stringify(headers)).toBe(200);
+        expect(body.equals(bytes)).toBe(true);
+      }
+    },
+  );
+
+  it.each(['/updates/', '/~user/'])(
+    '%s: If-Match and If-Unmodified-Since that fail get 412 (RFC 9110 §13.1.1, §13.1.4)',
+    async (kind) => {
+      const { url } = routes().find((r) => r.kind === kind)!;
+      const etag = (await fetch(url, { method: 'HEAD' })).headers.get('etag')!;
+      expect((await get(url, { 'if-match': '"other"' })).res.status).toBe(412);
+      expect((await get(url, { 'if-unmodified-since': 'Mon, 01 Jan 2001 00:00:00 GMT' })).res.status).toBe(
+        412,
+      );
+      expect((await get(url, { 'if-match': etag })).res.status).toBe(200);
+      expect((await get(url, { 'if-match': '*' })).res.status).toBe(200);
+    },
+  );
+
   it.each(['/updates/', '/~user/', '/lab/ (@fastify/static)'])(
     '%s: several ranges, or another unit than bytes, get the whole file, 200',
     async (kind) => {

@@ -3,6 +3,7 @@ import { isAlive, readRunState, type ServiceStatus, serviceStatuses } from '@por
 import type { FastifyInstance } from 'fastify';
 import { Checked } from '../disk-cache.js';
 import { escapeMarkup } from '../escape.js';
+import { type HeldAnswer, SERVER_HEADER } from '../fast-path.js';
 
 /** The page's two languages, as the lab sheets: French or English. */
 type Lang = 'fr' | 'en';
@@ -91,12 +92,11 @@ function studentsBox(config: LabConfig, lang: Lang): string {
 }
 
 /** The home page: one machine, many services, each on its own port — the lesson in one table. */
-export function homeRoutes(app: FastifyInstance, config: LabConfig): void {
-  const pages = new HomePages(config);
+export function homeRoutes(app: FastifyInstance, config: LabConfig, pages = new HomePages(config)): void {
   app.get('/', async (request, reply) => {
     const lang = pageLanguage(request.query, request.headers['accept-language']);
     reply.type('text/html; charset=utf-8').header('content-language', lang).header('vary', 'Accept-Language');
-    return pages.get(lang);
+    return pages.get(lang).html;
   });
 }
 
@@ -107,27 +107,60 @@ export function homeRoutes(app: FastifyInstance, config: LabConfig): void {
  * file by a rename, which changes the folder), and each pid named there by kill(pid, 0), as
  * serviceStatuses does; an app killed with SIGKILL changes no file, but its pid dies.
  */
-class HomePages {
+export class HomePages {
   private readonly runFiles: Checked<{ version: number; pids: number[] }>;
-  private readonly pages = new Map<Lang, { key: string; html: string }>();
+  private readonly pages = new Map<Lang, { key: string; html: string; answer: HeldAnswer }>();
 
   constructor(private readonly config: LabConfig) {
     let version = 0;
     const apps = [...new Set(config.services.map((s) => s.app))];
-    this.runFiles = new Checked(config.paths.run, () => ({
-      version: ++version,
-      pids: apps.map((app) => readRunState(config.paths.run, app)?.pid ?? 0),
-    }));
+    // A change of run file is seen at once; a second one within the same clock tick, within 100 ms
+    // (see Checked): far below the second each app waits between two writes of its run file.
+    this.runFiles = new Checked(
+      config.paths.run,
+      () => ({
+        version: ++version,
+        pids: apps.map((app) => readRunState(config.paths.run, app)?.pid ?? 0),
+      }),
+      undefined,
+      100,
+    );
   }
 
-  get(lang: Lang): string {
+  /** The page in `lang`, as HTML, and as the whole answer the route gives (for fast-path.ts). */
+  get(lang: Lang): { html: string; answer: HeldAnswer } {
     const { version, pids } = this.runFiles.get();
     const key = `${version}:${pids.map((pid) => (pid > 0 && isAlive(pid) ? 1 : 0)).join('')}`;
     const kept = this.pages.get(lang);
-    if (kept?.key === key) return kept.html;
+    if (kept?.key === key) return kept;
     const html = render(this.config, lang);
-    this.pages.set(lang, { key, html });
-    return html;
+    const bytes = Buffer.from(html);
+    // The header fields the route sends (content-type to vary, then the onSend hook's and fastify's).
+    const headers = [
+      'content-type',
+      'text/html; charset=utf-8',
+      'content-language',
+      lang,
+      'vary',
+      'Accept-Language',
+      'server',
+      SERVER_HEADER,
+      'content-length',
+      String(bytes.length),
+    ];
+    const page = { key, html, answer: { headers, bytes } };
+    this.pages.set(lang, page);
+    return page;
+  }
+
+  /**
+   * The route's answer to a GET of / with `query` (the text after "?"), or null for a query the
+   * fast path leaves to the route (anything but nothing, `lang=fr` or `lang=en`).
+   */
+  answer(query: string, acceptLanguage: string | undefined): HeldAnswer | null {
+    const asked = query === '' ? undefined : query === 'lang=fr' ? 'fr' : query === 'lang=en' ? 'en' : null;
+    if (asked === null) return null;
+    return this.get(asked ?? pageLanguage(undefined, acceptLanguage)).answer;
   }
 }
 

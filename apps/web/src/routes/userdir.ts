@@ -4,9 +4,10 @@ import path from 'node:path';
 import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
 import { Jail, JailError } from '@portlab/service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Checked, SmallFiles } from '../disk-cache.js';
+import { Checked, type FileBody, SmallFiles, sameVersion } from '../disk-cache.js';
 import { escapeMarkup } from '../escape.js';
-import { sendBytesRanged, sendFileRanged } from '../range.js';
+import { type HeldAnswer, SERVER_HEADER } from '../fast-path.js';
+import { entityTag, sendBytesRanged, sendFileRanged } from '../range.js';
 
 /** Content types by extension (the common ones of a student's site); anything else is bytes. */
 const TYPES: Record<string, string> = {
@@ -38,19 +39,101 @@ const TYPES: Record<string, string> = {
 
 /**
  * The hot path (issue 20): who exists is read from users.json once per change of it, and small
- * files are served from memory while a stat says they are unchanged (disk-cache.ts). The jail's
- * realpath and the stat stay on every request, made without a trip to the thread pool: a link
- * made or removed, a file replaced, is seen by the very next request. One for HTTP and HTTPS alike,
- * so a page asked over both is read and held once.
+ * files are served from memory while a stat says they are unchanged (disk-cache.ts). One for HTTP
+ * and HTTPS alike, so a page asked over both is read and held once.
+ *
+ * A URL answered once with a held file is remembered (`known`), with the answer's headers made
+ * once; the next requests for it are answered by `answer`, before fastify routes them
+ * (fast-path.ts). The route's checks are not skipped but proven unchanged, with two stats:
+ * - the user is still in users.json (its own stat, `names`);
+ * - the path the URL names, under public_html and links followed as open(2) would, still leads to
+ *   the very file held: same device and inode, same size, same times to the nanosecond.
+ * The jail's realpath is what this saves. It is not needed: when the URL leads to the same inode,
+ * unchanged, the bytes sent are the ones read after the jail let that file through. A link swapped
+ * in anywhere on the way (`ln -s /etc sub`) leads to another inode, or to none, and the request
+ * goes the whole way again, realpath and all. (To reach the same inode through a link outside, that
+ * file needs a hard link outside, made before it was held: making one changes the inode's ctime;
+ * it is then the same bytes, which the jail let through as alice's file.)
  */
 export class UserdirCache {
   readonly names: Checked<Set<string>>;
-  readonly files = new SmallFiles();
+  readonly files: SmallFiles;
+  private readonly known = new Map<string, Known>();
+  private readonly maxKnown: number;
 
-  constructor(config: LabConfig) {
+  /** `maxKnown`: how many URLs are remembered; `settledNs`: see disk-cache.ts (tests set 0). */
+  constructor(config: LabConfig, options: { maxKnown?: number; settledNs?: bigint } = {}) {
     const users = new UserStore(config.paths.users);
-    this.names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)));
+    this.names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)), options.settledNs);
+    this.files = new SmallFiles(undefined, undefined, options.settledNs);
+    this.maxKnown = options.maxKnown ?? 1024;
   }
+
+  /**
+   * The whole answer (200, no range) to a GET of `urlPath` (the request's path, without the query),
+   * if it was answered from memory before and nothing it depends on changed; null otherwise (and
+   * the route answers).
+   */
+  answer(urlPath: string): HeldAnswer | null {
+    const known = this.known.get(urlPath);
+    if (!known) return null;
+    let body: FileBody | null = null;
+    if (this.names.get().has(known.user)) {
+      const stats = statSync(known.asked, { bigint: true, throwIfNoEntry: false });
+      if (stats && sameVersion(stats, known.stats)) body = this.files.held(known.real, stats);
+    }
+    if (!body) {
+      this.known.delete(urlPath);
+      return null;
+    }
+    return { headers: known.headers, bytes: body.bytes };
+  }
+
+  /** Remembers what `urlPath` was answered with (`body`, held in `files`; see `answer`). */
+  remember(urlPath: string, user: string, asked: string, real: string, type: string, body: FileBody): void {
+    // A URL has many spellings ("/~alice/./x", "/~alice//x"…), each its own key: a long one is not
+    // kept, so that the most the map can hold stays small (maxKnown × MAX_KNOWN_URL).
+    if (urlPath.length > MAX_KNOWN_URL) return;
+    if (this.files.held(real, body.stats) !== body) return;
+    const mtime = body.stats.mtime;
+    // The headers as the route sends them (sendFile, sendBytesRanged, the onSend hook), in order.
+    const headers = [
+      'content-security-policy',
+      USER_CONTENT_POLICY,
+      'content-type',
+      type,
+      'accept-ranges',
+      'bytes',
+      'etag',
+      entityTag(body.bytes.length, mtime),
+      'last-modified',
+      mtime.toUTCString(),
+      'content-length',
+      String(body.bytes.length),
+      'server',
+      SERVER_HEADER,
+    ];
+    this.known.delete(urlPath);
+    this.known.set(urlPath, { user, asked, real, stats: body.stats, headers });
+    for (const oldest of this.known.keys()) {
+      if (this.known.size <= this.maxKnown) break;
+      this.known.delete(oldest);
+    }
+  }
+}
+
+/** The longest URL path remembered (see `remember`); longer ones always take the route. */
+const MAX_KNOWN_URL = 512;
+
+/** A URL answered from memory: whose, the path it names and the file it led to, the answer's headers. */
+interface Known {
+  user: string;
+  /** public_html's path joined with the URL's path, links not followed: what the URL names now. */
+  asked: string;
+  /** Where the jail found it led, links followed: the key of the bytes held (SmallFiles). */
+  real: string;
+  stats: BigIntStats;
+  headers: string[];
 }
 
 /**
@@ -65,8 +148,9 @@ export class UserdirCache {
 export function userdirRoutes(
   app: FastifyInstance,
   config: LabConfig,
-  { names, files }: UserdirCache = new UserdirCache(config),
+  cache: UserdirCache = new UserdirCache(config),
 ): void {
+  const { names } = cache;
   // A folder's URL ends with "/", so that the relative links of its pages resolve inside it.
   app.get<{ Params: { user: string } }>('/~:user', async (request, reply) =>
     reply.redirect(`/~${encodeURIComponent(request.params.user)}/`, 301),
@@ -90,10 +174,11 @@ export function userdirRoutes(
         .type('text/plain; charset=utf-8')
         .send('403 Forbidden: this link leads outside public_html\n');
     }
+    const urlPath = request.url.split('?')[0]!;
+    const asked = path.join(config.paths.files, user, 'public_html', virtual);
     const info = statSync(real, { bigint: true });
-    if (!info.isDirectory()) return sendFile(request, reply, real, info, files);
-    if (!request.url.split('?')[0]!.endsWith('/'))
-      return reply.redirect(`${request.url.split('?')[0]}/`, 301);
+    if (!info.isDirectory()) return sendFile(request, reply, real, info, cache, { urlPath, user, asked });
+    if (!urlPath.endsWith('/')) return reply.redirect(`${urlPath}/`, 301);
     // An index.html that is missing, or a link leading out, is not served: the folder is listed instead.
     let index: string | null = null;
     try {
@@ -101,7 +186,12 @@ export function userdirRoutes(
     } catch {}
     if (index) {
       const indexInfo = statSync(index, { bigint: true });
-      if (indexInfo.isFile()) return sendFile(request, reply, index, indexInfo, files);
+      if (indexInfo.isFile())
+        return sendFile(request, reply, index, indexInfo, cache, {
+          urlPath,
+          user,
+          asked: path.join(asked, 'index.html'),
+        });
     }
     return listing(reply, real, `/~${user}${virtual === '/' ? '/' : `${virtual}/`}`);
   });
@@ -121,18 +211,23 @@ const USER_CONTENT_POLICY = 'sandbox allow-scripts allow-forms allow-popups';
 /**
  * A file of the user's site, whole or the range asked for (range.ts: 206, 416, If-Range): from memory
  * when small (`stats`, just taken, says whether the copy held is still the file), else streamed.
+ * A file held is remembered for its URL (`url`), so the next requests take the fast path.
  */
 function sendFile(
   request: FastifyRequest,
   reply: FastifyReply,
   file: string,
   stats: BigIntStats,
-  files: SmallFiles,
+  cache: UserdirCache,
+  url: { urlPath: string; user: string; asked: string },
 ) {
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   reply.header('content-security-policy', USER_CONTENT_POLICY);
-  const held = stats.isFile() ? files.get(file, stats) : null;
-  if (held) return sendBytesRanged(request, reply, held.bytes, held.stats.mtime, type);
+  const held = stats.isFile() ? cache.files.get(file, stats) : null;
+  if (held) {
+    cache.remember(url.urlPath, url.user, url.asked, file, type, held);
+    return sendBytesRanged(request, reply, held.bytes, held.stats.mtime, type);
+  }
   return sendFileRanged(request, reply, file, type);
 }
 
