@@ -5,11 +5,12 @@
 // map it, so the sum is what the lab costs the machine) split into anonymous memory (heaps, malloc)
 // and file-backed memory (the node binary's code, shared by every process), and what V8 says it
 // holds: the heap used against the heap reserved, the compiled code, the bytecode.
-// Usage: npm run bench -- memory [settle seconds, default 20] [runs, default 1] [--gc] [--first]
+// Usage: npm run bench -- memory [settle seconds, default 20] [runs, default 1] [--gc] [--first] [--maps]
 // --first: measure the lab's first start (which also makes users.json, hashing the demo passwords,
 // and the certificate); by default the lab is started once before, as a lab runs after its first day.
 // --gc: each process runs a full garbage collection before V8 is asked, and PSS is read again
 // after it (the "after GC" figures): how much of the idle heap is garbage start-up left behind.
+// --maps: each process's PSS by kind of mapping (/proc/PID/smaps), see `kinds` below.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.
 const probe = fileURLToPath(new URL('../bench-lib/memory-probe.cjs', import.meta.url));
 const gc = process.argv.includes('--gc');
 const first = process.argv.includes('--first');
+const maps = process.argv.includes('--maps');
 const [settleArg, runsArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const settle = Number(settleArg ?? 20);
 const runs = Number(runsArg ?? 1);
@@ -36,6 +38,53 @@ function rollup(pid) {
     if (m) kb[m[1]] = Number(m[2]) * 1024;
   }
   return kb;
+}
+
+/**
+ * A process's PSS by kind of mapping, from /proc/PID/smaps (Linux x86-64, glibc):
+ * - file: the node binary and libraries (shared by every Node process, so PSS divides them);
+ * - v8: V8's heap pages (anonymous, at the random addresses V8 picks below the libraries) and its
+ *   code range (rwx);
+ * - brk: glibc malloc's main arena ([heap]); arenas: its per-thread arenas, each in a 64 MB
+ *   reservation aligned to 64 MB (the rest of it not readable, ---p);
+ * - stacks, and other anonymous memory (in Node 24, about 1 MB is abseil's mutex deadlock graph,
+ *   allocated at start).
+ */
+function kinds(pid) {
+  const out = { file: 0, v8: 0, brk: 0, arenas: 0, stacks: 0, other: 0 };
+  const list = [];
+  let cur;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      cur = { start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perm: m[3], name: m[4], pss: 0 };
+      list.push(cur);
+    }
+    const k = /^Pss:\s+(\d+) kB/.exec(line);
+    if (k && cur) cur.pss = Number(k[1]) * 1024;
+  }
+  const ARENA = 64n << 20n;
+  list.forEach((m, i) => {
+    const next = list[i + 1];
+    const prev = list[i - 1];
+    let kind = 'other';
+    if (m.name.startsWith('/')) kind = 'file';
+    else if (m.name === '[heap]') kind = 'brk';
+    else if (m.name === '[stack]') kind = 'stacks';
+    else if (m.name.startsWith('[')) kind = 'other';
+    else if (
+      m.perm === 'rw-p' &&
+      m.start % ARENA === 0n &&
+      (m.end - m.start === ARENA ||
+        (next?.perm === '---p' && next.start === m.end && next.end - m.start === ARENA))
+    )
+      kind = 'arenas';
+    else if (m.start < 0x7f0000000000n || m.perm === 'rwxp') kind = 'v8';
+    else if (prev?.perm === '---p' && prev.end === m.start && m.end - m.start >= 512n * 1024n)
+      kind = 'stacks';
+    out[kind] += m.pss;
+  });
+  return out;
 }
 
 function childrenOf(pid) {
@@ -99,6 +148,7 @@ async function once() {
       name: pid === child.pid ? 'supervisor' : appName(pid),
       ...rollup(pid),
     }));
+    if (maps) for (const row of rows) row.kinds = kinds(row.pid);
     for (const pid of pids) process.kill(pid, 'SIGUSR2');
     await sleep(1000);
     for (const row of rows) row.after = gc ? rollup(row.pid) : undefined;
@@ -136,6 +186,11 @@ for (let run = 1; run <= runs; run++) {
     console.log(
       `${r.name.padEnd(12)} ${f(r.Pss)} ${f(r.Pss_Anon)} ${f(r.Pss_File)} ${f(r.Rss)} | ${heap} ${code} ${bytecode} ${external}${r.after ? `  after GC: PSS ${f(r.after.Pss)}` : ''}`,
     );
+  }
+  if (maps) {
+    const names = Object.keys(rows[0].kinds);
+    console.log(`PSS by mapping  ${names.map((n) => n.padStart(6)).join(' ')}  (MB)`);
+    for (const r of rows) console.log(`${r.name.padEnd(15)} ${names.map((n) => f(r.kinds[n])).join(' ')}`);
   }
   const wave1 = rows.filter((r) => WAVE1.includes(r.name));
   console.log(

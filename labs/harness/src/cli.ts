@@ -5,7 +5,9 @@
  * idle memory): `registerLabCommands` only declares the commands, and each action imports the
  * runner and the labs when it runs.
  */
-import { parseRate } from '@portlab/bittorrent';
+// The rate parser alone: the package's index (tracker, peer wire, about 2.4 MB of heap) would stay
+// loaded in `portlab up`'s supervisor for the lab's lifetime (issue #20, idle memory).
+import { parseRate } from '@portlab/bittorrent/rate';
 import type { LabConfig } from '@portlab/config';
 import { type Command, InvalidArgumentError } from 'commander';
 import { chooseLang } from './i18n.js';

@@ -16,6 +16,7 @@ import {
 import {
   type AppReport,
   AUTH_FROM_SUPERVISOR,
+  appEnv,
   appNodeFlags,
   collectStartupGarbage,
   type ServiceState,
@@ -139,6 +140,8 @@ export class Supervisor {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // V8 flags that keep an idle app small (packages/service node-flags.ts).
       execArgv: [...process.execArgv, ...appNodeFlags(name)],
+      // One malloc arena (MALLOC_ARENA_MAX=1) unless the user chose: same place, same reason.
+      env: appEnv(),
     });
     child.on('message', (message: AppReport) => this.auth.handle(child, message));
     app.child = child;

@@ -2,7 +2,7 @@ export { type AboveTop, Jail, JailError, type JailRefusal } from './jail.js';
 export { LineReader } from './line-reader.js';
 export { explainListenError } from './listen-error.js';
 export { LoginThrottle, type ThrottleOptions, throttleOf } from './login-throttle.js';
-export { appNodeFlags, collectGarbage, collectStartupGarbage } from './node-flags.js';
+export { appEnv, appNodeFlags, collectGarbage, collectStartupGarbage } from './node-flags.js';
 export {
   type AppRunState,
   isAlive,

@@ -14,6 +14,13 @@
  *   transfer was no slower with it). Not for files: its 512 MiB STOR and RETR measured slower with
  *   it (noisy, but not worth the few MB), nor for web or mail, whose per-request objects live in
  *   the young generation.
+ * - appEnv: one malloc arena per app (below).
+ * Measured on Node 24 and not kept: `--v8-pool-size=1` (fewer V8 workers, so fewer arenas) saves
+ * nothing once there is one arena; `--single-threaded-gc` saved about 2 MB in all, within the noise;
+ * `--lite-mode` (no optimizing compiler) saved 1-3 MB per app but made files' 50 parallel RETRs
+ * cost half as much CPU again. Not reachable from here: Node 24 keeps about 1.9 MB per process that
+ * Node 20 does not (1 MB of it abseil's mutex deadlock graph, allocated at start), and its binary's
+ * pages count 1.4 MB more per process.
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,6 +34,23 @@ const APP_FLAGS: Partial<Record<AppName, readonly string[]>> = {
 
 /** How long after start the second collection waits: first connections made, caches filled. */
 const SETTLE_MS = 10_000;
+
+/**
+ * The environment to fork an app with: the supervisor's own, plus `MALLOC_ARENA_MAX=1` unless the
+ * user set it. glibc's malloc gives each thread that allocates an arena of its own (up to 8 per
+ * core; a Node process has its main thread, V8's 4 workers and libuv's 4 threads), and each arena
+ * keeps its own free memory: on Node 24 an idle app held 3-5 MB in 4-5 thread arenas beside 4 MB in
+ * the main one. In one arena what one thread frees another reuses: with it, 6.5-7 MB in all (`npm
+ * run bench -- memory --maps`), the lab 1-3 MB less per app. Side by side on Node 24 (noisy, shared
+ * machine), the CPU per HTTP request was the same (89 and 68 µs against 85 and 68); FTP's server
+ * CPU for a 1 GiB STOR was within the spread of runs without it (0.64-0.90 s against 0.43-0.99),
+ * for its RETR a little above (0.40-0.43 s against 0.29-0.39: to measure again on a quiet machine).
+ * The threads that share the lock allocate little: the data is in Buffers made on the main thread.
+ * glibc reads it at start, so the supervisor, started by the user, keeps its arenas.
+ */
+export function appEnv(): NodeJS.ProcessEnv {
+  return { MALLOC_ARENA_MAX: '1', ...process.env };
+}
 
 /** The Node flags to fork `app` with, after the supervisor's own (`process.execArgv`). */
 export function appNodeFlags(app: AppName): string[] {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import v8 from 'node:v8';
 import { APPS } from '@portlab/config';
 import { describe, expect, it } from 'vitest';
-import { appNodeFlags, collectGarbage } from '../src/index.js';
+import { appEnv, appNodeFlags, collectGarbage } from '../src/index.js';
 
 /** The size V8's young generation reaches in a Node started with `flags`, after making garbage. */
 function youngGeneration(flags: string[]): number {
@@ -24,6 +24,20 @@ describe('an idle process gives its start-up garbage back (issue #20, memory)', 
     expect(youngGeneration(appNodeFlags('peer'))).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(youngGeneration(appNodeFlags('files'))).toBeGreaterThan(2 * 1024 * 1024);
     expect(youngGeneration(appNodeFlags('web'))).toBeGreaterThan(2 * 1024 * 1024);
+  });
+
+  it('apps run with one malloc arena, unless the user chose otherwise; the rest of the env is kept', () => {
+    const saved = process.env.MALLOC_ARENA_MAX;
+    try {
+      delete process.env.MALLOC_ARENA_MAX;
+      expect(appEnv().MALLOC_ARENA_MAX).toBe('1');
+      expect(appEnv().PATH).toBe(process.env.PATH);
+      process.env.MALLOC_ARENA_MAX = '4';
+      expect(appEnv().MALLOC_ARENA_MAX).toBe('4');
+    } finally {
+      if (saved === undefined) delete process.env.MALLOC_ARENA_MAX;
+      else process.env.MALLOC_ARENA_MAX = saved;
+    }
   });
 
   it('collectGarbage shrinks a heap that garbage grew, without exposing gc() to the process', () => {

@@ -14,16 +14,22 @@ import {
   labPort,
   urlHost,
 } from '@portlab/config';
-import { ZoneRegistry } from '@portlab/dns';
+import type { ZoneRegistry } from '@portlab/dns';
 import { table } from '../format.js';
 
-function registry(config: LabConfig): ZoneRegistry {
+/**
+ * The zone file's registry, loaded on demand: `portlab up` imports this module for
+ * registerWithClassDns, and the supervisor it becomes idles for the lab's lifetime; @portlab/dns
+ * and dns2 would hold about 1 MB of its heap (issue #20, idle memory).
+ */
+async function registry(config: LabConfig): Promise<ZoneRegistry> {
+  const { ZoneRegistry } = await import('@portlab/dns');
   return new ZoneRegistry(config.paths.dns);
 }
 
-export function dnsAdd(config: LabConfig, name: string, address: string): number {
+export async function dnsAdd(config: LabConfig, name: string, address: string): Promise<number> {
   try {
-    const entry = registry(config).add(name.toLowerCase(), address);
+    const entry = (await registry(config)).add(name.toLowerCase(), address);
     console.log(
       `${entry.name}.${config.dns.zone} -> ${entry.address} (A, and MX 10 ${entry.name}.${config.dns.zone}.)`,
     );
@@ -34,8 +40,8 @@ export function dnsAdd(config: LabConfig, name: string, address: string): number
   }
 }
 
-export function dnsList(config: LabConfig, json: boolean): number {
-  const entries = registry(config).list();
+export async function dnsList(config: LabConfig, json: boolean): Promise<number> {
+  const entries = (await registry(config)).list();
   if (json) {
     console.log(JSON.stringify(entries, null, 2));
     return 0;
@@ -60,8 +66,8 @@ export function dnsList(config: LabConfig, json: boolean): number {
   return 0;
 }
 
-export function dnsRemove(config: LabConfig, names: string[]): number {
-  const removed = registry(config).remove(names.map((n) => n.toLowerCase()));
+export async function dnsRemove(config: LabConfig, names: string[]): Promise<number> {
+  const removed = (await registry(config)).remove(names.map((n) => n.toLowerCase()));
   for (const name of names) {
     console.log(removed.includes(name.toLowerCase()) ? `removed ${name}` : `${name} was not in the zone`);
   }

@@ -4,13 +4,21 @@
  */
 import type { LabConfig } from '@portlab/config';
 import type { Command } from 'commander';
-import { create } from './create.js';
-import { get } from './get.js';
-import { hostOption, integerOption, rateOption, userOption } from './peers.js';
+import type * as Create from './create.js';
+import type * as Get from './get.js';
+import { hostOption, integerOption, rateOption, userOption } from './options.js';
 import { langOf } from './say.js';
-import { seed } from './seed.js';
-import { swarm } from './swarm.js';
-import { watch } from './watch.js';
+import type * as Seed from './seed.js';
+import type * as Swarm from './swarm.js';
+import type * as Watch from './watch.js';
+
+// Each command's code (and @portlab/bittorrent) loads when that command runs, not when `portlab`
+// starts: `portlab up` registers these too and then supervises the lab for hours (issue #20).
+const create = async (...a: Parameters<typeof Create.create>) => (await import('./create.js')).create(...a);
+const get = async (...a: Parameters<typeof Get.get>) => (await import('./get.js')).get(...a);
+const seed = async (...a: Parameters<typeof Seed.seed>) => (await import('./seed.js')).seed(...a);
+const swarm = async (...a: Parameters<typeof Swarm.swarm>) => (await import('./swarm.js')).swarm(...a);
+const watch = async (...a: Parameters<typeof Watch.watch>) => (await import('./watch.js')).watch(...a);
 
 /** Runs a command; an error becomes one line on stderr and exit code 1, not a stack trace. */
 async function run(action: () => Promise<number>): Promise<void> {

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import {
   createMetainfo,
@@ -14,12 +13,10 @@ import {
   type Metainfo,
   PeerNode,
   parseMetainfo,
-  parseRate,
   type Torrent,
 } from '@portlab/bittorrent';
-import { freePort, isLocalAddress, type LabConfig, USER_NAME, urlHost } from '@portlab/config';
+import { freePort, type LabConfig, urlHost } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
-import { InvalidArgumentError } from 'commander';
 
 export interface Shared {
   meta: Metainfo;
@@ -118,44 +115,5 @@ export function onInterrupt(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-/** commander option parsers that turn bad input into a clear usage error. */
-export function rateOption(text: string): number {
-  try {
-    return parseRate(text);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
-
-/** --host ADDRESS: one address of this machine (127.0.0.2, a LAN address), never a wildcard. */
-export function hostOption(text: string): string {
-  if (isIP(text) === 0 || text === '0.0.0.0' || text === '::') {
-    throw new InvalidArgumentError(`'${text}' is not one IP address: give one, e.g. 127.0.0.2`);
-  }
-  if (!isLocalAddress(text)) {
-    throw new InvalidArgumentError(
-      `${text} is not an address of this machine: 127.0.0.2 to 127.0.0.254 on Linux, or this PC's own address`,
-    );
-  }
-  return text;
-}
-
-/** --user NAME: an account name, as users.json spells them. */
-export function userOption(text: string): string {
-  if (!USER_NAME.test(text)) {
-    throw new InvalidArgumentError(
-      `'${text}' is not an account name: a lower-case letter, then letters, digits, '.', '_' or '-'`,
-    );
-  }
-  return text;
-}
-
-export function integerOption(min: number, max: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
-}
+// The option parsers live in options.ts (no BitTorrent code), re-exported for the commands.
+export { hostOption, integerOption, rateOption, userOption } from './options.js';
