@@ -1,4 +1,5 @@
-// The FTP benchmark (issues 5 and 20): `npm run bench -- ftp [--rounds=N] [--only=portlab|vsftpd]`
+// The FTP benchmark (issues 5 and 20): `npm run bench -- ftp [--rounds=N] [--rows=stor,retr,parallel]
+// [--only=portlab|vsftpd] [--profile=DIR]`
 // after a build, or `node scripts/bench/ftp.js [other/dist/main.js]` to measure another build of the
 // files app (before/after). curl is the client, as for the issue's reference figures.
 //   1. STOR of a 1 GiB file over loopback, in MB/s (1 MB = 10^6 bytes);
@@ -108,7 +109,9 @@ async function startPortlab() {
       maxConnectionsPerAddress: 100,
     },
   });
-  const app = fork(main, [], { env: lab.env, stdio: 'inherit' });
+  // --profile=DIR: the files app writes a V8 processor profile there when it stops (node --cpu-prof).
+  const execArgv = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
+  const app = fork(main, [], { env: lab.env, stdio: 'inherit', execArgv });
   await new Promise((resolve, reject) => {
     app.on('message', (m) => m.type === 'ready' && resolve());
     app.once('exit', (code) => reject(new Error(`the files app exited (${code})`)));
