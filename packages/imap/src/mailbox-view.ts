@@ -221,6 +221,8 @@ export class MailboxView {
    * already (the change feed's flags and expunges) is told at once.
    */
   async sync({ poll = false, quick = false }: { poll?: boolean; quick?: boolean } = {}): Promise<void> {
+    // Nothing heard of and no poll: no look, nor a wait for one under way (its news comes later).
+    if (!this.stale && !poll) return;
     if (quick && (this.looking || this.folder.busy)) {
       if (!this.looking && (this.stale || poll))
         this.look().catch(() => {

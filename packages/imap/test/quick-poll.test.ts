@@ -48,8 +48,9 @@ describe('NOOP, a poll that never waits behind another session’s write (Mailbo
     expect(lines(mine)).toEqual([]);
     expect(mine.exists).toBe(3);
     await writing;
-    // The look went on meanwhile; a command that waits (any but NOOP) finds it done and tells it.
-    await mine.sync();
+    // The look went on meanwhile, and its news waits in the view for the next command's end.
+    // (CHECK's look waits for it, then looks again.)
+    await mine.sync({ poll: true });
     expect(lines(mine)).toEqual(['4 EXISTS', '1 RECENT', '1 FETCH (UID 1 FLAGS (\\Flagged))']);
     expect(mine.exists).toBe(4);
     expect(folder.busy).toBe(false);
