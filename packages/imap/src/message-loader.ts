@@ -9,13 +9,6 @@ import type { StoredFolder, StoredMessage } from './storage.js';
  */
 export const BATCH = 32;
 
-/**
- * Messages answered at a time when nothing is read from disk (FETCH 1:* (UID FLAGS), a client's
- * poll): about 25 KB of answer between two looks at the client and the turn. Batches of BATCH made
- * 313 rounds of a promise, a slice and a backpressure check for 10,000 messages (issue #20).
- */
-export const BATCH_IN_MEMORY = 512;
-
 /** Bytes read first when only the header is wanted (a message of 20 KB costs a 4 KB read). */
 const HEADER_GUESS = 4096;
 
@@ -81,12 +74,11 @@ export async function inBatches<T, L>(
   items: readonly T[],
   load: (item: T, batch: number) => L | Promise<L>,
   answer: (batch: T[], loaded: L[]) => Promise<void>,
-  size = BATCH,
 ): Promise<void> {
   const start = (from: number) => {
-    const batch = items.slice(from, from + size);
+    const batch = items.slice(from, from + BATCH);
     const loads = batch.map((item) => {
-      const loading = load(item, from / size);
+      const loading = load(item, from / BATCH);
       // Looked at later, with the rest of its batch: until then a failure must not count as unhandled.
       if (loading instanceof Promise) loading.catch(() => undefined);
       return loading;
@@ -94,9 +86,9 @@ export async function inBatches<T, L>(
     return { batch, loads };
   };
   let next = start(0);
-  for (let from = 0; from < items.length; from += size) {
+  for (let from = 0; from < items.length; from += BATCH) {
     const { batch, loads } = next;
-    if (from + size < items.length) next = start(from + size);
+    if (from + BATCH < items.length) next = start(from + BATCH);
     const waiting = loads.some((l) => l instanceof Promise);
     await answer(batch, waiting ? await Promise.all(loads) : (loads as L[]));
   }

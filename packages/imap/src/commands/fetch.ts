@@ -1,7 +1,7 @@
 import { formatDateTime } from '../dates.js';
 import type { CachedHeader } from '../header-cache.js';
 import type { MailboxView, ViewMessage } from '../mailbox-view.js';
-import { BATCH, BATCH_IN_MEMORY, inBatches, MessageLoader } from '../message-loader.js';
+import { inBatches, MessageLoader } from '../message-loader.js';
 import { sequenceNumbersOf } from '../message-set.js';
 import { bodyStructure } from '../mime/bodystructure.js';
 import { envelope } from '../mime/envelope.js';
@@ -255,27 +255,22 @@ export default command({
       }
       return (need === 'all' ? loader.bytes(at(seq)) : loader.header(at(seq))).catch(() => undefined);
     };
-    await inBatches(
-      seqs,
-      load,
-      async (batch, loaded) => {
-        batch.forEach((seq, i) => {
-          const source = loaded[i];
-          if (source === undefined) {
-            gone++;
-            return;
-          }
-          const message = at(seq);
-          const flags = view.flagList(message);
-          const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : NO_MORE;
-          if (asksFlags || more.length)
-            for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
-          session.out.untagged(...fetchResponse(fetched.at(seq, message, flags, source), items, more));
-        });
-        await session.out.drained();
-      },
-      need === 'none' ? BATCH_IN_MEMORY : BATCH,
-    );
+    await inBatches(seqs, load, async (batch, loaded) => {
+      batch.forEach((seq, i) => {
+        const source = loaded[i];
+        if (source === undefined) {
+          gone++;
+          return;
+        }
+        const message = at(seq);
+        const flags = view.flagList(message);
+        const more = seenNow.has(message.uid) ? seenItems(message, items, flags, condstore) : NO_MORE;
+        if (asksFlags || more.length)
+          for (const line of view.newFlagsBefore(message)) session.out.untagged(line);
+        session.out.untagged(...fetchResponse(fetched.at(seq, message, flags, source), items, more));
+      });
+      await session.out.drained();
+    });
     // RFC 5530 §3 EXPUNGEISSUED: someone else expunged, and a NOOP will tell. The answer is
     // complete for what still exists, so the command is OK even when nothing named is left
     // (RFC 2180 §4.1.1 lets a server leave out the messages gone). Dovecot never answers NO to a
