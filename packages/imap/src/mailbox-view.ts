@@ -38,6 +38,8 @@ export class MailboxView {
   private seen: FolderSnapshot;
   /** This session's own flag change under way: its UIDs, and what the feed said of them meanwhile. */
   private changing: { uids: Set<number>; heard: FlagChange[] } | null = null;
+  /** A look at the store under way (see sync), or null. */
+  private looking: Promise<void> | null = null;
   /** The flags the client was told of in FLAGS (RFC 3501 §7.2.6): the mailbox's, then every keyword met. */
   private readonly told: Set<string>;
 
@@ -210,10 +212,44 @@ export class MailboxView {
    * said nothing (NOOP, CHECK: RFC 3501 §6.1.2 makes NOOP the way to poll). The store hands out the
    * same snapshot while nothing changed, so a look at an unchanged mailbox costs a comparison;
    * otherwise the two lists, both in UID order, are walked side by side.
+   *
+   * `quick` (NOOP) never waits behind another session's write: if one holds the folder's lock (a
+   * STORE and its fsyncs), or a look is under way already, the look goes on without the caller and
+   * what it finds waits in the view to be told at the next chance. The client then hears of it a
+   * command later, as if it had come a moment later: RFC 3501 §7 lets untagged updates come at
+   * any time, and the view tells them only when §7.4.1 allows, as always. Whatever the view knows
+   * already (the change feed's flags and expunges) is told at once.
    */
-  async sync({ poll = false }: { poll?: boolean } = {}): Promise<void> {
+  async sync({ poll = false, quick = false }: { poll?: boolean; quick?: boolean } = {}): Promise<void> {
+    // Nothing heard of and no poll: no look, nor a wait for one under way (its news comes later).
     if (!this.stale && !poll) return;
+    if (quick && (this.looking || this.folder.busy)) {
+      if (!this.looking && (this.stale || poll))
+        this.look().catch(() => {
+          // The next look tries again.
+          this.stale = true;
+        });
+      return;
+    }
+    // A look under way may have begun before the change this caller wants told: wait, then look again.
+    while (this.looking) await this.looking.catch(() => undefined);
+    if (this.stale || poll) await this.look();
+  }
+
+  /** One look at a time: `looking` until it is applied to the view. */
+  private look(): Promise<void> {
     this.stale = false;
+    const run = this.compare();
+    this.looking = run;
+    const done = () => {
+      if (this.looking === run) this.looking = null;
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  /** Takes the store's snapshot and notes what differs from the view as pending updates. */
+  private async compare(): Promise<void> {
     // New mail is \Recent for the first session that hears of it (RFC 3501 §7.3.2, recent.ts).
     const { snapshot, recent } = await lookAndTakeRecent(this.folder, this.readOnly);
     if (snapshot === this.seen) return;

@@ -25,6 +25,17 @@ export class MessageLoader {
     return bytes;
   }
 
+  /**
+   * The whole message read at once, without waiting (StoredFolder.readNow), if it is at most
+   * `maxSize` bytes; else undefined, and bytes() reads it. Its header is cached as bytes() does.
+   */
+  bytesNow(message: StoredMessage, maxSize: number): Buffer | undefined {
+    if (message.size > maxSize) return undefined;
+    const bytes = this.folder.readNow(message.uid, maxSize);
+    if (bytes) this.cache.set(message.id, bytes.subarray(0, headerEnd(bytes)));
+    return bytes;
+  }
+
   /** The header if the cache has it (no waiting), else undefined. */
   cachedHeader(message: StoredMessage): CachedHeader | undefined {
     return this.cache.get(message.id);
@@ -54,19 +65,20 @@ export class MessageLoader {
 
 /**
  * Goes through `items` BATCH at a time, in order: `load` starts the reads of a batch (a value
- * known at once, such as a cached header, needs no waiting), `answer` gets the batch with what was
+ * known at once, such as a cached header, needs no waiting; `batch` counts the batches, for a
+ * budget of work done at once per batch), `answer` gets the batch with what was
  * loaded. The next batch is read while the current one is answered, so the disk and the client
  * are kept busy together; at most two batches are in memory.
  */
 export async function inBatches<T, L>(
   items: readonly T[],
-  load: (item: T) => L | Promise<L>,
+  load: (item: T, batch: number) => L | Promise<L>,
   answer: (batch: T[], loaded: L[]) => Promise<void>,
 ): Promise<void> {
   const start = (from: number) => {
     const batch = items.slice(from, from + BATCH);
     const loads = batch.map((item) => {
-      const loading = load(item);
+      const loading = load(item, from / BATCH);
       // Looked at later, with the rest of its batch: until then a failure must not count as unhandled.
       if (loading instanceof Promise) loading.catch(() => undefined);
       return loading;

@@ -162,7 +162,10 @@ export class Session {
     if (!('command' in prepared)) return prepared;
     const completion = await this.runPrepared(tag, prepared);
     // RFC 3501 §7.4.1: EXPUNGE waits while the client's sequence numbers must hold still.
-    await this.tellNews({ expunges: !(prepared.command.bySequence && !prepared.uid) });
+    await this.tellNews({
+      expunges: !(prepared.command.bySequence && !prepared.uid),
+      quick: prepared.command.quickNews,
+    });
     return completion;
   }
 
@@ -411,12 +414,21 @@ export class Session {
   /**
    * Sends the untagged updates owed to the client (RFC 3501 §5.2, §7.3.1, §7.4.1): EXPUNGE too if
    * `expunges` (not while sequence numbers must hold still); `poll` looks at the store even if the
-   * change feed said nothing (see MailboxView.sync).
+   * change feed said nothing; `quick` does not wait behind other sessions' writes (see
+   * MailboxView.sync).
    */
-  async tellNews({ expunges, poll = false }: { expunges: boolean; poll?: boolean }): Promise<void> {
+  async tellNews({
+    expunges,
+    poll = false,
+    quick = false,
+  }: {
+    expunges: boolean;
+    poll?: boolean;
+    quick?: boolean;
+  }): Promise<void> {
     const view = this.selected;
     if (!view) return;
-    await view.sync({ poll });
+    await view.sync({ poll, quick });
     for (const update of view.takeUpdates({ expunges, condstore: this.enabled.has('CONDSTORE') }))
       this.out.untagged(...update);
   }

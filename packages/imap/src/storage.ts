@@ -56,6 +56,11 @@ export interface UserMailbox {
 export interface StoredFolder {
   readonly name: string;
   /**
+   * A change in this process holds the folder's lock or waits for it: a look at the store that
+   * needs the lock would wait behind it (NOOP then answers from what it knows, MailboxView.sync).
+   */
+  readonly busy: boolean;
+  /**
    * Status and messages from one look; the same object until the folder changes. Changes by
    * other processes show here at the latest at the next call.
    */
@@ -70,6 +75,12 @@ export interface StoredFolder {
   messages(): Promise<StoredMessage[]>;
   /** The bytes; read into `into` (and a view of it) when it is large enough. */
   read(uid: number, into?: Buffer): Promise<Buffer>;
+  /**
+   * The bytes of a message of at most `maxSize` bytes, read without waiting (a small file read on
+   * the event loop's thread: no trip to the thread pool); undefined if it is larger, or if the
+   * store must look at the disk first (read() then does).
+   */
+  readNow(uid: number, maxSize: number): Buffer | undefined;
   /** The first `length` bytes of a message, or all of it if shorter: enough for its header. */
   readStart(uid: number, length: number): Promise<Buffer>;
   /** Returns the messages whose flags changed, as they are now. */

@@ -9,7 +9,7 @@ import { UidJournal } from './journal.js';
 import { withFileLock } from './lock.js';
 import { type FolderSnapshot, type FolderStatus, type MessageInfo, MessageInfos } from './message-info.js';
 import { uniqueName } from './names.js';
-import { readKnownSize, readUpTo } from './read-file.js';
+import { readKnownSize, readKnownSizeNow, readUpTo } from './read-file.js';
 import { curName, Failed, type InTmp, moveAllInto, removeAll, SaveQueue, writeToTmp } from './save.js';
 import { FolderSync } from './sync.js';
 import { UIDLIST_FILE, type UidEntry, type UidListChange } from './uidlist.js';
@@ -58,6 +58,8 @@ interface Saving extends InTmp {
  */
 export class Folder {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Calls of exclusive() not yet done (see busy). */
+  private locking = 0;
   private readonly infos: MessageInfos;
   private readonly journal: UidJournal;
   private readonly disk: FolderSync;
@@ -138,6 +140,27 @@ export class Folder {
    */
   async read(uid: number, into?: Buffer): Promise<Buffer> {
     return this.withFile(uid, (file, size) => readKnownSize(file, size, into));
+  }
+
+  /**
+   * read() without waiting, for a message of at most `maxSize` bytes: its bytes read on this
+   * thread (read-file.ts, readKnownSizeNow), or undefined if it is larger, or if the index does not
+   * place its file as it is on disk, or reading it fails (read() then looks at the directories,
+   * and says what is wrong). The caller
+   * bounds what it reads so between two turns of the event loop (IMAP FETCH: a few hundred KB).
+   */
+  readNow(uid: number, maxSize: number): Buffer | undefined {
+    const index = this.disk.index;
+    const entry = index?.byUid.get(uid);
+    if (!index || !entry || !locate(index, entry.id)) return undefined;
+    const size = this.infos.infoOf(index, entry)!.size;
+    if (size > maxSize) return undefined;
+    try {
+      return readKnownSizeNow(this.pathOf(index, entry.id), size);
+    } catch {
+      // Renamed by another process meanwhile, say: read() looks again, and says what is wrong.
+      return undefined;
+    }
   }
 
   /**
@@ -498,10 +521,24 @@ export class Folder {
     }
   }
 
+  /**
+   * True while work of this process holds the folder's lock or waits for it (a STORE, an APPEND's
+   * commit, a look reading the directories): a look that needs the lock now would wait behind it,
+   * for fsyncs. A reader that may answer without the disk (IMAP NOOP) asks this first.
+   */
+  get busy(): boolean {
+    return this.locking > 0;
+  }
+
   /** One change at a time in this process; the dot-lock keeps other processes out meanwhile. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.locking++;
     const run = this.queue.then(() => withFileLock(`${this.journal.file}.lock`, fn));
     this.queue = run.catch(() => undefined);
+    const done = () => {
+      this.locking--;
+    };
+    run.then(done, done);
     return run;
   }
 

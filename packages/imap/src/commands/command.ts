@@ -54,6 +54,11 @@ export interface Command<A = unknown> {
    * responses meanwhile, as they would renumber the messages the client named.
    */
   bySequence?: boolean;
+  /**
+   * The news the command ends with is what the session knows, without waiting behind other
+   * sessions' writes to the folder (NOOP: see MailboxView.sync).
+   */
+  quickNews?: boolean;
   /** The command line carries a password (LOGIN, AUTHENTICATE): flagged in the transcript. */
   credentials?: boolean;
 }
