@@ -213,18 +213,21 @@ export class MailboxView {
    * same snapshot while nothing changed, so a look at an unchanged mailbox costs a comparison;
    * otherwise the two lists, both in UID order, are walked side by side.
    *
-   * `quick` (NOOP) never waits behind another session's write: if one holds the folder's lock (a
-   * STORE and its fsyncs), or a look is under way already, the look goes on without the caller and
-   * what it finds waits in the view to be told at the next chance. The client then hears of it a
-   * command later, as if it had come a moment later: RFC 3501 §7 lets untagged updates come at
-   * any time, and the view tells them only when §7.4.1 allows, as always. Whatever the view knows
-   * already (the change feed's flags and expunges) is told at once.
+   * `quick` (NOOP) never waits behind another session's write when it only polls: if one holds
+   * the folder's lock (a STORE and its fsyncs), or a look is under way already, the look goes on
+   * without the caller and what it finds waits in the view to be told at the next chance. The
+   * client then hears of it a command later, as if it had come a moment later: RFC 3501 §7 lets
+   * untagged updates come at any time, and the view tells them only when §7.4.1 allows, as always.
+   * Whatever the view knows already (the change feed's flags and expunges) is told at once. When
+   * the feed said new mail came (`stale`: an APPEND, COPY or delivery in this process that has
+   * answered), NOOP waits for the look: a student who appends in one client and types NOOP in
+   * another must see the EXISTS then, not one command later.
    */
   async sync({ poll = false, quick = false }: { poll?: boolean; quick?: boolean } = {}): Promise<void> {
     // Nothing heard of and no poll: no look, nor a wait for one under way (its news comes later).
     if (!this.stale && !poll) return;
-    if (quick && (this.looking || this.folder.busy)) {
-      if (!this.looking && (this.stale || poll))
+    if (quick && !this.stale && (this.looking || this.folder.busy)) {
+      if (!this.looking)
         this.look().catch(() => {
           // The next look tries again.
           this.stale = true;
