@@ -8,9 +8,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type LabConfig, loadConfig, UserStore } from '@portlab/config';
+import { ensureLabCertificate, type LabConfig, loadConfig, UserStore } from '@portlab/config';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +192,51 @@ describe('the fast path: pages in memory answered before routing', () => {
       }, reject);
     });
     expect(res).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('answers over HTTPS too, from the same cache, as the route does there', async () => {
+    // main.ts builds the HTTPS server as the HTTP one, with `tls` and the same UserdirCache.
+    const { key, cert } = await ensureLabCertificate(path.join(lab.dataDir, 'tls'));
+    const secure = await buildWebServer({
+      config,
+      hub: new EventHub(config.paths.log),
+      userdir,
+      tls: { key, cert },
+    });
+    await secure.listen({ port: 0, host: '127.0.0.1' });
+    const port = (secure.server.address() as { port: number }).port;
+    const askSecure = (rawPath: string) =>
+      new Promise<Answer>((resolve, reject) => {
+        httpsRequest({ host: '127.0.0.1', port, path: rawPath, ca: cert }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const { date: _, ...rest } = res.headers;
+            resolve({ status: res.statusCode!, headers: rest, body: Buffer.concat(chunks).toString() });
+          });
+        })
+          .on('error', reject)
+          .end();
+      });
+    // Count the fast path's questions: only the fast path asks `answer`.
+    const asked: string[] = [];
+    const answer = userdir.answer.bind(userdir);
+    userdir.answer = (urlPath) => {
+      asked.push(urlPath);
+      return answer(urlPath);
+    };
+    try {
+      const plain = await ask('/~alice/notes.txt');
+      const first = await askSecure('/~alice/notes.txt');
+      const again = await askSecure('/~alice/notes.txt');
+      expect(first).toEqual(plain);
+      expect(again).toEqual(plain);
+      expect(asked.filter((p) => p === '/~alice/notes.txt')).toHaveLength(3);
+      expect(userdir.answer('/~alice/notes.txt')).not.toBeNull(); // held: HTTPS was answered from memory
+    } finally {
+      userdir.answer = answer;
+      await secure.close();
+    }
   });
 });
 
