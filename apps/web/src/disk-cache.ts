@@ -16,14 +16,10 @@ import { type BigIntStats, closeSync, constants, fstatSync, openSync, readSync, 
 /** How old a file's times must be before a value read from it is kept (far above a clock tick). */
 export const SETTLED_NS = 1_000_000_000n;
 
-/** The identity and version of a file or folder, as a string to compare. */
-export function stampOf(stats: BigIntStats): string {
-  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
-}
-
 /**
- * True if `a` and `b` show the same identity and version: what comparing their stampOf says, without
- * making the strings (the fast path of /~user/ compares on every request).
+ * True if `a` and `b` show the same identity and version of a file or folder: device and inode,
+ * size, and both times to the nanosecond (compared as they are: the fast path of /~user/ compares
+ * on every request).
  */
 export function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return (
@@ -99,7 +95,7 @@ export interface FileBody {
  * `maxFileBytes`, `maxBytes` in all, the oldest entry dropped first.
  */
 export class SmallFiles {
-  private readonly entries = new Map<string, { stamp: string; body: FileBody }>();
+  private readonly entries = new Map<string, FileBody>();
   private bytes = 0;
 
   constructor(
@@ -114,18 +110,18 @@ export class SmallFiles {
    */
   get(file: string, stats: BigIntStats): FileBody | null {
     if (stats.size > BigInt(this.maxFileBytes)) return null;
-    const stamp = stampOf(stats);
-    const kept = this.entries.get(file);
-    if (kept?.stamp === stamp) return kept.body;
-    if (kept) this.drop(file, kept.body);
+    const held = this.held(file, stats);
+    if (held) return held;
+    const old = this.entries.get(file);
+    if (old) this.drop(file, old);
     const body = readWhole(file, this.maxFileBytes);
     // Kept only if read whole as the stat saw it, and old enough for its times to tell (see above).
-    if (body && stampOf(body.stats) === stamp && settled(body.stats, this.settledNs)) {
-      this.entries.set(file, { stamp, body });
+    if (body && sameVersion(body.stats, stats) && settled(body.stats, this.settledNs)) {
+      this.entries.set(file, body);
       this.bytes += body.bytes.length;
-      for (const [oldest, { body: old }] of this.entries) {
+      for (const [oldest, oldestBody] of this.entries) {
         if (this.bytes <= this.maxBytes) break;
-        this.drop(oldest, old);
+        this.drop(oldest, oldestBody);
       }
     }
     return body;
@@ -137,7 +133,7 @@ export class SmallFiles {
    */
   held(file: string, stats: BigIntStats): FileBody | null {
     const kept = this.entries.get(file);
-    return kept && sameVersion(kept.body.stats, stats) ? kept.body : null;
+    return kept && sameVersion(kept.stats, stats) ? kept : null;
   }
 
   private drop(file: string, body: FileBody): void {

@@ -17,30 +17,13 @@ const throttle = throttleOf(config);
 const classBoard = new ClassBoard(config, hub, runtime.users);
 
 const userdir = new UserdirCache(config);
-const http = await buildWebServer({
-  config,
-  runtime,
-  hub,
-  statusWatch,
-  signIns,
-  throttle,
-  classBoard,
-  userdir,
-});
+// HTTP and HTTPS are the same site: one of each piece, shared; only TLS differs.
+const site = { config, runtime, hub, statusWatch, signIns, throttle, classBoard, userdir };
+const http = await buildWebServer(site);
 await runtime.serve('http', http.server);
 
 const { key, cert } = await runtime.certificate();
-const https = await buildWebServer({
-  config,
-  runtime,
-  hub,
-  statusWatch,
-  signIns,
-  throttle,
-  classBoard,
-  userdir,
-  tls: { key, cert },
-});
+const https = await buildWebServer({ ...site, tls: { key, cert } });
 await runtime.serve('https', https.server);
 
 runtime.ready();

@@ -7,7 +7,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,17 +33,22 @@ interface Answer {
   body: string;
 }
 
-/** A request with the path sent as written, the answer's header fields all kept (Date left out). */
+/** Collects a response as an Answer: its header fields all kept (Date left out), its body. */
+function collect(resolve: (answer: Answer) => void): (res: IncomingMessage) => void {
+  return (res) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => {
+      const { date: _, ...rest } = res.headers;
+      resolve({ status: res.statusCode!, headers: rest, body: Buffer.concat(chunks).toString() });
+    });
+  };
+}
+
+/** A request with the path sent as written. */
 function ask(rawPath: string, method = 'GET', headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port: lab.ports.http, path: rawPath, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const { date: _, ...rest } = res.headers;
-        resolve({ status: res.statusCode!, headers: rest, body: Buffer.concat(chunks).toString() });
-      });
-    })
+    request({ host: '127.0.0.1', port: lab.ports.http, path: rawPath, method, headers }, collect(resolve))
       .on('error', reject)
       .end();
   });
@@ -207,14 +212,7 @@ describe('the fast path: pages in memory answered before routing', () => {
     const port = (secure.server.address() as { port: number }).port;
     const askSecure = (rawPath: string) =>
       new Promise<Answer>((resolve, reject) => {
-        httpsRequest({ host: '127.0.0.1', port, path: rawPath, ca: cert }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const { date: _, ...rest } = res.headers;
-            resolve({ status: res.statusCode!, headers: rest, body: Buffer.concat(chunks).toString() });
-          });
-        })
+        httpsRequest({ host: '127.0.0.1', port, path: rawPath, ca: cert }, collect(resolve))
           .on('error', reject)
           .end();
       });
