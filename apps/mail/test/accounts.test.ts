@@ -1,12 +1,12 @@
-import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { UserStore } from '@portlab/config';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { AccountNames } from '../src/smtp/accounts.js';
+import { AccountNames, UserStore } from '@portlab/config';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-accounts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.useRealTimers());
 
 const file = path.join(dir, 'users.json');
 const usersJson = (...names: string[]) =>
@@ -32,8 +32,9 @@ describe('AccountNames: the accounts RCPT TO knows, read again when users.json c
 
   it('reads a file unchanged for a while once, not at each question', () => {
     writeFileSync(file, usersJson('alice', 'bob'));
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(file, old, old);
+    // A minute on (Date only): the file's change time is then a minute old, as after a quiet while.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 60_000);
     const users = new UserStore(file);
     const list = vi.spyOn(users, 'list');
     const accounts = new AccountNames(users);

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { type LabConfig, loadConfig } from '@portlab/config';
+import { type LabConfig, loadConfig, settled } from '@portlab/config';
 import { writeRunState } from '@portlab/service';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settled } from '../src/disk-cache.js';
 import { homeRoutes } from '../src/routes/home.js';
 
 let lab: TempLab;
@@ -50,7 +49,7 @@ describe('the home page, kept between requests, follows the apps', () => {
   it('shows a change of run file, and an app killed without a word (its pid dead, no file changed)', async () => {
     saysMail(mailApp.pid!, 3);
     expect(await smtpRow()).toEqual({ state: 'listening', clients: 3 });
-    // Once the run folder's times are old enough for the page to be kept (disk-cache.ts), it is kept:
+    // Once the run folder's times are old enough for the page to be kept (CheckedFile), it is kept:
     await waitFor(() => settled(statSync(config.paths.run, { bigint: true })), {
       what: 'a settled run folder',
     });

@@ -1,3 +1,4 @@
+export { AccountNames } from './account-names.js';
 export {
   clientSourceAddress,
   firstLanAddress,
@@ -12,6 +13,7 @@ export {
   urlHost,
 } from './addresses.js';
 export { AuthCache } from './auth-cache.js';
+export { CheckedFile, SETTLED_NS, sameVersion, settled } from './checked-file.js';
 export { type ClassDnsServer, classDnsServer } from './class-dns.js';
 export { canBind, type FreePortOptions, freePort, isPortFree } from './free-port.js';
 export {

@@ -1,9 +1,10 @@
 /**
  * The zone as the server answers it: zone.json read again whenever it changed (a registration by
- * the web app, `portlab dns add` in a terminal), checked by its modification time at each query:
- * one stat, no watcher to lose an event.
+ * the web app, `portlab dns add` in a terminal), checked by a stat at each query (CheckedFile of
+ * @portlab/config: inode, size, times; a file changed within the last second is read each time): one
+ * stat, no watcher to lose an event.
  */
-import { statSync } from 'node:fs';
+import { CheckedFile } from '@portlab/config';
 import type { ZoneView } from './answer.js';
 import type { ZoneRegistry } from './registry.js';
 
@@ -15,31 +16,25 @@ export interface ZoneSettings {
 }
 
 export function liveZone(registry: ZoneRegistry, settings: ZoneSettings): () => ZoneView {
-  let stamp = '';
   let view: ZoneView = { ...settings, serial: 1, labs: new Map() };
-  return () => {
-    let now = 'absent';
+  let said = '';
+  // No zone.json yet: registry.read() gives an empty zone.
+  const zone = new CheckedFile(registry.file, () => {
     try {
-      const stat = statSync(registry.file);
-      now = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
-    } catch {
-      // no zone.json yet: an empty zone
-    }
-    if (now !== stamp && `bad:${now}` !== stamp) {
-      try {
-        const file = registry.read();
-        view = {
-          ...settings,
-          serial: file.serial,
-          labs: new Map(file.entries.map((e) => [e.name, e.address])),
-        };
-        stamp = now;
-      } catch (err) {
-        // A zone.json broken by hand: keep answering from the last good one, and say why once.
-        console.error(`[dns] ${(err as Error).message}`);
-        stamp = `bad:${now}`;
-      }
+      const file = registry.read();
+      view = {
+        ...settings,
+        serial: file.serial,
+        labs: new Map(file.entries.map((e) => [e.name, e.address])),
+      };
+      said = '';
+    } catch (err) {
+      // A zone.json broken by hand: keep answering from the last good one, and say why once.
+      const why = (err as Error).message;
+      if (why !== said) console.error(`[dns] ${why}`);
+      said = why;
     }
     return view;
-  };
+  });
+  return () => zone.get();
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import dns2 from 'dns2';
@@ -98,5 +98,19 @@ describe('liveZone(): zone.json as the server answers it', () => {
       '{"serial": 4, "entries": [{"name": "pc08", "address": "10.0.0.8", "account": null}]}',
     );
     expect([...zone().labs]).toEqual([['pc08', '10.0.0.8']]);
+  });
+
+  it('sees an edit to the same size that kept the modification time (cp -p, rsync -t): the change time tells', () => {
+    const registry = new ZoneRegistry(dir);
+    const zone = liveZone(registry, { zone: 'lab.test', ttl: 60, nsAddress: '127.0.0.1' });
+    const entry = (name: string) =>
+      `{"serial": 5, "entries": [{"name": "${name}", "address": "10.0.0.9", "account": null}]}`;
+    const then = new Date('2026-01-05T08:00:00Z');
+    writeFileSync(registry.file, entry('pc09'));
+    utimesSync(registry.file, then, then);
+    expect([...zone().labs.keys()]).toEqual(['pc09']);
+    writeFileSync(registry.file, entry('pc10')); // same size, same inode, and then the same mtime
+    utimesSync(registry.file, then, then);
+    expect([...zone().labs.keys()]).toEqual(['pc10']);
   });
 });

@@ -1,5 +1,4 @@
-import type { LabConfig, UserStore } from '@portlab/config';
-import { AccountNames } from './accounts.js';
+import { AccountNames, type LabConfig, type UserStore } from '@portlab/config';
 
 /**
  * Who may send what to whom. Each rule answers with the reply code RFC 5321 §4.2.3 gives it and a

@@ -1,5 +1,4 @@
-import { statSync } from 'node:fs';
-import type { LabConfig, UserStore } from '@portlab/config';
+import { CheckedFile, type LabConfig, type UserStore } from '@portlab/config';
 import type { Lab, Text } from '@portlab/labs';
 import type { TranscriptEvent } from '@portlab/transcript';
 import type { EventHub } from '../event-hub.js';
@@ -70,7 +69,8 @@ export class ClassBoard {
   private labs: readonly Lab[] = [];
   private roster: string[] = [];
   private rosterSet = new Set<string>();
-  private rosterStamp = '';
+  /** The students of users.json, read again when a stat shows it changed (none without the file). */
+  private readonly students: CheckedFile<string[]>;
   private readonly progress = new Map<string, { labs: Record<string, LabProgress>; checkedAt: string }>();
   private readonly sessions: ClassSessions;
   private own: OwnConnections | null = null;
@@ -103,7 +103,7 @@ export class ClassBoard {
   constructor(
     private readonly config: LabConfig,
     private readonly hub: EventHub,
-    private readonly users: UserStore,
+    users: UserStore,
     options: BoardOptions = {},
   ) {
     this.sessions = new ClassSessions(config.domain);
@@ -112,6 +112,14 @@ export class ClassBoard {
     this.concurrency = options.concurrency ?? 2;
     this.rosterPollMs = options.rosterPollMs ?? 2_000;
     this.busyShare = options.busyShare ?? 0.25;
+    this.students = new CheckedFile(users.file, () => {
+      try {
+        return users.students();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    });
   }
 
   /** Starts following the class (once): resolves when every student has been checked a first time. */
@@ -275,21 +283,12 @@ export class ClassBoard {
 
   /** Reads the students from users.json when it changed (`portlab class create` while the lab runs). */
   private readRoster(): void {
-    let stamp: string;
+    let students: string[];
     try {
-      const s = statSync(this.users.file);
-      stamp = `${s.mtimeMs}:${s.size}:${s.ino}`;
-    } catch {
-      stamp = 'none';
-    }
-    if (stamp === this.rosterStamp) return;
-    let students: string[] = [];
-    try {
-      students = stamp === 'none' ? [] : this.users.students();
+      students = this.students.get();
     } catch {
       return; // Being replaced by another tool: read again at the next poll.
     }
-    this.rosterStamp = stamp;
     if (students.join('\n') === this.roster.join('\n')) return;
     const added = students.filter((name) => !this.rosterSet.has(name));
     this.roster = students;

@@ -1,7 +1,6 @@
-import { type LabConfig, urlHost } from '@portlab/config';
+import { CheckedFile, type LabConfig, urlHost } from '@portlab/config';
 import { isAlive, readRunState, type ServiceStatus, serviceStatuses } from '@portlab/service';
 import type { FastifyInstance } from 'fastify';
-import { Checked } from '../disk-cache.js';
 import { escapeMarkup } from '../escape.js';
 import { type HeldAnswer, SERVER_HEADER } from '../fast-path.js';
 
@@ -108,15 +107,15 @@ export function homeRoutes(app: FastifyInstance, config: LabConfig, pages = new 
  * serviceStatuses does; an app killed with SIGKILL changes no file, but its pid dies.
  */
 export class HomePages {
-  private readonly runFiles: Checked<{ version: number; pids: number[] }>;
+  private readonly runFiles: CheckedFile<{ version: number; pids: number[] }>;
   private readonly pages = new Map<Lang, { key: string; html: string; answer: HeldAnswer }>();
 
   constructor(private readonly config: LabConfig) {
     let version = 0;
     const apps = [...new Set(config.services.map((s) => s.app))];
     // A change of run file is seen at once; a second one within the same clock tick, within 100 ms
-    // (see Checked): far below the second each app waits between two writes of its run file.
-    this.runFiles = new Checked(
+    // (see CheckedFile): far below the second each app waits between two writes of its run file.
+    this.runFiles = new CheckedFile(
       config.paths.run,
       () => ({
         version: ++version,

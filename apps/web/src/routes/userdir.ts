@@ -1,10 +1,10 @@
 import { type BigIntStats, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type LabConfig, USER_NAME, UserStore } from '@portlab/config';
+import { AccountNames, type LabConfig, sameVersion, USER_NAME, UserStore } from '@portlab/config';
 import { Jail, JailError } from '@portlab/service';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Checked, type FileBody, SmallFiles, sameVersion } from '../disk-cache.js';
+import { type FileBody, SmallFiles } from '../disk-cache.js';
 import { escapeMarkup } from '../escape.js';
 import { type HeldAnswer, SERVER_HEADER } from '../fast-path.js';
 import { entityTag, sendBytesRanged, sendFileRanged } from '../range.js';
@@ -38,8 +38,9 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The hot path (issue 20): who exists is read from users.json once per change of it, and small
- * files are served from memory while a stat says they are unchanged (disk-cache.ts). One for HTTP
+ * The hot path (issue 20): who exists is read from users.json once per change of it (AccountNames of
+ * @portlab/config), and small files are served from memory while a stat says they are unchanged
+ * (disk-cache.ts). One for HTTP
  * and HTTPS alike, so a page asked over both is read and held once.
  *
  * A URL answered once with a held file is remembered (`known`), with the answer's headers made
@@ -56,15 +57,14 @@ const TYPES: Record<string, string> = {
  * it is then the same bytes, which the jail let through as alice's file.)
  */
 export class UserdirCache {
-  readonly names: Checked<Set<string>>;
+  readonly names: AccountNames;
   readonly files: SmallFiles;
   private readonly known = new Map<string, Known>();
   private readonly maxKnown: number;
 
-  /** `maxKnown`: how many URLs are remembered; `settledNs`: see disk-cache.ts (tests set 0). */
+  /** `maxKnown`: how many URLs are remembered; `settledNs`: see checked-file.ts in @portlab/config (tests set 0). */
   constructor(config: LabConfig, options: { maxKnown?: number; settledNs?: bigint } = {}) {
-    const users = new UserStore(config.paths.users);
-    this.names = new Checked(users.file, () => new Set(users.list().map((u) => u.name)), options.settledNs);
+    this.names = new AccountNames(new UserStore(config.paths.users), options.settledNs);
     this.files = new SmallFiles(undefined, undefined, options.settledNs);
     this.maxKnown = options.maxKnown ?? 1024;
   }
@@ -78,7 +78,7 @@ export class UserdirCache {
     const known = this.known.get(urlPath);
     if (!known) return null;
     let body: FileBody | null = null;
-    if (this.names.get().has(known.user)) {
+    if (this.names.has(known.user)) {
       const stats = statSync(known.asked, { bigint: true, throwIfNoEntry: false });
       if (stats && sameVersion(stats, known.stats)) body = this.files.held(known.real, stats);
     }
@@ -158,7 +158,7 @@ export function userdirRoutes(
 
   app.get<{ Params: { user: string; '*': string } }>('/~:user/*', async (request, reply) => {
     const { user } = request.params;
-    if (!USER_NAME.test(user) || !names.get().has(user)) return notFound(reply);
+    if (!USER_NAME.test(user) || !names.has(user)) return notFound(reply);
     let virtual: string;
     let jail: Jail;
     let real: string;
