@@ -169,6 +169,20 @@ describe('the sheets, the teacher notes and the README', () => {
     }
   });
 
+  it('stop a background peer by its job (`kill %1`), never by the process number of its npx', () => {
+    // `npx portlab … &` is npm, then sh, then node: `kill $(jobs -p)` kills npm alone and leaves the
+    // node process running, orphaned; `kill %N` signals the job's whole process group (bash, zsh).
+    const wrong: string[] = [];
+    for (const file of files.filter((f) => !/TEACHER\.\w+\.md$/.test(f))) {
+      readFileSync(path.join(REPO_ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/kill\s+\$\(jobs\b/.test(line)) wrong.push(`${file}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('quote only commands and options that exist', () => {
     const scripts = rootScripts(REPO_ROOT);
     const errors: string[] = [];

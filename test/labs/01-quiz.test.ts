@@ -122,6 +122,21 @@ describe('lab 01 quiz: the check', () => {
     expect(copied.filter((i) => i.ok)).toEqual([]);
   });
 
+  it('in a class, no file yet: an item with a name (the board, the CSV), the address students type', async () => {
+    // A lab on every interface: students type its LAN address, never 0.0.0.0.
+    const file = path.join(dir, 'class.config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ host: '0.0.0.0', publicAddress: '192.168.1.20', ports: { ftp: 2121 }, dataDir: dir }),
+    );
+    const items = await findLab('01').check(loadConfig({ file, env: {} }), { user: 'e07' });
+    expect(items).toHaveLength(1);
+    expect(items[0]!.ok).toBe(false);
+    expect(items[0]!.done).toEqual({ fr: 'ports-quiz.txt trouvé', en: 'ports-quiz.txt found' });
+    expect(items[0]!.todo.en).toContain('curl -T ports-quiz.txt ftp://192.168.1.20:2121/ -u e07');
+    expect(items[0]!.todo.fr).toContain('ftp://192.168.1.20:2121/');
+  });
+
   it('the French texts address the student as "vous", never "tu"', async () => {
     const items = await check('http = 1\n');
     const missing = await findLab('01').check(config(), { answers: path.join(dir, 'none.txt') });

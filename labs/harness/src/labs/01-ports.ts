@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type LabConfig, type ServiceName, serviceSpec } from '@portlab/config';
+import { type LabConfig, type ServiceName, serviceSpec, urlHost } from '@portlab/config';
 import { HandTyped, REPLY } from '../clients/hand-typed.js';
 import { type CheckItem, checkedUser, checkItem, type Lab } from '../lab.js';
 
@@ -160,11 +160,13 @@ export const portsLab: Lab = {
     const file = options.answers ?? path.join(config.paths.files, user, QUIZ_FILE);
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text === null) {
-      const ftp = `ftp://${config.host}:${config.portOf('ftp')}/`;
+      // The address students type (with host 0.0.0.0, the LAN address), never the one bound.
+      const ftp = `ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/`;
       return [
         checkItem(
           false,
-          { fr: '', en: '' },
+          // Its name on the teacher's board and in `class export`'s CSV, done or not.
+          { fr: `${QUIZ_FILE} trouvé`, en: `${QUIZ_FILE} found` },
           options.answers
             ? {
                 fr: `impossible de lire ${file} : copiez labs/01-ports/${QUIZ_FILE} et remplissez-le`,
