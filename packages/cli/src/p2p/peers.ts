@@ -17,6 +17,7 @@ import {
 } from '@portlab/bittorrent';
 import { freePort, type LabConfig, urlHost } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
+import { exitWithParent } from '../parent.js';
 
 export interface Shared {
   meta: Metainfo;
@@ -103,7 +104,11 @@ export function reportWarnings(torrent: Torrent, prefix: string): void {
   });
 }
 
-/** Runs `stop` on Ctrl-C (and SIGTERM), once; a second Ctrl-C exits at once. */
+/**
+ * Runs `stop` on Ctrl-C (and SIGTERM), once; a second Ctrl-C exits at once. The same when the
+ * process that started this one goes away (parent.ts): a peer started with `&` and orphaned by
+ * `kill $(jobs -p)` stops instead of seeding on, unseen.
+ */
 export function onInterrupt(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
@@ -113,6 +118,9 @@ export function onInterrupt(stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  exitWithParent(() => {
+    if (!stopping) handler();
+  });
 }
 
 // The option parsers live in options.ts (no BitTorrent code), re-exported for the commands.
