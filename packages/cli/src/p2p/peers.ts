@@ -18,6 +18,8 @@ import {
 import { freePort, type LabConfig, urlHost } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
 import { exitWithParent } from '../parent.js';
+import type { Lang } from './say.js';
+import { trackerText } from './texts.js';
 
 export interface Shared {
   meta: Metainfo;
@@ -96,10 +98,10 @@ async function listeningPeer(
 }
 
 /** Prints the tracker's complaints (unreachable, refused): the download may still find peers. */
-export function reportWarnings(torrent: Torrent, prefix: string): void {
+export function reportWarnings(torrent: Torrent, prefix: string, lang: Lang): void {
   let last = '';
   torrent.on('warning', (message) => {
-    if (message !== last) console.error(`${prefix}${message}`);
+    if (message !== last) console.error(`${prefix}${trackerText(lang, message)}`);
     last = message;
   });
 }
