@@ -259,12 +259,13 @@ export async function classReset(config: LabConfig, opts: ResetOptions): Promise
   return 0;
 }
 
-/** `portlab class export [--out FILE]`: one CSV row per student and check item. */
+/** `portlab class export [--out FILE]`: one CSV row per student and check item (progress.ts). */
 export async function classExport(config: LabConfig, opts: { out?: string }): Promise<number> {
   const store = new UserStore(config.paths.users);
   const students = await classStudents(store);
   if (students === null) return 2;
-  const rows = await progress(config, students);
+  // The items' texts in the language of the class's cards (class create --lang).
+  const rows = await progress(config, students, readClass(config, students).lang);
   const csv = progressCsv(rows);
   if (opts.out === undefined) {
     process.stdout.write(csv);
