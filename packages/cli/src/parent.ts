@@ -1,3 +1,5 @@
+import { isAlive } from '@portlab/service';
+
 /**
  * A long-running command started in the background (`npx portlab p2p seed … &`, as lab 5's and 6's
  * sheets do) must stop when whatever started it goes away. `kill $(jobs -p)` signals the job's
@@ -16,18 +18,9 @@ export function exitWithParent(stop: () => void): void {
   // Started by init itself (a service, a container's first process): no shell to outlive.
   if (parent <= 1) return;
   const timer = setInterval(() => {
-    if (process.ppid === parent && exists(parent)) return;
+    if (process.ppid === parent && isAlive(parent)) return;
     clearInterval(timer);
     stop();
   }, 1000);
   timer.unref();
-}
-
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // Signal 0 only asks whether the process exists.
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // Exists, but another user's.
-  }
 }
