@@ -207,18 +207,24 @@ describe('a class of 30: create, log in, cards, export, reset', () => {
         out,
       ]).toString(),
     ) as string[][];
-    expect(rows[0]).toEqual(['student', 'lab', 'item', 'ok']);
+    expect(rows[0]).toEqual(['student', 'lab', 'item', 'ok', 'text']);
     const body = rows.slice(1);
     expect(new Set(body.map((r) => r[0]))).toEqual(new Set(STUDENTS));
     expect(new Set(body.map((r) => r[1]))).toEqual(new Set(['01', '02', '03', '04', '05', '06', '07', '08']));
     for (const row of body) {
-      expect(row).toHaveLength(4);
+      expect(row).toHaveLength(5);
       expect(['0', '1']).toContain(row[3]);
     }
     // Every student has as many items of each lab; e12 published a page with a title, e13 did not.
     const itemsOf = (user: string) => body.filter((r) => r[0] === user);
     const labsOf = (user: string) => itemsOf(user).map((r) => r[1]);
     expect(labsOf('e12')).toEqual(labsOf('e13'));
+    // The item column is the same for every student, for a spreadsheet to group by; the text says
+    // it for this student (lab 3's page at /~e12/).
+    const idsOf = (user: string) => itemsOf(user).map((r) => `${r[1]} ${r[2]}`);
+    expect(idsOf('e12')).toEqual(idsOf('e13'));
+    expect(idsOf('e12')).toContain('03 online');
+    expect(itemsOf('e12').find((r) => r[1] === '03' && r[2] === 'online')![4]).toContain('/~e12/');
     const done = (user: string) => itemsOf(user).filter((r) => r[1] === '03' && r[3] === '1').length;
     expect(done('e12')).toBeGreaterThan(done('e13'));
     // To standard output too, the same rows (stderr may say the apps run without `portlab up`).

@@ -63,6 +63,12 @@ export function checkedUser(options: CheckOptions): string {
 }
 
 export interface CheckItem {
+  /**
+   * The item's name in its lab, the same for every student ("subject", "https"): the texts may name
+   * the student (/~e07/) or their work, so a spreadsheet groups a class's rows by this instead
+   * (`portlab class export`'s item column).
+   */
+  id: string;
   ok: boolean;
   /** Said when it holds. */
   done: Text;
@@ -70,9 +76,9 @@ export interface CheckItem {
   todo: Text;
 }
 
-/** One line of `portlab check`: `done` when `ok`, else `todo`. */
-export function checkItem(ok: boolean, done: Text, todo: Text): CheckItem {
-  return { ok, done, todo };
+/** One line of `portlab check`, named `id` in its lab: `done` when `ok`, else `todo`. */
+export function checkItem(id: string, ok: boolean, done: Text, todo: Text): CheckItem {
+  return { id, ok, done, todo };
 }
 
 export interface Lab {

@@ -74,6 +74,11 @@ type TorrentEvents = {
 };
 
 export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler {
+  /**
+   * Why a connection is closed once neither side wants anything of the other: said in the
+   * transcript and in 'peer-gone', which `portlab p2p` shows in the student's language (its p2p/texts.ts).
+   */
+  static readonly BOTH_COMPLETE = 'both sides have every piece';
   readonly wires = new Set<PeerWire>();
   readonly sources = new Map<string, SourceStats>();
   downloaded = 0;
@@ -382,7 +387,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
   /** Tells the peer whether we want something it has (BEP 3 "interested"), and asks if so. */
   private updateInterest(wire: PeerWire): void {
     if (this.complete && wire.has.complete) {
-      wire.close('both sides have every piece');
+      wire.close(Torrent.BOTH_COMPLETE);
       return;
     }
     // A seed wants nothing: no need to look through the pieces at each `have` it hears.
@@ -591,7 +596,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     this.stopWeb();
     this.emit('done');
     for (const wire of this.wires) {
-      if (wire.has.complete) wire.close('both sides have every piece');
+      if (wire.has.complete) wire.close(Torrent.BOTH_COMPLETE);
       else wire.sendHaves();
     }
     await this.announce('completed');

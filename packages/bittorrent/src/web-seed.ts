@@ -36,9 +36,11 @@ export class WebSeedError extends Error {
 }
 
 export class WebSeed {
+  /** What a web seed is in the sources table (its client column): `portlab p2p` says it in French too. */
+  static readonly CLIENT = 'web seed (HTTP, BEP 19)';
   /** How this source is named in stats, transcripts and the dashboard: "web <url>". */
   readonly address: string;
-  readonly client = 'web seed (HTTP, BEP 19)';
+  readonly client = WebSeed.CLIENT;
   readonly fileUrl: string;
   /** Piece requests now in flight. */
   inFlight = 0;

@@ -64,8 +64,8 @@ describe('progress CSV', () => {
     expect(csvField('a, b')).toBe('"a, b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
-    expect(progressCsv([{ student: 'e01', lab: '02', item: 'it has a title', ok: true }])).toBe(
-      'student,lab,item,ok\r\ne01,02,it has a title,1\r\n',
-    );
+    expect(
+      progressCsv([{ student: 'e01', lab: '03', item: 'title', ok: true, text: 'it has a title' }]),
+    ).toBe('student,lab,item,ok,text\r\ne01,03,title,1,it has a title\r\n');
   });
 });

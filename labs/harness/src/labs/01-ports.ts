@@ -164,8 +164,9 @@ export const portsLab: Lab = {
       const ftp = `ftp://${urlHost(config.publicAddress)}:${config.portOf('ftp')}/`;
       return [
         checkItem(
+          'quiz-file',
           false,
-          // Its name on the teacher's board and in `class export`'s CSV, done or not.
+          // Its text on the teacher's board and in `class export`'s CSV, done or not.
           { fr: `${QUIZ_FILE} trouvé`, en: `${QUIZ_FILE} found` },
           options.answers
             ? {
@@ -184,6 +185,7 @@ export const portsLab: Lab = {
       const given = answers.get(q.key);
       const right = given !== undefined && Number(given) === q.answer(config);
       return {
+        id: q.key,
         ok: right,
         done: { fr: `${q.key} : juste`, en: `${q.key}: right` },
         todo:

@@ -238,6 +238,7 @@ export const mailLab: Lab = {
     );
     return [
       checkItem(
+        'sent-with-auth',
         sent.length > 0,
         {
           fr: `un message envoyé en se connectant (AUTH) comme ${user}`,
@@ -254,6 +255,7 @@ export const mailLab: Lab = {
             },
       ),
       checkItem(
+        'subject',
         subject.length > 0,
         { fr: "l'objet est celui demandé", en: 'the subject is the one asked for' },
         {
@@ -262,6 +264,7 @@ export const mailLab: Lab = {
         },
       ),
       checkItem(
+        'read',
         read.length > 0,
         { fr: 'son destinataire l’a lu (drapeau \\Seen)', en: 'its recipient has read it (\\Seen flag)' },
         {

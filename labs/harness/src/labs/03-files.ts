@@ -214,6 +214,7 @@ export const filesLab: Lab = {
     );
     return [
       checkItem(
+        'uploaded',
         stored,
         { fr: 'une page index.html a été envoyée par FTP', en: 'an index.html page was uploaded over FTP' },
         {
@@ -222,6 +223,7 @@ export const filesLab: Lab = {
         },
       ),
       checkItem(
+        'online',
         page !== null,
         { fr: `la page est en ligne à /~${user}/`, en: `the page is online at /~${user}/` },
         {
@@ -230,6 +232,7 @@ export const filesLab: Lab = {
         },
       ),
       checkItem(
+        'title',
         /<title>[^<]*\S[^<]*<\/title>/i.test(page ?? ''),
         { fr: 'elle a un titre', en: 'it has a title' },
         {
@@ -238,6 +241,7 @@ export const filesLab: Lab = {
         },
       ),
       checkItem(
+        'heading',
         ASKED_HEADING.test(page ?? ''),
         { fr: 'elle a le titre principal demandé', en: 'it has the heading asked for' },
         {

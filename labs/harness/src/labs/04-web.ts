@@ -107,6 +107,7 @@ export const webLab: Lab = {
     const home = `/~${user}/`;
     return [
       checkItem(
+        'not-found-404',
         http.some((x) => x.status === 404),
         {
           fr: `une page introuvable demandée sous ${home} (404)`,
@@ -118,6 +119,7 @@ export const webLab: Lab = {
         },
       ),
       checkItem(
+        'bad-request-400',
         http.some((x) => x.status === 400),
         {
           fr: `une requête incomplète pour ${home} refusée (400)`,
@@ -129,11 +131,13 @@ export const webLab: Lab = {
         },
       ),
       checkItem(
+        'head',
         http.some((x) => x.method === 'HEAD' && x.status !== null),
         { fr: `une requête HEAD pour ${home}`, en: `a HEAD request for ${home}` },
         { fr: `aucune requête HEAD pour ${home} encore`, en: `no HEAD request for ${home} yet` },
       ),
       checkItem(
+        'https',
         https.some((x) => x.status === 200),
         { fr: `votre page ${home} obtenue en HTTPS`, en: `your page ${home} fetched over HTTPS` },
         {

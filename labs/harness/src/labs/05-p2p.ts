@@ -349,6 +349,7 @@ export const p2pLab: Lab = {
     );
     return [
       checkItem(
+        'swarm-download',
         several,
         {
           fr: 'un téléchargement BitTorrent terminé, dans un essaim d’au moins 3 pairs',
@@ -360,6 +361,7 @@ export const p2pLab: Lab = {
         },
       ),
       checkItem(
+        'client-and-server',
         both,
         {
           fr: 'un de vos pairs a à la fois reçu et envoyé des morceaux (client et serveur)',
@@ -371,6 +373,7 @@ export const p2pLab: Lab = {
         },
       ),
       checkItem(
+        'ftp-resume',
         resumed,
         { fr: 'un téléchargement FTP repris après une coupure', en: 'an FTP download resumed after a cut' },
         {

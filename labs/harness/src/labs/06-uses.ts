@@ -181,6 +181,7 @@ export const usesLab: Lab = {
     );
     return [
       checkItem(
+        'update',
         updated,
         {
           fr: 'la mise à jour téléchargée (serveur web et pairs)',
@@ -197,6 +198,7 @@ export const usesLab: Lab = {
             },
       ),
       checkItem(
+        'watch',
         watched,
         { fr: 'un essaim observé avec p2p watch', en: 'a swarm watched with p2p watch' },
         {

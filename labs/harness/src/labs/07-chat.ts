@@ -552,6 +552,7 @@ export const chatLab: Lab = {
     }
     return [
       checkItem(
+        'room-message',
         inRoomAndSaid,
         {
           fr: 'un salon créé ou rejoint, et un message envoyé dedans',
@@ -563,6 +564,7 @@ export const chatLab: Lab = {
         },
       ),
       checkItem(
+        'federated-room',
         shared,
         {
           fr: "un de vos salons vit aussi sur le serveur d'un voisin (un membre d'un autre serveur l'a rejoint)",

@@ -354,6 +354,7 @@ export const chainLab: Lab = {
     } catch (err) {
       return [
         checkItem(
+          'node-answers',
           false,
           { fr: 'votre nœud répond', en: 'your node answers' },
           {
@@ -369,6 +370,7 @@ export const chainLab: Lab = {
     const pending = yours && ex.sent.some((s) => s.to !== ex.address && s.state === 'pending');
     return [
       checkItem(
+        'wallet',
         yours,
         {
           fr: `le portefeuille de votre nœud (${ex.address}) est lié à ${user}`,
@@ -385,6 +387,7 @@ export const chainLab: Lab = {
             },
       ),
       checkItem(
+        'mined',
         yours && ex.mined > 0,
         {
           fr: `${ex.mined} bloc(s) miné(s) par votre portefeuille sur la meilleure chaîne`,
@@ -396,6 +399,7 @@ export const chainLab: Lab = {
         },
       ),
       checkItem(
+        'sent',
         sent,
         {
           fr: 'des pièces envoyées à une autre adresse, dans un bloc',
@@ -412,6 +416,7 @@ export const chainLab: Lab = {
             },
       ),
       checkItem(
+        'header',
         yours && ex.shown > 0,
         { fr: 'un en-tête affiché avec sa commande de hash', en: 'a header shown with its hash command' },
         {
@@ -420,6 +425,7 @@ export const chainLab: Lab = {
         },
       ),
       checkItem(
+        'tampered',
         yours && ex.tampered > 0 && ex.sawBroken > 0,
         {
           fr: 'votre copie falsifiée, et votre nœud qui dit où elle casse',

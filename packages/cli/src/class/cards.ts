@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabConfig } from '@portlab/config';
+import { type LabConfig, urlHost } from '@portlab/config';
 import type { Lang, Text } from '@portlab/labs/cli';
 import type { Student } from './roster.js';
 
@@ -22,12 +22,13 @@ export function serverAddress(config: LabConfig): string {
   return config.publicAddress;
 }
 
-/** http://ADDRESS:PORT/path, without the port when it is 80 (RFC 9110 §4.2.1: the default). */
-function httpUrl(config: LabConfig, pathname: string): string {
+/**
+ * http://ADDRESS:PORT/path at the address the cards give, without the port when it is 80 (RFC 9110
+ * §4.2.1: the default). `class create` prints the cards' own URL this way too.
+ */
+export function labUrl(config: LabConfig, pathname: string): string {
   const port = config.portOf('http');
-  const address = serverAddress(config);
-  const host = address.includes(':') ? `[${address}]` : address;
-  return `http://${host}${port === 80 ? '' : `:${port}`}${pathname}`;
+  return `http://${urlHost(serverAddress(config))}${port === 80 ? '' : `:${port}`}${pathname}`;
 }
 
 /** Text put into HTML: the five characters with a meaning there become entities. */
@@ -83,8 +84,8 @@ ${c.label !== c.name ? `<p class="who">${esc(c.label)}</p>` : ''}<dl>
 <dt>${t(T.password)}</dt><dd><code class="secret">${esc(c.password)}</code></dd>
 <dt>${t(T.mail)}</dt><dd><code>${esc(`${c.name}@${config.domain}`)}</code></dd>
 <dt>${t(T.server)}</dt><dd><code>${esc(server)}</code></dd>
-<dt>${t(T.home)}</dt><dd><code>${esc(httpUrl(config, '/'))}</code></dd>
-<dt>${t(T.page)}</dt><dd><code>${esc(httpUrl(config, `/~${c.name}/`))}</code></dd>
+<dt>${t(T.home)}</dt><dd><code>${esc(labUrl(config, '/'))}</code></dd>
+<dt>${t(T.page)}</dt><dd><code>${esc(labUrl(config, `/~${c.name}/`))}</code></dd>
 </dl>
 <div class="tables">${portTables}</div>
 </section>`;
@@ -94,6 +95,7 @@ ${c.label !== c.name ? `<p class="who">${esc(c.label)}</p>` : ''}<dl>
 <head>
 <meta charset="utf-8">
 <meta name="robots" content="noindex">
+<meta name="portlab-home" content="${esc(labUrl(config, '/'))}">
 <title>${t(T.title)}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 1em; color: #000; }
@@ -126,6 +128,43 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/**
+ * The home page the cards in $DATA/class/ give (their `portlab-home` meta), and their language;
+ * null without cards, or with cards made before the meta was written.
+ */
+export function cardsHome(config: LabConfig): { home: string; lang: Lang } | null {
+  let html: string;
+  try {
+    html = readFileSync(cardsFile(config), 'utf8');
+  } catch {
+    return null;
+  }
+  const home = /<meta name="portlab-home" content="([^"]*)">/.exec(html)?.[1];
+  if (home === undefined) return null;
+  const lang = /<html lang="fr">/.test(html) ? 'fr' : 'en';
+  return { home, lang }; // A URL of an address and a port: no entity to undo.
+}
+
+/**
+ * `portlab up`'s one line when the cards were made for another address or port than the lab's
+ * (a class made without PORTLAB_HOST, then `up --host 192.168.1.20`): students would type an
+ * address where nothing answers. In the cards' language. Null when they agree, or without cards.
+ * New cards mean new passwords: the ones on the old cards exist nowhere else in clear.
+ */
+export function staleCardsWarning(config: LabConfig): string | null {
+  const cards = cardsHome(config);
+  const home = labUrl(config, '/');
+  if (!cards || cards.home === home) return null;
+  const env = [`PORTLAB_HOST=${config.host}`];
+  if (config.publicAddress !== config.host) env.push(`PORTLAB_PUBLIC_ADDRESS=${config.publicAddress}`);
+  const remake = `${env.join(' ')} npx portlab class reset --renew-passwords`;
+  const file = cardsFile(config);
+  return {
+    fr: `attention : les cartes de la classe (${file}) donnent ${cards.home}, mais ce lab est à ${home} ; pour les refaire, arrêtez le lab (Ctrl-C) et lancez ${remake} (nouveaux mots de passe ; efface le courrier et les fichiers des élèves), puis réimprimez-les.`,
+    en: `warning: the class cards (${file}) give ${cards.home}, but this lab is at ${home}; to make them again, stop the lab (Ctrl-C) and run ${remake} (new passwords; wipes the students' mail and files), then print them again.`,
+  }[cards.lang];
 }
 
 /**

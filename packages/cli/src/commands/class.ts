@@ -5,10 +5,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isLoopback, type LabConfig, type NewAccount, UserStore } from '@portlab/config';
+import { isLoopback, isWildcard, type LabConfig, type NewAccount, UserStore } from '@portlab/config';
 import { chooseLang, type Lang } from '@portlab/labs/cli';
 import { MailStore } from '@portlab/mailstore';
-import { type Card, cardsFile, cardsHtml, serverAddress, writeCards } from '../class/cards.js';
+import { type Card, cardsFile, cardsHtml, labUrl, serverAddress, writeCards } from '../class/cards.js';
 import { archiveLogs, makeHome, renewHomes, runningOn, wipeHome } from '../class/data.js';
 import { easyPassword, teacherPassword } from '../class/passwords.js';
 import { progress, progressCsv } from '../class/progress.js';
@@ -55,18 +55,19 @@ function langOf(option: string | undefined): Lang | null {
 }
 
 /**
- * Where the teacher opens the cards. A browser on this machine is the teacher's when it comes from
- * loopback (viewer.ts): so 127.0.0.1 when the lab listens there or everywhere; on a LAN address, the
- * browser's address is that one too, and the teacher signs in first.
+ * Where the teacher opens the cards: at the lab's address, the one the cards give (labUrl). A
+ * browser on this machine is the teacher's when it comes from loopback (viewer.ts): so no sign-in at
+ * a loopback address; at a LAN address the browser comes from that address, and signs in first. A
+ * lab listening everywhere also answers on 127.0.0.1, which needs no sign-in: said too.
  */
 function cardsUrl(config: LabConfig): string {
-  const port = config.portOf('http');
-  const everywhere = ['0.0.0.0', '::'].includes(config.host);
-  if (everywhere || isLoopback(config.host)) {
-    const own = config.web.loopbackIsTeacher ? 'on this machine' : 'signed in as teacher on /lab';
-    return `http://127.0.0.1:${port}/lab/class/cards (${own})`;
-  }
-  return `http://${config.host}:${port}/lab/class/cards (signed in as teacher on /lab first)`;
+  const url = labUrl(config, '/lab/class/cards');
+  const mine = config.web.loopbackIsTeacher;
+  if (mine && isLoopback(serverAddress(config))) return `${url} (on this machine)`;
+  const signIn = `${url} (signed in as teacher on /lab first)`;
+  if (!mine || !isWildcard(config.host)) return signIn;
+  const local = `http://127.0.0.1:${config.portOf('http')}/lab/class/cards`;
+  return `${signIn}, or ${local} on this machine`;
 }
 
 const seconds = (start: number) => `${((performance.now() - start) / 1000).toFixed(1)} s`;
@@ -258,12 +259,13 @@ export async function classReset(config: LabConfig, opts: ResetOptions): Promise
   return 0;
 }
 
-/** `portlab class export [--out FILE]`: one CSV row per student and check item. */
+/** `portlab class export [--out FILE]`: one CSV row per student and check item (progress.ts). */
 export async function classExport(config: LabConfig, opts: { out?: string }): Promise<number> {
   const store = new UserStore(config.paths.users);
   const students = await classStudents(store);
   if (students === null) return 2;
-  const rows = await progress(config, students);
+  // The items' texts in the language of the class's cards (class create --lang).
+  const rows = await progress(config, students, readClass(config, students).lang);
   const csv = progressCsv(rows);
   if (opts.out === undefined) {
     process.stdout.write(csv);

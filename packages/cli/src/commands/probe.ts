@@ -1,6 +1,7 @@
-import { type LabConfig, labConnectAddress } from '@portlab/config';
+import { type LabConfig, labConnectAddress, loadConfig } from '@portlab/config';
 import { paint, table, useColor } from '../format.js';
 import { probePorts } from '../probe.js';
+import { chooseLab, labEnvironment } from '../running-labs.js';
 
 /** Parses "8025,8080,8100-8110" into ports. */
 export function parsePortList(text: string): number[] {
@@ -19,12 +20,28 @@ export function parsePortList(text: string): number[] {
   return ports;
 }
 
+/**
+ * Without HOST, the lab that runs: `portlab up --host 192.168.1.20` is a flag, in no config file,
+ * so the config read here says 127.0.0.1, where nothing listens. The running lab is found as the
+ * other commands find it (running-labs.ts), with its address and ports. With HOST, that machine,
+ * whatever runs here: probing a neighbour's PC is the point of the lab 1 exercise.
+ */
+async function labToProbe(config: LabConfig, portList: string | undefined): Promise<LabConfig | null> {
+  const command = `npx portlab probe${portList ? ` --ports ${portList}` : ''}`;
+  const choice = await chooseLab(config, process.env, command);
+  if (choice.message) console.error(choice.message);
+  if (choice.ambiguous) return null;
+  return choice.use ? loadConfig({ env: { ...process.env, ...labEnvironment(choice.use) } }) : config;
+}
+
 /** `portlab probe [HOST] [--ports LIST]`: knock on each port and name the protocol that answers. */
 export async function probe(
-  config: LabConfig,
+  labConfig: LabConfig,
   host: string | undefined,
   portList: string | undefined,
 ): Promise<number> {
+  const config = host === undefined ? await labToProbe(labConfig, portList) : labConfig;
+  if (config === null) return 2;
   let ports: number[];
   try {
     ports = portList ? parsePortList(portList) : config.services.map((s) => s.port);

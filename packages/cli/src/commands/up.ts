@@ -1,5 +1,6 @@
 import { isLoopback, isWildcard, type LabConfig, serviceSpec, UserStore, urlHost } from '@portlab/config';
 import { deliverWelcome } from '@portlab/labs/cli';
+import { staleCardsWarning } from '../class/cards.js';
 import { table } from '../format.js';
 import { Supervisor } from '../supervisor.js';
 import { type Registration, registerWithClassDns } from './dns.js';
@@ -79,6 +80,8 @@ export async function up(config: LabConfig, options: UpOptions): Promise<number>
       `Students: type ${config.publicAddress} (listening on ${bound}; another address with --public-address)`,
     );
   }
+  const stale = staleCardsWarning(config);
+  if (stale) console.error(stale);
   if (options.classDns) console.log(await registerWithClassDns(config, options.classDns));
   console.log('Live transcripts: npx portlab watch   ·   Stop all: Ctrl-C');
 

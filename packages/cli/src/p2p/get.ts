@@ -6,6 +6,7 @@ import { table } from '../format.js';
 import { onInterrupt, reportWarnings, startPeer } from './peers.js';
 import { Progress } from './progress.js';
 import { type Lang, say } from './say.js';
+import { clientText } from './texts.js';
 
 /**
  * `portlab p2p get TORRENT [--out DIR] [--rate R]`: downloads the file from every peer that has
@@ -22,8 +23,8 @@ export async function get(
   const target = path.join(options.out ?? '.', meta.name);
   const node = await startPeer(config, options);
   const torrent = await node.add(meta, target, { create: true });
-  reportWarnings(torrent, 'tracker: ');
   const lang = options.lang ?? 'en';
+  reportWarnings(torrent, 'tracker: ', lang);
   const size = formatBytes(meta.length);
   const n = meta.pieceHashes.length;
   const at = `${node.publicAddress ?? node.host}:${node.port}`;
@@ -71,7 +72,7 @@ export async function get(
       say(lang, { fr: 'pair,client,morceaux,octets,part', en: 'peer,client,pieces,bytes,share' }).split(','),
       sources.map((s) => [
         s.address,
-        s.client,
+        clientText(lang, s.client),
         s.pieces,
         s.bytes,
         `${Math.round((s.pieces / meta.pieceHashes.length) * 100)}%`,

@@ -17,6 +17,9 @@ import {
 } from '@portlab/bittorrent';
 import { freePort, type LabConfig, urlHost } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
+import { exitWithParent } from '../parent.js';
+import type { Lang } from './say.js';
+import { trackerText } from './texts.js';
 
 export interface Shared {
   meta: Metainfo;
@@ -95,15 +98,19 @@ async function listeningPeer(
 }
 
 /** Prints the tracker's complaints (unreachable, refused): the download may still find peers. */
-export function reportWarnings(torrent: Torrent, prefix: string): void {
+export function reportWarnings(torrent: Torrent, prefix: string, lang: Lang): void {
   let last = '';
   torrent.on('warning', (message) => {
-    if (message !== last) console.error(`${prefix}${message}`);
+    if (message !== last) console.error(`${prefix}${trackerText(lang, message)}`);
     last = message;
   });
 }
 
-/** Runs `stop` on Ctrl-C (and SIGTERM), once; a second Ctrl-C exits at once. */
+/**
+ * Runs `stop` on Ctrl-C (and SIGTERM), once; a second Ctrl-C exits at once. The same when the
+ * process that started this one goes away (parent.ts): a peer started with `&` and orphaned by
+ * `kill $(jobs -p)` stops instead of seeding on, unseen.
+ */
 export function onInterrupt(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
@@ -113,6 +120,9 @@ export function onInterrupt(stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  exitWithParent(() => {
+    if (!stopping) handler();
+  });
 }
 
 // The option parsers live in options.ts (no BitTorrent code), re-exported for the commands.

@@ -6,6 +6,7 @@
 import { formatBytes, type Torrent } from '@portlab/bittorrent';
 import { paint, useColor } from '../format.js';
 import { type Lang, say } from './say.js';
+import { clientText, reasonText } from './texts.js';
 
 const BAR_WIDTH = 30;
 const COLORS = ['cyan', 'green', 'yellow', 'magenta', 'blue', 'red'] as const;
@@ -27,7 +28,10 @@ export class Progress {
     );
     torrent.on('peer-gone', (address, reason) =>
       this.event(
-        say(lang, { fr: `pair ${address} parti (${reason})`, en: `peer ${address} gone (${reason})` }),
+        say(lang, {
+          fr: `pair ${address} parti (${reasonText(lang, reason)})`,
+          en: `peer ${address} gone (${reason})`,
+        }),
       ),
     );
     torrent.on('bad-piece', (index, sources) => {
@@ -103,7 +107,7 @@ export class Progress {
       const bar =
         paint(COLORS[i % COLORS.length]!, '█'.repeat(filled), this.color) + '░'.repeat(BAR_WIDTH - filled);
       lines.push(
-        `  ${s.address.padEnd(21)} ${bar} ${String(s.pieces).padStart(5)} ${piecesWord} ${formatBytes(s.bytes).padStart(9)}  ${s.client}`,
+        `  ${s.address.padEnd(21)} ${bar} ${String(s.pieces).padStart(5)} ${piecesWord} ${formatBytes(s.bytes).padStart(9)}  ${clientText(this.lang, s.client)}`,
       );
     });
     this.erase();

@@ -2,6 +2,7 @@ import { formatBytes } from '@portlab/bittorrent';
 import type { LabConfig } from '@portlab/config';
 import { onInterrupt, openShared, reportWarnings, startPeer } from './peers.js';
 import { type Lang, say } from './say.js';
+import { reasonText } from './texts.js';
 
 /**
  * What `portlab p2p seed --json` prints, on one line, once the peer listens: for a program (lab 5's
@@ -39,7 +40,7 @@ export async function seed(
   const shared = await openShared(config, fileOrTorrent);
   const node = await startPeer(config, options);
   const torrent = await node.add(shared.meta, shared.dataFile, { create: false });
-  reportWarnings(torrent, '');
+  reportWarnings(torrent, '', options.lang ?? 'en');
   if (options.json) {
     const publicAddress = node.publicAddress ?? node.host;
     const line: SeedingLine = {
@@ -84,7 +85,10 @@ export async function seed(
   );
   torrent.on('peer-gone', (address, reason) =>
     console.log(
-      say(lang, { fr: `pair ${address} parti (${reason})`, en: `peer ${address} gone (${reason})` }),
+      say(lang, {
+        fr: `pair ${address} parti (${reasonText(lang, reason)})`,
+        en: `peer ${address} gone (${reason})`,
+      }),
     ),
   );
   onInterrupt(async () => {

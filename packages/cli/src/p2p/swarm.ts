@@ -16,13 +16,17 @@ export async function swarm(
   const shared = await openShared(config, fileOrTorrent);
   const nodes: PeerNode[] = [];
   const taken = new Set<number>();
+  const lang = options.lang ?? 'en';
   for (let i = 0; i < options.peers; i++) {
     const node = await startPeer(config, { ...(options.rate ? { rate: options.rate } : {}), exclude: taken });
     taken.add(node.port);
-    reportWarnings(await node.add(shared.meta, shared.dataFile, { create: false }), `peer ${node.port}: `);
+    reportWarnings(
+      await node.add(shared.meta, shared.dataFile, { create: false }),
+      say(lang, { fr: `pair ${node.port} : `, en: `peer ${node.port}: ` }),
+      lang,
+    );
     nodes.push(node);
   }
-  const lang = options.lang ?? 'en';
   const cap =
     options.rate && Number.isFinite(options.rate)
       ? `${formatBytes(options.rate)}/s`

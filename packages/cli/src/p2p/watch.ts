@@ -15,6 +15,7 @@ import { Transcript } from '@portlab/transcript';
 import { table } from '../format.js';
 import { onInterrupt } from './peers.js';
 import { type Lang, say } from './say.js';
+import { trackerText } from './texts.js';
 
 /** The announce URLs that name this lab's tracker: at its public address, or where the lab's clients reach it. */
 export function isLabTracker(config: LabConfig, announce: string): boolean {
@@ -70,7 +71,7 @@ export async function watch(
     peerTimeoutMs: (options.peerTimeout ?? 10) * 1000,
     ...(options.user ? { account: options.user } : {}),
   });
-  watcher.on('warning', (message) => console.error(`tracker: ${message}`));
+  watcher.on('warning', (message) => console.error(`tracker: ${trackerText(lang, message)}`));
   const seconds = options.for ?? 20;
   console.log(
     say(lang, {
