@@ -34,17 +34,19 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('a p2p peer whose parent is killed', () => {
-  for (const command of ['seed', 'get'] as const) {
-    it(`p2p ${command} stops once its parent is gone`, async () => {
+describe('a p2p peer (or a watcher) whose parent is killed', () => {
+  for (const command of ['seed', 'get', 'watch'] as const) {
+    it(`${command === 'watch' ? '' : 'p2p '}${command} stops once its parent is gone`, async () => {
       const data = path.join(lab.dir, `orphan-${command}.bin`);
       writeFileSync(data, randomBytes(100_000));
       // `get` needs the .torrent only (the file never arrives: no tracker, no peer): made by seed's
       // sibling `create` first.
       const args =
-        command === 'seed'
-          ? ['p2p', 'seed', data]
-          : ['p2p', 'get', `${data}.torrent`, '--out', path.join(lab.dir, 'got')];
+        command === 'watch'
+          ? ['watch'] // follows the transcripts until Ctrl-C (commands/watch.ts)
+          : command === 'seed'
+            ? ['p2p', 'seed', data]
+            : ['p2p', 'get', `${data}.torrent`, '--out', path.join(lab.dir, 'got')];
       if (command === 'get') {
         const create = spawn(process.execPath, [CLI, 'p2p', 'create', data], { env: lab.env });
         await new Promise((resolve) => create.once('exit', resolve));
@@ -65,7 +67,7 @@ describe('a p2p peer whose parent is killed', () => {
       parent.kill('SIGTERM');
       await waitFor(() => !alive(peer), {
         timeoutMs: 20_000, // polled each second; generous on a loaded machine
-        what: `the orphaned 'portlab p2p ${command}' (pid ${peer}) to exit`,
+        what: `the orphaned 'portlab ${args.join(' ')}' (pid ${peer}) to exit`,
       });
     });
   }

@@ -1,6 +1,7 @@
 import type { LabConfig } from '@portlab/config';
 import { followTranscripts, type TranscriptEvent } from '@portlab/transcript';
 import { paint, useColor } from '../format.js';
+import { exitWithParent } from '../parent.js';
 
 /** One transcript event as one terminal line: C: in cyan, S: in green, credentials in yellow. */
 export function formatEvent(e: TranscriptEvent, color: boolean): string {
@@ -49,9 +50,12 @@ export function watch(config: LabConfig, services: string[], fromStart: boolean)
     `Following ${services.length ? services.join(', ') : 'every service'} in ${config.paths.log} (Ctrl-C to stop)`,
   );
   return new Promise((resolve) => {
-    process.once('SIGINT', () => {
+    const stop = () => {
       follower.close();
       resolve(0);
-    });
+    };
+    process.once('SIGINT', stop);
+    // Started in the background (`npx portlab watch &`), it stops with the shell that started it.
+    exitWithParent(stop);
   });
 }
