@@ -86,4 +86,27 @@ describe('portlab p2p --lang fr', () => {
     expect(get.output()).toMatch(/pair 127\.0\.0\.1:\d+ parti \(les deux ont tous les morceaux\)/);
     expect(get.output()).not.toContain('both sides have every piece');
   });
+
+  it('says in French why a download stalled, and what to check', async () => {
+    tracker ??= await startTracker(lab);
+    const data = path.join(lab.dir, 'lonely.bin');
+    writeFileSync(data, randomBytes(100_000));
+    expect(await p2p('create', data).exit).toBe(0); // announced to the tracker; nobody seeds it
+    const get = p2p(
+      'get',
+      `${data}.torrent`,
+      '--out',
+      path.join(lab.dir, 'lonely'),
+      '--stall-timeout',
+      '2',
+      '--lang',
+      'fr',
+    );
+    expect(await get.exit, get.output()).toBe(1);
+    expect(get.output()).toContain(
+      `aucun morceau reçu en 2 s : le tracker http://127.0.0.1:${lab.ports.tracker}/announce ne connaît aucun autre pair`,
+    );
+    expect(get.output()).toMatch(/À vérifier :[\s\S]*pare-feu/);
+    expect(get.output()).not.toMatch(/no piece arrived|Check:/);
+  });
 });

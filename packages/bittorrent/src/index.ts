@@ -16,7 +16,7 @@ export { type AddOptions, PeerNode, type PeerNodeOptions } from './peer-node.js'
 export { PiecePicker } from './piece-picker.js';
 export { formatBytes, parseRate, TokenBucket } from './rate.js';
 export type { SessionOf } from './sessions.js';
-export { DEFAULT_STALL_SECONDS, type Stall, watchForStall } from './stall.js';
+export { DEFAULT_STALL_SECONDS, explainStall, type Stall, type StallFacts, watchForStall } from './stall.js';
 export { FileStorage, type UploadBlock } from './storage.js';
 export { type PeerContext, type SourceStats, Torrent } from './torrent.js';
 export {

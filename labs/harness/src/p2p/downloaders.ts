@@ -2,7 +2,7 @@
  * Downloading peers in the demo's own process: each with its own free port and the class's upload
  * cap, its own node on the dashboard's graph; and waiting for a torrent to finish, or to stall.
  */
-import { labPeerAddresses, PeerNode, type Torrent, watchForStall } from '@portlab/bittorrent';
+import { explainStall, labPeerAddresses, PeerNode, type Torrent, watchForStall } from '@portlab/bittorrent';
 import { freePort, type LabConfig } from '@portlab/config';
 import { Transcript } from '@portlab/transcript';
 
@@ -35,7 +35,7 @@ export async function done(torrent: Torrent): Promise<void> {
       new Promise<true>((resolve) => torrent.once('done', () => resolve(true))),
       stall.stalled,
     ]);
-    if (outcome !== true) throw new Error(outcome);
+    if (outcome !== true) throw new Error(explainStall(outcome));
   } finally {
     stall.stop();
   }

@@ -6,7 +6,7 @@ import { table } from '../format.js';
 import { onInterrupt, reportWarnings, startPeer } from './peers.js';
 import { Progress } from './progress.js';
 import { type Lang, say } from './say.js';
-import { clientText } from './texts.js';
+import { clientText, stallText } from './texts.js';
 
 /**
  * `portlab p2p get TORRENT [--out DIR] [--rate R]`: downloads the file from every peer that has
@@ -52,9 +52,9 @@ export async function get(
   stall.stop();
   progress.stop();
   const complete = outcome === true;
-  if (typeof outcome === 'string') {
+  if (typeof outcome === 'object') {
     await node.close();
-    console.error(outcome);
+    console.error(stallText(lang, outcome));
     const counts = `${torrent.have.pieces}/${torrent.have.size}`;
     console.error(
       say(lang, {

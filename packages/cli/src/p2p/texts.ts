@@ -4,7 +4,7 @@
  * a web seed is, why the tracker is out of reach) are put in the command's language here, at the
  * output. Words it does not know pass as they are.
  */
-import { Torrent, WebSeed } from '@portlab/bittorrent';
+import { explainStall, type StallFacts, Torrent, WebSeed } from '@portlab/bittorrent';
 import { type Lang, say } from './say.js';
 
 /** Why a peer left ('peer-gone'), as a PeerWire or the Torrent closed the connection. */
@@ -30,4 +30,28 @@ export function trackerText(lang: Lang, message: string): string {
   if (!m || lang === 'en') return message;
   const [, url, from, why] = m;
   return `impossible de joindre le tracker ${url}${from ? ` depuis ${from}` : ''} : ${why}`;
+}
+
+/** Why `portlab p2p get` stopped waiting, and what to check (stall.ts gives the facts and the English). */
+export function stallText(lang: Lang, facts: StallFacts): string {
+  if (lang === 'en') return explainStall(facts);
+  const { seconds, trackerUrl, tracker, reached } = facts;
+  const why =
+    'answered' in tracker
+      ? `le tracker ${trackerUrl} n'a pas encore répondu`
+      : 'error' in tracker
+        ? `le tracker ${trackerUrl} a mal répondu : ${tracker.error}`
+        : reached.length > 0
+          ? `des pairs ont été joints (${reached.join(', ')}) mais n'ont envoyé aucun morceau`
+          : tracker.peers === 0
+            ? `le tracker ${trackerUrl} ne connaît aucun autre pair de ce torrent`
+            : `le tracker ${trackerUrl} a donné ${tracker.peers} pair(s), mais aucun n'a répondu`;
+  return [
+    `aucun morceau reçu en ${seconds} s : ${why}.`,
+    'À vérifier :',
+    `  - l'adresse du tracker : le lab tourne-t-il là ? (npx portlab ports ; le torrent s'annonce à ${trackerUrl})`,
+    "  - les adresses et ports des pairs : le tracker doit donner l'adresse du lab (PORTLAB_HOST, --public-address), pas 127.0.0.1 pour un lab sur une autre adresse ;",
+    '    un pair partage-t-il ce fichier ? (npx portlab p2p seed FICHIER, ou le pair résident sur 6881)',
+    '  - un pare-feu entre les machines : TCP vers le tracker (6969) et vers les pairs (6881 et au-delà) doit passer.',
+  ].join('\n');
 }
