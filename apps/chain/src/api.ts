@@ -4,7 +4,7 @@
  * student may; and no web page either (Host, Origin and content-type checks below). Small bodies
  * only (4 kB).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   addressOfScript,
   COIN,
@@ -18,6 +18,10 @@ import {
 } from '@portlab/chain';
 import { USER_NAME } from '@portlab/config';
 import type { ChainService } from './service.js';
+
+// Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
+// heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
+const { createServer } = process.getBuiltinModule('node:http');
 
 const MAX_BODY = 4096;
 

@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import type { LabConfig, UserStore } from '@portlab/config';
 import type { AppRuntime, LoginThrottle } from '@portlab/service';
 import type { Session } from '@portlab/transcript';
@@ -10,6 +9,10 @@ import { Home } from './home.js';
 import { accountRoutes } from './routes/account.js';
 import { roomRoutes } from './routes/rooms.js';
 import { syncRoutes } from './routes/sync.js';
+
+// Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
+// heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -2,7 +2,6 @@
 // checked on a real SMTPServer and a real connection to it: a smtp-server version that renames or
 // drops one fails here, naming it and why we need it, rather than in a student's session.
 import { waitFor } from '@portlab/testkit';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   heldLineLength,
@@ -11,6 +10,7 @@ import {
   inDataMode,
   SMTP_SERVER_CHECKED,
   SMTPConnection,
+  SMTPServer,
   SMTPStream,
 } from '../src/smtp/smtp-server-internals.js';
 import { LineClient } from './helpers.js';

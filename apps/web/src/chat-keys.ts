@@ -12,7 +12,14 @@
  */
 import { request } from 'node:https';
 import { isLoopback } from '@portlab/config';
-import { type VerifiedServerKeys, verifyServerKeys } from '@portlab/matrix';
+import type { VerifiedServerKeys } from '@portlab/matrix';
+
+/**
+ * @portlab/matrix (event graph, signatures, canonical JSON: about 0.4 MB of heap), loaded at the first
+ * look at a chat room (routes/chat.ts) or a neighbour's keys: a lab whose chat panel nobody opens
+ * keeps it out of the web app's heap (issue #20, idle memory).
+ */
+export const matrix = () => import('@portlab/matrix');
 
 /** A key set is kept this long; a server that did not answer is asked again after NEGATIVE_MS. */
 const KEEP_MS = 10 * 60_000;
@@ -79,6 +86,7 @@ export class RemoteKeys {
     let keys: VerifiedServerKeys | null = null;
     if (where && onWhitelist(where.host, this.publicAddress)) {
       try {
+        const { verifyServerKeys } = await matrix();
         keys = verifyServerKeys(await fetchKeys(where.host, where.port), server);
       } catch {
         keys = null;

@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import { type LabConfig, UserStore } from '@portlab/config';
 import { type AppRuntime, LoginThrottle } from '@portlab/service';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -22,6 +21,10 @@ import { updatesRoutes } from './routes/updates.js';
 import { UserdirCache, userdirRoutes } from './routes/userdir.js';
 import { SignIns } from './sign-ins.js';
 import { StatusWatch } from './status-watch.js';
+
+// Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
+// heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export interface WebServerOptions {
   config: LabConfig;

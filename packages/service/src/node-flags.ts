@@ -15,12 +15,17 @@
  *   it (noisy, but not worth the few MB), nor for web or mail, whose per-request objects live in
  *   the young generation.
  * - appEnv: one malloc arena per app (below).
+ * Not a flag, but as costly: on Node 22+ an ES import of node:http (ours, or a dependency's ES build)
+ * loads undici, 1-3 MB per process (nodejs/node#59686); the lab's code takes node:http with
+ * process.getBuiltinModule, and smtp-server and nodemailer as CommonJS (test/idle-memory.test.ts).
  * Measured on Node 24 and not kept: `--v8-pool-size=1` (fewer V8 workers, so fewer arenas) saves
  * nothing once there is one arena; `--single-threaded-gc` saved about 2 MB in all, within the noise;
  * `--lite-mode` (no optimizing compiler) saved 1-3 MB per app but made files' 50 parallel RETRs
- * cost half as much CPU again. Not reachable from here: Node 24 keeps about 1.9 MB per process that
- * Node 20 does not (1 MB of it abseil's mutex deadlock graph, allocated at start), and its binary's
- * pages count 1.4 MB more per process.
+ * cost half as much CPU again. glibc's tunables (fixed mmap_threshold, trim_threshold, top_pad) were
+ * within the noise: what malloc keeps free is inside its heap, where only malloc_trim(0) (tried from
+ * gdb: 0.5-1.6 MB per process) gives it back, and Node does not call it. Not reachable from here:
+ * Node 24 keeps about 1.9 MB per process that Node 20 does not (1 MB of it abseil's mutex deadlock
+ * graph, allocated at start), and its binary's pages count 1.4 MB more per process.
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Session, Transcript } from '@portlab/transcript';
 import type { NodemailerError } from 'nodemailer/lib/errors';
@@ -51,10 +52,12 @@ export class OutboundSession {
   /** Connects and says EHLO; rejects with the reason when the server cannot be reached. */
   static async open(options: OutboundOptions): Promise<OutboundSession> {
     // nodemailer's SMTP client (1.6 MB of heap) is loaded at the first relayed message: a lab that
-    // never relays, the usual case, keeps it out of its heap (issue #20, idle memory).
-    const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
+    // never relays, the usual case, keeps it out of its heap (issue #20, idle memory). Its CommonJS
+    // build, as smtp-server's (smtp/smtp-server-internals.ts): the ES one imports node:http, which
+    // on Node 22+ brings undici, 3 MB more for the rest of the app's life.
+    const Client = createRequire(import.meta.url)('nodemailer/lib/smtp-connection') as typeof SMTPConnection;
     let outbound: OutboundSession;
-    const connection = new SMTPConnection({
+    const connection = new Client({
       host: options.address,
       port: options.port,
       name: options.name,

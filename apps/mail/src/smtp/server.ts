@@ -2,14 +2,13 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ServiceName } from '@portlab/config';
 import type { Session } from '@portlab/transcript';
-import {
-  SMTPServer,
-  type SMTPServerAddress,
-  type SMTPServerAuthentication,
-  type SMTPServerAuthenticationResponse,
-  type SMTPServerDataStream,
-  type SMTPServerOptions,
-  type SMTPServerSession,
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerOptions,
+  SMTPServerSession,
 } from 'smtp-server';
 import { MAX_CLIENTS, type MailDeps } from '../deps.js';
 import { debugOnlyLogger } from '../protocol-log.js';
@@ -20,6 +19,7 @@ import {
   addConnection,
   REPLY_LOG_TNX,
   type SMTPConnectionOptions,
+  SMTPServer,
   type TLSError,
 } from './smtp-server-internals.js';
 import { receivedHeader, traceHeaders } from './trace.js';

@@ -8,16 +8,28 @@
  *
  * The rest of apps/mail/src/smtp goes through this file: it imports nothing from smtp-server/lib.
  */
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import type { SMTPServer } from 'smtp-server';
-import {
-  SMTPConnection,
-  type SMTPConnectionOptions,
-  type TLSError,
-} from 'smtp-server/lib/smtp-connection.js';
-import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import type * as server from 'smtp-server';
+import type * as connection from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPConnectionOptions, TLSError } from 'smtp-server/lib/smtp-connection.js';
+import type * as stream from 'smtp-server/lib/smtp-stream.js';
 
-export { SMTPConnection, type SMTPConnectionOptions, SMTPStream, type TLSError };
+export type { SMTPConnectionOptions, TLSError };
+
+/*
+ * smtp-server's CommonJS build, not its ES one: that one imports nodemailer's ES build, whose fetch
+ * module imports node:http, and on Node 22+ an ES import of node:http loads undici, about 3 MB of
+ * heap held by the mail app for as long as it runs (issue #20, idle memory; nodejs/node#59686).
+ * Every value of smtp-server comes from here, so that one copy of its classes is used (`instanceof`).
+ */
+const require = createRequire(import.meta.url);
+export const { SMTPServer } = require('smtp-server') as typeof server;
+export type SMTPServer = server.SMTPServer;
+export const { SMTPConnection } = require('smtp-server/lib/smtp-connection.js') as typeof connection;
+export type SMTPConnection = connection.SMTPConnection;
+export const { SMTPStream } = require('smtp-server/lib/smtp-stream.js') as typeof stream;
+export type SMTPStream = stream.SMTPStream;
 
 /** The version whose source these accesses were read in. */
 export const SMTP_SERVER_CHECKED = '3.21.6';

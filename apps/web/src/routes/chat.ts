@@ -1,17 +1,9 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type LabConfig, matrixServerName } from '@portlab/config';
-import {
-  domainOf,
-  type KeyLookup,
-  type LogLine,
-  parseLogLines,
-  parseSigningKey,
-  type SigningKey,
-  verifyEvent,
-} from '@portlab/matrix';
+import type { KeyLookup, LogLine, SigningKey } from '@portlab/matrix';
 import type { FastifyInstance } from 'fastify';
-import { RemoteKeys } from '../chat-keys.js';
+import { matrix, RemoteKeys } from '../chat-keys.js';
 import type { SignIns } from '../sign-ins.js';
 import { viewerOf } from '../viewer.js';
 
@@ -65,7 +57,7 @@ async function readLog(file: string): Promise<LogLine[]> {
       await handle.close();
     }
   }
-  return parseLogLines(text);
+  return (await matrix()).parseLogLines(text);
 }
 
 /** Whether `user` is joined to the room now: their last membership event in the log says join. */
@@ -86,7 +78,7 @@ export function chatRoutes(app: FastifyInstance, config: LabConfig, signIns: Sig
 
   const ownKey = async () => {
     key ??= await readFile(path.join(config.dataDir, 'chat', 'signing.key'), 'utf8')
-      .then(parseSigningKey)
+      .then(async (text) => (await matrix()).parseSigningKey(text))
       .catch(() => undefined);
     return key;
   };
@@ -97,6 +89,7 @@ export function chatRoutes(app: FastifyInstance, config: LabConfig, signIns: Sig
   const check = async (line: LogLine): Promise<boolean | null> => {
     const known = verified.get(line.event_id);
     if (known !== undefined) return known;
+    const { domainOf, verifyEvent } = await matrix();
     const origin = domainOf(line.pdu.sender);
     let lookup: KeyLookup;
     if (origin === server) {
@@ -124,6 +117,7 @@ export function chatRoutes(app: FastifyInstance, config: LabConfig, signIns: Sig
           'the chat rooms are shown to the teacher (the lab machine’s browser) and to their members signed in: sign in on /lab to see yours',
       });
     }
+    const { domainOf } = await matrix();
     const me = viewer.account ? `@${viewer.account}:${server}` : null;
     const names = (await readdir(dir).catch(() => [] as string[]))
       .filter((n) => n.endsWith('.ndjson'))

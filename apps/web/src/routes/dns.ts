@@ -1,6 +1,8 @@
 import { isIPv4 } from 'node:net';
 import type { LabConfig, UserStore } from '@portlab/config';
-import { RegistrationError, ZoneRegistry } from '@portlab/dns';
+// The registry alone: @portlab/dns's index brings its DNS server and dns2, about 0.4 MB of heap the
+// web app would hold for as long as it runs (issue #20, idle memory).
+import { RegistrationError, ZoneRegistry } from '@portlab/dns/registry';
 import type { LoginThrottle } from '@portlab/service';
 import { plainAddress } from '@portlab/transcript';
 import type { FastifyInstance } from 'fastify';

@@ -2,9 +2,12 @@
  * Announcing to an HTTP tracker (BEP 3): a GET with the torrent's info_hash, our peer_id and
  * port, and how much we have; the answer lists other peers, compact (BEP 23) or as dictionaries.
  */
-import { get } from 'node:http';
 import { BencodeError, decode } from '../bencode.js';
 import { percentEncode } from './query.js';
+
+// Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
+// heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
+const { get } = process.getBuiltinModule('node:http');
 
 export interface AnnounceRequest {
   infoHash: Buffer;

@@ -12,7 +12,7 @@
  *   cannot make the tracker send the class's downloads to an address of their choosing.
  * The tracker never touches the file: it only introduces peers to each other.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP, isIPv4 } from 'node:net';
 import { isLocalAddress } from '@portlab/config';
 import type { Transcript } from '@portlab/transcript';
@@ -22,6 +22,10 @@ import { acceptedSessions, type SessionOf } from '../sessions.js';
 import { describePeerId } from '../wire/handshake.js';
 import { parseQuery } from './query.js';
 import { type PeerEntry, Swarms } from './swarms.js';
+
+// Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
+// heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface TrackerOptions {
   transcript: Transcript;

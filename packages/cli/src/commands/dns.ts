@@ -5,7 +5,6 @@
  *  - on a student's machine, `portlab up --class-dns TEACHER --name pc07 --user e07` registers the
  *    lab with the teacher's web app at start (`registerWithClassDns`, POST /api/dns/register).
  */
-import { request } from 'node:http';
 import {
   type ClassDnsServer,
   clientSourceAddress,
@@ -16,6 +15,10 @@ import {
 } from '@portlab/config';
 import type { ZoneRegistry } from '@portlab/dns';
 import { table } from '../format.js';
+
+// Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
+// heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
+const { request } = process.getBuiltinModule('node:http');
 
 /**
  * The zone file's registry, loaded on demand: `portlab up` imports this module for
