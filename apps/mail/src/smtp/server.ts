@@ -217,9 +217,11 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
     (socket) => runtime.sessionOf(socket),
   );
   // Errors of one connection (a reset, a failed TLS handshake) end that connection only; the
-  // transcript shows it closing. Anything else is worth a line on the console.
-  server.on('error', (err: Error & { remoteAddress?: string }) => {
-    if (!err.remoteAddress) console.error(`[mail] ${service}: ${err.message}`);
+  // transcript shows it closing. Anything else is worth a line on the console. smtp-server names the
+  // client of a failed or never-begun handshake (`portlab probe` connecting and closing, a port scan)
+  // in err.meta.remoteAddress (normalizeTLSError), of other connection errors in err.remoteAddress.
+  server.on('error', (err: Error & { remoteAddress?: string; meta?: { remoteAddress?: string } }) => {
+    if (!err.remoteAddress && !err.meta?.remoteAddress) console.error(`[mail] ${service}: ${err.message}`);
   });
   return server;
 }
