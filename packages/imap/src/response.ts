@@ -38,6 +38,8 @@ function literalSummary(bytes: Buffer): string {
   return `{${bytes.length} bytes of message data}`;
 }
 
+const SUMMARY: Flag[] = ['summary'];
+
 /** How many untagged responses of one command the transcript shows before it counts the rest. */
 const TRANSCRIPT_UNTAGGED = 100;
 
@@ -49,6 +51,23 @@ const FIRST_BUFFER_BYTES = 2048;
  * A literal larger than half of it is not copied: it goes to the socket as it is.
  */
 const BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Literals of at most this many bytes are copied into the writer's buffer before untagged()
+ * returns: their caller may then use their memory again (FETCH reads messages into buffers it
+ * uses batch after batch). Larger ones are handed to the socket as they are.
+ */
+export const COPIED_LITERAL_BYTES = BUFFER_BYTES / 2;
+
+/**
+ * Full-size buffers the socket is done with, for the next answer of any session (one thread: no
+ * two sessions write at the same instant). A FETCH of 100 bodies wrote 17 new 64 KB buffers, and
+ * fresh memory costs page faults and garbage collections: in the first rounds of a benchmark,
+ * before the allocator had settled, more than the copying itself (issue #20). A few are kept,
+ * whatever the number of sessions: an idle server holds at most SPARE_BUFFERS × 64 KB of them.
+ */
+const spare: Buffer[] = [];
+const SPARE_BUFFERS = 4;
 
 /** Text is encoded into the buffer when this long, or when a literal comes. */
 const TEXT_LENGTH = 8192;
@@ -108,6 +127,8 @@ export class ResponseWriter {
   release(): void {
     this.holding = false;
     this.flush();
+    if (this.buffer?.length === BUFFER_BYTES && this.socketDone() && spare.length < SPARE_BUFFERS)
+      spare.push(this.buffer);
     this.buffer = null;
   }
 
@@ -157,7 +178,7 @@ export class ResponseWriter {
 
   private writeBytes(bytes: Buffer): void {
     this.writeText();
-    if (bytes.length > BUFFER_BYTES / 2) {
+    if (bytes.length > COPIED_LITERAL_BYTES) {
       this.cut();
       this.queue(bytes);
       return;
@@ -167,14 +188,38 @@ export class ResponseWriter {
     this.end += bytes.length;
   }
 
-  /** Makes room for `bytes` more: a new buffer, twice the last one, when this one is full. */
+  /**
+   * Makes room for `bytes` more. A full buffer of the largest size is handed to the socket, and
+   * written again from its start if the socket took it all; else a new buffer, twice the last one
+   * (or a spare one).
+   */
   private reserve(bytes: number): void {
-    if (this.buffer && this.end + bytes <= this.buffer.length) return;
-    const size = this.buffer ? Math.min(this.buffer.length * 2, BUFFER_BYTES) : FIRST_BUFFER_BYTES;
+    const buffer = this.buffer;
+    if (buffer && this.end + bytes <= buffer.length) return;
+    if (buffer?.length === BUFFER_BYTES && bytes <= BUFFER_BYTES) {
+      // Text not yet encoded stays for after: it comes after all that is written.
+      this.cut();
+      this.writeReady();
+      if (this.socketDone()) {
+        this.start = 0;
+        this.end = 0;
+        return;
+      }
+    }
     this.cut();
-    this.buffer = Buffer.allocUnsafe(Math.max(size, bytes));
+    const size = buffer ? Math.min(buffer.length * 2, BUFFER_BYTES) : FIRST_BUFFER_BYTES;
+    const reused = !buffer && bytes <= BUFFER_BYTES ? spare.pop() : undefined;
+    this.buffer = reused ?? Buffer.allocUnsafe(Math.max(size, bytes));
     this.start = 0;
     this.end = 0;
+  }
+
+  /**
+   * The socket holds none of our bytes: every write so far was taken by the kernel (or dropped,
+   * the socket being closed), so no buffer written before is looked at again.
+   */
+  private socketDone(): boolean {
+    return this.socket.writableLength === 0;
   }
 
   /** What the buffer holds is ready for the socket; the buffer goes on filling after it. */
@@ -194,6 +239,10 @@ export class ResponseWriter {
   private flush(): void {
     this.writeText();
     this.cut();
+    this.writeReady();
+  }
+
+  private writeReady(): void {
     const pieces = this.ready;
     this.ready = [];
     this.readyBytes = 0;
@@ -211,23 +260,22 @@ export class ResponseWriter {
     if (!this.transcript) return;
     if (first === '* ' && ++this.untaggedThisCommand > TRANSCRIPT_UNTAGGED) {
       if (this.untaggedThisCommand === TRANSCRIPT_UNTAGGED + 1)
-        this.transcript.server('{more untagged responses follow, not shown}', ['summary']);
+        this.transcript.server('{more untagged responses follow, not shown}', SUMMARY);
       return;
     }
-    // The line as text, each literal as `{N}` and a summary line of its own after it.
-    const lines: string[][] = [[first]];
+    // The line as text, each literal as `{N}` ending its line and a summary line of its own after
+    // it; the text after a literal is a line of its own, if there is any.
+    let text = first;
+    let literals = 0;
     for (const part of parts) {
-      if (typeof part === 'string') lines[lines.length - 1]!.push(part);
+      if (typeof part === 'string') text += part;
       else {
-        lines[lines.length - 1]!.push(`{${part.length}}`);
-        lines.push([literalSummary(part)], []);
+        this.transcript.server(`${text}{${part.length}}`, flags);
+        this.transcript.server(literalSummary(part), SUMMARY);
+        literals++;
+        text = '';
       }
     }
-    lines.forEach((words, i) => {
-      const text = words.join('');
-      // Odd lines are the summaries standing for literals.
-      if (i % 2 === 1) this.transcript!.server(text, ['summary']);
-      else if (text !== '' || i === 0) this.transcript!.server(text, flags);
-    });
+    if (text !== '' || literals === 0) this.transcript.server(text, flags);
   }
 }

@@ -78,9 +78,10 @@ export interface StoredFolder {
   /**
    * The bytes of a message of at most `maxSize` bytes, read without waiting (a small file read on
    * the event loop's thread: no trip to the thread pool); undefined if it is larger, or if the
-   * store must look at the disk first (read() then does).
+   * store must look at the disk first (read() then does). Read into `into` when it is large
+   * enough (size + 1 bytes), as read() does.
    */
-  readNow(uid: number, maxSize: number): Buffer | undefined;
+  readNow(uid: number, maxSize: number, into?: Buffer): Buffer | undefined;
   /** The first `length` bytes of a message, or all of it if shorter: enough for its header. */
   readStart(uid: number, length: number): Promise<Buffer>;
   /** Returns the messages whose flags changed, as they are now. */

@@ -113,4 +113,32 @@ describe('FETCH of a whole mailbox', () => {
     ).toHaveLength(COUNT);
     c.close();
   });
+
+  it('sends every byte right to a client that reads late, and again to one that reads at once', async () => {
+    // Bodies of up to 30 KB (read into memory FETCH uses again batch after batch, and copied into
+    // the writer's buffers), each of its own bytes: 3 MB, more than the kernel's socket buffers
+    // hold while the client does not read, so the writer must not write again into a buffer the
+    // socket has not sent yet.
+    const big = Array.from({ length: 100 }, (_, n) =>
+      Buffer.concat([
+        Buffer.from(`From: a@lab.test\r\nSubject: big ${n}\r\n\r\n`),
+        Buffer.from(Array.from({ length: 20_000 + n * 100 }, (_, i) => 33 + ((i * 7 + n * 13) % 90))),
+      ]),
+    );
+    for (const m of big) await lab.store.deliver('alice', m);
+    const c = await RawClient.loggedIn(lab.port, 'alice', 'wonderland');
+    await c.command('s1', 'SELECT INBOX');
+    c.socket.pause();
+    c.write('f1 FETCH 1:* BODY.PEEK[]\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    c.socket.resume();
+    for (const tag of ['f1', 'f2']) {
+      const answer = tag === 'f1' ? await c.until(/^f1 OK/m) : await c.command(tag, 'FETCH 1:* BODY.PEEK[]');
+      const bodies = literals(answer);
+      const different = bodies.flatMap((body, i) => (body === big[i]!.toString('latin1') ? [] : [i + 1]));
+      expect(bodies).toHaveLength(big.length);
+      expect(different).toEqual([]);
+    }
+    c.close();
+  });
 });

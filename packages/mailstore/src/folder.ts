@@ -148,15 +148,16 @@ export class Folder {
    * place its file as it is on disk, or reading it fails (read() then looks at the directories,
    * and says what is wrong). The caller
    * bounds what it reads so between two turns of the event loop (IMAP FETCH: a few hundred KB).
+   * Read into `into` if it holds size + 1 bytes, as read() does.
    */
-  readNow(uid: number, maxSize: number): Buffer | undefined {
+  readNow(uid: number, maxSize: number, into?: Buffer): Buffer | undefined {
     const index = this.disk.index;
     const entry = index?.byUid.get(uid);
     if (!index || !entry || !locate(index, entry.id)) return undefined;
     const size = this.infos.infoOf(index, entry)!.size;
     if (size > maxSize) return undefined;
     try {
-      return readKnownSizeNow(this.pathOf(index, entry.id), size);
+      return readKnownSizeNow(this.pathOf(index, entry.id), size, into);
     } catch {
       // Renamed by another process meanwhile, say: read() looks again, and says what is wrong.
       return undefined;

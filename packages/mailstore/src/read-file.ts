@@ -74,11 +74,12 @@ export function readKnownSize(file: string, size: number, into?: Buffer): Promis
  * CPU of a FETCH of 100 whole bodies, and each trip waits behind whatever the pool is doing (issue
  * #20). The caller bounds the bytes so read per turn of the event loop (Folder.readNow). A file
  * whose size is not the one known is read whole by the size fstat gives, as readKnownSize does.
+ * Read into `into` if it holds size + 1 bytes (the result is then a view of it).
  */
-export function readKnownSizeNow(file: string, size: number): Buffer {
+export function readKnownSizeNow(file: string, size: number, into?: Buffer): Buffer {
   const fd = openSync(file, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(size + 1);
+    const buffer = into && into.length > size ? into : Buffer.allocUnsafe(size + 1);
     const bytesRead = readSync(fd, buffer, 0, size + 1, 0);
     if (bytesRead === size) return buffer.subarray(0, size);
     return readFileSync(fd);

@@ -97,7 +97,15 @@ export class Transcript {
 
   /** @internal */
   write(event: DistributiveOmit<TranscriptEvent, 'ts'>): void {
-    this.file.append(JSON.stringify({ ts: new Date().toISOString(), ...event }));
+    this.file.append(JSON.stringify({ ts: timestamp(), ...event }));
+  }
+
+  /**
+   * @internal A line event already written as JSON but for its time: `rest` is what follows
+   * `"ts":"..."` (see Session.line). The same text as write() would make, at a fraction of the cost.
+   */
+  writeRaw(rest: string): void {
+    this.file.append(`{"ts":"${timestamp()}",${rest}`);
   }
 
   /** @internal */
@@ -113,10 +121,31 @@ export class Transcript {
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * The time of an event, ISO 8601 with milliseconds, formatted once per millisecond: a FETCH of a
+ * hundred bodies writes three hundred events within a few milliseconds (issue #20).
+ */
+let lastMs = Number.NaN;
+let lastTs = '';
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTs = new Date(now).toISOString();
+  }
+  return lastTs;
+}
+
 /** One connection's conversation. */
 export class Session {
   readonly id = `${processTag}.${(++sessionCounter).toString(36)}`;
   private closed = false;
+  /**
+   * What every line event of this session says after its time and before its direction, as JSON:
+   * `"type":"line","service":...,"peer":"..."`. A line event is then one JSON.stringify of its
+   * text, not of a new object of eight keys.
+   */
+  private linePrefix: string | null = null;
 
   constructor(
     private readonly transcript: Transcript,
@@ -140,17 +169,19 @@ export class Session {
   line(dir: Direction, text: string, flags: Flag[] = [], data?: LineData): void {
     const { line, truncated } = this.transcript.summarize(text);
     const all: Flag[] = truncated ? [...flags, 'truncated'] : flags;
-    this.transcript.write({
+    // The text JSON.stringify would make of the LineEvent, its keys in this order: ts, type,
+    // service, port, session, peer, dir, line, flags?, data?.
+    this.linePrefix ??= JSON.stringify({
       type: 'line',
       service: this.transcript.service,
       port: this.port,
       session: this.id,
       peer: this.peer,
-      dir,
-      line,
-      ...(all.length ? { flags: all } : {}),
-      ...(data ? { data } : {}),
-    });
+    }).slice(1, -1);
+    let rest = `${this.linePrefix},"dir":"${dir}","line":${JSON.stringify(line)}`;
+    if (all.length) rest += `,"flags":${JSON.stringify(all)}`;
+    if (data) rest += `,"data":${JSON.stringify(data)}`;
+    this.transcript.writeRaw(`${rest}}`);
   }
 
   /**

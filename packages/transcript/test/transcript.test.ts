@@ -108,6 +108,35 @@ describe('writing transcripts', () => {
     expect(flagged).toMatchObject({ flags: ['summary'], data: { event: 'interest' } });
   });
 
+  it('writes each line event as JSON.stringify writes the event, keys in their order', () => {
+    const logDir = tempLogDir();
+    const t = new Transcript('imap', 1143, { logDir, maxLineLength: 40 });
+    const s = t.accepted(socket);
+    s.server('* 1 FETCH (UID 1 BODY[] {5}');
+    s.server('{5 bytes of message data}', ['summary']);
+    s.client('a1 LOGIN "b\\"ob" caf\u00e9 \u2028 \u0007', ['credentials'], { user: 'bob', ok: true });
+    s.client('x'.repeat(100));
+    t.flush();
+    const written = readFileSync(path.join(logDir, 'imap.ndjson'), 'utf8').trim().split('\n').slice(1);
+    // The event rebuilt in its documented key order, written by JSON.stringify: the same text.
+    const expected = written.map((text) => {
+      const e = JSON.parse(text) as LineEvent;
+      const { ts, type, service, port, session, peer, dir, line, flags, data } = e;
+      return JSON.stringify({ ts, type, service, port, session, peer, dir, line, flags, data });
+    });
+    expect(written).toEqual(expected);
+    const events = written.map((text) => JSON.parse(text) as LineEvent);
+    expect(events.map((e) => e.line.slice(0, 12))).toEqual([
+      '* 1 FETCH (U',
+      '{5 bytes of ',
+      'a1 LOGIN "b\\',
+      'xxxxxxxxxxxx',
+    ]);
+    expect(events[2]).toMatchObject({ flags: ['credentials'], data: { user: 'bob', ok: true } });
+    expect(events[3]!.flags).toEqual(['truncated']);
+    expect(new Date(events[0]!.ts).toISOString()).toBe(events[0]!.ts);
+  });
+
   it('cuts a megabyte line to a readable one that says how long it was', () => {
     const logDir = tempLogDir();
     const t = new Transcript('smtp', 8025, { logDir, maxLineLength: 100 });

@@ -1,7 +1,7 @@
 import { formatDateTime } from '../dates.js';
 import type { CachedHeader } from '../header-cache.js';
 import type { MailboxView, ViewMessage } from '../mailbox-view.js';
-import { inBatches, MessageLoader } from '../message-loader.js';
+import { BATCH, BatchMemory, inBatches, MessageLoader } from '../message-loader.js';
 import { sequenceNumbersOf } from '../message-set.js';
 import { bodyStructure } from '../mime/bodystructure.js';
 import { envelope } from '../mime/envelope.js';
@@ -237,6 +237,8 @@ export default command({
     const fetched = new Fetched(loader);
     // Bytes read at once (without the thread pool) in the batch being loaded: see SYNC_READ_BYTES.
     let readNow = { batch: -1, bytes: 0 };
+    // Small messages are read into memory used again batch after batch (see BatchMemory).
+    const memory = new BatchMemory(SYNC_READ_BYTES + BATCH);
     const load = (seq: number, batch: number): Loaded | Promise<Loaded> => {
       if (need === 'none') return null;
       if (need === 'header') {
@@ -247,7 +249,8 @@ export default command({
       if (need === 'all') {
         if (readNow.batch !== batch) readNow = { batch, bytes: 0 };
         const room = Math.min(SYNC_READ_MESSAGE, SYNC_READ_BYTES - readNow.bytes);
-        const bytes = room > 0 ? loader.bytesNow(at(seq), room) : undefined;
+        const { size } = at(seq);
+        const bytes = size <= room ? loader.bytesNow(at(seq), room, memory.take(batch, size)) : undefined;
         if (bytes) {
           readNow.bytes += bytes.length;
           return bytes;
@@ -255,7 +258,7 @@ export default command({
       }
       return (need === 'all' ? loader.bytes(at(seq)) : loader.header(at(seq))).catch(() => undefined);
     };
-    await inBatches(seqs, load, async (batch, loaded) => {
+    const answer = async (batch: number[], loaded: Loaded[]) => {
       batch.forEach((seq, i) => {
         const source = loaded[i];
         if (source === undefined) {
@@ -270,7 +273,12 @@ export default command({
         session.out.untagged(...fetchResponse(fetched.at(seq, message, flags, source), items, more));
       });
       await session.out.drained();
-    });
+    };
+    try {
+      await inBatches(seqs, load, answer);
+    } finally {
+      memory.release();
+    }
     // RFC 5530 §3 EXPUNGEISSUED: someone else expunged, and a NOOP will tell. The answer is
     // complete for what still exists, so the command is OK even when nothing named is left
     // (RFC 2180 §4.1.1 lets a server leave out the messages gone). Dovecot never answers NO to a
