@@ -1,7 +1,19 @@
-import libmime from 'libmime';
-import { decode as decodeCharset } from 'libmime/lib/charset.js';
+import { createRequire } from 'node:module';
 import { fieldValue, paramOf } from './header.js';
 import type { MimeEntity } from './structure.js';
+
+/**
+ * libmime, with its charset tables (iconv-lite, encoding-japanese), is loaded at the first message
+ * that needs it (an encoded word, a body in a charset other than UTF-8), not when the mail app
+ * starts: it is 1.7 MB of the idle app's heap (issue #20), and many lab sessions never SEARCH.
+ * Its CommonJS build, because the callers are synchronous (SEARCH decodes as it goes).
+ */
+const require = createRequire(import.meta.url);
+let libmime: typeof import('libmime').default | undefined;
+let charsets: typeof import('libmime/lib/charset.js') | undefined;
+const mime = () => (libmime ??= require('libmime') as typeof import('libmime').default);
+const charsetTables = () =>
+  (charsets ??= require('libmime/lib/charset.js') as typeof import('libmime/lib/charset.js'));
 
 /**
  * Text as a reader sees it, for SEARCH (RFC 3501 §6.4.4): header values with their encoded words
@@ -12,7 +24,7 @@ export function decodeHeaderValue(value: string): string {
   // An encoded word starts with `=?` (RFC 2047 §2): without one there is nothing to decode.
   if (!value.includes('=?')) return value;
   try {
-    return libmime.decodeWords(value);
+    return mime().decodeWords(value);
   } catch {
     return value;
   }
@@ -38,7 +50,7 @@ export function isUtf8(charset: string): boolean {
 
 /** Text in any charset as Unicode (libmime's tables for the charsets other than UTF-8). */
 export function decodeText(content: Buffer, charset: string): string {
-  return isUtf8(charset) ? content.toString('utf8') : decodeCharset(content, charset);
+  return isUtf8(charset) ? content.toString('utf8') : charsetTables().decode(content, charset);
 }
 
 /** The header of an entity as text, encoded words decoded. */
