@@ -8,6 +8,7 @@ import { parseEprt, parsePort, type Target } from './data-address.js';
 import { logDataConnection } from './data-log.js';
 import {
   ActiveConnector,
+  answerYourself,
   type FtpCommand,
   type FtpConnection,
   PassiveConnector,
@@ -162,6 +163,7 @@ export class FtpSession {
     const { connection, files, transcript } = this;
     const { config } = files;
     const first = connection.commandSocket;
+    answerYourself(connection); // Before ftp-srv's 220 greeting, which goes out through it.
     if (transcript) transcripts.set(connection, transcript);
     const address = plainAddress(first.remoteAddress, '?');
     if (!this.admit(address, first)) {
