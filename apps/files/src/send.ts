@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { read } from 'node:fs';
 import type { Socket } from 'node:net';
 import { BufferPool } from './buffer-pool.js';
 
@@ -26,7 +26,7 @@ const pool = new BufferPool(CHUNK_BYTES, 128);
  * RETR spent more time in the garbage collector than in the writes themselves. A buffer is read
  * into again only once the socket's write callback said the kernel has its bytes.
  */
-export async function send(file: FileHandle, start: number, socket: Socket): Promise<void> {
+export async function send(fd: number, start: number, socket: Socket): Promise<void> {
   const buffers = Array.from({ length: BUFFERS }, () => pool.take());
   const written: Promise<void>[] = buffers.map(() => Promise.resolve());
   const broken = new Promise<never>((_, reject) => {
@@ -39,7 +39,7 @@ export async function send(file: FileHandle, start: number, socket: Socket): Pro
   for (let turn = 0; ; turn = (turn + 1) % BUFFERS) {
     const buffer = buffers[turn]!;
     await Promise.race([written[turn], broken]);
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    const bytesRead = await readAt(fd, buffer, position);
     if (bytesRead === 0) break;
     position += bytesRead;
     written[turn] = write(socket, buffer.subarray(0, bytesRead));
@@ -48,6 +48,21 @@ export async function send(file: FileHandle, start: number, socket: Socket): Pro
   await Promise.race([Promise.all(written), broken]);
   for (const buffer of buffers) pool.give(buffer); // Not on a failure: a write may still hold one.
   await Promise.race([new Promise<void>((resolve) => socket.end(resolve)), broken]);
+}
+
+/**
+ * One read(2) into `buffer` at `position`, on libuv's thread pool. By file descriptor rather than a
+ * FileHandle: the file was opened without leaving the event loop (jailed-fs.ts `read`), and a
+ * FileHandle can only come from an open() on the thread pool, one more trip per download. `send`
+ * awaits each read before anything else, so none is left running when it settles: the caller may
+ * close the descriptor then.
+ */
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, 0, buffer.length, position, (err, bytesRead) =>
+      err ? reject(err) : resolve(bytesRead),
+    );
+  });
 }
 
 function write(socket: Socket, bytes: Buffer): Promise<void> {

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { isIPv6, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { LineReader } from '@portlab/service';
@@ -334,15 +335,15 @@ export class FtpSession {
     } catch (err) {
       return this.refuse(err);
     }
-    const { clientPath, size } = file;
+    const { fd, clientPath, size } = file;
     const bytes = Math.max(size - start, 0);
     try {
       await overDataConnection(this.connection, `Sending ${clientPath} (${bytes} bytes)`, async (socket) => {
-        await send(file.file, start, socket);
+        await send(fd, start, socket);
         return `${clientPath}: ${bytes} bytes sent`;
       });
     } finally {
-      await file.file.close();
+      closeSync(fd);
     }
   }
 
@@ -503,9 +504,16 @@ export class FtpSession {
     return start;
   }
 
-  /** A refusal before a transfer: the data port prepared for it is given back. */
+  /**
+   * A refusal before a transfer: the data port prepared for it is given back, a turn of the event
+   * loop later. Most clients connect to the data port before they send the command; closing a
+   * listening socket resets the connections still in its queue, and some clients (basic-ftp) give
+   * up the whole session on that reset. A turn later the connection is accepted, and closed as a
+   * connection: the client reads the 550, and an end of the data connection.
+   */
   private refuse(err: unknown): Promise<unknown> {
-    this.connection.connector.end();
+    const { connector } = this.connection;
+    setImmediate(() => connector.end());
     return this.replyError(err);
   }
 
