@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, type Stats, statSync } from 'node:fs';
+import { type BigIntStats, closeSync, fstatSync, openSync, type Stats, statSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Jail } from '@portlab/service';
@@ -92,14 +92,14 @@ export class JailedFileSystem extends FileSystem {
   /**
    * Opens a file to send (RETR): the caller reads it from REST's offset (send.ts) and closes the
    * descriptor. Opened and checked in the event loop, as `get` (the reads of the content go to the
-   * thread pool).
+   * thread pool); its fstat to the nanosecond, which tells hot-files.ts which version it is.
    */
-  override async read(name: string): Promise<{ fd: number; clientPath: string; size: number }> {
+  override async read(name: string): Promise<{ fd: number; clientPath: string; stats: BigIntStats }> {
     const at = this.where(name);
     const fd = await guard(at, async () => openSync(this.jail.existingSync(at), 'r'));
-    let stats: Stats;
+    let stats: BigIntStats;
     try {
-      stats = fstatSync(fd);
+      stats = fstatSync(fd, { bigint: true });
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -108,7 +108,7 @@ export class JailedFileSystem extends FileSystem {
       closeSync(fd);
       throw new ReplyError(550, `${at}: is a folder (CWD into it, or LIST it)`);
     }
-    return { fd, clientPath: at, size: stats.size };
+    return { fd, clientPath: at, stats };
   }
 
   /**

@@ -1,6 +1,6 @@
-import { read } from 'node:fs';
 import type { Socket } from 'node:net';
 import { BufferPool } from './buffer-pool.js';
+import { readAt } from './hot-files.js';
 
 /** The size of each read(2) of the file, and of each write to the data connection. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -20,21 +20,31 @@ const pool = new BufferPool(CHUNK_BYTES, 128);
  * stream mode (RFC 959 §3.4.1) that close is how the client knows the file ended. Resolves once the
  * last byte was handed to the kernel; rejects if the connection breaks first.
  *
- * The same few buffers are read into and written from, over and over, and go back to a pool for
- * the next download. A stream pipeline (fs.createReadStream piped to the socket) makes a new buffer
- * for every read: for 1 GiB, a thousand 1 MiB buffers to allocate and collect, and the profile of a
- * RETR spent more time in the garbage collector than in the writes themselves. A buffer is read
- * into again only once the socket's write callback said the kernel has its bytes.
+ * `file` is the open file's descriptor, or its whole content already in memory (hot-files.ts): then
+ * it is written in one call, and libuv writes it out as the client reads.
+ *
+ * From the descriptor, the same few buffers are read into and written from, over and over, and go
+ * back to a pool for the next download. A stream pipeline (fs.createReadStream piped to the socket)
+ * makes a new buffer for every read: for 1 GiB, a thousand 1 MiB buffers to allocate and collect,
+ * and the profile of a RETR spent more time in the garbage collector than in the writes themselves.
+ * A buffer is read into again only once the socket's write callback said the kernel has its bytes.
+ * No read is left running when the promise settles: the caller may close the descriptor then.
  */
-export async function send(fd: number, start: number, socket: Socket): Promise<void> {
-  const buffers = Array.from({ length: BUFFERS }, () => pool.take());
-  const written: Promise<void>[] = buffers.map(() => Promise.resolve());
+export async function send(file: number | Buffer, start: number, socket: Socket): Promise<void> {
   const broken = new Promise<never>((_, reject) => {
     const fail = (err?: Error) => reject(err ?? new Error('data connection closed before the end'));
     socket.once('error', fail);
     socket.once('close', () => fail());
   });
   broken.catch(() => undefined); // Looked at only while waiting, below.
+  if (typeof file === 'number') await sendRead(file, start, socket, broken);
+  else await Promise.race([write(socket, file.subarray(start)), broken]);
+  await Promise.race([new Promise<void>((resolve) => socket.end(resolve)), broken]);
+}
+
+async function sendRead(fd: number, start: number, socket: Socket, broken: Promise<never>): Promise<void> {
+  const buffers = Array.from({ length: BUFFERS }, () => pool.take());
+  const written: Promise<void>[] = buffers.map(() => Promise.resolve());
   let position = start;
   for (let turn = 0; ; turn = (turn + 1) % BUFFERS) {
     const buffer = buffers[turn]!;
@@ -47,22 +57,6 @@ export async function send(fd: number, start: number, socket: Socket): Promise<v
   }
   await Promise.race([Promise.all(written), broken]);
   for (const buffer of buffers) pool.give(buffer); // Not on a failure: a write may still hold one.
-  await Promise.race([new Promise<void>((resolve) => socket.end(resolve)), broken]);
-}
-
-/**
- * One read(2) into `buffer` at `position`, on libuv's thread pool. By file descriptor rather than a
- * FileHandle: the file was opened without leaving the event loop (jailed-fs.ts `read`), and a
- * FileHandle can only come from an open() on the thread pool, one more trip per download. `send`
- * awaits each read before anything else, so none is left running when it settles: the caller may
- * close the descriptor then.
- */
-function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, buffer, 0, buffer.length, position, (err, bytesRead) =>
-      err ? reject(err) : resolve(bytesRead),
-    );
-  });
 }
 
 function write(socket: Socket, bytes: Buffer): Promise<void> {

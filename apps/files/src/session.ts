@@ -16,6 +16,7 @@ import {
   readCommandsYourself,
   watchReplies,
 } from './ftp-srv-internals.js';
+import { HotFiles } from './hot-files.js';
 import { CONTROL_CHARACTERS, type Entry, type JailedFileSystem } from './jailed-fs.js';
 import { commandData, replyData } from './line-data.js';
 import { facts, lsLine } from './listing.js';
@@ -58,6 +59,9 @@ const NAME_COMMANDS = new Set([
   'MLSD',
   'MLST',
 ]);
+
+/** Files that downloads starting together read once (hot-files.ts): one for the app, as send.ts's buffers. */
+const hotFiles = new HotFiles();
 
 /** A command line longer than this is refused (RFC 959 sets no limit; a server must still set one). */
 const MAX_LINE = 4096;
@@ -335,11 +339,11 @@ export class FtpSession {
     } catch (err) {
       return this.refuse(err);
     }
-    const { fd, clientPath, size } = file;
-    const bytes = Math.max(size - start, 0);
+    const { fd, clientPath, stats } = file;
+    const bytes = Math.max(Number(stats.size) - start, 0);
     try {
       await overDataConnection(this.connection, `Sending ${clientPath} (${bytes} bytes)`, async (socket) => {
-        await send(fd, start, socket);
+        await send((await hotFiles.get(fd, stats)) ?? fd, start, socket);
         return `${clientPath}: ${bytes} bytes sent`;
       });
     } finally {
