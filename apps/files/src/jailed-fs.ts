@@ -1,4 +1,4 @@
-import { type BigIntStats, closeSync, fstatSync, openSync, type Stats, statSync } from 'node:fs';
+import { type BigIntStats, closeSync, constants, fstatSync, openSync, type Stats, statSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Jail } from '@portlab/service';
@@ -96,7 +96,11 @@ export class JailedFileSystem extends FileSystem {
    */
   override async read(name: string): Promise<{ fd: number; clientPath: string; stats: BigIntStats }> {
     const at = this.where(name);
-    const fd = await guard(at, async () => openSync(this.jail.existingSync(at), 'r'));
+    // O_NONBLOCK: open(2) of a named pipe would wait for a writer, and hold the event loop; for a
+    // regular file the flag changes nothing. Only regular files are sent (below).
+    const fd = await guard(at, async () =>
+      openSync(this.jail.existingSync(at), constants.O_RDONLY | constants.O_NONBLOCK),
+    );
     let stats: BigIntStats;
     try {
       stats = fstatSync(fd, { bigint: true });
@@ -104,9 +108,12 @@ export class JailedFileSystem extends FileSystem {
       closeSync(fd);
       throw err;
     }
-    if (stats.isDirectory()) {
+    if (!stats.isFile()) {
       closeSync(fd);
-      throw new ReplyError(550, `${at}: is a folder (CWD into it, or LIST it)`);
+      throw new ReplyError(
+        550,
+        stats.isDirectory() ? `${at}: is a folder (CWD into it, or LIST it)` : `${at}: not a regular file`,
+      );
     }
     return { fd, clientPath: at, stats };
   }
