@@ -22,6 +22,7 @@
 import { execFile, fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   createReadStream,
   existsSync,
@@ -151,7 +152,9 @@ async function startVsftpd(dir) {
   const from = Math.min(pasv, 65000 - 100);
   const root = path.join(dir, 'root');
   const pub = path.join(root, 'pub');
-  mkdirSync(pub, { recursive: true, mode: 0o777 });
+  mkdirSync(pub, { recursive: true });
+  // Writable by all whatever the umask: in lab mode the session runs as the unprivileged ftp user.
+  chmodSync(pub, 0o777);
   mkdirSync(path.join(dir, 'empty'));
   const config = path.join(dir, 'vsftpd.conf');
   writeFileSync(
