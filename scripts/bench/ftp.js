@@ -1,5 +1,5 @@
 // The FTP benchmark (issues 5 and 20): `npm run bench -- ftp [--rounds=N] [--rows=stor,retr,parallel]
-// [--only=portlab|vsftpd] [--profile=DIR]`
+// [--only=portlab|vsftpd] [--profile=DIR] [--vsftpd=lab]`
 // after a build, or `node scripts/bench/ftp.js [other/dist/main.js]` to measure another build of the
 // files app (before/after). curl is the client, as for the issue's reference figures.
 //   1. STOR of a 1 GiB file over loopback, in MB/s (1 MB = 10^6 bytes);
@@ -14,9 +14,15 @@
 // portlab... (--rounds times each, 3 by default) and the bench prints both and the ratio: on a
 // shared machine a ratio measured side by side is what counts. Both servers read the same file
 // (hard links to one source), so both RETRs find it in the page cache alike.
+//
+// --vsftpd=lab (run as root): vsftpd as a lab's would run, for comparison only: started as root, it
+// chroots each session into its folder, runs it as an unprivileged user in separate processes, in
+// new namespaces and under a seccomp filter (Debian's defaults). Still anonymous: a local account
+// needs a system user and PAM, that is /etc, which the bench never touches.
 import { execFile, fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   createReadStream,
   existsSync,
@@ -50,6 +56,10 @@ const GIB = 1024 ** 3;
 const PARALLEL = 50;
 const TEN_MB = 10_000_000;
 const VSFTPD = '/usr/sbin/vsftpd';
+/** --vsftpd=lab: vsftpd with its own isolation, as root (see the top of this file). */
+const LAB_VSFTPD = options.vsftpd === 'lab';
+if (LAB_VSFTPD && process.getuid?.() !== 0)
+  throw new Error('--vsftpd=lab starts vsftpd as root: run the bench as root');
 
 function curl(args) {
   return new Promise((resolve) => {
@@ -142,7 +152,9 @@ async function startVsftpd(dir) {
   const from = Math.min(pasv, 65000 - 100);
   const root = path.join(dir, 'root');
   const pub = path.join(root, 'pub');
-  mkdirSync(pub, { recursive: true, mode: 0o777 });
+  mkdirSync(pub, { recursive: true });
+  // Writable by all whatever the umask: in lab mode the session runs as the unprivileged ftp user.
+  chmodSync(pub, 0o777);
   mkdirSync(path.join(dir, 'empty'));
   const config = path.join(dir, 'vsftpd.conf');
   writeFileSync(
@@ -153,7 +165,9 @@ async function startVsftpd(dir) {
       'listen_address=127.0.0.1',
       `listen_port=${port}`,
       'background=NO',
-      'run_as_launching_user=YES',
+      ...(LAB_VSFTPD
+        ? []
+        : ['run_as_launching_user=YES', 'seccomp_sandbox=NO', 'isolate=NO', 'isolate_network=NO']),
       'anonymous_enable=YES',
       'no_anon_password=YES',
       `anon_root=${root}`,
@@ -167,9 +181,6 @@ async function startVsftpd(dir) {
       `pasv_min_port=${from}`,
       `pasv_max_port=${from + 99}`,
       'connect_from_port_20=NO',
-      'seccomp_sandbox=NO',
-      'isolate=NO',
-      'isolate_network=NO',
       'xferlog_enable=NO',
       `vsftpd_log_file=${path.join(dir, 'vsftpd.log')}`,
       'max_clients=200',
@@ -194,7 +205,7 @@ async function startVsftpd(dir) {
     url: `ftp://127.0.0.1:${port}/pub`,
     root: pub,
     pid: child.pid,
-    about: `${VSFTPD} (private, config ${config}) on 127.0.0.1:${port}, data ports ${from}-${from + 99}`,
+    about: `${VSFTPD} (private${LAB_VSFTPD ? ', lab mode: root, chroot, privilege separation' : ''}, config ${config}) on 127.0.0.1:${port}, data ports ${from}-${from + 99}`,
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));

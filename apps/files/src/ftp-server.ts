@@ -55,7 +55,7 @@ async function login(files: FilesContext, connection: FtpConnection, username: s
   const address = plainAddress(connection.commandSocket.remoteAddress, '?');
   if (ANONYMOUS.has(username.toLowerCase())) {
     if (!config.files.anonymous) throw new Error('Anonymous login is off on this server (files.anonymous)');
-    const jail = await Jail.open(await ensurePublic(config));
+    const jail = Jail.openSync(ensurePublic(config));
     return { fs: new JailedFileSystem(connection, jail, { readOnly: true, quotaBytes: 0 }) };
   }
   const login = await throttle.authenticate(runtime.users, {
@@ -73,7 +73,7 @@ async function login(files: FilesContext, connection: FtpConnection, username: s
     );
   }
   const { user } = login;
-  const jail = await Jail.open(await ensureHome(config, user));
+  const jail = Jail.openSync(ensureHome(config, user));
   return {
     fs: new JailedFileSystem(connection, jail, { readOnly: false, quotaBytes: config.files.quotaBytes }),
   };

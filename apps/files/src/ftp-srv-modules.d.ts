@@ -11,3 +11,9 @@ declare module 'ftp-srv/src/connector/active.js' {
   const ActiveConnector: new (connection: unknown) => unknown;
   export default ActiveConnector;
 }
+
+declare module 'ftp-srv/src/messages.js' {
+  /** ftp-srv's text for each reply code, used when a reply gives none. */
+  const messages: Record<number, string>;
+  export default messages;
+}

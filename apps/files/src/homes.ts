@@ -1,17 +1,22 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { LabConfig } from '@portlab/config';
 
-/** $DATA/files/<user>/, and public_html/ in it: what the web app serves at /~user/. */
-export async function ensureHome(config: LabConfig, user: string): Promise<string> {
+/**
+ * $DATA/files/<user>/, and public_html/ in it: what the web app serves at /~user/. Made again if
+ * missing at each login (a folder removed by hand comes back), without leaving the event loop: on a
+ * folder that exists, one mkdir(2) that says so and a stat, microseconds, where a trip to libuv's
+ * thread pool costs more than the calls.
+ */
+export function ensureHome(config: LabConfig, user: string): string {
   const home = path.join(config.paths.files, user);
-  await mkdir(path.join(home, 'public_html'), { recursive: true, mode: 0o755 });
+  mkdirSync(path.join(home, 'public_html'), { recursive: true, mode: 0o755 });
   return home;
 }
 
 /** $DATA/files/public/: what anonymous FTP may read (files.anonymous). */
-export async function ensurePublic(config: LabConfig): Promise<string> {
+export function ensurePublic(config: LabConfig): string {
   const folder = path.join(config.paths.files, 'public');
-  await mkdir(folder, { recursive: true, mode: 0o755 });
+  mkdirSync(folder, { recursive: true, mode: 0o755 });
   return folder;
 }

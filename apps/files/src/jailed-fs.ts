@@ -1,16 +1,5 @@
-import type { Stats } from 'node:fs';
-import {
-  chmod,
-  type FileHandle,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { type BigIntStats, closeSync, constants, fstatSync, openSync, type Stats, statSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Jail } from '@portlab/service';
 import { FileSystem } from 'ftp-srv';
@@ -62,11 +51,14 @@ export class JailedFileSystem extends FileSystem {
     return Jail.virtual(this.workingDirectory, name || '.');
   }
 
+  /**
+   * SIZE, MDTM, MLST, and the target of LIST. Like `chdir` and `read`, without leaving the event
+   * loop: on a local disk a realpath and a stat take microseconds, and each trip to libuv's thread
+   * pool costs more than the call itself (the Jail's `existingSync`: same checks, same errors).
+   */
   override async get(name: string): Promise<Entry> {
     const at = this.where(name);
-    return guard(at, async () =>
-      named(await stat(await this.jail.existing(at)), path.posix.basename(at) || '/'),
-    );
+    return guard(at, async () => named(statSync(this.jail.existingSync(at)), path.posix.basename(at) || '/'));
   }
 
   override async list(name = '.'): Promise<Entry[]> {
@@ -91,26 +83,39 @@ export class JailedFileSystem extends FileSystem {
 
   override async chdir(name = '.'): Promise<string> {
     const at = this.where(name);
-    const info = await guard(at, async () => stat(await this.jail.existing(at)));
+    const info = await guard(at, async () => statSync(this.jail.existingSync(at)));
     if (!info.isDirectory()) throw new ReplyError(550, `${at}: not a folder`);
     this.workingDirectory = at;
     return at;
   }
 
-  /** Opens a file to send (RETR): the caller reads it from REST's offset (send.ts) and closes it. */
-  override async read(name: string): Promise<{ file: FileHandle; clientPath: string; size: number }> {
+  /**
+   * Opens a file to send (RETR): the caller reads it from REST's offset (send.ts) and closes the
+   * descriptor. Opened and checked in the event loop, as `get` (the reads of the content go to the
+   * thread pool); its fstat to the nanosecond, which tells hot-files.ts which version it is.
+   */
+  override async read(name: string): Promise<{ fd: number; clientPath: string; stats: BigIntStats }> {
     const at = this.where(name);
-    const real = await guard(at, () => this.jail.existing(at));
-    const file = await guard(at, () => open(real, 'r'));
-    const info = await file.stat().catch(async (err) => {
-      await file.close();
+    // O_NONBLOCK: open(2) of a named pipe would wait for a writer, and hold the event loop; for a
+    // regular file the flag changes nothing. Only regular files are sent (below).
+    const fd = await guard(at, async () =>
+      openSync(this.jail.existingSync(at), constants.O_RDONLY | constants.O_NONBLOCK),
+    );
+    let stats: BigIntStats;
+    try {
+      stats = fstatSync(fd, { bigint: true });
+    } catch (err) {
+      closeSync(fd);
       throw err;
-    });
-    if (info.isDirectory()) {
-      await file.close();
-      throw new ReplyError(550, `${at}: is a folder (CWD into it, or LIST it)`);
     }
-    return { file, clientPath: at, size: info.size };
+    if (!stats.isFile()) {
+      closeSync(fd);
+      throw new ReplyError(
+        550,
+        stats.isDirectory() ? `${at}: is a folder (CWD into it, or LIST it)` : `${at}: not a regular file`,
+      );
+    }
+    return { fd, clientPath: at, stats };
   }
 
   /**

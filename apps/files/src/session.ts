@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { isIPv6, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { LineReader } from '@portlab/service';
@@ -8,12 +9,14 @@ import { parseEprt, parsePort, type Target } from './data-address.js';
 import { logDataConnection } from './data-log.js';
 import {
   ActiveConnector,
+  answerYourself,
   type FtpCommand,
   type FtpConnection,
   PassiveConnector,
   readCommandsYourself,
   watchReplies,
 } from './ftp-srv-internals.js';
+import { HotFiles } from './hot-files.js';
 import { CONTROL_CHARACTERS, type Entry, type JailedFileSystem } from './jailed-fs.js';
 import { commandData, replyData } from './line-data.js';
 import { facts, lsLine } from './listing.js';
@@ -56,6 +59,9 @@ const NAME_COMMANDS = new Set([
   'MLSD',
   'MLST',
 ]);
+
+/** Files that downloads starting together read once (hot-files.ts): one for the app, as send.ts's buffers. */
+const hotFiles = new HotFiles();
 
 /** A command line longer than this is refused (RFC 959 sets no limit; a server must still set one). */
 const MAX_LINE = 4096;
@@ -162,6 +168,12 @@ export class FtpSession {
     const { connection, files, transcript } = this;
     const { config } = files;
     const first = connection.commandSocket;
+    // Each reply goes out as it is written (TCP_NODELAY), as Telnet-like dialogues want: otherwise
+    // Nagle's algorithm holds a reply while the one before is unacknowledged, and a client that
+    // waits before acknowledging (delayed ACK, 40 ms on Linux) saw the 226 after a RETR's 150, and
+    // the second line of a multi-line reply, 40 ms late.
+    first.setNoDelay(true);
+    answerYourself(connection); // Before ftp-srv's 220 greeting, which goes out through it.
     if (transcript) transcripts.set(connection, transcript);
     const address = plainAddress(first.remoteAddress, '?');
     if (!this.admit(address, first)) {
@@ -332,15 +344,15 @@ export class FtpSession {
     } catch (err) {
       return this.refuse(err);
     }
-    const { clientPath, size } = file;
-    const bytes = Math.max(size - start, 0);
+    const { fd, clientPath, stats } = file;
+    const bytes = Math.max(Number(stats.size) - start, 0);
     try {
       await overDataConnection(this.connection, `Sending ${clientPath} (${bytes} bytes)`, async (socket) => {
-        await send(file.file, start, socket);
+        await send((await hotFiles.get(fd, stats)) ?? fd, start, socket);
         return `${clientPath}: ${bytes} bytes sent`;
       });
     } finally {
-      await file.file.close();
+      closeSync(fd);
     }
   }
 
@@ -501,9 +513,16 @@ export class FtpSession {
     return start;
   }
 
-  /** A refusal before a transfer: the data port prepared for it is given back. */
+  /**
+   * A refusal before a transfer: the data port prepared for it is given back, a turn of the event
+   * loop later. Most clients connect to the data port before they send the command; closing a
+   * listening socket resets the connections still in its queue, and some clients (basic-ftp) give
+   * up the whole session on that reset. A turn later the connection is accepted, and closed as a
+   * connection: the client reads the 550, and an end of the data connection.
+   */
   private refuse(err: unknown): Promise<unknown> {
-    this.connection.connector.end();
+    const { connector } = this.connection;
+    setImmediate(() => connector.end());
     return this.replyError(err);
   }
 

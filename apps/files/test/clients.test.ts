@@ -91,6 +91,27 @@ describe('FTPS', () => {
   });
 });
 
+describe('a file downloaded again and again (hot-files.ts holds it)', () => {
+  it('comes whole, from any REST offset, and as it is now once it changed, even to the same size', async () => {
+    const file = path.join(app.home('alice'), 'sheet.bin');
+    const first = randomBytes(300_000);
+    writeFileSync(file, first);
+    // Held only once its times are over a second old (hot-files.ts, SETTLED_NS).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const client = await login(app);
+    try {
+      expect(await download(client, 'sheet.bin')).toEqual(first); // read from the disk, then held
+      expect(await download(client, 'sheet.bin')).toEqual(first); // from memory
+      expect(await download(client, 'sheet.bin', 123_456)).toEqual(first.subarray(123_456));
+      const second = randomBytes(300_000);
+      writeFileSync(file, second);
+      expect(await download(client, 'sheet.bin')).toEqual(second);
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('curl', () => {
   it('uploads with -T, downloads, lists, and resumes a download with -C - (REST)', async () => {
     const file = path.join(work, 'curl.bin');

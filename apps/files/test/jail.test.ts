@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -118,6 +119,20 @@ describe('path traversal over FTP: every path stays in the user folder', () => {
       expect(reply).not.toContain(app.lab.dir);
       expect(reply).not.toContain(outside);
       expect(reply).not.toContain('TOP SECRET');
+    }
+  });
+});
+
+describe('files that are not regular files', () => {
+  it('a named pipe is refused at once, and the server goes on answering (no open that waits for a writer)', async () => {
+    const fifo = path.join(app.home('alice'), 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const reply = await send('RETR pipe');
+      expect(reply.message).toBe('550 /pipe: not a regular file');
+      expect((await send('NOOP')).code).toBe(200);
+    } finally {
+      rmSync(fifo);
     }
   });
 });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,19 +41,19 @@ describe('send (RETR: a file on the data connection, read into reused buffers)',
 
   it('sends the whole file, byte for byte, then closes the sending side (the end of file in stream mode)', async () => {
     const { server, client, close } = await dataConnection();
-    const handle = await open(file);
+    const handle = openSync(file, 'r');
     try {
       const [, received] = await Promise.all([send(handle, 0, server), readAll(client)]);
       expect(received.equals(content)).toBe(true);
     } finally {
-      await handle.close();
+      closeSync(handle);
       close();
     }
   });
 
   it('sends from the offset of a REST (RFC 3659 §5), and nothing from an offset past the end', async () => {
     const { server, client, close } = await dataConnection();
-    const handle = await open(file);
+    const handle = openSync(file, 'r');
     try {
       const [, received] = await Promise.all([send(handle, 3_000_001, server), readAll(client)]);
       expect(received.equals(content.subarray(3_000_001))).toBe(true);
@@ -66,19 +65,19 @@ describe('send (RETR: a file on the data connection, read into reused buffers)',
       expect(nothing.length).toBe(0);
       past.close();
     } finally {
-      await handle.close();
+      closeSync(handle);
       close();
     }
   });
 
   it('rejects, and does not hang, when the client cuts the data connection in the middle', async () => {
     const { server, client, close } = await dataConnection();
-    const handle = await open(file);
+    const handle = openSync(file, 'r');
     try {
       client.once('data', () => client.destroy()); // The first bytes, then gone (a client killed mid-download).
       await expect(send(handle, 0, server)).rejects.toThrow();
     } finally {
-      await handle.close();
+      closeSync(handle);
       close();
     }
   });
