@@ -1,4 +1,5 @@
 import { type BigIntStats, read } from 'node:fs';
+import { SETTLED_NS, sameVersion, settled } from '@portlab/config';
 
 /**
  * The contents of files that several downloads want at once, held in memory for a while: a class
@@ -16,7 +17,8 @@ import { type BigIntStats, read } from 'node:fs';
  * same device and inode (an upload is renamed into place, a new inode), size, and change and
  * modification times to the nanosecond. File times come from a clock that ticks coarsely, so a file
  * changed within the last second (SETTLED_NS) could change again without new times: one that young
- * is read and sent, never kept (Git's "racily clean" case, as in the web app's disk-cache.ts).
+ * is read and sent, never kept (Git's "racily clean" case: sameVersion and settled are
+ * @portlab/config's, checked-file.ts, as the web app's caches use them).
  *
  * Bounded: files up to `maxFileBytes` (larger ones are read as they are sent, send.ts), `maxBytes`
  * in all, the least recently used dropped first; all let go after a quiet while, so that an idle lab
@@ -98,25 +100,6 @@ export class HotFiles {
       this.bytes -= entry.bytes.length;
     }
   }
-}
-
-/** How old a file's times must be before its bytes are kept (far above a clock tick). */
-export const SETTLED_NS = 1_000_000_000n;
-
-function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
-  return (
-    a.ino === b.ino &&
-    a.dev === b.dev &&
-    a.size === b.size &&
-    a.mtimeNs === b.mtimeNs &&
-    a.ctimeNs === b.ctimeNs
-  );
-}
-
-/** True if a later change to the file must give it other times than these (see SETTLED_NS). */
-function settled(stats: BigIntStats, settledNs: bigint): boolean {
-  // Every change stamps ctime with the clock (mtime can be set to any date by utimes(2)).
-  return BigInt(Date.now()) * 1_000_000n - stats.ctimeNs >= settledNs;
 }
 
 /** One read(2) into `buffer` at `position` of the file, on libuv's thread pool. */
