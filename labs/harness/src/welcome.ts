@@ -4,6 +4,7 @@
  * on the MX port, as any mail is, so it is also the first conversation in the SMTP transcript.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { DEMO_ACCOUNTS, type LabConfig, labConnectAddress } from '@portlab/config';
 
@@ -40,8 +41,10 @@ export async function deliverWelcome(config: LabConfig): Promise<string[]> {
   );
   if (fresh.length === 0) return [];
   // nodemailer is loaded only here, on a first start: the supervisor that calls this at every start
-  // keeps it out of its heap otherwise (issue #20, idle memory).
-  const { createTransport } = await import('nodemailer');
+  // keeps it out of its heap otherwise (issue #20, idle memory). Its CommonJS build: the ES one
+  // imports node:http, which on Node 22+ loads undici (3 MB) into the supervisor for the whole day
+  // (as apps/mail's relay does, relay/outbound.ts).
+  const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer');
   // The MX port takes mail for local domains without a login (RFC 5321 §3.6.2: this is relaying to ourselves).
   const transport = createTransport({
     host: labConnectAddress(config),
