@@ -43,7 +43,7 @@ afterAll(async () => {
  */
 function touch(port: number, bytes?: string): Promise<void> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    const socket = connect(port, '127.0.0.1', () => (bytes === undefined ? socket.end() : socket.end(bytes)));
     socket.on('error', () => resolve()); // a reset is an end too
     socket.on('close', () => resolve());
     socket.resume(); // read whatever comes (an alert, a greeting), so that the close is seen
