@@ -19,10 +19,18 @@ export async function freePorts(count: number): Promise<number[]> {
  * ranges below Linux's ephemeral ports (32768+), where neither an outgoing connection nor a server
  * bound to port 0 takes a port behind our back, until every port of one is free.
  */
-export async function freePortRange(size: number): Promise<{ from: number; to: number }> {
+export async function freePortRange(
+  size: number,
+  avoid: Iterable<number> = [],
+): Promise<{ from: number; to: number }> {
+  // Ports a caller holds for something not bound yet (a test's own MX port, named in a lab's
+  // config): free now, taken later, so never handed out again (seen in CI: a lab whose submission
+  // port was its own MX port, exit 2).
+  const taken = new Set(avoid);
   for (let attempt = 0; attempt < 50; attempt++) {
     const from = 20000 + Math.floor(Math.random() * (12000 - size));
     const ports = Array.from({ length: size }, (_, i) => from + i);
+    if (ports.some((port) => taken.has(port))) continue;
     if ((await Promise.all(ports.map((port) => isPortFree(port, '127.0.0.1')))).every(Boolean))
       return { from, to: from + size - 1 };
   }
@@ -53,7 +61,10 @@ export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab>
   // client would then talk to that server (seen in CI: TLS to a plain port). The block also holds
   // FTP's passive data ports, so that no test falls back on the lab's own 8200-8299.
   const PASSIVE = 8;
-  const block = await freePortRange(SERVICE_NAMES.length + PASSIVE);
+  const given = [...Object.values(extra.ports ?? {})].filter((p): p is number => typeof p === 'number');
+  const passive = extra.files?.passivePorts;
+  if (passive) for (let p = passive.from; p <= passive.to; p++) given.push(p);
+  const block = await freePortRange(SERVICE_NAMES.length + PASSIVE, given);
   const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, block.from + i])) as Record<
     ServiceName,
     number
