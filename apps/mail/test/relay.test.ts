@@ -51,10 +51,16 @@ beforeAll(async () => {
       'gone.lab.test': ['gone.lab.test'],
     },
   });
-  [a, b] = await Promise.all([
+  // Both started at once; if one fails, the other is still stopped by afterAll (a lab left
+  // running outlives the test run).
+  const started = await Promise.allSettled([
     startMailLab(labConfig('127.0.0.2', 'pca.lab.test')),
     startMailLab(labConfig('127.0.0.3', 'pcb.lab.test')),
   ]);
+  const [first, second] = started;
+  if (first.status === 'fulfilled') a = first.value;
+  if (second.status === 'fulfilled') b = second.value;
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
