@@ -163,13 +163,8 @@ function write(connection: FtpConnection, options: ReplyOptions, given: Letter[]
     let encoding: BufferEncoding | undefined;
     if (!options.useEmptyMessage) {
       const message = letter.message || (options.code && DEFAULT_MESSAGES[options.code]) || 'No information';
-      const separator = !Object.hasOwn(options, 'eol')
-        ? index === last
-          ? ' '
-          : '-'
-        : options.eol
-          ? ' '
-          : '-';
+      // The last line ends a multi-line reply (" "), others continue it ("-"), unless `eol` says.
+      const separator = (Object.hasOwn(options, 'eol') ? options.eol : index === last) ? ' ' : '-';
       const code = letter.code || options.code;
       line = letter.raw ? String(message) : [code, message].filter(Boolean).join(separator);
       encoding = letter.encoding ?? (connection.encoding as BufferEncoding);

@@ -1,5 +1,6 @@
-import { type BigIntStats, read } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { SETTLED_NS, sameVersion, settled } from '@portlab/config';
+import { readAt } from './send.js';
 
 /**
  * The contents of files that several downloads want at once, held in memory for a while: a class
@@ -100,13 +101,4 @@ export class HotFiles {
       this.bytes -= entry.bytes.length;
     }
   }
-}
-
-/** One read(2) into `buffer` at `position` of the file, on libuv's thread pool. */
-export function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, buffer, 0, buffer.length, position, (err, bytesRead) =>
-      err ? reject(err) : resolve(bytesRead),
-    );
-  });
 }

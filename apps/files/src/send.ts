@@ -1,6 +1,6 @@
+import { read } from 'node:fs';
 import type { Socket } from 'node:net';
 import { BufferPool } from './buffer-pool.js';
-import { readAt } from './hot-files.js';
 
 /** The size of each read(2) of the file, and of each write to the data connection. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -62,5 +62,14 @@ async function sendRead(fd: number, start: number, socket: Socket, broken: Promi
 function write(socket: Socket, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.write(bytes, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** One read(2) into `buffer` at `position` of the file, on libuv's thread pool. */
+export function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, 0, buffer.length, position, (err, bytesRead) =>
+      err ? reject(err) : resolve(bytesRead),
+    );
   });
 }
