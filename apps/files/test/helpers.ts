@@ -41,6 +41,7 @@ export async function startFiles(extra: Partial<ConfigFile> = {}, passivePorts =
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
       lab.cleanup();
+      passive.release();
     },
   };
 }

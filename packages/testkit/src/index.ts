@@ -2,40 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ConfigFile, freePort, isPortFree, SERVICE_NAMES, type ServiceName } from '@portlab/config';
+import { type ConfigFile, SERVICE_NAMES, type ServiceName } from '@portlab/config';
+import { freePortRange } from './ports.js';
 
-/**
- * Ports nothing listens on right now, each one the kernel picked (port 0), all different: the one
- * free-port probe of @portlab/config, asked `count` times.
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort('127.0.0.1', { exclude: ports }));
-  return [...ports];
-}
-
-/**
- * A contiguous range of free ports (a temp lab's services and FTP's passive data ports). Random
- * ranges below Linux's ephemeral ports (32768+), where neither an outgoing connection nor a server
- * bound to port 0 takes a port behind our back, until every port of one is free.
- */
-export async function freePortRange(
-  size: number,
-  avoid: Iterable<number> = [],
-): Promise<{ from: number; to: number }> {
-  // Ports a caller holds for something not bound yet (a test's own MX port, named in a lab's
-  // config): free now, taken later, so never handed out again (seen in CI: a lab whose submission
-  // port was its own MX port, exit 2).
-  const taken = new Set(avoid);
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const from = 20000 + Math.floor(Math.random() * (12000 - size));
-    const ports = Array.from({ length: size }, (_, i) => from + i);
-    if (ports.some((port) => taken.has(port))) continue;
-    if ((await Promise.all(ports.map((port) => isPortFree(port, '127.0.0.1')))).every(Boolean))
-      return { from, to: from + size - 1 };
-  }
-  throw new Error(`no ${size} contiguous free ports found between 20000 and 32000`);
-}
+export { BLOCK_PORTS, freePortRange, freePorts, type PortRange, REGISTER as PORT_REGISTER } from './ports.js';
 
 export interface TempLab {
   /** The temporary folder holding everything. */
@@ -59,7 +29,9 @@ export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab>
   // One block of free ports below the ephemeral range: a port the kernel handed out for port 0 and
   // got back could be handed to another test's server (or client) before the lab binds it, and a
   // client would then talk to that server (seen in CI: TLS to a plain port). The block also holds
-  // FTP's passive data ports, so that no test falls back on the lab's own 8200-8299.
+  // FTP's passive data ports, so that no test falls back on the lab's own 8200-8299. It is held in
+  // the register of ports.ts until cleanup(): no other test's lab gets these ports meanwhile, even
+  // those of apps this test never starts.
   const PASSIVE = 8;
   const given = [...Object.values(extra.ports ?? {})].filter((p): p is number => typeof p === 'number');
   const passive = extra.files?.passivePorts;
@@ -87,7 +59,11 @@ export async function tempLab(extra: Partial<ConfigFile> = {}): Promise<TempLab>
     configFile,
     ports,
     env,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      // An app stopped a moment ago may still have had a file open: retry as `rm -rf` would not.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      block.release();
+    },
   };
 }
 
