@@ -115,7 +115,7 @@ describe('portlab chain', () => {
     });
     const v = await portlab(a, 'verify');
     expect(v).toMatchObject({ code: 1, out: expect.stringMatching(/BROKEN at block 2 .*Merkle/) });
-    expect(v.out).toMatch(/blocks 1-1 verify; block 2 and the 1 after it no longer do/);
+    expect(v.out).toMatch(/blocks 0-1 verify; block 2 and the 1 after it no longer do/);
     expect(await b.api('POST', '/verify')).toMatchObject({ ok: true, checked: 3 });
 
     // A classmate's node that never saw the chain downloads it from a: block 1 is taken, block 2
