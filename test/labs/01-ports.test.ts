@@ -65,6 +65,10 @@ describe('lab 01: ports', () => {
     const missing = await portlab(lab, ['check', '01', '--user', 'e07', '--lang', 'en']);
     expect(missing.code, missing.out).toBe(1);
     expect(missing.out).toContain("no ports-quiz.txt in e07's FTP folder yet");
+    // Not "fill in labs/01-ports/ports-quiz.txt": the sheet fills a copy in the work folder.
+    expect(missing.out).toContain(
+      'copy labs/01-ports/ports-quiz.txt into your work folder, fill it in and upload it',
+    );
     expect(missing.out).toContain(`curl -T ports-quiz.txt ftp://127.0.0.1:${lab.ports.ftp}/ -u e07`);
 
     // What the sheet says: fill in the quiz on your PC, then curl -T it to your FTP folder.

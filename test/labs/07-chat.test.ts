@@ -1,5 +1,6 @@
 // Lab 7, a decentralised social network: the demo (`portlab lab 07`, which starts the lab itself)
 // and the check, per account, against the sheet's curl dialogue done over real HTTP.
+import path from 'node:path';
 import { type TempLab, tempLab } from '@portlab/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addAccounts, portlab, startLab } from './helpers.js';
@@ -68,6 +69,24 @@ describe.concurrent('lab 07: a decentralised social network', () => {
     const bob = await portlab(lab, ['check', '07', '--user', 'bob', '--lang', 'en']);
     expect(bob.out).toMatch(/✔ one of your rooms also lives on a neighbour's server/);
     expect(bob.code, bob.out).toBe(0);
+    // The neighbour's side (B in the sheet): its bob joined a room created on the first server and
+    // spoke there. The first server's members reached B's copy in the join's state (outliers): the
+    // room lives on two servers for B too, and B's check says so.
+    const neighbour = await portlab(
+      {
+        ...lab,
+        env: {
+          ...lab.env,
+          PORTLAB_HOST: '127.0.0.2',
+          PORTLAB_PUBLIC_ADDRESS: '127.0.0.2',
+          PORTLAB_DATA_DIR: path.join(lab.dataDir, 'labs', '07', 'neighbour'),
+        },
+      },
+      ['check', '07', '--user', 'bob', '--lang', 'en'],
+    );
+    expect(neighbour.out).toMatch(/✔ a room created or joined, and a message sent there/);
+    expect(neighbour.out).toMatch(/✔ one of your rooms also lives on a neighbour's server/);
+    expect(neighbour.code, neighbour.out).toBe(0);
   });
 
   it('check 07 counts each account’s own room and message, never another account’s', async () => {

@@ -10,6 +10,7 @@ import {
   COIN,
   ConsensusError,
   DEFAULT_FEE,
+  formatCoins,
   headerView,
   paymentTx,
   scriptForAddress,
@@ -58,12 +59,6 @@ export function parseAmount(text: string): bigint {
   if (!m) throw new HttpError(400, `not an amount: ${text} (e.g. 1.5)`);
   return BigInt(m[1] as string) * COIN + BigInt((m[2] ?? '').padEnd(8, '0'));
 }
-
-export const formatCoins = (units: bigint): string => {
-  const whole = units / COIN;
-  const frac = (units % COIN).toString().padStart(8, '0').replace(/0+$/, '');
-  return frac ? `${whole}.${frac}` : `${whole}`;
-};
 
 export function createApi(svc: ChainService): Server {
   const { chain, node, wallet, mining } = svc;

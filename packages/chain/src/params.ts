@@ -13,6 +13,13 @@ export const MAGIC = Buffer.from('fabfb5da', 'hex');
 /** 1 lab coin = 100,000,000 units, as 1 BTC = 100,000,000 satoshis. */
 export const COIN = 100_000_000n;
 
+/** Units as coins, the way a student types them: 150000000n → "1.5". */
+export const formatCoins = (units: bigint): string => {
+  const whole = units / COIN;
+  const frac = (units % COIN).toString().padStart(8, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : `${whole}`;
+};
+
 /** The coinbase reward of one block, in units (Bitcoin's first era: 50 coins). */
 export const BLOCK_REWARD = 50n * COIN;
 

@@ -6,6 +6,7 @@
  */
 import { script as bscript, crypto, Transaction } from 'bitcoinjs-lib';
 import { ecc, type Wallet } from './keys.js';
+import { formatCoins } from './params.js';
 
 /** An unspent output as the wallet sees it. */
 export interface Coin {
@@ -54,7 +55,9 @@ export function paymentTx(
     total += coin.value;
   }
   if (total < amount + fee)
-    throw new Error(`not enough coins: ${total} units available, ${amount + fee} needed`);
+    throw new Error(
+      `not enough coins: ${formatCoins(total)} available, ${formatCoins(amount + fee)} needed (the amount and a ${formatCoins(fee)} fee)`,
+    );
   const tx = new Transaction();
   tx.version = 1;
   for (const c of chosen) tx.addInput(Buffer.from(c.txid, 'hex').reverse(), c.vout);

@@ -174,8 +174,9 @@ export const portsLab: Lab = {
                 en: `cannot read ${file}: copy labs/01-ports/${QUIZ_FILE} and fill it in`,
               }
             : {
-                fr: `pas encore de ${QUIZ_FILE} dans le dossier FTP de ${user} : remplissez labs/01-ports/${QUIZ_FILE} et envoyez-le (curl -T ${QUIZ_FILE} ${ftp} -u ${user}, ou FileZilla)`,
-                en: `no ${QUIZ_FILE} in ${user}'s FTP folder yet: fill in labs/01-ports/${QUIZ_FILE} and upload it (curl -T ${QUIZ_FILE} ${ftp} -u ${user}, or FileZilla)`,
+                // As the sheet says (step 7): a copy in the student's work folder, not the template.
+                fr: `pas encore de ${QUIZ_FILE} dans le dossier FTP de ${user} : copiez labs/01-ports/${QUIZ_FILE} dans votre dossier travail, remplissez-le et envoyez-le (curl -T ${QUIZ_FILE} ${ftp} -u ${user}, ou FileZilla)`,
+                en: `no ${QUIZ_FILE} in ${user}'s FTP folder yet: copy labs/01-ports/${QUIZ_FILE} into your work folder, fill it in and upload it (curl -T ${QUIZ_FILE} ${ftp} -u ${user}, or FileZilla)`,
               },
         ),
       ];

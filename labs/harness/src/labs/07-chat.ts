@@ -529,6 +529,10 @@ export const chatLab: Lab = {
     let shared = false;
     for (const lines of (await readRoomLogs(config.dataDir)).values()) {
       const events = lines.filter((l) => !l.outlier && !l.rejected).map((l) => l.pdu);
+      // The room's state received with a join over federation (server-server API, §"Joining
+      // Rooms": send_join) is stored as outliers: on the server that joined a room made elsewhere,
+      // the other server's members are only there. They were verified (hash, signature) like any event.
+      const known = lines.filter((l) => !l.rejected).map((l) => l.pdu);
       const entered = events.some(
         (e) =>
           e.sender === me &&
@@ -540,7 +544,7 @@ export const chatLab: Lab = {
       inRoomAndSaid = true;
       // The room lives on two servers: a user of another server joined it (server-server API).
       if (
-        events.some(
+        known.some(
           (e) =>
             e.type === 'm.room.member' &&
             e.content.membership === 'join' &&

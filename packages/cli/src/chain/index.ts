@@ -161,10 +161,15 @@ async function verify(a: Api, lang: Lang): Promise<number> {
     return 0;
   }
   const b = v.breaks as { height: number; id: string; reason: string };
+  // The blocks before the break verify: the genesis alone when block 1 breaks (not "blocks 1-0").
+  const good =
+    b.height === 1
+      ? { en: 'block 0, the genesis, verifies', fr: 'le bloc 0, la genèse, se vérifie' }
+      : { en: `blocks 0-${b.height - 1} verify`, fr: `les blocs 0-${b.height - 1} se vérifient` };
   console.log(
     say(lang, {
-      en: `BROKEN at block ${b.height} (${b.id}): ${b.reason}\nblocks 1-${v.checked} verify; block ${b.height} and the ${v.height - b.height} after it no longer do`,
-      fr: `CASSÉE au bloc ${b.height} (${b.id}) : ${b.reason}\nles blocs 1-${v.checked} se vérifient ; le bloc ${b.height} et les ${v.height - b.height} suivants, non`,
+      en: `BROKEN at block ${b.height} (${b.id}): ${b.reason}\n${good.en}; block ${b.height} and the ${v.height - b.height} after it no longer do`,
+      fr: `CASSÉE au bloc ${b.height} (${b.id}) : ${b.reason}\n${good.fr} ; le bloc ${b.height} et les ${v.height - b.height} suivants, non`,
     }),
   );
   return 1;
