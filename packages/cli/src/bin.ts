@@ -249,7 +249,7 @@ user
 const klass = program
   .command('class')
   .description(
-    "a class's accounts: create them with their cards, reset them between classes, export progress",
+    "a class's accounts: create them with their cards, print the cards again, reset them between classes, export progress",
   );
 klass
   .command('create')
@@ -267,6 +267,17 @@ klass
   .action((opts: { students?: number; from?: string; replace?: boolean; lang?: string }) =>
     run(async () => (await classCommands()).classCreate(config(), opts)),
   );
+klass
+  .command('cards')
+  .description(
+    'write the cards again for the address and ports the lab has now, with the same passwords (nothing wiped)',
+  )
+  .option('--lang <lang>', 'language of the cards: fr or en (default: that of the class)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  PORTLAB_HOST=192.168.1.20 npx portlab class cards\n  npx portlab class cards --lang en',
+  )
+  .action((opts: { lang?: string }) => run(async () => (await classCommands()).classCards(config(), opts)));
 klass
   .command('reset')
   .description("between two classes: wipe every student's mail and files, keep (or renew) the accounts")

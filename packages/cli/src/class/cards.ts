@@ -31,11 +31,24 @@ export function labUrl(config: LabConfig, pathname: string): string {
   return `http://${urlHost(serverAddress(config))}${port === 80 ? '' : `:${port}`}${pathname}`;
 }
 
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
 /** Text put into HTML: the five characters with a meaning there become entities. */
 function esc(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+}
+
+/** What esc() did, undone: the text of a card read back. */
+function unesc(html: string): string {
+  return html.replace(
+    /&(amp|lt|gt|quot|#39);/g,
+    (entity) => Object.keys(ENTITIES).find((c) => ENTITIES[c] === entity)!,
   );
 }
 
@@ -131,6 +144,28 @@ ${body}
 }
 
 /**
+ * The cards of $DATA/class/cards.html read back: each student's account and the password printed on
+ * it (cardsHtml writes the account as the list's first <code>, the password as its .secret). Empty
+ * without cards. `class cards` prints them again at another address with the same passwords.
+ */
+export function readCards(config: LabConfig): { name: string; password: string }[] {
+  let html: string;
+  try {
+    html = readFileSync(cardsFile(config), 'utf8');
+  } catch {
+    return [];
+  }
+  const cards: { name: string; password: string }[] = [];
+  for (const [section] of html.matchAll(/<section class="card">[\s\S]*?<\/section>/g)) {
+    const name = /<dl>\s*<dt>[^<]*<\/dt><dd><code>([^<]*)<\/code>/.exec(section)?.[1];
+    const password = /<code class="secret">([^<]*)<\/code>/.exec(section)?.[1];
+    if (name !== undefined && password !== undefined)
+      cards.push({ name: unesc(name), password: unesc(password) });
+  }
+  return cards;
+}
+
+/**
  * The home page the cards in $DATA/class/ give (their `portlab-home` meta), and their language;
  * null without cards, or with cards made before the meta was written.
  */
@@ -151,7 +186,8 @@ export function cardsHome(config: LabConfig): { home: string; lang: Lang } | nul
  * `portlab up`'s one line when the cards were made for another address or port than the lab's
  * (a class made without PORTLAB_HOST, then `up --host 192.168.1.20`): students would type an
  * address where nothing answers. In the cards' language. Null when they agree, or without cards.
- * New cards mean new passwords: the ones on the old cards exist nowhere else in clear.
+ * `class cards` prints them again for this address, with the same passwords (read from the old
+ * cards, the only place they are in clear), and wipes nothing: the lab may even go on running.
  */
 export function staleCardsWarning(config: LabConfig): string | null {
   const cards = cardsHome(config);
@@ -159,11 +195,11 @@ export function staleCardsWarning(config: LabConfig): string | null {
   if (!cards || cards.home === home) return null;
   const env = [`PORTLAB_HOST=${config.host}`];
   if (config.publicAddress !== config.host) env.push(`PORTLAB_PUBLIC_ADDRESS=${config.publicAddress}`);
-  const remake = `${env.join(' ')} npx portlab class reset --renew-passwords`;
+  const remake = `${env.join(' ')} npx portlab class cards`;
   const file = cardsFile(config);
   return {
-    fr: `attention : les cartes de la classe (${file}) donnent ${cards.home}, mais ce lab est à ${home} ; pour les refaire, arrêtez le lab (Ctrl-C) et lancez ${remake} (nouveaux mots de passe ; efface le courrier et les fichiers des élèves), puis réimprimez-les.`,
-    en: `warning: the class cards (${file}) give ${cards.home}, but this lab is at ${home}; to make them again, stop the lab (Ctrl-C) and run ${remake} (new passwords; wipes the students' mail and files), then print them again.`,
+    fr: `attention : les cartes de la classe (${file}) donnent ${cards.home}, mais ce lab est à ${home} ; pour les refaire à cette adresse, lancez ${remake} dans un autre terminal (mêmes mots de passe, rien n'est effacé), puis réimprimez-les.`,
+    en: `warning: the class cards (${file}) give ${cards.home}, but this lab is at ${home}; to make them again for this address, run ${remake} in another terminal (same passwords, nothing is wiped), then print them again.`,
   }[cards.lang];
 }
 

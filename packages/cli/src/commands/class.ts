@@ -1,6 +1,6 @@
 /**
- * `portlab class create|reset|export`: the accounts of a class of students, their credential cards,
- * wiping their work between two classes, and their progress as CSV (docs/architecture.md, "Data":
+ * `portlab class create|cards|reset|export`: the accounts of a class of students, their credential
+ * cards (again for another address), wiping their work between two classes, and their progress as CSV (docs/architecture.md, "Data":
  * $DATA/class/). The demo accounts (alice, bob) and any account made by `user add` are never touched.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,15 @@ import path from 'node:path';
 import { isLoopback, isWildcard, type LabConfig, type NewAccount, UserStore } from '@portlab/config';
 import { chooseLang, type Lang } from '@portlab/labs/cli';
 import { MailStore } from '@portlab/mailstore';
-import { type Card, cardsFile, cardsHtml, labUrl, serverAddress, writeCards } from '../class/cards.js';
+import {
+  type Card,
+  cardsFile,
+  cardsHtml,
+  labUrl,
+  readCards,
+  serverAddress,
+  writeCards,
+} from '../class/cards.js';
 import { archiveLogs, makeHome, renewHomes, runningOn, wipeHome } from '../class/data.js';
 import { easyPassword, teacherPassword } from '../class/passwords.js';
 import { progress, progressCsv } from '../class/progress.js';
@@ -256,6 +264,44 @@ export async function classReset(config: LabConfig, opts: ResetOptions): Promise
     console.log(`The accounts and passwords stay: the cards in ${cardsFile(config)} still hold.`);
   }
   console.log(`Done in ${seconds(start)}.`);
+  return 0;
+}
+
+/**
+ * `portlab class cards [--lang fr|en]`: the cards again, for the address and ports of the lab as it is
+ * configured now (a class made at home on 127.0.0.1, given at school on 192.168.1.20), with the
+ * passwords of the cards already made: nothing is wiped, no password changes, and the lab may run
+ * meanwhile. A card whose password no longer opens its account (changed by `user add`), and a student
+ * without a card, get a new password: their old card opened nothing anyway. Said.
+ */
+export async function classCards(config: LabConfig, opts: { lang?: string }): Promise<number> {
+  const store = new UserStore(config.paths.users);
+  const students = await classStudents(store);
+  if (students === null) return 2;
+  const saved = readClass(config, students);
+  const lang = opts.lang !== undefined ? langOf(opts.lang) : saved.lang;
+  if (lang === null) return 2;
+  const printed = new Map(readCards(config).map((c) => [c.name, c.password]));
+  const cards: Card[] = await Promise.all(
+    saved.students.map(async (s) => {
+      const password = printed.get(s.name);
+      const opens = password !== undefined && (await store.authenticate(s.name, password)) === s.name;
+      return { ...s, password: opens ? password : easyPassword() };
+    }),
+  );
+  const renewed = cards.filter((c) => c.password !== printed.get(c.name));
+  await store.setMany(renewed.map(({ name, password }) => ({ name, password, role: 'student' as const })));
+  const file = writeCards(config, cardsHtml(config, cards, lang));
+  saveClass(config, { lang, students: saved.students });
+  console.log(
+    `New cards for ${cards.length} students (${span(students)}), for ${labUrl(config, '/')}: ${file}`,
+  );
+  if (renewed.length === 0) console.log('Same passwords as on the old cards; nothing else changed.');
+  else
+    console.log(
+      `Same passwords, but for ${renewed.map((c) => c.name).join(', ')}: a new one, as the old card's no longer opened the account (or there was none).`,
+    );
+  console.log(`Print them from a browser: ${cardsUrl(config)}`);
   return 0;
 }
 
