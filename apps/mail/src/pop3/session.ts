@@ -294,11 +294,14 @@ export class Pop3Session {
   // --- lines in, replies out -----------------------------------------------------------------
 
   private newReader(): LineReader {
-    return new LineReader(
+    // A reader that STLS replaced says nothing more: the chunk it was splitting when STLS ran may
+    // hold more clear-text lines, and they must not run inside TLS (RFC 2595 §4, CVE-2011-0411).
+    const reader: LineReader = new LineReader(
       MAX_LINE,
-      (line) => this.enqueue(line),
-      () => this.enqueue(null),
+      (line) => this.reader === reader && this.enqueue(line),
+      () => this.reader === reader && this.enqueue(null),
     );
+    return reader;
   }
 
   private listen(socket: Socket): void {
