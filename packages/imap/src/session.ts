@@ -132,6 +132,8 @@ export class Session {
       await this.answerAppends();
     } catch (err) {
       this.out.untagged(`BYE internal error: ${(err as Error).message}`);
+      // A command's answers are held until it completes (out.hold): this one will not complete.
+      this.out.release();
     } finally {
       this.close();
       this.socket.end();
