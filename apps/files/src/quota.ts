@@ -2,17 +2,19 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Bytes a user's folder holds, as `du` counts them: every file, uploads in progress included (their
- * hidden temp files sit in the same folders), links counted as links, never followed out.
- * Walking the folder at each upload is fine for a lab account (100 MB by default); a large site
- * would keep a running total instead.
+ * Bytes a user's folder holds, as `du` counts them: every file but those `skip` names, links counted
+ * as links, never followed out. Walking the folder at each upload is fine for a lab account (100 MB
+ * by default); a large site would keep a running total instead.
  */
-export async function usedBytes(folder: string): Promise<number> {
+export async function usedBytes(
+  folder: string,
+  skip: (name: string) => boolean = () => false,
+): Promise<number> {
   let total = 0;
   for (const entry of await readdir(folder, { withFileTypes: true })) {
     const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) total += await usedBytes(full);
-    else total += (await lstat(full)).size;
+    if (entry.isDirectory()) total += await usedBytes(full, skip);
+    else if (!skip(entry.name)) total += (await lstat(full)).size;
   }
   return total;
 }
