@@ -204,9 +204,18 @@ export class JailedFileSystem extends FileSystem {
     await guard(at, async () => chmod(await this.jail.existing(at), Number(mode) & 0o777));
   }
 
+  /** A path the user may create or change (STOR, APPE, MKD, RNTO, DELE, RMD). */
   private writable(at: string): void {
     if (this.options.readOnly)
       throw new ReplyError(550, `${at}: permission denied (anonymous users may only download)`);
+    // The names of uploads in progress are the server's: hidden from listings, and left out of the
+    // quota's count while their bytes are counted as written (upload.ts). A user's own file of that
+    // name would be both, out of the quota for good.
+    if (path.posix.basename(at).startsWith(UPLOAD_PREFIX))
+      throw new ReplyError(
+        553,
+        `${at}: names beginning with ${UPLOAD_PREFIX} are kept for uploads in progress`,
+      );
   }
 }
 

@@ -48,4 +48,18 @@ describe('the quota against uploads side by side', () => {
     a.raw.close();
     b.raw.close();
   });
+
+  it("a user's file cannot take the name of an upload in progress, which the quota leaves out", async () => {
+    const raw = await RawFtp.connect(app.ftp);
+    await raw.login();
+    const data = await raw.passive();
+    expect(await raw.send('STOR .portlab-upload-mine')).toMatch(/^553 .*kept for uploads in progress/);
+    data.destroy();
+    // ftp-srv's MKD and RNTO answer 550 to every refusal; the reason is ours.
+    expect(await raw.send('MKD .portlab-upload-dir')).toMatch(/^550 .*kept for uploads in progress/);
+    expect(await raw.send('RNFR a.bin')).toMatch(/^350/);
+    expect(await raw.send('RNTO .portlab-upload-a')).toMatch(/^550 .*kept for uploads in progress/);
+    expect(existsSync(path.join(home(), 'a.bin'))).toBe(true);
+    raw.close();
+  });
 });
