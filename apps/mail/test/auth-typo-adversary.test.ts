@@ -52,4 +52,18 @@ describe('a password typed after an AUTH the server refused (SMTP by hand)', () 
     const lines = await clientLines('submission', 'AUTH LOGIN');
     expect(lines.find((e) => e.line === b64('builder'))?.flags ?? []).toContain('credentials');
   });
+
+  it('POP3: the lines after AUTH LOGIN (this server offers PLAIN) are flagged credentials', async () => {
+    const pop = await LineClient.connect(mail.lab.ports.pop3);
+    await pop.line();
+    pop.send('AUTH LOGIN');
+    expect(await pop.line()).toMatch(/^-ERR/);
+    pop.send(b64('builder'));
+    expect(await pop.line()).toMatch(/^-ERR/);
+    pop.send('QUIT');
+    await pop.line();
+    const lines = await clientLines('pop3', 'AUTH LOGIN');
+    expect(lines.find((e) => e.line === b64('builder'))?.flags ?? []).toContain('credentials');
+    expect(lines.find((e) => e.line === 'QUIT')?.flags ?? []).toEqual([]);
+  });
 });

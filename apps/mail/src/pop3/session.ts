@@ -53,6 +53,8 @@ export class Pop3Session {
   private userName: string | null = null;
   /** AUTH PLAIN sent without its initial response: the next line is the response. */
   private awaitingSasl = false;
+  /** An AUTH line was typed, and no POP3 command since: see execute. */
+  private afterAuth = false;
   private inbox: Folder | null = null;
   private uidValidity = 0;
   private maildrop: MaildropMessage[] = [];
@@ -355,8 +357,12 @@ export class Pop3Session {
     }
     const [verb = '', ...args] = line.trim().split(/ +/);
     const name = verb.toUpperCase();
-    this.transcript?.client(line, name === 'PASS' || name === 'AUTH' ? ['credentials'] : []);
     const command = this.commands[name];
+    // After an AUTH refused (AUTH LOGIN: this server offers PLAIN), someone typing by hand sends the
+    // base64 lines anyway: credentials too, until the next POP3 command.
+    if (name === 'AUTH') this.afterAuth = true;
+    else if (command) this.afterAuth = false;
+    this.transcript?.client(line, name === 'PASS' || this.afterAuth ? ['credentials'] : []);
     if (!command) return this.err(`unknown command '${verb}': CAPA lists what this server knows`);
     if (!command.states.includes(this.state)) {
       return this.err(
