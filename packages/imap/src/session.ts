@@ -77,6 +77,8 @@ export class Session {
   private telling: Promise<void> | null = null;
   /** This connection's share of the event loop (issue #20): see Turn. */
   private readonly turn = new Turn();
+  /** The last known command was LOGIN or AUTHENTICATE: see run(). */
+  private afterCredentials = false;
   /** Pipelined APPENDs running, oldest first; their tagged answers go out in this order. */
   private appending: InFlight[] = [];
   /** Settles once the last APPEND started has handed its messages to the store (appendInLine). */
@@ -109,12 +111,19 @@ export class Session {
         if (read.kind !== 'command' || read.name !== 'APPEND') await this.answerAppends();
         if (read.kind === 'closed') break;
         if (read.kind === 'refused') {
-          this.recordClient(read.raw, false);
+          this.recordClient(read.raw, this.afterCredentials && this.state === 'not authenticated');
           this.out.tagged(read.tag, read.status, read.text, read.code);
           continue;
         }
         const found = COMMANDS.get(read.name);
-        this.recordClient(read.raw, found?.credentials ?? false);
+        // After LOGIN or AUTHENTICATE, someone typing by hand whose command was refused (a LOGIN
+        // without its password, AUTHENTICATE LOGIN: this server offers PLAIN) types the password
+        // or its base64 on a line of its own: credentials too, until the next IMAP command.
+        if (found) this.afterCredentials = found.credentials ?? false;
+        this.recordClient(
+          read.raw,
+          (found?.credentials ?? false) || (this.afterCredentials && this.state === 'not authenticated'),
+        );
         const args = new Args(read.args, found?.usage ?? '');
         if (read.name === 'APPEND') {
           this.startAppend(read.tag, found, args, read.raw);

@@ -362,7 +362,8 @@ export class Pop3Session {
     // base64 lines anyway: credentials too, until the next POP3 command.
     if (name === 'AUTH') this.afterAuth = true;
     else if (command) this.afterAuth = false;
-    this.transcript?.client(line, name === 'PASS' || this.afterAuth ? ['credentials'] : []);
+    const typedAfterAuth = this.afterAuth && this.state === 'AUTHORIZATION';
+    this.transcript?.client(line, name === 'PASS' || typedAfterAuth ? ['credentials'] : []);
     if (!command) return this.err(`unknown command '${verb}': CAPA lists what this server knows`);
     if (!command.states.includes(this.state)) {
       return this.err(

@@ -111,6 +111,7 @@ export class LabSmtpConnection extends SMTPConnection {
     if (verb === 'AUTH') this.afterAuth = true;
     else if (SMTP_VERBS.has(word)) this.afterAuth = false;
     this.lastVerb = verb;
-    this.transcript?.client(line, this.afterAuth ? ['credentials'] : []);
+    const typedAfterAuth = this.afterAuth && !this.session?.user;
+    this.transcript?.client(line, verb === 'AUTH' || typedAfterAuth ? ['credentials'] : []);
   }
 }
