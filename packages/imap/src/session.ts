@@ -20,6 +20,12 @@ export type State = 'not authenticated' | 'authenticated' | 'selected' | 'logout
 
 /** RFC 3501 §5.4: the autologout timer is at least 30 minutes (IDLE included, RFC 2177 §3). */
 const AUTOLOGOUT_MS = 30 * 60_000;
+/**
+ * The largest literal before login: a user name and a password, never a message. The session
+ * holds a literal whole until its command runs, so at the message limit (10 MB) 30 connections
+ * that had not logged in held 300 MB of the mail app's memory, which serves the whole class.
+ */
+const MAX_LITERAL_BEFORE_LOGIN = 8 * 1024;
 
 /**
  * Pipelined APPENDs run at once, up to this many or this many bytes of messages held: their
@@ -105,7 +111,12 @@ export class Session {
         // lets other connections run once this one used its share of the loop: a client that
         // pipelines 50 FETCH 1:* must not keep the next client from its greeting.
         await this.turn.pace(this.socket);
-        const read = await readCommand(this.input, this.server.limits, () =>
+        const { limits } = this.server;
+        const allowed =
+          this.state === 'not authenticated'
+            ? { ...limits, maxLiteralBytes: Math.min(limits.maxLiteralBytes, MAX_LITERAL_BEFORE_LOGIN) }
+            : limits;
+        const read = await readCommand(this.input, allowed, () =>
           this.out.continuation('go ahead: send the literal'),
         );
         if (read.kind !== 'command' || read.name !== 'APPEND') await this.answerAppends();
