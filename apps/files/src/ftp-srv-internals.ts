@@ -72,7 +72,39 @@ function ownConnector(Base: ConnectorClass): ConnectorClass {
   };
 }
 
-export const PassiveConnector = ownConnector(PassiveModule as ConnectorClass);
+/**
+ * ftp-srv's passive connector, with a second fix: a data connection from an address other than the
+ * control connection's made ftp-srv answer 550 and close the *control* connection, so a classmate
+ * who dialled the passive ports in turn ended everyone's sessions (CVE-1999-0351, "pizza thief").
+ * RFC 2577 §8 (port stealing) asks for the data connection to come from the client's address: here
+ * one that does not is dropped before TLS or ftp-srv sees it, and the port goes on waiting for the
+ * client. 'connection' is the plain TCP connection, for ftp:// and ftps:// data servers alike.
+ */
+class PassiveFromClientOnly extends ownConnector(PassiveModule as ConnectorClass) {
+  override async setupServer(): Promise<Server> {
+    const server = await super.setupServer();
+    const [accept] = server.listeners('connection') as ((socket: Socket) => void)[];
+    if (accept) {
+      server.removeListener('connection', accept);
+      server.on('connection', (socket: Socket) => {
+        if (sameAddress(socket.remoteAddress, this.connection.commandSocket.remoteAddress)) {
+          accept.call(server, socket);
+        } else {
+          socket.destroy();
+        }
+      });
+    }
+    return server;
+  }
+}
+
+/** Two socket addresses, an IPv4 one possibly written IPv4-mapped (::ffff:127.0.0.1). */
+function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  const plain = (address: string | undefined) => address?.replace(/^::ffff:/i, '');
+  return a !== undefined && plain(a) === plain(b);
+}
+
+export const PassiveConnector: ConnectorClass = PassiveFromClientOnly;
 export const ActiveConnector = ownConnector(ActiveModule as ConnectorClass);
 
 /**

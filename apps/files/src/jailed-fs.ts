@@ -120,7 +120,8 @@ export class JailedFileSystem extends FileSystem {
 
   /**
    * Plans an upload (STOR, APPE, REST+STOR) and opens its temp file. The quota is checked against the
-   * folder's size now, less the file being replaced: the new file may grow to what is left.
+   * folder's size, less the file being replaced, and the user's other uploads in progress: the new
+   * file may grow to what is left (upload.ts).
    */
   override async write(
     name: string,
@@ -136,7 +137,6 @@ export class JailedFileSystem extends FileSystem {
       const target = await this.jail.entry(at);
       const existing = await lstat(target).catch(() => null);
       if (existing?.isDirectory()) throw new ReplyError(550, `${at}: is a folder`);
-      const replaced = existing?.isFile() ? existing.size : 0;
       let keep: { from: string; bytes: number } | undefined;
       if ((append || start > 0) && existing) {
         const from = await this.jail.existing(at); // A link out is refused here, not copied.
@@ -146,13 +146,19 @@ export class JailedFileSystem extends FileSystem {
           throw new ReplyError(554, `${at}: REST ${start} is past the end of the file (${size} bytes)`);
         keep = { from, bytes: append ? size : start };
       }
-      const maxBytes = this.options.quotaBytes - ((await usedBytes(this.jail.root)) - replaced);
-      const { quotaBytes } = this.options;
+      const folder = this.jail.root;
+      const settledBytes = async () => {
+        const replaced = await lstat(target).catch(() => null);
+        const used = await usedBytes(folder, (f) => f.startsWith(UPLOAD_PREFIX));
+        return used - (replaced?.isFile() ? replaced.size : 0);
+      };
       return Upload.start({
         target,
         clientPath: at,
-        maxBytes,
-        quotaBytes,
+        folder,
+        settledBytes,
+        settledAtStart: await settledBytes(),
+        quotaBytes: this.options.quotaBytes,
         stillWanted,
         ...(keep ? { keep } : {}),
       });
@@ -198,9 +204,18 @@ export class JailedFileSystem extends FileSystem {
     await guard(at, async () => chmod(await this.jail.existing(at), Number(mode) & 0o777));
   }
 
+  /** A path the user may create or change (STOR, APPE, MKD, RNTO, DELE, RMD). */
   private writable(at: string): void {
     if (this.options.readOnly)
       throw new ReplyError(550, `${at}: permission denied (anonymous users may only download)`);
+    // The names of uploads in progress are the server's: hidden from listings, and left out of the
+    // quota's count while their bytes are counted as written (upload.ts). A user's own file of that
+    // name would be both, out of the quota for good.
+    if (path.posix.basename(at).startsWith(UPLOAD_PREFIX))
+      throw new ReplyError(
+        553,
+        `${at}: names beginning with ${UPLOAD_PREFIX} are kept for uploads in progress`,
+      );
   }
 }
 

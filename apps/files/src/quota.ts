@@ -3,10 +3,9 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Bytes a user's folder holds, as `du` counts them: every file, uploads in progress included (their
- * hidden temp files sit in the same folders), links counted as links, never followed out.
- * Walking the folder at each upload is fine for a lab account (100 MB by default); a large site
- * would keep a running total instead.
+ * Bytes a user's folder holds, as `du` counts them: every file but those `skip` names, links counted
+ * as links, never followed out. Walking the folder at each upload is fine for a lab account (100 MB
+ * by default); a large site would keep a running total instead.
  *
  * The folder changes while it is walked: another upload of the same user ends (its temp file is
  * renamed or removed), a DELE runs. An entry gone between the listing and its lstat holds nothing
@@ -15,14 +14,15 @@ import path from 'node:path';
  */
 export async function usedBytes(
   folder: string,
+  skip: (name: string) => boolean = () => false,
   lstatOf: (file: string) => Promise<Stats> = lstat,
 ): Promise<number> {
   let total = 0;
   const entries = await readdir(folder, { withFileTypes: true }).catch(goneAsNothing([]));
   for (const entry of entries) {
     const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) total += await usedBytes(full, lstatOf);
-    else total += (await lstatOf(full).catch(goneAsNothing(null)))?.size ?? 0;
+    if (entry.isDirectory()) total += await usedBytes(full, skip, lstatOf);
+    else if (!skip(entry.name)) total += (await lstatOf(full).catch(goneAsNothing(null)))?.size ?? 0;
   }
   return total;
 }

@@ -18,8 +18,15 @@ export interface UploadPlan {
   clientPath: string;
   /** APPE and REST+STOR start from an existing file: its real path, and how many of its bytes to keep. */
   keep?: { from: string; bytes: number };
-  /** The largest size the stored file may reach without passing the user's quota. */
-  maxBytes: number;
+  /** The user's folder: its uploads in progress share its quota. */
+  folder: string;
+  /**
+   * The bytes the user's folder holds now, uploads in progress left out (they count as they are
+   * written), less the file this upload replaces.
+   */
+  settledBytes: () => Promise<number>;
+  /** settledBytes() when the upload began. */
+  settledAtStart: number;
   quotaBytes: number;
   /**
    * Asked once the data connection ended, before the file is stored: in stream mode (RFC 959 §3.4.1)
@@ -45,6 +52,13 @@ export interface UploadPlan {
  * discard() in every case removes the temp file of an upload not stored.
  */
 export class Upload {
+  /**
+   * The uploads in progress, per user folder. Side by side, they share the quota: each of 10
+   * sessions of one student, begun together, would otherwise see the folder empty and store up to
+   * the whole quota (10 × 100 MB on the teacher's disk).
+   */
+  private static readonly inProgress = new Map<string, Set<Upload>>();
+
   /** Bytes the file holds so far (kept bytes included). */
   size: number;
   private stored = false;
@@ -67,7 +81,29 @@ export class Upload {
       await truncate(temp, plan.keep.bytes);
     }
     const handle = await open(temp, plan.keep ? 'r+' : 'wx', 0o644);
-    return new Upload(plan, temp, handle);
+    const upload = new Upload(plan, temp, handle);
+    const uploads = Upload.inProgress.get(plan.folder) ?? new Set();
+    Upload.inProgress.set(plan.folder, uploads.add(upload));
+    return upload;
+  }
+
+  /** Bytes of the folder's other uploads in progress, so far. */
+  private othersBytes(): number {
+    let total = 0;
+    for (const other of Upload.inProgress.get(this.plan.folder) ?? [])
+      if (other !== this) total += other.size;
+    return total;
+  }
+
+  private done(): void {
+    const uploads = Upload.inProgress.get(this.plan.folder);
+    uploads?.delete(this);
+    if (uploads?.size === 0) Upload.inProgress.delete(this.plan.folder);
+  }
+
+  private quotaExceeded(): ReplyError {
+    const quota = formatBytes(this.plan.quotaBytes);
+    return new ReplyError(552, `${this.plan.clientPath}: quota of ${quota} exceeded; nothing stored`);
   }
 
   get clientPath(): string {
@@ -80,15 +116,12 @@ export class Upload {
    * still warm from the read, than handed to libuv's thread pool (README, "Performance").
    */
   write(bytes: Uint8Array): void {
-    if (this.refused || this.size + bytes.length > this.plan.maxBytes) {
+    const { settledAtStart, quotaBytes } = this.plan;
+    if (this.refused || settledAtStart + this.othersBytes() + this.size + bytes.length > quotaBytes) {
       // Past the quota, the rest of the upload is read and dropped, and the 552 comes at its end:
       // cutting the data connection while the client still sends resets it (RST), and the client's
       // FTP library would report "connection reset" instead of reading our 552. Up to a bound.
-      const quota = formatBytes(this.plan.quotaBytes);
-      this.refused ??= new ReplyError(
-        552,
-        `${this.plan.clientPath}: quota of ${quota} exceeded; nothing stored`,
-      );
+      this.refused ??= this.quotaExceeded();
       this.dropped += bytes.length;
       if (this.dropped > MAX_DROPPED_BYTES) throw this.refused;
       return;
@@ -107,16 +140,22 @@ export class Upload {
     await pendingEventsRead();
     const unwanted = this.plan.stillWanted();
     if (unwanted) throw new ReplyError(426, `${this.plan.clientPath}: ${unwanted}; nothing stored`);
+    // Uploads of this folder stored since this one began are in no count above: the folder is
+    // measured again, with the uploads still in progress.
+    const settled = await this.plan.settledBytes();
+    if (settled + this.othersBytes() + this.size > this.plan.quotaBytes) throw this.quotaExceeded();
     // No fsync, as vsftpd: a power cut may lose the last upload, but the rename means a reader
     // never sees a half-written one.
     await this.handle.close();
     await rename(this.temp, this.plan.target);
     this.stored = true;
+    this.done();
   }
 
   /** Removes the temp file of an upload not stored; nothing once stored. */
   async discard(): Promise<void> {
     if (this.stored) return;
+    this.done();
     await this.handle.close().catch(() => undefined); // Already closed if the rename failed.
     await rm(this.temp, { force: true });
   }

@@ -29,7 +29,7 @@ describe('usedBytes (the quota: what a user folder holds)', () => {
       if (file === temp) unlinkSync(temp);
       return lstat(file);
     };
-    expect(await usedBytes(home, removedFirst)).toBe(500);
+    expect(await usedBytes(home, undefined, removedFirst)).toBe(500);
   });
 
   it('still fails on another error than a file gone', async () => {
@@ -38,6 +38,6 @@ describe('usedBytes (the quota: what a user folder holds)', () => {
     writeFileSync(path.join(home, 'x.bin'), 'x');
     const denied = () =>
       Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
-    await expect(usedBytes(home, denied)).rejects.toThrow(/EACCES/);
+    await expect(usedBytes(home, undefined, denied)).rejects.toThrow(/EACCES/);
   });
 });

@@ -124,6 +124,19 @@ describe('POP3 (RFC 1939) over the same INBOX', () => {
     );
   });
 
+  it('drops lines sent in clear text behind STLS: they never run inside TLS (RFC 2595 §4)', async () => {
+    const pop = await LineClient.connect(mail.lab.ports.pop3);
+    await pop.line();
+    // One segment: STLS and a command a man in the middle slipped in behind it (CVE-2011-0411).
+    pop.send('STLS\r\nUSER bob');
+    expect(await pop.line()).toBe('+OK begin TLS negotiation');
+    await pop.startTls();
+    pop.send('PASS builder');
+    // Had USER bob run inside TLS, this PASS would log in as bob.
+    expect(await pop.line()).toMatch(/^-ERR/);
+    pop.close();
+  });
+
   it('a dropped connection deletes nothing; DELE then QUIT deletes', async () => {
     const before = mail.files('bob').length;
     const dropped = await login();

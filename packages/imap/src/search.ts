@@ -50,19 +50,29 @@ const DATE_KEYS: Record<string, [boolean, 'before' | 'on' | 'since']> = {
   SENTSINCE: [true, 'since'],
 };
 
+/**
+ * How deep lists, NOT and OR may nest. The grammar has no limit (RFC 3501 §9, search-key), but the
+ * parser and the matcher recurse: 5,000 levels fit in one 64 KB line and overflowed the stack,
+ * which cut the connection with no answer. No person nor mail client nests this deep.
+ */
+const MAX_NESTING = 50;
+
 /** Reads every key of the list (they are ANDed, RFC 3501 §6.4.4). */
-export function parseSearchKeys(tokens: Token[]): SearchKey {
+export function parseSearchKeys(tokens: Token[], depth = 0): SearchKey {
   const reader = { tokens, at: 0 };
   const keys: SearchKey[] = [];
-  while (reader.at < tokens.length) keys.push(parseKey(reader));
+  while (reader.at < tokens.length) keys.push(parseKey(reader, depth));
   if (keys.length === 0) throw new ImapSyntaxError(`no search key: use ${USAGE}`);
   return keys.length === 1 ? keys[0]! : { op: 'and', keys };
 }
 
-function parseKey(r: { tokens: Token[]; at: number }): SearchKey {
+function parseKey(r: { tokens: Token[]; at: number }, depth: number): SearchKey {
+  if (depth > MAX_NESTING) {
+    throw new ImapSyntaxError(`search keys nest deeper than ${MAX_NESTING} levels of (), NOT and OR`);
+  }
   const token = r.tokens[r.at++];
   if (!token) throw new ImapSyntaxError(`a search key is missing its argument: use ${USAGE}`);
-  if (token.type === 'list') return parseSearchKeys(token.items);
+  if (token.type === 'list') return parseSearchKeys(token.items, depth + 1);
   const word = stringOf(token, 'search key', USAGE);
   const name = word.toUpperCase();
   const arg = (what: string) => {
@@ -109,9 +119,9 @@ function parseKey(r: { tokens: Token[]; at: number }): SearchKey {
     case 'UID':
       return { op: 'uid', set: parseSequenceSet(arg('a UID set')) };
     case 'NOT':
-      return { op: 'not', key: parseKey(r) };
+      return { op: 'not', key: parseKey(r, depth + 1) };
     case 'OR':
-      return { op: 'or', a: parseKey(r), b: parseKey(r) };
+      return { op: 'or', a: parseKey(r, depth + 1), b: parseKey(r, depth + 1) };
     case 'MODSEQ': {
       // RFC 7162 §3.1.5: MODSEQ ["entry-name" entry-type] modseq; the entry is about metadata we do not keep.
       if (r.tokens[r.at]?.type === 'string') r.at += 2;

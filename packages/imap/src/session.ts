@@ -20,6 +20,12 @@ export type State = 'not authenticated' | 'authenticated' | 'selected' | 'logout
 
 /** RFC 3501 §5.4: the autologout timer is at least 30 minutes (IDLE included, RFC 2177 §3). */
 const AUTOLOGOUT_MS = 30 * 60_000;
+/**
+ * The largest literal before login: a user name and a password, never a message. The session
+ * holds a literal whole until its command runs, so at the message limit (10 MB) 30 connections
+ * that had not logged in held 300 MB of the mail app's memory, which serves the whole class.
+ */
+const MAX_LITERAL_BEFORE_LOGIN = 8 * 1024;
 
 /**
  * Pipelined APPENDs run at once, up to this many or this many bytes of messages held: their
@@ -77,6 +83,8 @@ export class Session {
   private telling: Promise<void> | null = null;
   /** This connection's share of the event loop (issue #20): see Turn. */
   private readonly turn = new Turn();
+  /** The last known command was LOGIN or AUTHENTICATE: see run(). */
+  private afterCredentials = false;
   /** Pipelined APPENDs running, oldest first; their tagged answers go out in this order. */
   private appending: InFlight[] = [];
   /** Settles once the last APPEND started has handed its messages to the store (appendInLine). */
@@ -103,18 +111,30 @@ export class Session {
         // lets other connections run once this one used its share of the loop: a client that
         // pipelines 50 FETCH 1:* must not keep the next client from its greeting.
         await this.turn.pace(this.socket);
-        const read = await readCommand(this.input, this.server.limits, () =>
+        const { limits } = this.server;
+        const allowed =
+          this.state === 'not authenticated'
+            ? { ...limits, maxLiteralBytes: Math.min(limits.maxLiteralBytes, MAX_LITERAL_BEFORE_LOGIN) }
+            : limits;
+        const read = await readCommand(this.input, allowed, () =>
           this.out.continuation('go ahead: send the literal'),
         );
         if (read.kind !== 'command' || read.name !== 'APPEND') await this.answerAppends();
         if (read.kind === 'closed') break;
         if (read.kind === 'refused') {
-          this.recordClient(read.raw, false);
+          this.recordClient(read.raw, this.afterCredentials && this.state === 'not authenticated');
           this.out.tagged(read.tag, read.status, read.text, read.code);
           continue;
         }
         const found = COMMANDS.get(read.name);
-        this.recordClient(read.raw, found?.credentials ?? false);
+        // After LOGIN or AUTHENTICATE, someone typing by hand whose command was refused (a LOGIN
+        // without its password, AUTHENTICATE LOGIN: this server offers PLAIN) types the password
+        // or its base64 on a line of its own: credentials too, until the next IMAP command.
+        if (found) this.afterCredentials = found.credentials ?? false;
+        this.recordClient(
+          read.raw,
+          (found?.credentials ?? false) || (this.afterCredentials && this.state === 'not authenticated'),
+        );
         const args = new Args(read.args, found?.usage ?? '');
         if (read.name === 'APPEND') {
           this.startAppend(read.tag, found, args, read.raw);
@@ -132,6 +152,8 @@ export class Session {
       await this.answerAppends();
     } catch (err) {
       this.out.untagged(`BYE internal error: ${(err as Error).message}`);
+      // A command's answers are held until it completes (out.hold): this one will not complete.
+      this.out.release();
     } finally {
       this.close();
       this.socket.end();

@@ -53,6 +53,8 @@ export class Pop3Session {
   private userName: string | null = null;
   /** AUTH PLAIN sent without its initial response: the next line is the response. */
   private awaitingSasl = false;
+  /** An AUTH line was typed, and no POP3 command since: see execute. */
+  private afterAuth = false;
   private inbox: Folder | null = null;
   private uidValidity = 0;
   private maildrop: MaildropMessage[] = [];
@@ -294,11 +296,14 @@ export class Pop3Session {
   // --- lines in, replies out -----------------------------------------------------------------
 
   private newReader(): LineReader {
-    return new LineReader(
+    // A reader that STLS replaced says nothing more: the chunk it was splitting when STLS ran may
+    // hold more clear-text lines, and they must not run inside TLS (RFC 2595 §4, CVE-2011-0411).
+    const reader: LineReader = new LineReader(
       MAX_LINE,
-      (line) => this.enqueue(line),
-      () => this.enqueue(null),
+      (line) => this.reader === reader && this.enqueue(line),
+      () => this.reader === reader && this.enqueue(null),
     );
+    return reader;
   }
 
   private listen(socket: Socket): void {
@@ -352,8 +357,13 @@ export class Pop3Session {
     }
     const [verb = '', ...args] = line.trim().split(/ +/);
     const name = verb.toUpperCase();
-    this.transcript?.client(line, name === 'PASS' || name === 'AUTH' ? ['credentials'] : []);
     const command = this.commands[name];
+    // After an AUTH refused (AUTH LOGIN: this server offers PLAIN), someone typing by hand sends the
+    // base64 lines anyway: credentials too, until the next POP3 command.
+    if (name === 'AUTH') this.afterAuth = true;
+    else if (command) this.afterAuth = false;
+    const typedAfterAuth = this.afterAuth && this.state === 'AUTHORIZATION';
+    this.transcript?.client(line, name === 'PASS' || typedAfterAuth ? ['credentials'] : []);
     if (!command) return this.err(`unknown command '${verb}': CAPA lists what this server knows`);
     if (!command.states.includes(this.state)) {
       return this.err(

@@ -33,10 +33,17 @@ export const GREETING_PAUSE_MS = 10;
  * - STARTTLS keeps the session: the transcript session and the runtime's client count stay
  *   attached to the TCP socket under the TLS one.
  */
+/** The commands of SMTP and its extensions (RFC 5321 §4.1, RFC 3207, RFC 4954, RFC 3030). */
+const SMTP_VERBS = new Set(
+  'HELO EHLO LHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY EXPN HELP STARTTLS AUTH'.split(' '),
+);
+
 export class LabSmtpConnection extends SMTPConnection {
   transcript: Session | undefined;
   /** The verb of the last command line, so that the 220 answering STARTTLS is flagged 'tls'. */
   private lastVerb = '';
+  /** An AUTH line was typed, and no SMTP command since: see transcribeCommand. */
+  private afterAuth = false;
   /** 'close' listeners the owner of the socket attached before smtp-server saw it (the runtime's). */
   private readonly ownerCloseListeners: CloseListener[];
 
@@ -96,8 +103,15 @@ export class LabSmtpConnection extends SMTPConnection {
   private transcribeCommand(line: string): void {
     // During an AUTH exchange the client's lines are credentials, whatever they look like.
     const inAuth = inAuthExchange(this);
-    const verb = inAuth ? 'AUTH' : (line.split(' ')[0] ?? '').toUpperCase();
+    const word = (line.split(' ')[0] ?? '').toUpperCase();
+    const verb = inAuth ? 'AUTH' : word;
+    // An AUTH the server refused (on the MX port, or before EHLO) starts no exchange, but someone
+    // typing by hand sends the user name and password lines anyway: they are credentials too,
+    // until the next SMTP command (else the dashboard shows the base64 password to everyone).
+    if (verb === 'AUTH') this.afterAuth = true;
+    else if (SMTP_VERBS.has(word)) this.afterAuth = false;
     this.lastVerb = verb;
-    this.transcript?.client(line, verb === 'AUTH' ? ['credentials'] : []);
+    const typedAfterAuth = this.afterAuth && !this.session?.user;
+    this.transcript?.client(line, verb === 'AUTH' || typedAfterAuth ? ['credentials'] : []);
   }
 }
