@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveInside } from './jail.js';
 import { readStart } from './read-start.js';
@@ -42,21 +42,29 @@ export async function viewPath(userRoot: string, relative: string): Promise<File
   };
 }
 
-function listDir(dir: string): Entry[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .slice(0, MAX_ENTRIES)
-    .map((d) => {
-      const type = d.isDirectory() ? 'dir' : d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : 'other';
+/**
+ * The folder's entries. The folder changes while it is read: an FTP upload's temp file is renamed
+ * into place as the panel refreshes after the session (that refresh comes when the FTP session
+ * closes), a DELE runs. An entry gone between readdir and its lstat is left out, not an error that
+ * fails the whole listing. `lstatOf`: lstatSync, or a test's own.
+ */
+export function listDir(dir: string, lstatOf: (file: string) => Stats = lstatSync): Entry[] {
+  const entries: Entry[] = [];
+  for (const d of readdirSync(dir, { withFileTypes: true }).slice(0, MAX_ENTRIES)) {
+    const type = d.isDirectory() ? 'dir' : d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : 'other';
+    let st: Stats;
+    try {
       // lstat: a link is described, not followed (its target may be outside the folder).
-      const st = lstatSync(path.join(dir, d.name));
-      return {
-        name: d.name,
-        type,
-        size: type === 'file' ? st.size : 0,
-        mtime: st.mtime.toISOString(),
-      } satisfies Entry;
-    })
-    .sort((a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.name.localeCompare(b.name));
+      st = lstatOf(path.join(dir, d.name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    entries.push({ name: d.name, type, size: type === 'file' ? st.size : 0, mtime: st.mtime.toISOString() });
+  }
+  return entries.sort(
+    (a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.name.localeCompare(b.name),
+  );
 }
 
 /** Text if it is UTF-8 without NUL bytes; a cut at MAX_SHOWN may split the last character, allowed. */
