@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
+import path from 'node:path';
 import { type ConfigFile, loadConfig } from '@portlab/config';
 import { MailStore } from '@portlab/mailstore';
 import { AppRuntime, LoginThrottle } from '@portlab/service';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { createImapServer } from '../src/index.js';
 
 export interface ImapLab {
@@ -58,6 +60,28 @@ async function serveImapLab(lab: TempLab): Promise<ImapLab> {
 }
 
 /** A test message: headers, a body, CRLF line ends. */
+/** A line of the IMAP transcript ($DATA/log/imap.ndjson), as the tests read it. */
+export interface TranscriptLine {
+  line?: string;
+  flags?: string[];
+  dir?: string;
+}
+
+/** The lab's IMAP transcript, once it holds a line that starts with `last` (written in batches). */
+export function transcriptUntil(lab: ImapLab, last: string): Promise<TranscriptLine[]> {
+  const file = path.join(lab.lab.dataDir, 'log', 'imap.ndjson');
+  return waitFor(
+    () => {
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as TranscriptLine);
+      return lines.some((e) => e.line?.startsWith(last)) && lines;
+    },
+    { what: `the transcript to hold ${last}` },
+  );
+}
+
 export function message(subject: string, body = 'Hello from the lab.', from = 'alice@lab.test'): Buffer {
   return Buffer.from(
     [

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ImapLab, message, RawClient, startImapLab } from './helpers.js';
+import { type ImapLab, message, RawClient, startImapLab, transcriptUntil } from './helpers.js';
 
 let lab: ImapLab;
 
@@ -230,17 +230,7 @@ describe('the transcript', () => {
     await c.command('t2', 'SELECT INBOX');
     await c.command('t3', 'FETCH 1 BODY.PEEK[]');
     c.close();
-    const file = path.join(lab.lab.dataDir, 'log', 'imap.ndjson');
-    const events = await waitFor(
-      () => {
-        const lines = readFileSync(file, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { line?: string; flags?: string[]; dir?: string });
-        return lines.some((e) => e.line?.startsWith('t3 OK')) && lines;
-      },
-      { what: 'the transcript to hold t3' },
-    );
+    const events = await transcriptUntil(lab, 't3 OK');
     expect(events.find((e) => e.line === 'l1 LOGIN bob builder')?.flags).toEqual(['credentials']);
     expect(
       events.find((e) => e.dir === 'C' && e.line === `{${body.length} bytes of message data}`)?.flags,

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ImapLab, RawClient, startImapLab } from './helpers.js';
+import { type ImapLab, RawClient, startImapLab, transcriptUntil } from './helpers.js';
 
 let lab: ImapLab;
 
@@ -23,17 +20,7 @@ describe('a password typed on a line of its own after a refused LOGIN or AUTHENT
     await c.until(/BAD[^\r\n]*\r\n/);
     await c.command('a3', 'NOOP');
     c.close();
-    const file = path.join(lab.lab.dataDir, 'log', 'imap.ndjson');
-    const events = await waitFor(
-      () => {
-        const lines = readFileSync(file, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { line?: string; flags?: string[]; dir?: string });
-        return lines.some((e) => e.line?.startsWith('a3 OK')) && lines;
-      },
-      { what: 'the transcript to hold a3' },
-    );
+    const events = await transcriptUntil(lab, 'a3 OK');
     const flags = (line: string) => events.find((e) => e.dir === 'C' && e.line === line)?.flags ?? [];
     expect(flags('builder')).toContain('credentials');
     expect(flags(Buffer.from('builder').toString('base64'))).toContain('credentials');
