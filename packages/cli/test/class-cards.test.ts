@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@portlab/config';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cardsHome, cardsHtml, staleCardsWarning, writeCards } from '../src/class/cards.js';
+import { cardsHome, cardsHtml, readCards, staleCardsWarning, writeCards } from '../src/class/cards.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-cards-'));
 const file = path.join(dir, 'portlab.config.json');
@@ -36,7 +36,7 @@ describe("the cards' address, and up's warning when the lab is elsewhere", () =>
       `donnent http://127.0.0.2:${port}/, mais ce lab est à http://127.0.0.3:${port}/`,
     );
     expect(warning).toContain(
-      'PORTLAB_HOST=0.0.0.0 PORTLAB_PUBLIC_ADDRESS=127.0.0.3 npx portlab class reset --renew-passwords',
+      'PORTLAB_HOST=0.0.0.0 PORTLAB_PUBLIC_ADDRESS=127.0.0.3 npx portlab class cards',
     );
     expect(warning).not.toContain('\n');
     const offset = lab({ PORTLAB_HOST: '127.0.0.2', PORTLAB_PORT_OFFSET: '9000' });
@@ -48,5 +48,16 @@ describe("the cards' address, and up's warning when the lab is elsewhere", () =>
     expect(staleCardsWarning(config)).toBeNull();
     writeCards(config, '<!doctype html><html lang="en"><title>old cards</title></html>');
     expect(staleCardsWarning(config)).toBeNull();
+  });
+
+  it("reads back each card's account and password, whatever characters they hold", () => {
+    const config = lab({ PORTLAB_DATA_DIR: path.join(dir, 'read-back') });
+    const cards = [
+      { name: 'zoe.martin', label: 'Zoé Martin', password: 'kafu-rime-47' },
+      { name: 'e02', label: 'e02', password: `a<b>&"c'd` },
+    ];
+    writeCards(config, cardsHtml(config, cards, 'fr'));
+    expect(readCards(config)).toEqual(cards.map(({ name, password }) => ({ name, password })));
+    expect(readCards(lab({ PORTLAB_DATA_DIR: path.join(dir, 'no-cards') }))).toEqual([]);
   });
 });
