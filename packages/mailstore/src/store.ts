@@ -58,6 +58,12 @@ export class MailStore {
     return (await this.mailbox(user)).usage.full();
   }
 
+  /** full() without waiting, if the answer is known now (usage.ts, fullNow); else undefined. */
+  fullNow(user: string): boolean | undefined {
+    if (this.quotaBytes === Number.POSITIVE_INFINITY) return false;
+    return this.mailboxes.get(user)?.usage.fullNow();
+  }
+
   /**
    * Holds room for a message of `bytes` in each of these mailboxes, for the deliveries about to be
    * made, or throws OVER_QUOTA (naming the first that is too full) and holds nothing: a message is

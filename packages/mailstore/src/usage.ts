@@ -44,6 +44,16 @@ export class MailboxUsage {
     return (await this.bytes()) >= this.limit;
   }
 
+  /**
+   * full() without waiting, when the answer is known now (the total counted lately), else
+   * undefined: SMTP answers RCPT in the same turn, as it did before the quota, when it can.
+   */
+  fullNow(): boolean | undefined {
+    if (this.limit === Number.POSITIVE_INFINITY) return false;
+    if (performance.now() - this.countedAt >= RECOUNT_MS) return undefined;
+    return this.used + this.held >= this.limit;
+  }
+
   /** The total is counted again when next asked (a folder was deleted, say). */
   stale(): void {
     this.countedAt = Number.NEGATIVE_INFINITY;

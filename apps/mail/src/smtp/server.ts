@@ -145,12 +145,31 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
     session: SMTPServerSession,
     callback: (err?: Error) => void,
   ): void => {
-    void (async () => {
-      const route = policy.route(address.address, !isMx && Boolean(session.user));
-      if (route.kind === 'local' && (await store.full(route.user)))
-        throw new SmtpError(452, `4.2.2 Mailbox full: ${address.address} is over its quota, try again later`);
+    const full = () =>
+      new SmtpError(452, `4.2.2 Mailbox full: ${address.address} is over its quota, try again later`);
+    let route: Route;
+    try {
+      route = policy.route(address.address, !isMx && Boolean(session.user));
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    if (route.kind !== 'local') {
       callback();
-    })().catch(callback);
+      return;
+    }
+    const { user } = route;
+    // Known now (the usual case: the total is in memory), answered in this turn, as before the
+    // quota, so a pipelining client's replies still go out together; else after counting the mailbox.
+    const known = store.fullNow(user);
+    if (known !== undefined) {
+      callback(known ? full() : undefined);
+      return;
+    }
+    store.full(user).then(
+      (isFull) => callback(isFull ? full() : undefined),
+      (err: Error) => callback(err),
+    );
   };
 
   const onData = (
