@@ -14,7 +14,8 @@ import { createSmtpServer } from './smtp/server.js';
 
 const runtime = startApp('mail');
 await runtime.users.ensure();
-const store = new MailStore(runtime.config.paths.mail);
+// Each mailbox holds at most config.mail.quotaBytes (packages/mailstore, usage.ts).
+const store = new MailStore(runtime.config.paths.mail, { quotaBytes: runtime.config.mail.quotaBytes });
 // The outbound queue first: what a crash left in it is delivered as soon as the app is up.
 const relay = new Relay(runtime.config, store);
 await relay.start();

@@ -103,11 +103,26 @@ function makeConfigSchema(z: typeof Zod) {
           .int()
           .min(1024)
           .default(10 * 1024 * 1024),
+        /**
+         * Per-mailbox quota: the bytes of the message files of all the account's folders. Full: SMTP
+         * refuses its recipients (452 4.2.2) and a message that would pass it (552 5.2.2), IMAP an
+         * APPEND (NO [OVERQUOTA]); nothing is half-stored. 100 MB like files.quotaBytes.
+         */
+        quotaBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(100 * 1024 * 1024),
         /** Refuse AUTH (and POP3/IMAP logins) before STARTTLS. Off by default: lab 2 shows the password on the wire. */
         requireTlsForAuth: z.boolean().default(false),
         relay: relaySchema,
       })
-      .default({ maxMessageBytes: 10 * 1024 * 1024, requireTlsForAuth: false, relay: RELAY_DEFAULTS }),
+      .default({
+        maxMessageBytes: 10 * 1024 * 1024,
+        quotaBytes: 100 * 1024 * 1024,
+        requireTlsForAuth: false,
+        relay: RELAY_DEFAULTS,
+      }),
     files: z
       .strictObject({
         /** Ports for FTP passive data connections (RFC 959 PASV, RFC 2428 EPSV). */

@@ -288,6 +288,25 @@ describe('the mail relay settings (mail between the labs of a class)', () => {
   });
 });
 
+describe('the mail quota (mail.quotaBytes)', () => {
+  it('is 100 MB per mailbox by default, like files.quotaBytes, and read from the file', () => {
+    expect(loadConfig({ file: file({}), env: {} }).mail.quotaBytes).toBe(100 * 1024 * 1024);
+    expect(loadConfig({ file: file({ mail: { maxMessageBytes: 4096 } }), env: {} }).mail.quotaBytes).toBe(
+      100 * 1024 * 1024,
+    );
+    expect(loadConfig({ file: file({ mail: { quotaBytes: 200_000 } }), env: {} }).mail.quotaBytes).toBe(
+      200_000,
+    );
+  });
+
+  it('refuses a negative, fractional or non-number quota, naming mail.quotaBytes', () => {
+    for (const quotaBytes of [-1, 1.5, '100 MB']) {
+      const err = errorOf(() => loadConfig({ file: file({ mail: { quotaBytes } }), env: {} }));
+      expect(err.key).toBe('mail.quotaBytes');
+    }
+  });
+});
+
 describe('loopbackApiHost (where the chain node API listens)', () => {
   it("is the lab's own loopback address, so two labs on one machine each keep theirs", () => {
     expect(loopbackApiHost({ host: '127.0.0.2' })).toBe('127.0.0.2');

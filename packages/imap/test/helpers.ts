@@ -28,7 +28,7 @@ async function serveImapLab(lab: TempLab): Promise<ImapLab> {
   const config = loadConfig({ file: lab.configFile, env: {} });
   const runtime = new AppRuntime('mail', config);
   await runtime.users.ensure();
-  const store = new MailStore(config.paths.mail);
+  const store = new MailStore(config.paths.mail, { quotaBytes: config.mail.quotaBytes });
   const throttle = new LoginThrottle({ baseDelayMs: 200, maxDelayMs: 1000 });
   const certificate = await runtime.certificate();
   const options = {

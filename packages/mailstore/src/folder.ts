@@ -8,11 +8,12 @@ import { applyToIndex, entriesOf, type FolderIndex, locate, place, type Sub } fr
 import { UidJournal } from './journal.js';
 import { withFileLock } from './lock.js';
 import { type FolderSnapshot, type FolderStatus, type MessageInfo, MessageInfos } from './message-info.js';
-import { uniqueName } from './names.js';
+import { sizeOfName, uniqueName } from './names.js';
 import { readKnownSize, readKnownSizeNow, readUpTo } from './read-file.js';
 import { curName, Failed, type InTmp, moveAllInto, removeAll, SaveQueue, writeToTmp } from './save.js';
 import { FolderSync } from './sync.js';
 import { UIDLIST_FILE, type UidEntry, type UidListChange } from './uidlist.js';
+import type { MailboxUsage } from './usage.js';
 
 export type { FolderSnapshot, FolderStatus, MessageInfo } from './message-info.js';
 
@@ -23,6 +24,8 @@ export interface FolderContext {
   user: string;
   syncs: DirectorySyncs;
   changes: MailChanges;
+  /** The mailbox's bytes against its quota: every change of the message files is told to it. */
+  usage: MailboxUsage;
   /** A UIDVALIDITY never given to a folder of this mailbox before. */
   newUidValidity(): Promise<number>;
 }
@@ -269,11 +272,14 @@ export class Folder {
    * renamed into new/, and new/ is fsynced (save.ts); only then does this resolve. It gets its UID
    * at the next look, as mail another delivery agent drops into new/ does: the SMTP hot path never
    * takes the folder's lock. The directory fsync is shared by every delivery renamed meanwhile.
+   * The quota is the caller's to check, before (MailStore.hold): SMTP refuses the whole message if
+   * any of its recipients is full, so it holds room in every mailbox before the first delivery.
    */
   async deliver(message: Buffer): Promise<{ id: string; file: string }> {
     const saved = await writeToTmp(this.dir, message);
     this.disk.wrote('new');
     await moveAllInto(this.dir, 'new', [{ ...saved, file: saved.id }]);
+    this.context.usage.changed(message.length);
     await this.context.syncs.of(path.join(this.dir, 'new')).sync();
     this.context.changes.emit('added', { ...this.origin, id: saved.id });
     return { id: saved.id, file: path.join(this.dir, 'new', saved.id) };
@@ -296,11 +302,18 @@ export class Folder {
    * (so APPENDUID can name them as a range, RFC 4315 §3). Returns them with their UIDs. Calls to
    * append/appendAll get their UIDs in the order they were made, even when they run at once: the
    * place in the save queue is taken here, before the first await (save.ts, SaveQueue).
+   * Messages that together would pass the mailbox's quota are refused, none written: a
+   * MailStoreError OVER_QUOTA (IMAP's NO [OVERQUOTA], RFC 9051 §7.1).
    */
   async appendAll(inputs: readonly AppendInput[]): Promise<MessageInfo[]> {
     const wanted = inputs.map((input) => (input.flags ?? []).map(normalizeFlag));
     if (inputs.length === 0) return [];
-    const written = this.writeAllToTmp(inputs, wanted);
+    const bytes = inputs.reduce((sum, input) => sum + input.message.length, 0);
+    // The room is held before the first await, with the place in line: the quota sees this
+    // APPEND's bytes whatever runs meanwhile. Counting the total may need a walk (usage.ts).
+    const usage = this.context.usage;
+    const held = usage.fresh().then(() => usage.holdNow(bytes));
+    const written = held.then(() => this.writeAllToTmp(inputs, wanted));
     try {
       return await this.saves.add(written);
     } catch (err) {
@@ -308,6 +321,9 @@ export class Folder {
       const saving = await written.catch(() => []);
       await Promise.all(saving.map((s) => unlink(s.tmp).catch(() => undefined)));
       throw err;
+    } finally {
+      // Once stored, the bytes are counted (commitSaves); refused or failed, they never were.
+      (await held.catch(() => undefined))?.();
     }
   }
 
@@ -367,6 +383,7 @@ export class Folder {
             .map((entry) => this.infos.infoOf(index, entry)!);
           at += batch[i]!.length;
         }
+        this.context.usage.changed(all.reduce((sum, s) => sum + (sizeOfName(s.id) ?? 0), 0));
         for (const entry of entries)
           this.context.changes.emit('added', { ...this.origin, id: entry.id, uid: entry.uid });
       } catch (err) {
@@ -432,6 +449,8 @@ export class Folder {
         if (added.length === 0) return;
         await this.context.syncs.of(path.join(this.dir, 'cur')).sync();
         entries = await this.addEntries(index, added);
+        // A link is counted at its size in each folder, as Maildir++ quotas count (usage.ts).
+        this.context.usage.changed(sources.reduce((sum, source) => sum + source.size, 0));
       });
       for (const entry of entries)
         this.context.changes.emit('added', { ...this.origin, id: entry.id, uid: entry.uid });
@@ -467,7 +486,9 @@ export class Folder {
       for (const entry of doomed) {
         const where = locate(index, entry.id)!;
         if (where.sub === 'new') this.disk.wrote('new');
+        const size = this.infos.infoOf(index, entry)?.size ?? 0;
         await unlink(path.join(this.dir, where.sub, where.file)).catch(ignoreMissing);
+        this.context.usage.changed(-size);
         subs.add(where.sub);
       }
       await Promise.all([...subs].map((sub) => this.context.syncs.of(path.join(this.dir, sub)).sync()));

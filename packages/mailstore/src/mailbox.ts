@@ -1,10 +1,13 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MailChanges } from './changes.js';
 import type { DirectorySyncs } from './durable.js';
 import { MailStoreError } from './errors.js';
+import { INFO_SEPARATOR } from './flags.js';
 import { Folder } from './folder.js';
 import { withFileLock } from './lock.js';
+import { sizeOfName } from './names.js';
+import { MailboxUsage } from './usage.js';
 
 /** Maildir++ folder names use '.' between levels (`.Work.Projects/`): it is also the IMAP hierarchy delimiter. */
 export const DELIMITER = '.';
@@ -34,13 +37,18 @@ const TMP_MAX_AGE_MS = 36 * 3600_000;
 export class Mailbox {
   private readonly folders = new Map<string, Folder>();
   private ready: Promise<void> | null = null;
+  /** Bytes of its message files against its quota (usage.ts). */
+  readonly usage: MailboxUsage;
 
   constructor(
     readonly user: string,
     readonly dir: string,
     private readonly syncs: DirectorySyncs,
     private readonly changes: MailChanges,
-  ) {}
+    quotaBytes = Number.POSITIVE_INFINITY,
+  ) {
+    this.usage = new MailboxUsage(user, quotaBytes, () => this.countBytes());
+  }
 
   /** Makes INBOX and the default folders if missing, and clears deliveries abandoned in tmp/. Once. */
   ensure(): Promise<void> {
@@ -76,6 +84,7 @@ export class Mailbox {
         user: this.user,
         syncs: this.syncs,
         changes: this.changes,
+        usage: this.usage,
         newUidValidity: () => this.newUidValidity(),
       });
       this.folders.set(canonical, folder);
@@ -108,6 +117,8 @@ export class Mailbox {
       throw new Error(`folder '${name}' has subfolders: delete ${children[0]!.name} first`);
     this.folders.delete(name);
     await rm(this.dirOf(name), { recursive: true, force: true });
+    // Its messages no longer count: the next check walks the Maildir again.
+    this.usage.stale();
   }
 
   /** Renames a folder and its subfolders; the UID lists go with them, so UIDVALIDITY is kept. */
@@ -152,6 +163,25 @@ export class Mailbox {
     await this.syncs.of(dir).sync();
     await this.syncs.of(path.dirname(dir)).sync();
     if (dir !== this.dir) await this.syncs.of(path.dirname(this.dir)).sync();
+  }
+
+  /**
+   * The bytes of every message file of every folder (new/ and cur/), for the quota (usage.ts): the
+   * size in the name (`,S=`, names.ts) when there is one, else an lstat. A file gone meanwhile
+   * counts 0.
+   */
+  private async countBytes(): Promise<number> {
+    let total = 0;
+    for (const name of await this.folderNames()) {
+      for (const sub of ['new', 'cur']) {
+        const dir = path.join(this.dirOf(name), sub);
+        for (const file of await readdir(dir).catch(() => [])) {
+          const id = file.split(INFO_SEPARATOR)[0]!;
+          total += sizeOfName(id) ?? (await lstat(path.join(dir, file)).catch(() => null))?.size ?? 0;
+        }
+      }
+    }
+    return total;
   }
 
   private async cleanTmp(): Promise<void> {

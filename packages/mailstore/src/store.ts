@@ -22,14 +22,22 @@ export class MailStore {
   private readonly syncs = new DirectorySyncs();
   private readonly mailboxes = new Map<string, Mailbox>();
 
-  constructor(readonly root: string) {}
+  /** Bytes each mailbox may hold (config mail.quotaBytes); none given: no quota. */
+  readonly quotaBytes: number;
+
+  constructor(
+    readonly root: string,
+    options: { quotaBytes?: number } = {},
+  ) {
+    this.quotaBytes = options.quotaBytes ?? Number.POSITIVE_INFINITY;
+  }
 
   /** A user's mailbox, made with its default folders on first use. */
   async mailbox(user: string): Promise<Mailbox> {
     if (!USER_NAME.test(user)) throw new MailStoreError('INVALID_NAME', `invalid user name '${user}'`);
     let mailbox = this.mailboxes.get(user);
     if (!mailbox) {
-      mailbox = new Mailbox(user, path.join(this.root, user), this.syncs, this.changes);
+      mailbox = new Mailbox(user, path.join(this.root, user), this.syncs, this.changes, this.quotaBytes);
       this.mailboxes.set(user, mailbox);
     }
     await mailbox.ensure();
@@ -45,6 +53,35 @@ export class MailStore {
    *   3. fsync new/, so the rename itself survives a crash.
    * Only when this resolves may SMTP answer 250. Readers never look in tmp/.
    */
+  /** True if the user's mailbox is at or over its quota: SMTP refuses its recipients (452 4.2.2). */
+  async full(user: string): Promise<boolean> {
+    return (await this.mailbox(user)).usage.full();
+  }
+
+  /** full() without waiting, if the answer is known now (usage.ts, fullNow); else undefined. */
+  fullNow(user: string): boolean | undefined {
+    if (this.quotaBytes === Number.POSITIVE_INFINITY) return false;
+    return this.mailboxes.get(user)?.usage.fullNow();
+  }
+
+  /**
+   * Holds room for a message of `bytes` in each of these mailboxes, for the deliveries about to be
+   * made, or throws OVER_QUOTA (naming the first that is too full) and holds nothing: a message is
+   * taken for all its recipients or for none. Call the returned release once they are delivered
+   * (or failed); the bytes delivered are counted by then.
+   */
+  async hold(users: readonly string[], bytes: number): Promise<() => void> {
+    const usages = await Promise.all(users.map(async (user) => (await this.mailbox(user)).usage));
+    await Promise.all(usages.map((usage) => usage.fresh()));
+    // No await from here: the checks and the holds see the same totals.
+    const refused = usages.map((usage) => usage.refusal(bytes)).find(Boolean);
+    if (refused) throw refused;
+    const releases = usages.map((usage) => usage.holdNow(bytes));
+    return () => {
+      for (const release of releases) release();
+    };
+  }
+
   async deliver(user: string, message: Buffer, folder = 'INBOX'): Promise<Delivered> {
     return (await (await this.mailbox(user)).folder(folder)).deliver(message);
   }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ServiceName } from '@portlab/config';
+import { MailStoreError } from '@portlab/mailstore';
 import type { Session } from '@portlab/transcript';
 import type {
   SMTPServerAddress,
@@ -135,8 +136,41 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
   const onMailFrom = envelopeRule((address, session) => {
     if (!isMx) policy.checkSender(address, session.user as string);
   });
-  // On submission, another lab of the class is allowed too (queued, see ../relay/relay.ts).
-  const onRcptTo = envelopeRule((address, session) => policy.route(address, !isMx && Boolean(session.user)));
+  // On submission, another lab of the class is allowed too (queued, see ../relay/relay.ts). A local
+  // mailbox at or over its quota (config mail.quotaBytes) is refused now with 452 4.2.2, "mailbox
+  // full" (RFC 5321 §4.5.3.1.10, RFC 3463 X.2.2): a temporary failure, the sending MTA tries again
+  // later, when the user may have made room.
+  const onRcptTo = (
+    address: SMTPServerAddress,
+    session: SMTPServerSession,
+    callback: (err?: Error) => void,
+  ): void => {
+    const full = () =>
+      new SmtpError(452, `4.2.2 Mailbox full: ${address.address} is over its quota, try again later`);
+    let route: Route;
+    try {
+      route = policy.route(address.address, !isMx && Boolean(session.user));
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    if (route.kind !== 'local') {
+      callback();
+      return;
+    }
+    const { user } = route;
+    // Known now (the usual case: the total is in memory), answered in this turn, as before the
+    // quota, so a pipelining client's replies still go out together; else after counting the mailbox.
+    const known = store.fullNow(user);
+    if (known !== undefined) {
+      callback(known ? full() : undefined);
+      return;
+    }
+    store.full(user).then(
+      (isFull) => callback(isFull ? full() : undefined),
+      (err: Error) => callback(err),
+    );
+  };
 
   const onData = (
     stream: SMTPServerDataStream,
@@ -164,27 +198,46 @@ export function createSmtpServer(service: SmtpService, deps: MailDeps): LabSmtpS
       const remote = routes.flatMap((r) => (r.kind === 'relay' ? [r.address] : []));
       const local = Buffer.concat([traceHeaders(session, config.domain), body]);
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      const failed = (err: Error) => {
+        console.error(`[mail] ${service}: delivery failed: ${err.message}`);
+        callback(new SmtpError(451, '4.3.0 Could not store the message, try again later'));
+      };
       // Every recipient's copy is on disk (fsync'ed file and directory) before the 250: in its
       // INBOX, or in the outbound queue for another lab.
-      Promise.all([
-        Promise.all(users.map((user) => store.deliver(user, local))),
-        remote.length
-          ? deps.relay.submit(from, remote, body, (id, to) =>
-              receivedHeader(session, config.domain, { id, to }),
-            )
-          : [],
-      ]).then(
-        ([delivered, queued]) => {
+      const deliver = () =>
+        Promise.all([
+          Promise.all(users.map((user) => store.deliver(user, local))),
+          remote.length
+            ? deps.relay.submit(from, remote, body, (id, to) =>
+                receivedHeader(session, config.domain, { id, to }),
+              )
+            : [],
+        ]).then(([delivered, queued]) => {
           server.connectionOf(session)?.transcribeMessage(summarizeMessage(body));
           const done = [
             users.length ? `delivered to ${users.join(', ')} as ${delivered[0]!.id}` : '',
             queued.length ? `queued as ${queued.join(', ')} for ${remote.join(', ')}` : '',
           ];
           callback(null, `2.0.0 Ok: ${done.filter(Boolean).join('; ')}`);
-        },
+        }, failed);
+      // The quota (config mail.quotaBytes): one DATA reply covers every recipient (LMTP would give
+      // one each, SMTP cannot), so if the message would pass the quota of any local recipient, it is
+      // refused whole with 552 5.2.2 (RFC 5321 §4.5.3.1.10, RFC 3463 X.2.2) and stored for none,
+      // not even for the recipients with room: the sender is told at once, and nobody gets it twice
+      // when it is sent again. Room is held in every mailbox before the first delivery, so
+      // deliveries running at once cannot pass a quota together.
+      store.hold(users, local.length).then(
+        (release) => deliver().finally(release),
         (err: Error) => {
-          console.error(`[mail] ${service}: delivery failed: ${err.message}`);
-          callback(new SmtpError(451, '4.3.0 Could not store the message, try again later'));
+          if (!(err instanceof MailStoreError && err.code === 'OVER_QUOTA')) return failed(err);
+          // The sender learns which address is full, not how much that account holds.
+          const who = routes.find((r) => r.kind === 'local' && r.user === err.user)?.address ?? err.user;
+          callback(
+            new SmtpError(
+              552,
+              `5.2.2 Mailbox full: the message would pass the quota of ${who}; not delivered`,
+            ),
+          );
         },
       );
     });

@@ -78,6 +78,9 @@ async function append(
   try {
     uids = (await stored).map((m) => m.uid);
   } catch (err) {
+    // RFC 9051 §7.1: OVERQUOTA, the append would pass the mailbox's quota (config mail.quotaBytes);
+    // nothing of it was stored (a MULTIAPPEND's messages count together: all or none).
+    if ((err as { code?: string }).code === 'OVER_QUOTA') return no((err as Error).message, 'OVERQUOTA');
     return no((err as Error).message);
   }
   const { uidValidity } = await folder.status();
