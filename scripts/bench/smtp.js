@@ -98,7 +98,9 @@ async function run(port, maildir, messages = MESSAGES, pid = 0) {
 
 /** The mail app (`entry`: its dist/main.js) on free ports with a temp data dir. */
 async function startPortlab(entry) {
-  const lab = await tempLab();
+  // Each run delivers about 100 MB into bob's mailbox, the default quota: a far larger one, so that a
+  // longer bench measures deliveries, not 452s (mail.quotaBytes has no "unlimited"; 0 refuses all).
+  const lab = await tempLab({ mail: { quotaBytes: 1024 ** 4 } });
   const execArgv = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProf)] : [];
   const app = fork(entry, [], { env: lab.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
