@@ -96,11 +96,12 @@ async function run(port, maildir, messages = MESSAGES, pid = 0) {
   return { accepted: messages / accepted, delivered: messages / delivery, load, cpu };
 }
 
-/** The mail app (`entry`: its dist/main.js) on free ports with a temp data dir. */
-async function startPortlab(entry) {
-  // Each run delivers about 100 MB into bob's mailbox, the default quota: a far larger one, so that a
-  // longer bench measures deliveries, not 452s (mail.quotaBytes has no "unlimited"; 0 refuses all).
-  const lab = await tempLab({ mail: { quotaBytes: 1024 ** 4 } });
+/**
+ * The mail app (`entry`: its dist/main.js) on free ports with a temp data dir. `extra`: config for
+ * this build only (a --compare build from before a setting existed refuses it as an unknown key).
+ */
+async function startPortlab(entry, extra = {}) {
+  const lab = await tempLab(extra);
   const execArgv = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProf)] : [];
   const app = fork(entry, [], { env: lab.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
@@ -145,7 +146,9 @@ console.log(
   `smtp: smtp-source -s ${SESSIONS} -m ${MESSAGES} -l ${LENGTH} (a new connection per message), ${RUNS} runs each after ${WARMUP} warm-up messages, node ${process.version}`,
 );
 if (missing) console.log(`  (no Postfix rows: ${missing})`);
-const portlab = await startPortlab(main);
+// The default runs put about 100 MB into bob's mailbox, the default quota: a far larger one, so that
+// more --runs measure deliveries, not 452s (mail.quotaBytes has no "unlimited"; 0 refuses all).
+const portlab = await startPortlab(main, { mail: { quotaBytes: 1024 ** 4 } });
 const [postfixPort] = await freePorts(1);
 const postfix = missing ? null : await startPrivatePostfix(postfixPort);
 const other = compare ? await startPortlab(path.resolve(compare, 'main.js')) : null;

@@ -44,15 +44,6 @@ export class MailStore {
     return mailbox;
   }
 
-  /**
-   * Delivers a message the Maildir way, so a crash at any point loses nothing acknowledged and
-   * shows nothing half-written (https://cr.yp.to/proto/maildir.html): Folder.deliver, beside
-   * APPEND in the folder (save.ts):
-   *   1. write it to tmp/ under a unique name and fsync the file;
-   *   2. rename it into new/ (atomic: the message appears whole or not at all);
-   *   3. fsync new/, so the rename itself survives a crash.
-   * Only when this resolves may SMTP answer 250. Readers never look in tmp/.
-   */
   /** True if the user's mailbox is at or over its quota: SMTP refuses its recipients (452 4.2.2). */
   async full(user: string): Promise<boolean> {
     return (await this.mailbox(user)).usage.full();
@@ -82,6 +73,15 @@ export class MailStore {
     };
   }
 
+  /**
+   * Delivers a message the Maildir way, so a crash at any point loses nothing acknowledged and
+   * shows nothing half-written (https://cr.yp.to/proto/maildir.html): Folder.deliver, beside
+   * APPEND in the folder (save.ts):
+   *   1. write it to tmp/ under a unique name and fsync the file;
+   *   2. rename it into new/ (atomic: the message appears whole or not at all);
+   *   3. fsync new/, so the rename itself survives a crash.
+   * Only when this resolves may SMTP answer 250. Readers never look in tmp/.
+   */
   async deliver(user: string, message: Buffer, folder = 'INBOX'): Promise<Delivered> {
     return (await (await this.mailbox(user)).folder(folder)).deliver(message);
   }
