@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
+import { formatBytes } from '@portlab/config';
 import { endpoint, type Session } from '@portlab/transcript';
-import { formatBytes } from './quota.js';
 
 /**
  * FTP is the one classic protocol with a second connection per transfer (RFC 959 §2.3): commands and

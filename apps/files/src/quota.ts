@@ -34,15 +34,3 @@ function goneAsNothing<T>(nothing: T): (err: NodeJS.ErrnoException) => T {
     throw err;
   };
 }
-
-/** "100 MB", "1.5 GB": sizes a student reads at a glance. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${Number(value.toPrecision(3))} ${units[unit]}`;
-}

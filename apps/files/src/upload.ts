@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { copyFile, type FileHandle, open, rename, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { formatBytes } from './quota.js';
+import { formatBytes } from '@portlab/config';
 import { ReplyError } from './reply-error.js';
 
 /** What is read and dropped of an upload already over the quota before the connection is cut. */

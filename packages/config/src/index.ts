@@ -38,6 +38,7 @@ export {
   servicesOf,
   type TlsMode,
 } from './services.js';
+export { formatBytes } from './sizes.js';
 export { ensureLabCertificate, type LabCertificate } from './tls.js';
 export {
   accountName,

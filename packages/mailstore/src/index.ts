@@ -19,4 +19,4 @@ export {
 export { DEFAULT_FOLDERS, DELIMITER, type FolderInfo, Mailbox } from './mailbox.js';
 export { type Delivered, MailStore } from './store.js';
 export { UIDLIST_FILE } from './uidlist.js';
-export { formatBytes, MailboxUsage, RECOUNT_MS } from './usage.js';
+export { MailboxUsage, RECOUNT_MS } from './usage.js';

@@ -1,3 +1,4 @@
+import { formatBytes } from '@portlab/config';
 import { MailStoreError } from './errors.js';
 
 /**
@@ -120,15 +121,3 @@ export class MailboxUsage {
 
 /** How old a total may be before it is counted again: what another process changed shows by then. */
 export const RECOUNT_MS = 60_000;
-
-/** "100 MB", "195 kB": sizes a student reads at a glance (as apps/files says them). */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${Number(value.toPrecision(3))} ${units[unit]}`;
-}
