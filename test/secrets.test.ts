@@ -1,11 +1,14 @@
 // Whose passwords a browser sees: the real web, mail and files apps on free ports, real clients
 // typing zoe's password (right and wrong) over FTP, IMAP, SMTP and POP3, and /api/events read by
-// four viewers — not signed in, signed in as bob, as zoe, as the teacher.
+// four viewers — not signed in, signed in as bob, as zoe, as the teacher. Then what zoe's sessions
+// say once logged in (the subject she sends and reads, the name of the file she uploads): hers and
+// the teacher's to read, only the command words for anyone else.
 //
 // The lab here says `web.loopbackIsTeacher: false`, the setting for a lab machine students share:
 // the test's browser on 127.0.0.1 is then an ordinary browser, as one on the classroom LAN is.
 import { connect } from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ensureLabCertificate, UserStore } from '@portlab/config';
 import { type TempLab, tempLab, waitFor } from '@portlab/testkit';
 import { Client as FtpClient } from 'basic-ftp';
@@ -34,9 +37,13 @@ const ZOE_SECRETS = [
 ];
 const ALL_SECRETS = [...ZOE_SECRETS, b64(ORPHAN)];
 
+/** What zoe's logged-in sessions carry: the subject of her mail, the name of her file. */
+const SUBJECT = 'note to self';
+const FILE = 'zoe-diary.txt';
+
 /** Connections the clients below make to the mail and files apps, and the login tries among them. */
-const SESSIONS = 9;
-const LOGIN_TRIES = 8;
+const SESSIONS = 10;
+const LOGIN_TRIES = 9;
 
 let lab: TempLab;
 const apps: RunningApp[] = [];
@@ -50,7 +57,9 @@ interface Received {
   line?: string;
   flags?: string[];
   masked?: boolean;
+  private?: boolean;
   user?: string | null;
+  data?: Record<string, unknown>;
 }
 
 /** The `name=value` of the sign-in cookie a response set. */
@@ -154,7 +163,7 @@ beforeAll(async () => {
     cookies[who] = cookieOf(res);
   }
 
-  // FTP (basic-ftp): a wrong password, then the right one; the session that logged in lists nothing.
+  // FTP (basic-ftp): a wrong password, then the right one; the session that logged in uploads a file.
   const wrongFtp = new FtpClient();
   await expect(
     wrongFtp.access({ host: '127.0.0.1', port: lab.ports.ftp, user: 'zoe', password: WRONG.ftp }),
@@ -162,6 +171,7 @@ beforeAll(async () => {
   wrongFtp.close();
   const ftp = new FtpClient();
   await ftp.access({ host: '127.0.0.1', port: lab.ports.ftp, user: 'zoe', password: ZOE });
+  await ftp.uploadFrom(Readable.from(['dear diary']), FILE);
   ftp.close();
 
   // IMAP: imapflow logs in; a hand-typed LOGIN with a wrong password.
@@ -191,7 +201,21 @@ beforeAll(async () => {
       ignoreTLS: true,
       auth: { user: 'zoe', pass: ZOE, method: 'PLAIN' },
     })
-    .sendMail({ from: 'zoe@lab.test', to: 'zoe@lab.test', subject: 'note to self', text: 'hi' });
+    .sendMail({ from: 'zoe@lab.test', to: 'zoe@lab.test', subject: SUBJECT, text: 'hi' });
+  // IMAP again: zoe reads her mail's envelope (its subject comes back in the FETCH answer).
+  const reader = new ImapFlow({
+    host: '127.0.0.1',
+    port: lab.ports.imap,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: 'zoe', pass: ZOE },
+    logger: false,
+  });
+  await reader.connect();
+  await reader.mailboxOpen('INBOX');
+  const envelope = await reader.fetchOne('*', { envelope: true });
+  expect(envelope && envelope.envelope?.subject).toBe(SUBJECT);
+  await reader.logout();
   await typed(lab.ports.submission, [
     [null, /^220 /],
     ['EHLO me', /^250 /],
@@ -288,6 +312,37 @@ describe("zoe's passwords on /api/events", () => {
     expect(await out.json()).toMatchObject({ account: null, teacher: false });
     const after = await eventsSeenBy(cookie);
     for (const secret of ALL_SECRETS) expect(after.raw).not.toContain(secret);
+  });
+});
+
+describe("what zoe's sessions say once logged in, on /api/events", () => {
+  const privateLines = (events: Received[], service: string) =>
+    events.filter((e) => e.type === 'line' && e.private && e.service === service).map((e) => e.line);
+
+  it('shows another student and a browser not signed in only the command words and reply codes', async () => {
+    for (const cookie of [cookies.bob, undefined]) {
+      const { raw, events } = await eventsSeenBy(cookie);
+      expect(raw).not.toContain(SUBJECT);
+      expect(raw).not.toContain('zoe-diary');
+      expect(privateLines(events, 'ftp')).toContain('STOR ••••••');
+      expect(privateLines(events, 'ftp')).toContain('226 ••••••');
+      expect(privateLines(events, 'imap').some((l) => /^\* \d+ FETCH ••••••$/.test(l ?? ''))).toBe(true);
+      expect(privateLines(events, 'submission')).toContain('RCPT ••••••');
+      // The FTP chart keeps its kinds and numbers, never a name (a file's, a folder's).
+      const stor = events.find((e) => e.private && e.data?.verb === 'STOR');
+      expect(stor?.data).toEqual({ event: 'command', verb: 'STOR' });
+      // What came before the login stays public: the greeting, USER zoe.
+      expect(events.some((e) => e.type === 'line' && !e.private && e.line === 'USER zoe')).toBe(true);
+    }
+  });
+
+  it('shows zoe and the teacher everything', async () => {
+    for (const cookie of [cookies.zoe, cookies.teacher]) {
+      const { raw, events } = await eventsSeenBy(cookie);
+      expect(raw).toContain(SUBJECT);
+      expect(raw).toContain(`STOR ${FILE}`);
+      expect(events.some((e) => e.private)).toBe(false);
+    }
   });
 });
 

@@ -1,15 +1,18 @@
 import { followTranscripts, type TranscriptEvent } from '@portlab/transcript';
 import { EventIds, timeOfId } from './event-id.js';
 import { type AttributedEvent, type SecretOwner, SecretOwners } from './secret-owners.js';
+import { SessionAccounts } from './session-accounts.js';
 
 /**
- * A transcript event with the id it carries on the SSE stream (see event-id.ts), and on a credentials
- * line, whose secret it is (see secret-owners.ts): the stream masks it for everyone else.
+ * A transcript event with the id it carries on the SSE stream (see event-id.ts); on a credentials
+ * line, whose secret it is (see secret-owners.ts); on a line said after a login, whose session it is
+ * (see session-accounts.ts). The stream masks both for everyone else (mask.ts).
  */
 export interface StreamEvent {
   id: string;
   event: TranscriptEvent;
   owner?: SecretOwner;
+  account?: string;
 }
 
 type Listener = (event: StreamEvent) => void;
@@ -54,6 +57,8 @@ export class EventHub {
   private follower: { close(): void } | null = null;
   /** Every event passes through it: a credentials line waits there until its owner is known. */
   private readonly owners = new SecretOwners((e) => this.receive(e));
+  /** Then through this, in session order: which account each session is logged in as. */
+  private readonly accounts = new SessionAccounts();
 
   constructor(
     private readonly logDir: string,
@@ -84,7 +89,13 @@ export class EventHub {
 
   /** An event whose owner, if it needs one, is known: it gets its id here, in session order. */
   private receive({ event, owner }: AttributedEvent): void {
-    const e: StreamEvent = { id: this.ids.next(event), event, ...(owner !== undefined ? { owner } : {}) };
+    const account = this.accounts.receive(event);
+    const e: StreamEvent = {
+      id: this.ids.next(event),
+      event,
+      ...(owner !== undefined ? { owner } : {}),
+      ...(account !== undefined && event.type === 'line' ? { account } : {}),
+    };
     this.recent.push(e);
     this.trackOpen(e);
     // Trimmed in batches, so that keeping the window costs no copy per event.

@@ -25,7 +25,7 @@ export function mayReadSecretsOf(viewer: Viewer, owner: string | null): boolean 
   return viewer.teacher || (owner !== null && owner === viewer.account);
 }
 
-/** Whether `viewer` may read the mail and files of account `user`. */
+/** Whether `viewer` may read the mail and files of account `user`, and what its sessions say once logged in. */
 export function mayBrowse(viewer: Viewer, user: string): boolean {
   return viewer.teacher || viewer.account === user;
 }

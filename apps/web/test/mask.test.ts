@@ -1,9 +1,10 @@
 // The two pure parts of "whose password is this": the mask, and the attribution of credentials lines
 // to the login try they belong to, event by event. No server needed.
-import type { TranscriptEvent } from '@portlab/transcript';
+import type { LineEvent, TranscriptEvent } from '@portlab/transcript';
 import { describe, expect, it } from 'vitest';
-import { MASK, maskSecret, visibleTo } from '../src/mask.js';
+import { MASK, maskContent, maskSecret, visibleTo } from '../src/mask.js';
 import { type AttributedEvent, SecretOwners } from '../src/secret-owners.js';
+import { SessionAccounts } from '../src/session-accounts.js';
 
 describe('maskSecret', () => {
   it.each([
@@ -156,5 +157,103 @@ describe('visibleTo', () => {
     expect(visibleTo(student('zoe'), pass, null)).toMatchObject({ line: `PASS ${MASK}`, masked: true });
     const plain = line('s1', 'C', 'USER zoe');
     expect(visibleTo(student(null), plain)).toBe(plain);
+  });
+
+  it("shows a logged-in session's lines to its account and the teacher, only their shape to anyone else", () => {
+    const stor: TranscriptEvent = {
+      ...(line('s1', 'C', 'STOR zoe-diary.txt') as LineEvent),
+      data: { event: 'command', verb: 'STOR', arg: 'zoe-diary.txt' },
+    };
+    expect(visibleTo(student('zoe'), stor, undefined, 'zoe')).toBe(stor);
+    expect(visibleTo(teacher, stor, undefined, 'zoe')).toBe(stor);
+    for (const other of [student('bob'), student(null)]) {
+      const seen = visibleTo(other, stor, undefined, 'zoe');
+      expect(seen).toMatchObject({
+        line: `STOR ${MASK}`,
+        private: true,
+        data: { event: 'command', verb: 'STOR' },
+      });
+      expect(JSON.stringify(seen)).not.toContain('diary');
+    }
+    // A password typed again in a logged-in session (FTP allows USER/PASS after a login).
+    expect(visibleTo(student('bob'), pass, 'zoe', 'zoe')).toMatchObject({
+      line: `PASS ${MASK}`,
+      masked: true,
+      private: true,
+    });
+  });
+});
+
+describe('maskContent', () => {
+  it.each([
+    ['C', 'a3 FETCH 1:* (ENVELOPE)', `a3 FETCH ${MASK}`],
+    ['C', 'a4 UID FETCH 1:* (BODY[])', `a4 UID FETCH ${MASK}`],
+    ['C', 'a5 select "Bank letters"', `a5 select ${MASK}`],
+    ['C', 'RCPT TO:<bob@lab.test>', `RCPT ${MASK}`],
+    ['C', 'RETR 3', `RETR ${MASK}`],
+    ['C', 'GET /api/mail/zoe/INBOX HTTP/1.1', `GET ${MASK}`],
+    ['C', 'QUIT', 'QUIT'],
+    ['C', 'a9 LOGOUT', 'a9 LOGOUT'],
+    ['C', '<message: 312 octets, Subject: my secret>', MASK],
+    ['C', 'Dear Bob, I LIST my secrets', MASK],
+    ['S', '* 2 FETCH (ENVELOPE ("Mon" "my secret"))', `* 2 FETCH ${MASK}`],
+    ['S', '* OK [UIDVALIDITY 1]', `* OK ${MASK}`],
+    ['S', 'a3 OK FETCH completed', `a3 OK ${MASK}`],
+    ['S', '250 2.0.0 Ok: queued as 17', `250 ${MASK}`],
+    ['S', '250-SIZE 10240000', `250-${MASK}`],
+    ['S', '+OK 2 messages (320 octets)', `+OK ${MASK}`],
+    ['S', '-ERR no such message', `-ERR ${MASK}`],
+    ['S', '150 Opening data connection for zoe-diary.txt', `150 ${MASK}`],
+    ['S', 'HTTP/1.1 200 OK', `HTTP/1.1 200 ${MASK}`],
+    ['S', '<4 lines: From: zoe | Subject: my secret>', MASK],
+    ['S', 'my secret', MASK],
+  ] as const)('%s: %s -> %s', (dir, text, masked) => expect(maskContent(dir, text)).toBe(masked));
+});
+
+describe('SessionAccounts', () => {
+  const accountsOf = (events: TranscriptEvent[]) => {
+    const accounts = new SessionAccounts();
+    return events.map((e) => accounts.receive(e));
+  };
+
+  it('gives the lines after a right password to that account, until a wrong one or the close', () => {
+    expect(
+      accountsOf([
+        line('s1', 'C', 'USER zoe'),
+        line('s1', 'C', 'PASS x', true),
+        login('s1', 'zoe', true),
+        line('s1', 'C', 'LIST'),
+        line('s2', 'C', 'LIST'), // another session: not zoe's
+        line('s1', 'C', 'USER bob'),
+        login('s1', 'bob', false),
+        line('s1', 'C', 'LIST'),
+        login('s1', 'bob', true),
+        line('s1', 'C', 'LIST'),
+        close('s1'),
+        line('s1', 'C', 'LIST'),
+      ]),
+    ).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      'zoe',
+      undefined,
+      'zoe',
+      undefined,
+      undefined,
+      undefined,
+      'bob',
+      'bob',
+      undefined,
+    ]);
+  });
+
+  it("forgets a stopped service's sessions", () => {
+    const stopped: TranscriptEvent = { ...base, type: 'service', state: 'stopped' };
+    expect(accountsOf([login('s1', 'zoe', true), stopped, line('s1', 'C', 'LIST')])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -157,6 +157,8 @@ const en = {
   decodedText: 'in clear: “{text}”',
   alreadyClear: 'this line was already in clear on the wire',
   maskedSecret: 'masked: only the student it belongs to (signed in) and the teacher see this password',
+  privateLine:
+    "another account's session, after its login: only that student (signed in) and the teacher see what it says",
   loginOk: '{user} logged in',
   loginRefused: 'login refused for {user}',
   noAccount: 'no such account',
@@ -166,7 +168,8 @@ const en = {
   signedInAs: 'Signed in as {user}: your own passwords in clear',
   signedInTeacher: 'Signed in as {user}: every password in clear',
   teacherHere: 'Teacher (on the lab machine): every password in clear.',
-  signInWhy: 'Passwords are masked. Sign in with your lab account to see your own:',
+  signInWhy:
+    "Passwords, and what other students' sessions say once logged in, are masked. Sign in with your lab account to see your own:",
   credentials: 'credentials',
   tlsMark: 'TLS from here: what follows is encrypted on the wire',
   secure: 'encrypted (TLS)',
@@ -393,6 +396,8 @@ const fr = {
   alreadyClear: 'cette ligne circulait déjà en clair sur le réseau',
   maskedSecret:
     'masqué : seuls l’élève à qui il appartient (connecté) et l’enseignant voient ce mot de passe',
+  privateLine:
+    'session d’un autre compte, après sa connexion : seuls cet élève (connecté) et l’enseignant voient ce qu’elle dit',
   loginOk: '{user} s’est connecté',
   loginRefused: 'connexion refusée pour {user}',
   noAccount: 'compte inconnu',
@@ -402,7 +407,8 @@ const fr = {
   signedInAs: 'Connecté en tant que {user} : vos propres mots de passe en clair',
   signedInTeacher: 'Connecté en tant que {user} : tous les mots de passe en clair',
   teacherHere: 'Enseignant (sur la machine du lab) : tous les mots de passe en clair.',
-  signInWhy: 'Les mots de passe sont masqués. Connectez-vous avec votre compte du lab pour voir les vôtres :',
+  signInWhy:
+    'Les mots de passe, et ce que disent les sessions des autres élèves une fois connectées, sont masqués. Connectez-vous avec votre compte du lab pour voir les vôtres :',
   credentials: 'identifiants',
   tlsMark: 'TLS à partir d’ici : la suite est chiffrée sur le réseau',
   secure: 'chiffré (TLS)',

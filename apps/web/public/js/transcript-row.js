@@ -42,7 +42,7 @@ export function Row({ e, names, index, top, height, selected, decoded, onSelect,
   const t = useT();
   const classes = ['row', e.type === 'line' ? `dir-${e.dir}` : `event-${e.type}`];
   if (isCredentials(e)) classes.push('credentials');
-  if (e.masked) classes.push('masked');
+  if (e.masked || e.private) classes.push('masked');
   if (e.flags?.includes('tls')) classes.push('tls-switch');
   if (selected) classes.push('selected');
   return html`
@@ -53,7 +53,7 @@ export function Row({ e, names, index, top, height, selected, decoded, onSelect,
       <span class="session" title=${e.session ? `${names.nameOf(e.session)} · ${e.session}` : ''}>${e.session ? names.clientOf(e.session) : ''}</span>
       <span class="dir">${e.type === 'line' ? `${e.dir}:` : '—'}</span>
       ${e.secure ? html`<span class="lock" title=${t('secure')}>TLS</span>` : ''}
-      <span class="text">${describe(e, t)}${decoded ? html` <span class="decoded">${decodedText(e, t)}</span>` : ''}</span>
+      <span class="text" title=${e.private ? t('privateLine') : undefined}>${describe(e, t)}${decoded ? html` <span class="decoded">${decodedText(e, t)}</span>` : ''}</span>
       ${
         isCredentials(e) && (e.masked || decodeCredentials(e.line))
           ? html`<button type="button" class="decode" tabindex="-1" onClick=${(ev) => {

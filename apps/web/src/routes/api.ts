@@ -44,7 +44,9 @@ export function apiRoutes(
    * The transcripts, live, as Server-Sent Events (HTML Living Standard, "Server-sent events"):
    * one `transcript` event per protocol event, with an `id:` that stays valid across restarts.
    * A password in a credentials line is sent only to a viewer entitled to it (the teacher, or the
-   * student it belongs to: see viewer.ts); everyone else gets it masked (mask.ts).
+   * student it belongs to: see viewer.ts); everyone else gets it masked (mask.ts). So is what a
+   * session says once logged in (a mailbox read, a file listed, a subject sent): to another student,
+   * only its command words and reply codes.
    *  - `?service=smtp,imap` keeps only those services;
    *  - `Last-Event-ID: <id>` (sent by the browser when it reconnects) or `?since=<id>` first sends
    *    what came after that event; a `gap` event says if some of it is no longer kept;
@@ -83,10 +85,10 @@ export function apiRoutes(
       if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
       else res.write(text);
     };
-    const { unsubscribe, missed } = hub.subscribe(({ id, event, owner }) => {
+    const { unsubscribe, missed } = hub.subscribe(({ id, event, owner, account }) => {
       if (only && !only.includes(event.service)) return;
       // Asked again for each event, replayed ones too: signing out masks at once on an open stream.
-      const visible = visibleTo(viewerOf(request, config, signIns), event, owner);
+      const visible = visibleTo(viewerOf(request, config, signIns), event, owner, account);
       send(`id: ${id}\nevent: transcript\ndata: ${JSON.stringify(visible)}\n\n`);
     }, start);
     if (missed) send(`event: gap\ndata: ${JSON.stringify({ after: lastId })}\n\n`);
