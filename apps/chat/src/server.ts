@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { MatrixError, unrecognized } from './errors.js';
 import { maskUrl, summarizeBody } from './exchange-log.js';
 import { federationRoutes } from './federation/routes.js';
-import { Home } from './home.js';
+import { accessToken, Home } from './home.js';
 import { accountRoutes } from './routes/account.js';
 import { roomRoutes } from './routes/rooms.js';
 import { syncRoutes } from './routes/sync.js';
@@ -92,7 +92,10 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
     reply.header('server', 'portlab-chat (fastify)');
     if (request.method === 'OPTIONS') return reply.code(204).send();
   });
-  app.addHook('preHandler', async (request) => logRequest(request));
+  app.addHook('preHandler', async (request) => {
+    actsFor(request, home);
+    logRequest(request);
+  });
   app.addHook('onSend', async (request, _reply, payload) => {
     request.answer = payload;
     return payload;
@@ -133,6 +136,28 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
   if (options.tls) federationRoutes(app, home); // server-server API: on 8448 only
   await app.ready();
   return app;
+}
+
+/** The user each connection's requests last acted for, by their access token. */
+const actingFor = new WeakMap<Session, string>();
+
+/**
+ * A request with a valid access token acts for the token's user (client-server API §"Using access
+ * tokens"). The first such request on a connection, or the first for another user, writes a `login`
+ * event to the connection's transcript before the request's line: the web app then shows what this
+ * connection says (messages sent, /sync answers) only to that student and the teacher, as it does
+ * for a mail or FTP session after its password (apps/web session-accounts.ts).
+ */
+function actsFor(request: FastifyRequest, home: Home): void {
+  const session = request.transcriptSession;
+  const token = session && accessToken(request);
+  if (!session || token === undefined) return;
+  const user = home.tokens.find(token)?.user;
+  if (user === undefined || actingFor.get(session) === user) return;
+  const account = home.localAccount(user);
+  if (account === undefined) return; // an account removed since: the token acts for nobody here
+  actingFor.set(session, user);
+  session.login(account, true);
 }
 
 /** The C: line of an exchange: method, path (token masked) and the body's summary. */

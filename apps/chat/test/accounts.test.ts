@@ -176,4 +176,35 @@ describe('accounts (client-server API)', () => {
     expect(text).not.toContain(token);
     expect(text).not.toContain('wonderland');
   });
+
+  it("names the account an access token acts for in the connection's transcript, before its request", async () => {
+    const token = await login(chat.base, 'bob', 'builder');
+    await api(chat.base, 'PUT', `${V3}/profile/@bob:${chat.serverName}/displayname`, {
+      token,
+      body: { displayname: 'Bob the builder' },
+      newConnection: true,
+    });
+    type Event = { type: string; session: string; line?: string; user?: string; ok?: boolean };
+    let events: Event[] = [];
+    const put = () =>
+      events.findIndex((e) => e.type === 'line' && /^PUT .*Bob the builder/.test(e.line ?? ''));
+    for (let i = 0; i < 50 && put() < 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      events = readFileSync(path.join(chat.lab.dataDir, 'log', 'matrix.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    }
+    const at = put();
+    expect(at).toBeGreaterThan(0);
+    const { session } = events[at]!;
+    // Just before the request in its connection's transcript (a new one): bob's login, by his token.
+    const before = events.slice(0, at).filter((e) => e.session === session);
+    expect(before.at(-1)).toMatchObject({ type: 'login', user: 'bob', ok: true });
+    // A wrong token names nobody: no login event for it.
+    await api(chat.base, 'GET', `${V3}/account/whoami`, { token: 'mat_forged' });
+    await new Promise((r) => setTimeout(r, 200));
+    const after = readFileSync(path.join(chat.lab.dataDir, 'log', 'matrix.ndjson'), 'utf8');
+    expect(after).not.toMatch(/"type":"login"[^\n]*"user":null/);
+  });
 });

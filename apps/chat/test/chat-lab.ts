@@ -73,7 +73,7 @@ export async function api(
   base: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; raw?: string } = {},
+  options: { token?: string; body?: unknown; raw?: string; newConnection?: boolean } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -86,7 +86,9 @@ export async function api(
   const url = new URL(path, base);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const text = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = send(url, { method, headers, ...(url.protocol === 'https:' ? { ca: labCa } : {}) }, (res) => {
+    const tls = url.protocol === 'https:' ? { ca: labCa } : {};
+    const agent = options.newConnection ? { agent: false as const } : {};
+    const req = send(url, { method, headers, ...tls, ...agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));

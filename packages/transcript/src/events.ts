@@ -72,6 +72,8 @@ export interface ServiceEvent extends Base {
  * as which account, and whether the password was right. Written when the server checks the password,
  * so it comes after the credentials lines of that try, in the same session: a viewer tells from it
  * whose secret those lines are (the web app shows a student their own password and masks the others).
+ * The chat server also writes one, `ok`, when a connection's first request with an access token acts
+ * for its account (no password then): what the session says from there on is that account's.
  */
 export interface LoginEvent extends Base {
   type: 'login';
