@@ -214,7 +214,7 @@ beforeAll(async () => {
   await reader.connect();
   await reader.mailboxOpen('INBOX');
   const envelope = await reader.fetchOne('*', { envelope: true });
-  expect(envelope && envelope.envelope?.subject).toBe(SUBJECT);
+  expect(envelope ? envelope.envelope?.subject : undefined).toBe(SUBJECT);
   await reader.logout();
   await typed(lab.ports.submission, [
     [null, /^220 /],
