@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { HandTyped } from '@portlab/labs';
@@ -14,13 +15,14 @@ let running: { stop(): Promise<void> };
 let before: { code: number; out: string };
 beforeAll(async () => {
   lab = await tempLab();
-  await addAccounts(lab, { e07: 'e07-Pass1', e08: 'e08-Pass2' });
+  await addAccounts(lab, { e07: 'e07-Pass1', e08: 'e08-Pass2', e09: 'e09-Pass3' });
   running = await startLab(lab);
   // Each student's page, from lab 3: what HTTPS serves them.
   for (const [user, password] of [
     ['alice', 'wonderland'],
     ['e07', 'e07-Pass1'],
     ['e08', 'e08-Pass2'],
+    ['e09', 'e09-Pass3'],
   ] as const) {
     const ftp = new Client();
     try {
@@ -46,11 +48,36 @@ async function byHand(lines: string[]): Promise<string> {
   return head.split('\r\n')[0]!;
 }
 
-/** GET over TLS without checking the certificate, as `curl -k` does; resolves with the status line. */
-function overTls(target: string): Promise<string> {
+/** The same, from another address of the machine: another PC of the class (127.0.0.0/8 is all loopback). */
+function byHandFrom(localAddress: string, lines: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: lab.ports.https, rejectUnauthorized: false }, () =>
-      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    const socket = connect({ host: '127.0.0.1', port: lab.ports.http, localAddress }, () =>
+      socket.write(lines.map((l) => `${l}\r\n`).join('') + '\r\n'),
+    );
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      text += d;
+      if (HEAD.test(text)) {
+        socket.destroy();
+        resolve(text.split('\r\n')[0]!);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** GET over TLS without checking the certificate, as `curl -k` does; resolves with the status line. */
+function overTls(target: string, localAddress?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect(
+      {
+        host: '127.0.0.1',
+        port: lab.ports.https,
+        rejectUnauthorized: false,
+        ...(localAddress ? { localAddress } : {}),
+      },
+      () => socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
     );
     let text = '';
     socket.setEncoding('utf8');
@@ -122,6 +149,33 @@ describe('lab 04: the web', () => {
     await byHand(['GET /~e07/ HTTP/1.1', 'Connection: close']);
     expect(await overTls('/~e07/')).toBe('HTTP/1.1 200 OK');
     const done = await portlab(lab, ['check', '04', '--user', 'e07', '--lang', 'en']);
+    expect(done.out).toContain('All correct');
+    expect(done.code, done.out).toBe(0);
+  });
+
+  it("check in a class: a classmate's PC asking for e09's pages does not tick them; e09's PC (where e09 logged in) does", async () => {
+    // e09 logged in from 127.0.0.1 (its FTP upload above); the classmate sits at 127.0.0.10.
+    const classmate = '127.0.0.10';
+    expect(
+      await byHandFrom(classmate, ['GET /~e09/missing HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close']),
+    ).toBe('HTTP/1.1 404 Not Found');
+    expect(await byHandFrom(classmate, ['GET /~e09/ HTTP/1.1', 'Connection: close'])).toBe(
+      'HTTP/1.1 400 Bad Request',
+    );
+    await byHandFrom(classmate, ['HEAD /~e09/ HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close']);
+    expect(await overTls('/~e09/', classmate)).toBe('HTTP/1.1 200 OK');
+    const none = await portlab(lab, ['check', '04', '--user', 'e09', '--lang', 'en']);
+    expect(none.code, none.out).toBe(1);
+    expect(none.out).toContain('0/4 done; 4 still to do.');
+    expect(none.out).toContain(
+      'requests from another address than those your account logged in from, 127.0.0.1, do not count',
+    );
+
+    await byHand(['GET /~e09/missing HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close']);
+    await byHand(['GET /~e09/ HTTP/1.1', 'Connection: close']);
+    await byHand(['HEAD /~e09/ HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close']);
+    await overTls('/~e09/');
+    const done = await portlab(lab, ['check', '04', '--user', 'e09', '--lang', 'en']);
     expect(done.out).toContain('All correct');
     expect(done.code, done.out).toBe(0);
   });

@@ -134,6 +134,10 @@ describe('ClassSessions', () => {
     expect(s.receive(line('https', 'w.2', 'C', 'GET /~E07x/ HTTP/1.1'))).toEqual({ accounts: ['e07x'] });
     expect(s.receive(line('http', 'w.3', 'C', 'GET /~../etc HTTP/1.1'))).toEqual({ accounts: [] });
     expect(s.receive(line('http', 'w.3', 'C', 'GET /%E0%A4%A HTTP/1.1'))).toEqual({ accounts: [] });
+    // Signing in on the web app proves the PC is e08's: lab 4 then counts its requests.
+    expect(s.receive(line('http', 'w.4', 'C', 'POST /api/session HTTP/1.1'))).toEqual({ accounts: [] });
+    expect(s.receive(login('http', 'w.4', 'e08', true))).toEqual({ accounts: ['e08'] });
+    expect(s.receive(login('http', 'w.4', 'e09', false))).toEqual({ accounts: [] });
   });
 
   it("gives an announce to the account it names; the peer wire and the tracker's other lines to nobody", () => {

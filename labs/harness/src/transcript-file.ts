@@ -6,8 +6,8 @@
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LabConfig } from '@portlab/config';
-import type { LineEvent, TranscriptEvent } from '@portlab/transcript';
+import { type LabConfig, servicesOf } from '@portlab/config';
+import { hostOfEndpoint, type LineEvent, type TranscriptEvent } from '@portlab/transcript';
 
 interface Read {
   ino: number;
@@ -74,4 +74,25 @@ export function linesOf(events: TranscriptEvent[], user: string): LineEvent[] {
     else if (e.type === 'line' && account.get(e.session) === user) lines.push(e);
   }
   return lines;
+}
+
+/** The apps that check passwords, so write `login` events: mail, files, the web (sign-in, checks), chat. */
+const LOGIN_APPS = ['mail', 'files', 'web', 'chat'] as const;
+
+/**
+ * The addresses `user` logged in from, with a right password, on any service: the PCs that are
+ * theirs. A protocol with no login (HTTP asking for a page) is known to be a student's by its source
+ * being one of these (lab 4's check): on a class LAN, a classmate's PC is not one. Behind one NAT
+ * address every student has the same, and the check falls back to the path alone.
+ */
+export async function loginAddresses(config: LabConfig, user: string): Promise<Set<string>> {
+  const addresses = new Set<string>();
+  for (const app of LOGIN_APPS) {
+    for (const { name } of servicesOf(app)) {
+      for (const e of await readTranscript(config, name)) {
+        if (e.type === 'login' && e.ok && e.user === user) addresses.add(hostOfEndpoint(e.peer));
+      }
+    }
+  }
+  return addresses;
 }

@@ -98,3 +98,10 @@ export function endpoint(address: string | undefined, port: number | undefined):
   const host = plainAddress(address, '?');
   return host.includes(':') ? `[${host}]:${port ?? '?'}` : `${host}:${port ?? '?'}`;
 }
+
+/** The address of an endpoint as `endpoint` writes it: "10.0.0.7:40000" -> 10.0.0.7, "[::1]:40000" -> ::1. */
+export function hostOfEndpoint(peer: string): string {
+  const colon = peer.lastIndexOf(':');
+  const host = colon < 0 ? peer : peer.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}

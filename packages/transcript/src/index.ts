@@ -3,6 +3,7 @@ export {
   type Direction,
   endpoint,
   type Flag,
+  hostOfEndpoint,
   type LineData,
   type LineEvent,
   type LoginEvent,

@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   type ConnectionEvent,
+  endpoint,
   followTranscripts,
+  hostOfEndpoint,
   type LineEvent,
   Transcript,
   type TranscriptEvent,
@@ -25,6 +27,19 @@ const socket = {
   localAddress: '127.0.0.1',
   localPort: 8025,
 };
+
+describe('endpoints', () => {
+  it('writes an address and port, and reads the address back (IPv4, IPv4 through IPv6, IPv6)', () => {
+    for (const [address, written, host] of [
+      ['10.0.0.7', '10.0.0.7:40000', '10.0.0.7'],
+      ['::ffff:127.0.0.1', '127.0.0.1:40000', '127.0.0.1'],
+      ['::1', '[::1]:40000', '::1'],
+    ] as const) {
+      expect(endpoint(address, 40000)).toBe(written);
+      expect(hostOfEndpoint(written)).toBe(host);
+    }
+  });
+});
 
 describe('writing transcripts', () => {
   it('records a session: open, both sides of the dialogue with flags, close', () => {

@@ -69,6 +69,8 @@ const ANNOUNCE_USER = /(?:^|[ ?&])user=([^ &]+)/;
  *    who sent it mail (lab 2's "its recipient has read it" is the sender's item);
  *  - HTTP: the account whose page the request asks for (/~e07/…: lab 4 counts it for e07); any other
  *    path (the dashboards, this board), nobody's;
+ *  - on every service, a right password's `login`: that account's (lab 4 counts the requests of the
+ *    PCs a student logged in from);
  *  - the tracker: the account an announce names (`user=`); the peer wire, nobody's;
  *  - a service the board does not know: everybody's (the board then checks everyone, less often).
  */
@@ -116,6 +118,9 @@ export class ClassSessions {
     } else if (!PEER_WIRE.has(service)) {
       return 'all';
     }
+    // A login proves the PC it came from is the student's: lab 4 counts that PC's requests for their
+    // pages (labs/harness 04-web.ts), so a sign-in on the web app changes their items too.
+    if (event.type === 'login' && event.ok && event.user !== null) accounts.add(event.user);
     return { accounts: [...accounts] };
   }
 

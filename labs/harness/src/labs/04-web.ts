@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { labConnectAddress, urlHost } from '@portlab/config';
-import type { TranscriptEvent } from '@portlab/transcript';
+import { hostOfEndpoint, type TranscriptEvent } from '@portlab/transcript';
 import { HandTyped } from '../clients/hand-typed.js';
 import { checkedUser, checkItem, type Lab, type StepContext } from '../lab.js';
-import { readTranscript } from '../transcript-file.js';
+import { loginAddresses, readTranscript } from '../transcript-file.js';
 
 /** The head of an HTTP response: status line and header fields, up to the empty line (RFC 9112 §2.1). */
 const HEAD = /\r?\n\r?\n/;
@@ -100,11 +100,33 @@ export const webLab: Lab = {
   async check(config, options) {
     const user = checkedUser(options);
     // HTTP has no login: a request is the student's when it asks for one of their own pages, under
-    // /~user/ (a demo, `portlab probe` and classmates ask for other paths).
-    const mine = (events: TranscriptEvent[]) => exchanges(events).filter((x) => underUserDir(x.target, user));
-    const http = mine(await readTranscript(config, 'http'));
-    const https = mine(await readTranscript(config, 'https'));
+    // /~user/ (a demo and `portlab probe` ask for other paths), from a PC the student logged in from
+    // on any service (FTP in lab 3, signing in on /lab, `portlab check --server`): a classmate asking
+    // for /~e07/ from their own PC does not tick e07's boxes. Until the account has logged in
+    // anywhere, the path alone tells (a lab on one PC; the first minutes of a class).
+    const from = await loginAddresses(config, user);
+    const yours = (x: Exchange) => from.size === 0 || from.has(x.address);
+    const pages = (events: TranscriptEvent[]) =>
+      exchanges(events).filter((x) => underUserDir(x.target, user));
+    const all = [
+      ...pages(await readTranscript(config, 'http')),
+      ...pages(await readTranscript(config, 'https')),
+    ];
+    const http = all.filter((x) => !x.tls && yours(x));
+    const https = all.filter((x) => x.tls && yours(x));
     const home = `/~${user}/`;
+    // Requests for the student's pages from elsewhere: said in the hints, so a student who used
+    // another machine (a phone, a classmate's PC) knows why they do not count.
+    const elsewhere = all.some((x) => !yours(x))
+      ? {
+          fr: ` (les requêtes venues d'une autre adresse que celles où votre compte s'est connecté, ${[...from].join(', ')}, ne comptent pas)`,
+          en: ` (requests from another address than those your account logged in from, ${[...from].join(', ')}, do not count)`,
+        }
+      : { fr: '', en: '' };
+    const todo = (text: { fr: string; en: string }) => ({
+      fr: text.fr + elsewhere.fr,
+      en: text.en + elsewhere.en,
+    });
     return [
       checkItem(
         'not-found-404',
@@ -113,10 +135,10 @@ export const webLab: Lab = {
           fr: `une page introuvable demandée sous ${home} (404)`,
           en: `a page that does not exist asked for under ${home} (404)`,
         },
-        {
+        todo({
           fr: `aucune réponse 404 sous ${home} encore : demandez une page de votre site qui n'existe pas`,
           en: `no 404 answer under ${home} yet: ask for a page of your site that does not exist`,
-        },
+        }),
       ),
       checkItem(
         'bad-request-400',
@@ -125,25 +147,25 @@ export const webLab: Lab = {
           fr: `une requête incomplète pour ${home} refusée (400)`,
           en: `an incomplete request for ${home} refused (400)`,
         },
-        {
+        todo({
           fr: `aucune réponse 400 à une requête pour ${home} encore : qu'est-ce qu'une requête HTTP/1.1 doit contenir ?`,
           en: `no 400 answer to a request for ${home} yet: what must an HTTP/1.1 request hold?`,
-        },
+        }),
       ),
       checkItem(
         'head',
         http.some((x) => x.method === 'HEAD' && x.status !== null),
         { fr: `une requête HEAD pour ${home}`, en: `a HEAD request for ${home}` },
-        { fr: `aucune requête HEAD pour ${home} encore`, en: `no HEAD request for ${home} yet` },
+        todo({ fr: `aucune requête HEAD pour ${home} encore`, en: `no HEAD request for ${home} yet` }),
       ),
       checkItem(
         'https',
         https.some((x) => x.status === 200),
         { fr: `votre page ${home} obtenue en HTTPS`, en: `your page ${home} fetched over HTTPS` },
-        {
+        todo({
           fr: `votre page ${home} n'a pas encore été obtenue en HTTPS (publiez-la d'abord : TP 3)`,
           en: `your page ${home} has not been fetched over HTTPS yet (publish it first: lab 3)`,
-        },
+        }),
       ),
     ];
   },
@@ -154,6 +176,10 @@ interface Exchange {
   method: string;
   target: string;
   status: number | null;
+  /** The client's address. */
+  address: string;
+  /** Over HTTPS. */
+  tls: boolean;
 }
 
 /**
@@ -169,7 +195,13 @@ export function exchanges(events: TranscriptEvent[]): Exchange[] {
     if (e.dir === 'C') {
       const m = /^([A-Z]+) (\S+) HTTP\/\d(?:\.\d)?$/.exec(e.line);
       if (!m) continue;
-      const x: Exchange = { method: m[1]!, target: m[2]!, status: null };
+      const x: Exchange = {
+        method: m[1]!,
+        target: m[2]!,
+        status: null,
+        address: hostOfEndpoint(e.peer),
+        tls: e.service === 'https',
+      };
       all.push(x);
       waiting.set(e.session, [...(waiting.get(e.session) ?? []), x]);
     } else {
