@@ -48,10 +48,21 @@ export function TranscriptView({ store, version, projector, panel, commands }) {
   const [viewport, setViewport] = useState({ top: 0, height: 400 });
   const rowHeight = useRowHeight(listRef, projector);
 
-  // Following: stay at the bottom as lines come in, until the reader scrolls up.
+  // Following: stay at the bottom as lines come in, until the reader scrolls up. The browser sends
+  // the scroll event at its next frame: lines drawn before it would take the reader back down, so a
+  // list found above where it was last put at the bottom (and not at the bottom now: a list made
+  // shorter is put back there by the browser) stops following here already.
+  const bottomTop = useRef(null);
   useLayoutEffect(() => {
     const list = listRef.current;
-    if (follow && list) list.scrollTop = list.scrollHeight;
+    if (!follow || !list) return;
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - rowHeight;
+    if (bottomTop.current !== null && list.scrollTop < bottomTop.current - 1 && !atBottom) {
+      setFollow(false);
+      return;
+    }
+    list.scrollTop = list.scrollHeight;
+    bottomTop.current = list.scrollTop;
   });
   // Lines that came while the reader looked higher up: counted, so the page can say so.
   const [seen, setSeen] = useState(store.received);
