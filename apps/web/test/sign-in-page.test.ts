@@ -1,5 +1,5 @@
-// The /lab page in headless Chromium, signing in and out: a masked password, then the student's own
-// in clear, then masked again; the lab machine's own browser as the teacher. The web app alone,
+// The /lab page in headless Chromium, signing in and out: a masked password and a masked line of a
+// logged-in session, then the student's own in clear, then masked again; the lab machine's own browser as the teacher. The web app alone,
 // in-process, on a free port; the transcript written with the transcript package, as servers do.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +50,9 @@ beforeAll(async () => {
   session.client('PASS zoe-Secret1', ['credentials']);
   session.login('zoe', true);
   session.server('230 Login successful.');
+  // What her session says once logged in: hers.
+  session.client('RETR zoe-diary.txt');
+  session.server('150 Opening BINARY mode data connection for zoe-diary.txt');
   transcript.flush();
   if (hasChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
@@ -74,6 +77,12 @@ describe.skipIf(!hasChromium)('signing in on /lab', { timeout: 30_000 }, () => {
     expect(await pass.getAttribute('class')).toContain('masked');
     await page.screenshot({ path: path.join(outputDir, 'sign-in-masked.png') });
     await expect.poll(() => page.locator('.rows').textContent()).toContain('zoe logged in');
+    // Her session after the login: the command word and reply code only, in italics, saying why.
+    const retr = page.locator('.rows .row', { hasText: 'RETR' });
+    await expect.poll(() => retr.textContent()).toContain('RETR ••••••');
+    expect(await retr.getAttribute('class')).toContain('masked');
+    expect(await retr.locator('.text').getAttribute('title')).toMatch(/another account's session/);
+    expect(await page.locator('.rows').textContent()).not.toContain('diary');
 
     const form = page.locator('form.sign-in');
     await form.getByLabel('User').fill('zoe');
@@ -85,11 +94,13 @@ describe.skipIf(!hasChromium)('signing in on /lab', { timeout: 30_000 }, () => {
     await form.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('.sign-in').textContent()).toContain('Signed in as zoe');
     await expect.poll(() => pass.textContent()).toContain('PASS zoe-Secret1');
+    await expect.poll(() => retr.textContent()).toContain('RETR zoe-diary.txt');
     await page.screenshot({ path: path.join(outputDir, 'sign-in-zoe.png') });
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.locator('.sign-in button').textContent()).toBe('Sign in');
     await expect.poll(() => pass.textContent()).toContain('PASS ••••••');
+    await expect.poll(() => retr.textContent()).toContain('RETR ••••••');
   });
 
   it("shows every password to the lab machine's own browser, the teacher", async () => {
