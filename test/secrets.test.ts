@@ -175,14 +175,16 @@ beforeAll(async () => {
   ftp.close();
 
   // IMAP: imapflow logs in; a hand-typed LOGIN with a wrong password.
-  const imap = new ImapFlow({
-    host: '127.0.0.1',
-    port: lab.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: 'zoe', pass: ZOE },
-    logger: false,
-  });
+  const zoeImap = () =>
+    new ImapFlow({
+      host: '127.0.0.1',
+      port: lab.ports.imap,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: 'zoe', pass: ZOE },
+      logger: false,
+    });
+  const imap = zoeImap();
   await imap.connect();
   await imap.logout();
   await typed(lab.ports.imap, [
@@ -203,14 +205,7 @@ beforeAll(async () => {
     })
     .sendMail({ from: 'zoe@lab.test', to: 'zoe@lab.test', subject: SUBJECT, text: 'hi' });
   // IMAP again: zoe reads her mail's envelope (its subject comes back in the FETCH answer).
-  const reader = new ImapFlow({
-    host: '127.0.0.1',
-    port: lab.ports.imap,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: 'zoe', pass: ZOE },
-    logger: false,
-  });
+  const reader = zoeImap();
   await reader.connect();
   await reader.mailboxOpen('INBOX');
   const envelope = await reader.fetchOne('*', { envelope: true });
