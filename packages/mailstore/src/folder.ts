@@ -40,7 +40,6 @@ export interface AppendInput {
   internalDate?: Date;
 }
 
-/** A message written to a folder's tmp/, with what its uidlist entry needs. */
 /** A message to copy: where its file is, and what goes with it. */
 interface Source {
   uid: number;
@@ -50,6 +49,7 @@ interface Source {
   size: number;
 }
 
+/** A message written to a folder's tmp/, with what its uidlist entry needs. */
 interface Saving extends InTmp {
   file: string;
   flags: string[];
