@@ -17,16 +17,26 @@ export interface MailLab {
   stop(): Promise<void>;
   /** Files of a user's folder (INBOX by default), new/ and cur/. */
   files(user: string, folder?: string): string[];
+  /** What the app printed on its console so far (its stdout), shown as it comes as well. */
+  readonly output: string;
 }
 
 /** The real mail app as a child process, on free ports, with its own data dir. */
 export async function startMailLab(extra: Partial<ConfigFile> = {}): Promise<MailLab> {
   const lab = await tempLab(extra);
+  let output = '';
+  const printed = (chunk: Buffer) => {
+    output += chunk.toString();
+    process.stdout.write(chunk);
+  };
   const mailLab: MailLab = {
     lab,
-    app: await launch(lab),
+    app: await launch(lab, printed),
+    get output() {
+      return output;
+    },
     async restart() {
-      this.app = await launch(lab);
+      this.app = await launch(lab, printed);
     },
     async stop() {
       if (this.app.exitCode === null && this.app.signalCode === null) {
@@ -50,8 +60,9 @@ export async function startMailLab(extra: Partial<ConfigFile> = {}): Promise<Mai
   return mailLab;
 }
 
-async function launch(lab: TempLab): Promise<ChildProcess> {
-  const app = fork(main, [], { env: lab.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function launch(lab: TempLab, printed: (chunk: Buffer) => void): Promise<ChildProcess> {
+  const app = fork(main, [], { env: lab.env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  app.stdout?.on('data', printed);
   await new Promise<void>((resolve, reject) => {
     app.on('message', (m: { type?: string }) => m.type === 'ready' && resolve());
     app.once('exit', (code) => reject(new Error(`the mail app exited with ${code} before it was ready`)));

@@ -227,3 +227,61 @@ describe('the relay between two labs', () => {
     for (let i = 0; i < 5; i++) expect(withSubject(b, 'bob', `queued ${i}`)).toHaveLength(1);
   });
 });
+
+describe("a bounce to a sender's full mailbox", () => {
+  /** Lab C (127.0.0.4), alice's mailbox small: one message of 3 kB leaves no room for a bounce. */
+  let c: MailLab;
+  beforeAll(async () => {
+    const config = labConfig('127.0.0.4', 'pcc.lab.test');
+    c = await startMailLab({ ...config, mail: { ...config.mail, quotaBytes: 4000 } } as never);
+  });
+  afterAll(() => c?.stop());
+
+  const send = (to: string, subject: string, text = 'x') =>
+    submit(c, '127.0.0.4').sendMail({ from: 'alice@pcc.lab.test', to, subject, text });
+
+  it('is dropped with a line on the console (RFC 5321 §4.5.5: no bounce of a bounce), the app going on; with room, the next one comes', async () => {
+    await send('alice@pcc.lab.test', 'fills the mailbox', 'x'.repeat(3000));
+    expect(c.files('alice')).toHaveLength(1);
+    await send('dan@nowhere.lab.test', 'bounce dropped');
+    await waitFor(
+      () => /the bounce to alice@pcc\.lab\.test is dropped: the mailbox of alice is full/.test(c.output),
+      {
+        what: 'the console line of the bounce dropped',
+      },
+    );
+    expect(c.output).toMatch(
+      /not delivered to dan@nowhere\.lab\.test; the bounce to alice@pcc\.lab\.test is dropped/,
+    );
+    expect(queueFiles(c)).toEqual([]);
+    expect(c.files('alice')).toHaveLength(1);
+    expect(c.app.exitCode).toBeNull();
+    // EXPUNGE makes room (the app's own count follows it): the next bounce is delivered.
+    const imap = await LineClient.connect(c.lab.ports.imap, { host: '127.0.0.4' });
+    try {
+      await imap.line();
+      for (const [tag, command] of [
+        ['i1', 'LOGIN alice wonderland'],
+        ['i2', 'SELECT INBOX'],
+        ['i3', 'STORE 1 +FLAGS.SILENT (\\Deleted)'],
+        ['i4', 'EXPUNGE'],
+      ] as const) {
+        imap.send(`${tag} ${command}`);
+        let line = await imap.line();
+        while (!line.startsWith(`${tag} `)) line = await imap.line();
+        expect(line).toMatch(new RegExp(`^${tag} OK`));
+      }
+    } finally {
+      imap.close();
+    }
+    await send('dan@nowhere.lab.test', 'bounce delivered');
+    const bounce = await waitFor(
+      () => messagesOf(c, 'alice').find((m) => m.includes('Subject: bounce delivered')),
+      {
+        what: 'the bounce for "bounce delivered"',
+      },
+    );
+    expect(bounce).toMatch(/^Return-Path: <>\r\n/);
+    expect(c.files('alice')).toHaveLength(1);
+  });
+});

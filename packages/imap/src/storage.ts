@@ -99,7 +99,11 @@ export interface StoredFolder {
    * their UIDs in the order they were made, even when they run at once.
    */
   appendAll(messages: readonly NewMessage[]): Promise<StoredMessage[]>;
-  /** Source UID -> UID in the target. */
+  /**
+   * Source UID -> UID in the target. All or nothing (RFC 9051 §6.4.7): copies that would pass the
+   * quota are refused, none made, with an error whose code is OVER_QUOTA.
+   */
   copyTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;
+  /** COPY then EXPUNGE of the originals; within one account never refused for the quota. */
   moveTo(uids: number[], target: StoredFolder): Promise<Map<number, number>>;
 }

@@ -40,6 +40,15 @@ export interface AppendInput {
   internalDate?: Date;
 }
 
+/** A message to copy: where its file is, and what goes with it. */
+interface Source {
+  uid: number;
+  file: string;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+}
+
 /** A message written to a folder's tmp/, with what its uidlist entry needs. */
 interface Saving extends InTmp {
   file: string;
@@ -261,9 +270,13 @@ export class Folder {
 
   /** Removes messages whatever their flags (POP3's DELE then QUIT, RFC 1939 §6). */
   async delete(uids: number[]): Promise<number[]> {
+    return this.removeUids(uids, true);
+  }
+
+  private removeUids(uids: number[], counted: boolean): Promise<number[]> {
     return this.exclusive(async () => {
       const index = await this.disk.look({ locked: true });
-      return this.remove(index, entriesOf(index, uids));
+      return this.remove(index, entriesOf(index, uids), counted);
     });
   }
 
@@ -399,11 +412,59 @@ export class Folder {
    * COPY (RFC 3501 §6.4.7): the same bytes, flags and date in another folder, with new UIDs there.
    * A hard link, as Dovecot does: no bytes are copied and the message is on disk once.
    * Returns source UID -> target UID (COPYUID, RFC 4315 §3).
+   * The copies count against the target mailbox's quota (usage.ts): copies that would pass it are
+   * refused, none made (RFC 9051 §6.4.7, all or nothing): a MailStoreError OVER_QUOTA (IMAP's
+   * NO [OVERQUOTA], RFC 9051 §7.1). Their room is held while they are made, so COPYs from two
+   * sessions at once pass the quota no more than one after the other.
    */
   async copyTo(uids: number[], target: Folder): Promise<Map<number, number>> {
-    // Look the sources up, then let go of this folder before locking the target: holding both
-    // locks at once could deadlock against a copy the other way.
-    const sources = await this.exclusive(async () => {
+    const sources = await this.sourcesOf(uids);
+    const bytes = sources.reduce((sum, source) => sum + source.size, 0);
+    const release = await target.context.usage.hold(bytes, 'the copies need');
+    try {
+      return await target.linkIn(sources, true);
+    } finally {
+      // Made, the copies are counted (linkIn); refused or failed, they never were.
+      release();
+    }
+  }
+
+  /**
+   * MOVE (RFC 6851 §3.3): COPY, then EXPUNGE of the originals. Within one mailbox the bytes only
+   * change folder: the usage does not change, so a MOVE is never refused for the quota (a user at
+   * quota files mail away, or moves it to Trash to free room), and the copies are not counted
+   * while the originals wait to go (a delivery meanwhile is not refused for bytes about to leave).
+   * To another user's mailbox it is a COPY there (quota and all) and an EXPUNGE here.
+   */
+  async moveTo(uids: number[], target: Folder): Promise<Map<number, number>> {
+    if (target.context.usage !== this.context.usage) {
+      const mapping = await this.copyTo(uids, target);
+      await this.delete([...mapping.keys()]);
+      return mapping;
+    }
+    const sources = await this.sourcesOf(uids);
+    try {
+      const mapping = await target.linkIn(sources, false);
+      const removed = new Set(await this.removeUids([...mapping.keys()], false));
+      // An original another session expunged meanwhile was counted off then: its copy counts now.
+      this.context.usage.changed(
+        sources.filter((s) => !removed.has(s.uid)).reduce((sum, s) => sum + s.size, 0),
+      );
+      return mapping;
+    } catch (err) {
+      // Half done (copies made, originals not all gone): the total is counted again from the disk.
+      this.context.usage.stale();
+      throw err;
+    }
+  }
+
+  /**
+   * The files, flags and dates of messages to copy. Looked up under this folder's lock, which is
+   * let go before the target's is taken: holding both at once could deadlock against a copy the
+   * other way.
+   */
+  private sourcesOf(uids: number[]): Promise<Source[]> {
+    return this.exclusive(async () => {
       const index = await this.disk.look({ locked: true });
       return entriesOf(index, uids).map((entry) => {
         const info = this.infos.infoOf(index, entry)!;
@@ -416,19 +477,10 @@ export class Folder {
         };
       });
     });
-    return target.linkIn(sources);
   }
 
-  /** MOVE (RFC 6851): COPY, then EXPUNGE of the originals. */
-  async moveTo(uids: number[], target: Folder): Promise<Map<number, number>> {
-    const mapping = await this.copyTo(uids, target);
-    await this.delete([...mapping.keys()]);
-    return mapping;
-  }
-
-  private async linkIn(
-    sources: { uid: number; file: string; flags: string[]; internalDate: Date; size: number }[],
-  ): Promise<Map<number, number>> {
+  /** Links the sources in, with new UIDs; `counted`: their bytes are added to the usage (a COPY). */
+  private async linkIn(sources: Source[], counted: boolean): Promise<Map<number, number>> {
     return this.exclusive(async () => {
       const index = await this.disk.look({ locked: true, dirs: false });
       const added: { id: string; file: string; internalDate: Date; flags: string[] }[] = [];
@@ -450,7 +502,7 @@ export class Folder {
         await this.context.syncs.of(path.join(this.dir, 'cur')).sync();
         entries = await this.addEntries(index, added);
         // A link is counted at its size in each folder, as Maildir++ quotas count (usage.ts).
-        this.context.usage.changed(sources.reduce((sum, source) => sum + source.size, 0));
+        if (counted) this.context.usage.changed(sources.reduce((sum, source) => sum + source.size, 0));
       });
       for (const entry of entries)
         this.context.changes.emit('added', { ...this.origin, id: entry.id, uid: entry.uid });
@@ -478,7 +530,8 @@ export class Folder {
     return upsert;
   }
 
-  private async remove(index: FolderIndex, doomed: UidEntry[]): Promise<number[]> {
+  /** Unlinks messages; `counted`: their bytes are taken off the usage (all but a MOVE's originals). */
+  private async remove(index: FolderIndex, doomed: UidEntry[], counted = true): Promise<number[]> {
     if (doomed.length === 0) return [];
     const gone = doomed.map((e) => e.uid);
     await this.disk.writingCur(async () => {
@@ -488,7 +541,7 @@ export class Folder {
         if (where.sub === 'new') this.disk.wrote('new');
         const size = this.infos.infoOf(index, entry)?.size ?? 0;
         await unlink(path.join(this.dir, where.sub, where.file)).catch(ignoreMissing);
-        this.context.usage.changed(-size);
+        if (counted) this.context.usage.changed(-size);
         subs.add(where.sub);
       }
       await Promise.all([...subs].map((sub) => this.context.syncs.of(path.join(this.dir, sub)).sync()));

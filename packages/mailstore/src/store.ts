@@ -59,13 +59,14 @@ export class MailStore {
    * Holds room for a message of `bytes` in each of these mailboxes, for the deliveries about to be
    * made, or throws OVER_QUOTA (naming the first that is too full) and holds nothing: a message is
    * taken for all its recipients or for none. Call the returned release once they are delivered
-   * (or failed); the bytes delivered are counted by then.
+   * (or failed); the bytes delivered are counted by then. `what` names them in the refusal
+   * ("the message needs", by default).
    */
-  async hold(users: readonly string[], bytes: number): Promise<() => void> {
+  async hold(users: readonly string[], bytes: number, what?: string): Promise<() => void> {
     const usages = await Promise.all(users.map(async (user) => (await this.mailbox(user)).usage));
     await Promise.all(usages.map((usage) => usage.fresh()));
     // No await from here: the checks and the holds see the same totals.
-    const refused = usages.map((usage) => usage.refusal(bytes)).find(Boolean);
+    const refused = usages.map((usage) => usage.refusal(bytes, what)).find(Boolean);
     if (refused) throw refused;
     const releases = usages.map((usage) => usage.holdNow(bytes));
     return () => {

@@ -5,17 +5,19 @@ import { MailStoreError } from './errors.js';
  * A mailbox's storage quota (config mail.quotaBytes): the bytes of every message file in every
  * folder (new/ and cur/; tmp/ holds deliveries not yet made), each file counted at its size, as
  * Maildir++ quotas count them (http://www.inter7.com/courierimap/README.maildirquota.html): a
- * COPY, a hard link here, counts again in its new folder, as it would on a store that copies.
+ * COPY, a hard link here, counts again in its new folder, as it would on a store that copies. A
+ * MOVE within the mailbox changes nothing: the bytes change folder (Folder.moveTo).
  *
  * Walking the Maildir at each delivery would cost the SMTP hot path a readdir of every folder
  * (thousands of names for a full INBOX), so the total is kept in memory: counted by one walk on
  * first use (the names' `,S=<size>` give the sizes without a stat), then moved by this process's
- * own changes (delivery, APPEND, COPY/MOVE, EXPUNGE, POP3 DELE). A change made by another process
+ * own changes (delivery, APPEND, COPY, EXPUNGE, POP3 DELE). A change made by another process
  * (a file removed by hand, the web app) is seen at the next count: the total is counted again when
  * it is older than RECOUNT_MS, or after a folder is deleted.
  *
- * Room is held (hold()) while a message is written, so that deliveries running at once cannot
- * pass the quota together: each sees the bytes of the others in flight.
+ * Room is held (hold()) while a message is written, so that writes running at once (deliveries,
+ * APPENDs, COPYs, from any session) cannot pass the quota together: each sees the bytes of the
+ * others in flight.
  */
 export class MailboxUsage {
   /** Bytes of the message files, as last counted, moved by this process's changes since. */
@@ -68,12 +70,12 @@ export class MailboxUsage {
   /**
    * Holds room for `bytes` about to be written, or throws OVER_QUOTA if they would pass the quota.
    * The caller calls the returned release once the files are in place (counted by changed()) or
-   * failed. See MailStore.hold for several mailboxes at once.
+   * failed. See MailStore.hold for several mailboxes at once. `what` names them in the refusal.
    */
-  async hold(bytes: number): Promise<() => void> {
+  async hold(bytes: number, what?: string): Promise<() => void> {
     if (this.limit === Number.POSITIVE_INFINITY) return () => undefined;
     await this.fresh();
-    return this.holdNow(bytes);
+    return this.holdNow(bytes, what);
   }
 
   /** Counts the Maildir if the total is old (or never counted); resolves when it is fresh. */
@@ -93,21 +95,24 @@ export class MailboxUsage {
     await this.counting;
   }
 
-  /** The error hold() throws, or undefined if `bytes` fit now. Call after fresh(). */
-  refusal(bytes: number): MailStoreError | undefined {
+  /**
+   * The error hold() throws, or undefined if `bytes` fit now. Call after fresh(). `what` says what
+   * the bytes are for: "the message needs" (a delivery, an APPEND), "the copies need" (a COPY).
+   */
+  refusal(bytes: number, what = 'the message needs'): MailStoreError | undefined {
     const used = this.used + this.held;
     if (used + bytes <= this.limit) return undefined;
     return new MailStoreError(
       'OVER_QUOTA',
-      `the mailbox of ${this.user} is full: ${formatBytes(used)} of its ${formatBytes(this.limit)} quota used, the message needs ${formatBytes(bytes)}`,
+      `the mailbox of ${this.user} is full: ${formatBytes(used)} of its ${formatBytes(this.limit)} quota used, ${what} ${formatBytes(bytes)}`,
       this.user,
     );
   }
 
   /** hold() once fresh() resolved: no await between the check and the hold. */
-  holdNow(bytes: number): () => void {
+  holdNow(bytes: number, what?: string): () => void {
     if (this.limit === Number.POSITIVE_INFINITY) return () => undefined;
-    const refused = this.refusal(bytes);
+    const refused = this.refusal(bytes, what);
     if (refused) throw refused;
     this.held += bytes;
     let released = false;

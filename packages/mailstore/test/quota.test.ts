@@ -113,6 +113,58 @@ describe('the quota', () => {
     expect(await used('bob')).toBe(0);
   });
 
+  it('refuses a COPY that would pass it, copying none (RFC 9051 §6.4.7), and makes one that fits', async () => {
+    const mailbox = await store.mailbox('bob');
+    const drafts = await mailbox.folder('Drafts');
+    const sent = await mailbox.folder('Sent');
+    const [a, b] = await drafts.appendAll([{ message: bytes(300) }, { message: bytes(200) }]);
+    // 500 used: both copied would make 1000 + 500.
+    await drafts.copyTo([a!.uid, b!.uid], sent);
+    await expect(drafts.copyTo([a!.uid, b!.uid], sent)).rejects.toMatchObject({
+      code: 'OVER_QUOTA',
+      message: expect.stringMatching(/the copies need 500 bytes/),
+    });
+    expect(await sent.messages()).toHaveLength(2);
+    expect(readdirSync(path.join(root, 'bob', '.Sent', 'cur'))).toHaveLength(2);
+    expect(await used()).toBe(1000);
+  });
+
+  it('holds room for COPYs under way: COPYs at once pass it no more than one by one', async () => {
+    const mailbox = await store.mailbox('bob');
+    const drafts = await mailbox.folder('Drafts');
+    const a = await drafts.append(bytes(300));
+    const results = await Promise.all(
+      ['Sent', 'Trash', 'Junk', 'Sent'].map(async (name) =>
+        codeOf(drafts.copyTo([a.uid], await mailbox.folder(name))),
+      ),
+    );
+    expect(results.filter((r) => r === 'stored')).toHaveLength(2);
+    expect(await used()).toBe(900);
+  });
+
+  it('never refuses a MOVE within the mailbox, which changes nothing, even at the quota', async () => {
+    const mailbox = await store.mailbox('bob');
+    const inbox = await mailbox.folder('INBOX');
+    const trash = await mailbox.folder('Trash');
+    await store.deliver('bob', bytes(400));
+    const a = await inbox.append(bytes(600));
+    expect(await store.full('bob')).toBe(true);
+    // While the copy is made and the original not yet gone, the bytes are not counted twice: a
+    // delivery at that moment is judged on the 1000 bytes the mailbox holds, not 1600.
+    const seen: (string | undefined)[] = [];
+    const onAdded = () => seen.push(mailbox.usage.refusal(0)?.code);
+    store.changes.on('added', onAdded);
+    const mapping = await inbox.moveTo([a.uid], trash);
+    store.changes.off('added', onAdded);
+    expect(seen).toEqual([undefined]);
+    expect(await used()).toBe(1000);
+    expect(await trash.messages()).toHaveLength(1);
+    // Back again, the uid the move gave it, and RENAME INBOX's move of everything.
+    await trash.moveTo([mapping.get(a.uid)!], inbox);
+    expect(await used()).toBe(1000);
+    expect(await trash.messages()).toHaveLength(0);
+  });
+
   it('is no limit for a store made without one (the tools, the web app)', async () => {
     const unlimited = new MailStore(root);
     const drafts = await (await unlimited.mailbox('bob')).folder('Drafts');

@@ -280,7 +280,13 @@ export class Relay {
     if (failures.length) await this.bounce(envelope, failures, message);
   }
 
-  /** A bounce to the sender's INBOX; never for a bounce itself (MAIL FROM:<>, RFC 5321 §4.5.5). */
+  /**
+   * A bounce to the sender's INBOX; never for a bounce itself (MAIL FROM:<>, RFC 5321 §4.5.5).
+   * It counts against the sender's quota as any delivery does (room held first, as SMTP does): a
+   * bounce goes with a null reverse-path (RFC 5321 §6.1) so that no notification ever answers it
+   * (§4.5.5), so one that would pass the quota is dropped, with a line on the console, and not
+   * bounced again nor retried. The message it is about left the queue already: nothing else is lost.
+   */
   private async bounce(envelope: Envelope, failures: Failure[], message: Buffer): Promise<void> {
     if (!envelope.from) return;
     const at = envelope.from.lastIndexOf('@');
@@ -291,7 +297,22 @@ export class Relay {
       domain: this.config.domain,
       originalHeaders: headerSection(message),
     });
-    await this.store.deliver(user, Buffer.concat([Buffer.from('Return-Path: <>\r\n'), report]));
+    const bounce = Buffer.concat([Buffer.from('Return-Path: <>\r\n'), report]);
+    let release: () => void;
+    try {
+      release = await this.store.hold([user], bounce.length, 'the bounce needs');
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'OVER_QUOTA') throw err;
+      console.log(
+        `[mail] relay: ${envelope.id} not delivered to ${failures.map((f) => f.rcpt).join(', ')}; the bounce to ${envelope.from} is dropped: ${(err as Error).message}`,
+      );
+      return;
+    }
+    try {
+      await this.store.deliver(user, bounce);
+    } finally {
+      release();
+    }
     console.log(
       `[mail] relay: ${envelope.id} bounced to ${envelope.from} (${failures.map((f) => f.rcpt).join(', ')})`,
     );

@@ -23,6 +23,8 @@ export function parseCopy(args: Args): CopyArgs {
  * The target may be the selected mailbox itself: neither RFC 3501 §6.4.7 nor RFC 6851 forbids
  * it, so the copies get new UIDs there (the session hears of them as EXISTS) and a MOVE then
  * expunges the originals, as a MOVE to anywhere else does.
+ * Copies count against the account's quota, a MOVE does not (see below and packages/mailstore,
+ * "The quota").
  */
 export async function transfer(
   session: Session,
@@ -39,7 +41,17 @@ export async function transfer(
   if (!target) return no(`no mailbox ${name}: CREATE it first`, 'TRYCREATE');
   const uids = messagesOf(view, set, uid).map((m) => m.uid);
   if (uids.length === 0) return ok(`${move ? 'MOVE' : 'COPY'} completed: no message matched`);
-  const mapping = move ? await view.folder.moveTo(uids, target) : await view.folder.copyTo(uids, target);
+  let mapping: Map<number, number>;
+  try {
+    mapping = move ? await view.folder.moveTo(uids, target) : await view.folder.copyTo(uids, target);
+  } catch (err) {
+    // RFC 9051 §7.1: OVERQUOTA, the copies would pass the account's quota (config mail.quotaBytes,
+    // all its folders together). RFC 9051 §6.4.7: a COPY that fails copies nothing; the store made
+    // none. A MOVE within the account changes no usage: the store never refuses it for the quota.
+    if ((err as { code?: string }).code === 'OVER_QUOTA')
+      return no(`${(err as Error).message}: nothing was copied; EXPUNGE messages to make room`, 'OVERQUOTA');
+    throw err;
+  }
   const { uidValidity } = await target.status();
   const from = [...mapping.keys()];
   const to = from.map((u) => mapping.get(u)!);
