@@ -95,8 +95,11 @@ export async function startLab(lab: TempLab, ...args: string[]): Promise<Running
     await up.exit;
   };
   try {
-    // "all services listening (14) in …", or "13 of 14 services listening …" when a port was taken.
-    await waitFor(() => /services listening/.test(up.output()) || up.child.exitCode !== null, {
+    // "all services listening (14) in …", or "13 of 14 services listening …" when a port was taken;
+    // then its last line, "Live transcripts: … Stop all: Ctrl-C": the lines between (Home page:,
+    // Students: type …) are written by other write()s, which may reach this pipe in a later read
+    // (CI saw the table without the Home page line).
+    await waitFor(() => /Stop all: Ctrl-C/.test(up.output()) || up.child.exitCode !== null, {
       timeoutMs: 100_000,
       what: `portlab up to say its services are listening:\n${up.output()}`,
     });

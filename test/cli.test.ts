@@ -140,6 +140,8 @@ describe('portlab up, the supervisor', () => {
     up = new Running(lab, ['up']);
     const [, seconds] = await up.waitFor(/all services listening \(\d+\) in ([\d.]+) s/);
     expect(Number(seconds)).toBeGreaterThan(0);
+    // Its last line: the Home page line before it may come in a later read of the pipe.
+    await up.waitFor(/Stop all: Ctrl-C/);
     expect(up.out).toMatch(new RegExp(`http\\s+web\\s+HTTP\\s+${lab.ports.http}\\s+80\\s+listening`));
     expect(up.out).toContain(`Home page: http://127.0.0.1:${lab.ports.http}/`);
     expect(await canConnect(lab.ports.http)).toBe(true);
