@@ -293,5 +293,11 @@ describe('watch formatting', () => {
     t.flush();
     await watcher.waitFor(/connected\s+127\.0\.0\.1:40000 -> 127\.0\.0\.1:\d+/);
     await watcher.waitFor(/C: AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ= \[credentials\]/);
+    // A login by password, then (the chat app) an access token acting for an account.
+    s.login('alice', true);
+    s.login('alice', true, 'access-token');
+    t.flush();
+    await watcher.waitFor(/login as alice: ok/);
+    await watcher.waitFor(/acting for alice: access token/);
   });
 });

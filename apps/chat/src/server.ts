@@ -157,7 +157,7 @@ function actsFor(request: FastifyRequest, home: Home): void {
   const account = home.localAccount(user);
   if (account === undefined) return; // an account removed since: the token acts for nobody here
   actingFor.set(session, user);
-  session.login(account, true);
+  session.login(account, true, 'access-token');
 }
 
 /** The C: line of an exchange: method, path (token masked) and the body's summary. */

@@ -200,7 +200,7 @@ describe('accounts (client-server API)', () => {
     const { session } = events[at]!;
     // Just before the request in its connection's transcript (a new one): bob's login, by his token.
     const before = events.slice(0, at).filter((e) => e.session === session);
-    expect(before.at(-1)).toMatchObject({ type: 'login', user: 'bob', ok: true });
+    expect(before.at(-1)).toMatchObject({ type: 'login', user: 'bob', ok: true, via: 'access-token' });
     // A wrong token names nobody: no login event for it.
     await api(chat.base, 'GET', `${V3}/account/whoami`, { token: 'mat_forged' });
     await new Promise((r) => setTimeout(r, 200));

@@ -82,6 +82,8 @@ export interface LoginEvent extends Base {
   /** The account the login names ("Zoe@lab.test" is zoe); null when it names none of this lab's. */
   user: string | null;
   ok: boolean;
+  /** Absent for a password; 'access-token': a request's bearer token acted for the account. */
+  via?: 'access-token';
 }
 
 export type TranscriptEvent = LineEvent | ConnectionEvent | ServiceEvent | LoginEvent;

@@ -6,6 +6,7 @@ import {
   endpoint,
   type Flag,
   type LineData,
+  type LoginEvent,
   type TranscriptEvent,
 } from './events.js';
 import { LogFile, type RotateOptions } from './log-file.js';
@@ -187,9 +188,10 @@ export class Session {
   /**
    * The client tried to log in as `user` (the account name, or null if the login names none); `ok`
    * if the password was right. Call it for each try, failed ones too, after the lines that carried
-   * the password: a viewer attributes those lines to this account (see LoginEvent).
+   * the password: a viewer attributes those lines to this account (see LoginEvent). `via`: no
+   * password, an access token acted for the account (the chat app).
    */
-  login(user: string | null, ok: boolean): void {
+  login(user: string | null, ok: boolean, via?: LoginEvent['via']): void {
     this.transcript.write({
       type: 'login',
       service: this.transcript.service,
@@ -198,6 +200,7 @@ export class Session {
       peer: this.peer,
       user,
       ok,
+      ...(via ? { via } : {}),
     });
   }
 

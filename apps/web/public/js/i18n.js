@@ -160,6 +160,7 @@ const en = {
   privateLine:
     "another account's session, after its login: only that student (signed in) and the teacher see what it says",
   loginOk: '{user} logged in',
+  loginToken: '{user}’s access token: the request acts for {user}',
   loginRefused: 'login refused for {user}',
   noAccount: 'no such account',
   signIn: 'Sign in',
@@ -399,6 +400,7 @@ const fr = {
   privateLine:
     'session d’un autre compte, après sa connexion : seuls cet élève (connecté) et l’enseignant voient ce qu’elle dit',
   loginOk: '{user} s’est connecté',
+  loginToken: 'jeton d’accès de {user} : la requête agit pour {user}',
   loginRefused: 'connexion refusée pour {user}',
   noAccount: 'compte inconnu',
   signIn: 'Se connecter',

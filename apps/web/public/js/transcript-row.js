@@ -17,6 +17,7 @@ export function describe(e, t) {
       t('serviceEvent', { service: e.service, state: t(`state_${e.state}`) }) +
       (e.message ? `: ${e.message}` : '')
     );
+  if (e.type === 'login' && e.via === 'access-token') return t('loginToken', { user: e.user });
   if (e.type === 'login') return t(e.ok ? 'loginOk' : 'loginRefused', { user: e.user ?? t('noAccount') });
   return t(e.type === 'open' ? 'opened' : 'closed', { from: e.from, to: e.to });
 }

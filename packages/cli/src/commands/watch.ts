@@ -24,7 +24,9 @@ export function formatEvent(e: TranscriptEvent, color: boolean): string {
     case 'login':
       return paint(
         'magenta',
-        `${time} ${where} ${e.session} login as ${e.user ?? '(no account)'}: ${e.ok ? 'ok' : 'refused'}`,
+        e.via === 'access-token'
+          ? `${time} ${where} ${e.session} acting for ${e.user}: access token`
+          : `${time} ${where} ${e.session} login as ${e.user ?? '(no account)'}: ${e.ok ? 'ok' : 'refused'}`,
         color,
       );
     case 'service':
