@@ -200,6 +200,11 @@ test('malformed payloads of every command are refused without stopping the node'
     ['block', Buffer.alloc(200, 0xff)],
     ['block', Buffer.from(mineSync(odd).toBuffer())],
     ['tx', Buffer.from('0100000001', 'hex')],
+    // Counts no payload can hold (a varint of 2^53-1 transactions, 2^32-1 inputs): refused, not allocated.
+    ['block', Buffer.concat([helper.tip.raw.subarray(0, 80), Buffer.from('ffffffffffffff1f00', 'hex')])],
+    ['tx', Buffer.from('01000000feffffffff', 'hex')],
+    // A command we do not speak (Bitcoin Core ignores them too).
+    ['sendcmpct', Buffer.alloc(9)],
     ['addr', Buffer.from('fe00000001', 'hex')],
     ['ping', Buffer.alloc(0)],
   ];
