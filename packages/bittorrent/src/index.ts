@@ -28,7 +28,7 @@ export {
 } from './tracker/client.js';
 export { parseQuery, percentEncode } from './tracker/query.js';
 export { createTracker, type TrackerOptions } from './tracker/server.js';
-export { Swarms } from './tracker/swarms.js';
+export { DEFAULT_SWARM_LIMITS, type SwarmLimits, Swarms } from './tracker/swarms.js';
 export { Watcher, type WatcherOptions, type WatchRow } from './watch/watcher.js';
 export { WEB_SEED_REQUESTS, WebSeed, WebSeedError, webSeedFileUrl } from './web-seed.js';
 export { clientName } from './wire/client-name.js';
