@@ -13,6 +13,7 @@ import {
   INV_BLOCK,
   MAX_INV,
   MAX_PAYLOAD,
+  MAX_USER_AGENT,
   PROTOCOL_VERSION,
 } from '../src/p2p/messages.js';
 import { ChainNode, MAX_BLOCKS_ASKED, MAX_PEERS_PER_ADDRESS, type NodeOptions } from '../src/p2p/node.js';
@@ -148,6 +149,31 @@ describe('an untrusted peer', () => {
     await waitFor(() => peer.got.includes('pong'), { what: 'a pong' });
     expect([...node.peers][0]!.asked.size).toBe(MAX_BLOCKS_ASKED);
     await stillServes(node);
+  });
+
+  it(`a user agent over ${MAX_USER_AGENT} bytes (BIP 14): refused, not kept, and the handshake never completes`, async () => {
+    const node = await startNode({ handshakeTimeoutMs: 500 });
+    const peer = await rawPeer(node.port);
+    const version = (userAgent: string) =>
+      encodeVersion({
+        version: PROTOCOL_VERSION,
+        services: 0n,
+        timestamp: 0n,
+        recv: { services: 0n, host: '127.0.0.1', port: node.port },
+        from: { services: 0n, host: '127.0.0.1', port: 0 },
+        nonce: Buffer.alloc(8, 6),
+        userAgent,
+        startHeight: 0,
+        relay: false,
+      });
+    peer.send('version', version('x'.repeat(500_000)));
+    await waitFor(() => peer.closed(), { what: 'the peer to be dropped at the handshake timeout' });
+    expect(peer.got).not.toContain('verack');
+    // 256 bytes is still a user agent.
+    const fine = await rawPeer(node.port);
+    fine.send('version', version('y'.repeat(MAX_USER_AGENT)));
+    await waitFor(() => fine.got.includes('verack'), { what: 'the verack' });
+    expect([...node.peers].find((p) => p.handshake.gotVersion)?.userAgent).toHaveLength(MAX_USER_AGENT);
   });
 
   it('a connection that never says version is dropped after the handshake timeout', async () => {

@@ -21,6 +21,8 @@ export const HEADER_BYTES = 24;
 export const MAX_PAYLOAD = 1_001_000;
 export const MAX_HEADERS = 2000;
 export const MAX_INV = 50_000;
+/** BIP 14's user agent, at most 256 bytes (Bitcoin Core's MAX_SUBVERSION_LENGTH): kept per peer and shown. */
+export const MAX_USER_AGENT = 256;
 
 export const INV_TX = 1;
 export const INV_BLOCK = 2;
@@ -275,7 +277,10 @@ export function decodeVersion(payload: Buffer): Version {
   const recv = readAddr(r);
   const from = readAddr(r);
   const nonce = r.bytes(8);
-  const userAgent = r.varstr();
+  const length = r.varint();
+  if (length > MAX_USER_AGENT)
+    throw new ProtocolError(`user agent of ${length} bytes, limit ${MAX_USER_AGENT}`);
+  const userAgent = r.bytes(length).toString('utf8');
   const startHeight = r.i32();
   // `relay` came with BIP 37 (protocol 70001); older peers (python-bitcoinlib's default 60002) omit it.
   const relay = r.done ? true : r.u8() !== 0;
