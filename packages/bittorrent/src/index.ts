@@ -27,7 +27,7 @@ export {
   TrackerError,
 } from './tracker/client.js';
 export { parseQuery, percentEncode } from './tracker/query.js';
-export { createTracker, type TrackerOptions } from './tracker/server.js';
+export { createTracker, MAX_TRACKER_CONNECTIONS_PER_ADDRESS, type TrackerOptions } from './tracker/server.js';
 export { DEFAULT_SWARM_LIMITS, type SwarmLimits, Swarms } from './tracker/swarms.js';
 export { Watcher, type WatcherOptions, type WatchRow } from './watch/watcher.js';
 export { WEB_SEED_REQUESTS, WebSeed, WebSeedError, webSeedFileUrl } from './web-seed.js';

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Transcript } from '@portlab/transcript';
+import { ConnectionsPerAddress } from './connection-limit.js';
 import type { Metainfo } from './metainfo.js';
 import { TokenBucket } from './rate.js';
 import { acceptedSessions, type SessionOf } from './sessions.js';
@@ -77,8 +78,7 @@ export class PeerNode {
   readonly account: string | undefined;
   private readonly sessionOf: SessionOf;
   private boundPort: number | undefined;
-  /** Open connections that dialled us, by the address they came from. */
-  private readonly fromAddress = new Map<string, number>();
+  private readonly perAddress = new ConnectionsPerAddress(MAX_CONNECTIONS_PER_ADDRESS);
 
   constructor(private readonly options: PeerNodeOptions) {
     this.host = options.host;
@@ -156,17 +156,8 @@ export class PeerNode {
       session?.server(`${reason}; closing`);
       socket.destroy();
     };
-    const from = socket.remoteAddress ?? '';
-    const open = (this.fromAddress.get(from) ?? 0) + 1;
-    this.fromAddress.set(from, open);
-    socket.once('close', () => {
-      const left = this.fromAddress.get(from)! - 1;
-      if (left === 0) this.fromAddress.delete(from);
-      else this.fromAddress.set(from, left);
-    });
-    if (open > MAX_CONNECTIONS_PER_ADDRESS) {
-      return refuse(`too many connections from ${from} (${MAX_CONNECTIONS_PER_ADDRESS})`);
-    }
+    const tooMany = this.perAddress.admit(socket);
+    if (tooMany) return refuse(tooMany);
     socket.resume();
     let dialled: Awaited<ReturnType<typeof readHandshake>>;
     try {

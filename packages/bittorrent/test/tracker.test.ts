@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor } from '@portlab/testkit';
@@ -9,6 +10,7 @@ import {
   createTracker,
   DEFAULT_SWARM_LIMITS,
   decode,
+  MAX_TRACKER_CONNECTIONS_PER_ADDRESS,
   percentEncode,
   Swarms,
 } from '../src/index.js';
@@ -195,6 +197,38 @@ describe('what one address can make the tracker remember', () => {
       await announce(strict.url, { ...at, peerId: id(1), port: 10_001, event: 'stopped' });
       await announce(strict.url, { ...at, peerId: id(999), port: 9999 });
     } finally {
+      strict.server.close();
+    }
+  });
+
+  it(`${MAX_TRACKER_CONNECTIONS_PER_ADDRESS} connections at once from one address; the next is closed`, async () => {
+    const strict = await strictTracker();
+    const port = (strict.server.address() as { port: number }).port;
+    const open = async () => {
+      const socket = connect(port, '127.0.0.1');
+      let closed = false;
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        closed = true;
+      });
+      await new Promise((r) => socket.once('connect', r));
+      return { socket, closed: () => closed };
+    };
+    const held = [];
+    try {
+      for (let n = 0; n < MAX_TRACKER_CONNECTIONS_PER_ADDRESS; n++) held.push(await open());
+      const extra = await open();
+      held.push(extra);
+      await waitFor(() => extra.closed(), { what: 'the extra connection to be closed' });
+      expect(held.filter((c) => c.closed())).toHaveLength(1);
+      await waitFor(
+        () => transcriptLines(dir, 'tracker').includes('too many connections from 127.0.0.1 (64); closing'),
+        {
+          what: 'the refusal in the transcript',
+        },
+      );
+    } finally {
+      for (const c of held) c.socket.destroy();
       strict.server.close();
     }
   });

@@ -16,11 +16,12 @@
  * The tracker never touches the file: it only introduces peers to each other.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { isIP, isIPv4 } from 'node:net';
+import { isIP, isIPv4, type Socket } from 'node:net';
 import { isLocalAddress } from '@portlab/config';
 import type { Transcript } from '@portlab/transcript';
 import { plainAddress } from '@portlab/transcript';
 import { encode } from '../bencode.js';
+import { ConnectionsPerAddress } from '../connection-limit.js';
 import { acceptedSessions, type SessionOf } from '../sessions.js';
 import { describePeerId } from '../wire/handshake.js';
 import { parseQuery } from './query.js';
@@ -48,6 +49,12 @@ export interface TrackerOptions {
 
 /** numwant is not in BEP 3; trackers took it up with "if omitted, typically defaults to 50 peers". */
 const DEFAULT_NUMWANT = 50;
+/**
+ * HTTP connections at once from one address, the lab machine's own not counted: a student's
+ * `portlab p2p swarm --peers 50` announces at once from one machine, a flood of idle connections
+ * must not hold the tracker's (and the resident peer's process's) sockets.
+ */
+export const MAX_TRACKER_CONNECTIONS_PER_ADDRESS = 64;
 /** A numwant of 10^15 gets this many peers at most: an answer stays small whatever is asked. */
 const MAX_NUMWANT = 200;
 
@@ -60,6 +67,16 @@ export function createTracker(options: TrackerOptions): { server: Server; swarms
   const swarms = new Swarms(2 * interval * 1000 + 10_000, options.limits);
   const server = createServer();
   const sessionOf = acceptedSessions(server, options.transcript, options.sessionOf);
+  const perAddress = new ConnectionsPerAddress(
+    MAX_TRACKER_CONNECTIONS_PER_ADDRESS,
+    (a) => !trustIpFrom(plainAddress(a)),
+  );
+  server.on('connection', (socket: Socket) => {
+    const tooMany = perAddress.admit(socket);
+    if (!tooMany) return;
+    sessionOf(socket)?.server(`${tooMany}; closing`);
+    socket.destroy();
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const session = sessionOf(req.socket);
     const url = req.url ?? '/';
