@@ -7,18 +7,16 @@ import { waitFor } from '@portlab/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   encodeInv,
-  encodeVersion,
   FrameReader,
   frame,
   INV_BLOCK,
   MAX_INV,
   MAX_PAYLOAD,
   MAX_USER_AGENT,
-  PROTOCOL_VERSION,
 } from '../src/p2p/messages.js';
 import { ChainNode, MAX_BLOCKS_ASKED, MAX_PEERS_PER_ADDRESS, type NodeOptions } from '../src/p2p/node.js';
 import { MAX_SEND_BUFFER } from '../src/p2p/peer.js';
-import { Chain, EASY } from './helpers.js';
+import { Chain, EASY, testVersion } from './helpers.js';
 
 /** The most inv items one message can hold (36 bytes each): MAX_INV's 50,000 do not fit in MAX_PAYLOAD. */
 const MOST_ITEMS = Math.floor((MAX_PAYLOAD - 5) / 36);
@@ -63,20 +61,7 @@ async function rawPeer(port: number) {
     send,
     closed: () => closed,
     async handshake() {
-      send(
-        'version',
-        encodeVersion({
-          version: PROTOCOL_VERSION,
-          services: 0n,
-          timestamp: 0n,
-          recv: { services: 0n, host: '127.0.0.1', port },
-          from: { services: 0n, host: '127.0.0.1', port: 0 },
-          nonce: Buffer.alloc(8, 5),
-          userAgent: '/hostile/',
-          startHeight: 0,
-          relay: false,
-        }),
-      );
+      send('version', testVersion(port, 5, '/hostile/'));
       await waitFor(() => got.includes('verack'), { what: 'the handshake' });
       send('verack');
     },
@@ -154,18 +139,7 @@ describe('an untrusted peer', () => {
   it(`a user agent over ${MAX_USER_AGENT} bytes (BIP 14): refused, not kept, and the handshake never completes`, async () => {
     const node = await startNode({ handshakeTimeoutMs: 500 });
     const peer = await rawPeer(node.port);
-    const version = (userAgent: string) =>
-      encodeVersion({
-        version: PROTOCOL_VERSION,
-        services: 0n,
-        timestamp: 0n,
-        recv: { services: 0n, host: '127.0.0.1', port: node.port },
-        from: { services: 0n, host: '127.0.0.1', port: 0 },
-        nonce: Buffer.alloc(8, 6),
-        userAgent,
-        startHeight: 0,
-        relay: false,
-      });
+    const version = (userAgent: string) => testVersion(node.port, 6, userAgent);
     peer.send('version', version('x'.repeat(500_000)));
     await waitFor(() => peer.closed(), { what: 'the peer to be dropped at the handshake timeout' });
     expect(peer.got).not.toContain('verack');
