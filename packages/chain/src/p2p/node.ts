@@ -117,14 +117,7 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     this.host = opts.host ?? '127.0.0.1';
     this.port = opts.port ?? 0;
     this.server = createServer((socket) => {
-      const from = socket.remoteAddress;
-      const reason =
-        this.peers.size >= MAX_PEERS
-          ? `too many peers (${MAX_PEERS})`
-          : [...this.peers].filter((p) => !p.outgoing && p.socket.remoteAddress === from).length >=
-              MAX_PEERS_PER_ADDRESS
-            ? `too many connections from ${from} (${MAX_PEERS_PER_ADDRESS})`
-            : undefined;
+      const reason = this.refusal(socket.remoteAddress);
       if (!reason) {
         this.attach(socket, false);
         return;
@@ -173,6 +166,15 @@ export class ChainNode extends EventEmitter implements PeerHandler {
         });
       });
     });
+  }
+
+  /** Why a connection from `from` is not taken, if it is not. */
+  private refusal(from: string | undefined): string | undefined {
+    if (this.peers.size >= MAX_PEERS) return `too many peers (${MAX_PEERS})`;
+    const fromThere = [...this.peers].filter((p) => !p.outgoing && p.socket.remoteAddress === from);
+    if (fromThere.length >= MAX_PEERS_PER_ADDRESS)
+      return `too many connections from ${from} (${MAX_PEERS_PER_ADDRESS})`;
+    return undefined;
   }
 
   private session(socket: Socket, outgoing: boolean): Session | undefined {
