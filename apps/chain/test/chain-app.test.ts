@@ -108,6 +108,25 @@ describe('portlab chain', () => {
     expect(rebound).toBe(403);
   });
 
+  test('the API refuses a body that is not one JSON object, or over 4 kB, and goes on answering', async () => {
+    const post = (body: string | Buffer) =>
+      fetch(`http://127.0.0.1:${a.ports['chain-api']}/mine`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then(
+        async (r) => ({ status: r.status, ...((await r.json()) as { error?: string }) }),
+        // The server may close while the client still sends the rest: refused all the same.
+        (err: Error) => ({ status: 0, error: err.message }),
+      );
+    for (const bad of ['{', '[1]', '"x"', 'null', '{"blocks": 1e400}']) {
+      expect(await post(bad), bad).toMatchObject({ status: 400 });
+    }
+    const huge = await post(Buffer.alloc(1 << 20, 0x20));
+    expect([0, 413]).toContain(huge.status);
+    expect(await a.api('GET', '/wallet')).toHaveProperty('address');
+  });
+
   test('tamper: verify says where the chain breaks, and another node refuses the tampered block', async () => {
     expect(await portlab(a, 'tamper', '2')).toMatchObject({
       code: 0,

@@ -213,6 +213,20 @@ describe('malformed packets never stop it', () => {
     const many = Buffer.from(good);
     many.writeUInt16BE(0xffff, 4);
     expect(rcodeOf((await udpExchange(many))!)).toBe(1);
+    // A label over 63 octets, a name over 255 (RFC 1035 §2.3.4): malformed.
+    expect(rcodeOf((await udpExchange(query(`${'a'.repeat(64)}.lab.test`, 1)))!)).toBe(1);
+    expect(rcodeOf((await udpExchange(query(`${'a.'.repeat(130)}lab.test`, 1)))!)).toBe(1);
+    // A class other than IN (42) or a type nobody defined (TYPE65280, RFC 3597): REFUSED outside
+    // class IN; in the zone, no record of that type (NODATA, RFC 2308 §2.2).
+    const otherClass = query('pc07.lab.test', 1);
+    otherClass.writeUInt16BE(42, otherClass.length - 2);
+    expect(rcodeOf((await udpExchange(otherClass))!)).toBe(5);
+    const typeQuery = query('pc07.lab.test', 1);
+    typeQuery.writeUInt16BE(65280, typeQuery.length - 4);
+    const unknownType = (await udpExchange(typeQuery))!;
+    expect([rcodeOf(unknownType), unknownType.readUInt16BE(6), unknownType.readUInt16BE(8)]).toEqual([
+      0, 0, 1,
+    ]);
     // An UPDATE (opcode 5, RFC 2136): not implemented here.
     expect(rcodeOf((await udpExchange(query('lab.test', 6, { flags: 5 << 11 })))!)).toBe(4);
     // A reply sent to the server (QR=1) is never answered: no loop between two servers.
@@ -225,6 +239,20 @@ describe('malformed packets never stop it', () => {
       socket.on('close', () => resolve());
       socket.on('error', () => {});
     });
+    // Over TCP: a length prefix and nothing after it holds the connection only until the idle
+    // timeout (10 s, RFC 7766 §6.2.3), while other clients are answered meanwhile.
+    let waited = false;
+    const waiting = new Promise<void>((resolve) => {
+      const socket = connect(lab.ports.dns, '127.0.0.1', () => socket.write(Buffer.from([0, 40])));
+      socket.on('close', () => {
+        waited = true;
+        resolve();
+      });
+      socket.on('error', () => {});
+    });
+    expect(rcodeOf((await udpExchange(good))!)).toBe(0);
+    expect(waited).toBe(false);
+    await waiting;
     const reply = await udpExchange(good);
     expect(reply).not.toBeNull();
     expect(rcodeOf(reply!)).toBe(0);

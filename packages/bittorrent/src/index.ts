@@ -12,13 +12,13 @@ export {
   pieceSize,
   sha1,
 } from './metainfo.js';
-export { type AddOptions, PeerNode, type PeerNodeOptions } from './peer-node.js';
+export { type AddOptions, MAX_CONNECTIONS_PER_ADDRESS, PeerNode, type PeerNodeOptions } from './peer-node.js';
 export { PiecePicker } from './piece-picker.js';
 export { formatBytes, parseRate, TokenBucket } from './rate.js';
 export type { SessionOf } from './sessions.js';
 export { DEFAULT_STALL_SECONDS, explainStall, type Stall, type StallFacts, watchForStall } from './stall.js';
 export { FileStorage, type UploadBlock } from './storage.js';
-export { type PeerContext, type SourceStats, Torrent } from './torrent.js';
+export { MAX_PEER_REQUESTS, type PeerContext, type SourceStats, Torrent } from './torrent.js';
 export {
   type AnnounceRequest,
   type AnnounceResponse,
@@ -27,8 +27,8 @@ export {
   TrackerError,
 } from './tracker/client.js';
 export { parseQuery, percentEncode } from './tracker/query.js';
-export { createTracker, type TrackerOptions } from './tracker/server.js';
-export { Swarms } from './tracker/swarms.js';
+export { createTracker, MAX_TRACKER_CONNECTIONS_PER_ADDRESS, type TrackerOptions } from './tracker/server.js';
+export { DEFAULT_SWARM_LIMITS, type SwarmLimits, Swarms } from './tracker/swarms.js';
 export { Watcher, type WatcherOptions, type WatchRow } from './watch/watcher.js';
 export { WEB_SEED_REQUESTS, WebSeed, WebSeedError, webSeedFileUrl } from './web-seed.js';
 export { clientName } from './wire/client-name.js';

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Transcript } from '@portlab/transcript';
+import { ConnectionsPerAddress } from './connection-limit.js';
 import type { Metainfo } from './metainfo.js';
 import { TokenBucket } from './rate.js';
 import { acceptedSessions, type SessionOf } from './sessions.js';
@@ -37,7 +38,17 @@ export interface PeerNodeOptions {
   sessionOf?: SessionOf;
   /** The lab account whose peer this is: sent with each announce (tracker/client.ts, `user`). */
   account?: string;
+  /** Milliseconds a peer that dialled us has to send its handshake (default 10 s, readHandshake). */
+  handshakeTimeoutMs?: number;
 }
+
+/** Connections at once to one peer (a simulated machine): about as many as a machine's peers need. */
+const MAX_CONNECTIONS = 200;
+/**
+ * Connections at once from one address: a student's machine runs a few peers, and must not take
+ * every connection a classmate's peer (or the resident one) accepts.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 16;
 
 export interface AddOptions {
   /** Create the file if missing (to download); a seed's file must exist. */
@@ -67,6 +78,7 @@ export class PeerNode {
   readonly account: string | undefined;
   private readonly sessionOf: SessionOf;
   private boundPort: number | undefined;
+  private readonly perAddress = new ConnectionsPerAddress(MAX_CONNECTIONS_PER_ADDRESS);
 
   constructor(private readonly options: PeerNodeOptions) {
     this.host = options.host;
@@ -77,7 +89,7 @@ export class PeerNode {
     this.account = options.account;
     this.upload = new TokenBucket(options.uploadRate ?? Number.POSITIVE_INFINITY);
     this.server = createServer({ pauseOnConnect: true });
-    this.server.maxConnections = 200;
+    this.server.maxConnections = MAX_CONNECTIONS;
     this.sessionOf = acceptedSessions(this.server, options.transcript, options.sessionOf);
     this.server.on('connection', (socket) => void this.accept(socket));
     this.server.on('listening', () => {
@@ -144,10 +156,12 @@ export class PeerNode {
       session?.server(`${reason}; closing`);
       socket.destroy();
     };
+    const tooMany = this.perAddress.admit(socket);
+    if (tooMany) return refuse(tooMany);
     socket.resume();
     let dialled: Awaited<ReturnType<typeof readHandshake>>;
     try {
-      dialled = await readHandshake(socket);
+      dialled = await readHandshake(socket, this.options.handshakeTimeoutMs);
     } catch (err) {
       return refuse((err as Error).message);
     }

@@ -31,6 +31,13 @@ import { handshakeLine, PeerWire, readHandshake, type WireHandler } from './wire
 
 const MAX_STRIKES = 2;
 const MAX_PEERS = 50;
+/**
+ * Requests one peer may have waiting for our answer, said in our BEP 10 handshake (`reqq`, "the
+ * number of outstanding request messages this client supports without dropping any"; libtorrent's
+ * default is 250, its limit 500). A peer that sends more is closed: a flood of requests from a peer
+ * that never reads must not queue without end. Our own peers keep at most 256 in flight.
+ */
+export const MAX_PEER_REQUESTS = 500;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** BEP 10 handshakes are a few hundred bytes. */
 const EXTENDED_LIMITS: BencodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
@@ -247,7 +254,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
     wire.on('interested', () => this.choker.interested(wire));
     wire.on('uninterested', () => this.choker.uninterested(wire));
     if (wire.extended) {
-      wire.send({ type: 'extended', extId: 0, payload: encode({ m: {}, p: this.peer.port, v: 'portlab' }) });
+      wire.send({
+        type: 'extended',
+        extId: 0,
+        payload: encode({ m: {}, p: this.peer.port, reqq: MAX_PEER_REQUESTS, v: 'portlab' }),
+      });
     }
     if (this.have.pieces > 0) {
       wire.send({ type: 'bitfield', bits: this.have.bytes });
@@ -615,6 +626,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements WireHandler 
       throw new ProtocolError(
         `request ${index}:${begin}+${length} is outside the torrent or over ${BLOCK_SIZE} bytes`,
       );
+    }
+    if (wire.uploads.length >= MAX_PEER_REQUESTS) {
+      throw new ProtocolError(`more than ${MAX_PEER_REQUESTS} requests waiting (BEP 10 reqq)`);
     }
     this.choker.request(wire, ref);
   }

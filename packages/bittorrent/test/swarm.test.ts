@@ -208,7 +208,32 @@ describe('a swarm of our peers', () => {
         'a request over 16 KiB',
         Buffer.concat([handshake, encodeMessage({ type: 'request', index: 0, begin: 0, length: 1 << 20 })]),
       ],
+      [
+        'a request past the end of its piece',
+        Buffer.concat([
+          handshake,
+          encodeMessage({ type: 'request', index: 0, begin: 2 ** 32 - 1, length: 16 * 1024 }),
+        ]),
+      ],
       ['a have past the last piece', Buffer.concat([handshake, encodeMessage({ type: 'have', index: 1e6 })])],
+      [
+        'a bitfield of the wrong length',
+        Buffer.concat([handshake, encodeMessage({ type: 'bitfield', bits: Buffer.alloc(1) })]),
+      ],
+      [
+        'a piece larger than any message of this torrent',
+        Buffer.concat([
+          handshake,
+          encodeMessage({ type: 'piece', index: 0, begin: 0, block: Buffer.alloc(1 << 20) }),
+        ]),
+      ],
+      [
+        'an extended handshake that is not bencode',
+        Buffer.concat([
+          handshake,
+          encodeMessage({ type: 'extended', extId: 0, payload: Buffer.from('d1:p') }),
+        ]),
+      ],
       [
         'a bencode bomb in the extended handshake',
         Buffer.concat([
@@ -226,6 +251,8 @@ describe('a swarm of our peers', () => {
     expect(lines).toContainEqual(expect.stringMatching(/not a plain BitTorrent handshake \(first byte 0x47/));
     expect(lines).toContainEqual(expect.stringMatching(/message length 2147483647 is larger than the limit/));
     expect(lines).toContainEqual(expect.stringMatching(/bad extended handshake: nesting deeper/));
+    expect(lines).toContainEqual(expect.stringMatching(/bitfield of 1 bytes for \d+ pieces/));
+    expect(lines).toContainEqual(expect.stringMatching(/message length 1048585 is larger than the limit/));
     expect(lines).toContainEqual('no such torrent here; closing');
   });
 });

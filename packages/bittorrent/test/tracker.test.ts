@@ -1,10 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announce, createTracker, decode, percentEncode, Swarms } from '../src/index.js';
+import {
+  announce,
+  createTracker,
+  DEFAULT_SWARM_LIMITS,
+  decode,
+  MAX_TRACKER_CONNECTIONS_PER_ADDRESS,
+  percentEncode,
+  Swarms,
+} from '../src/index.js';
 import { startTracker, transcriptLines } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portlab-tracker-'));
@@ -83,6 +92,21 @@ describe('the HTTP tracker (BEP 3, 23, 48)', () => {
       /port 0 is not a TCP port/,
     ],
     [
+      'port 70000',
+      `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(9))}&port=70000&left=0`,
+      /port 70000 is not a TCP port/,
+    ],
+    [
+      'an info_hash of 21 bytes',
+      `info_hash=${percentEncode(Buffer.alloc(21, 1))}&peer_id=${percentEncode(id(9))}&port=9&left=0`,
+      /info_hash must be 20 bytes, percent-encoded \(got 21\)/,
+    ],
+    [
+      'a numwant of 16 digits',
+      `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(9))}&port=9&left=0&numwant=1234567890123456`,
+      /numwant must be a whole number/,
+    ],
+    [
       'a negative left',
       `info_hash=${percentEncode(hash)}&peer_id=${percentEncode(id(9))}&port=9&left=-1`,
       /left must be a whole number/,
@@ -136,6 +160,96 @@ describe('the HTTP tracker (BEP 3, 23, 48)', () => {
     expect(swarms.counts('h').complete).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(swarms.counts('h').complete).toBe(0);
+  });
+});
+
+describe('what one address can make the tracker remember', () => {
+  /** A tracker for which this machine is another machine (a student's PC): its limits apply. */
+  async function strictTracker() {
+    const strict = createTracker({
+      transcript: new Transcript('tracker', 0, { logDir: dir }),
+      trustIpFrom: () => false,
+    });
+    await new Promise<void>((resolve) => strict.server.listen(0, '127.0.0.1', resolve));
+    return {
+      ...strict,
+      url: `http://127.0.0.1:${(strict.server.address() as { port: number }).port}/announce`,
+    };
+  }
+  const flood = Buffer.alloc(20, 0xef);
+  const at = { infoHash: flood, uploaded: 0, downloaded: 0, left: 1 };
+  const { peersPerSource } = DEFAULT_SWARM_LIMITS;
+
+  it(`a flood of made-up peers from one address: ${peersPerSource} recorded, then a failure reason`, async () => {
+    const strict = await strictTracker();
+    try {
+      for (let n = 0; n < peersPerSource; n++) {
+        await announce(strict.url, { ...at, peerId: id(n), port: 10_000 + n, event: 'started' });
+      }
+      // Over every torrent: a new info_hash is no way around it.
+      await expect(
+        announce(strict.url, { ...at, infoHash: Buffer.alloc(20, 1), peerId: id(999), port: 9999 }),
+      ).rejects.toThrow(/too many peers announced from 127\.0\.0\.1 \(64\): stop some first/);
+      expect(strict.swarms.counts(flood.toString('hex')).incomplete).toBe(peersPerSource);
+      expect(strict.swarms.infoHashes()).toEqual([flood.toString('hex')]);
+      // A peer already known announces again as usual; one that stops makes room for another.
+      await announce(strict.url, { ...at, peerId: id(0), port: 10_000 });
+      await announce(strict.url, { ...at, peerId: id(1), port: 10_001, event: 'stopped' });
+      await announce(strict.url, { ...at, peerId: id(999), port: 9999 });
+    } finally {
+      strict.server.close();
+    }
+  });
+
+  it(`${MAX_TRACKER_CONNECTIONS_PER_ADDRESS} connections at once from one address; the next is closed`, async () => {
+    const strict = await strictTracker();
+    const port = (strict.server.address() as { port: number }).port;
+    const open = async () => {
+      const socket = connect(port, '127.0.0.1');
+      let closed = false;
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        closed = true;
+      });
+      await new Promise((r) => socket.once('connect', r));
+      return { socket, closed: () => closed };
+    };
+    const held = [];
+    try {
+      for (let n = 0; n < MAX_TRACKER_CONNECTIONS_PER_ADDRESS; n++) held.push(await open());
+      const extra = await open();
+      held.push(extra);
+      await waitFor(() => extra.closed(), { what: 'the extra connection to be closed' });
+      expect(held.filter((c) => c.closed())).toHaveLength(1);
+      await waitFor(
+        () => transcriptLines(dir, 'tracker').includes('too many connections from 127.0.0.1 (64); closing'),
+        {
+          what: 'the refusal in the transcript',
+        },
+      );
+    } finally {
+      for (const c of held) c.socket.destroy();
+      strict.server.close();
+    }
+  });
+
+  it('a numwant of 10^15 gets at most 200 peers', async () => {
+    // The lab machine's own peers are not limited per address: 250 of them from 127.0.0.1.
+    const many = Buffer.alloc(20, 0x77);
+    for (let n = 0; n < 250; n++) {
+      await announce(tracker.url, {
+        infoHash: many,
+        uploaded: 0,
+        downloaded: 0,
+        left: 0,
+        peerId: id(n),
+        port: 20_000 + n,
+      });
+    }
+    const answer = await get(
+      `info_hash=${percentEncode(many)}&peer_id=${percentEncode(id(9999))}&port=9&left=1&numwant=999999999999999`,
+    );
+    expect((answer.peers as Uint8Array).length).toBe(200 * 6);
   });
 });
 

@@ -7,11 +7,11 @@ import { Transcript } from '@portlab/transcript';
 import { Block, type Transaction } from 'bitcoinjs-lib';
 import { afterEach, describe, expect, test } from 'vitest';
 import { newWallet, type Wallet } from '../src/keys.js';
-import { encodeVersion, FrameReader, frame, MAX_PAYLOAD, PROTOCOL_VERSION } from '../src/p2p/messages.js';
+import { FrameReader, frame, MAX_PAYLOAD } from '../src/p2p/messages.js';
 import { ChainNode } from '../src/p2p/node.js';
 import { COIN } from '../src/params.js';
 import { mineSync } from '../src/pow.js';
-import { Chain, EASY, mineOn, pay } from './helpers.js';
+import { Chain, EASY, mineOn, pay, testVersion } from './helpers.js';
 
 const nodes: ChainNode[] = [];
 afterEach(async () => {
@@ -200,6 +200,11 @@ test('malformed payloads of every command are refused without stopping the node'
     ['block', Buffer.alloc(200, 0xff)],
     ['block', Buffer.from(mineSync(odd).toBuffer())],
     ['tx', Buffer.from('0100000001', 'hex')],
+    // Counts no payload can hold (a varint of 2^53-1 transactions, 2^32-1 inputs): refused, not allocated.
+    ['block', Buffer.concat([helper.tip.raw.subarray(0, 80), Buffer.from('ffffffffffffff1f00', 'hex')])],
+    ['tx', Buffer.from('01000000feffffffff', 'hex')],
+    // A command we do not speak (Bitcoin Core ignores them too).
+    ['sendcmpct', Buffer.alloc(9)],
     ['addr', Buffer.from('fe00000001', 'hex')],
     ['ping', Buffer.alloc(0)],
   ];
@@ -239,20 +244,7 @@ async function handshake(port: number) {
   });
   await new Promise((r) => socket.once('connect', r));
   const send = (command: string, payload?: Buffer) => socket.write(frame(command, payload));
-  send(
-    'version',
-    encodeVersion({
-      version: PROTOCOL_VERSION,
-      services: 0n,
-      timestamp: 0n,
-      recv: { services: 0n, host: '127.0.0.1', port },
-      from: { services: 0n, host: '127.0.0.1', port: 0 },
-      nonce: Buffer.alloc(8, 3),
-      userAgent: '/test/',
-      startHeight: 0,
-      relay: false,
-    }),
-  );
+  send('version', testVersion(port, 3));
   await waitFor(() => got.includes('version') && got.includes('verack'), { what: 'the handshake' });
   send('verack');
   return {

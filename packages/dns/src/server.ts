@@ -6,12 +6,16 @@
  * `S: NOERROR MX 10 pc07.lab.test.`, with the client's address and port.
  *
  * Nothing a client sends can stop it: every message goes through `answer()`, which checks it
- * before it is parsed and turns any error into FORMERR or a dropped datagram.
+ * before it is parsed and turns any error into FORMERR or a dropped datagram. Nor can one client
+ * crowd out the class: queries per second (UDP and TCP together) and TCP connections are bounded
+ * per address (rate-limit.ts; the lab machine's own clients are not limited).
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createTcpServer, isIPv6, type Server, type Socket } from 'node:net';
+import { isLocalAddress } from '@portlab/config';
 import type { Session, Transcript } from '@portlab/transcript';
 import { answer, fitUdp, MAX_QUERY_BYTES, type ZoneView } from './answer.js';
+import { QUERIES_PER_SECOND, RateLimit } from './rate-limit.js';
 
 export interface DnsServerOptions {
   /** The zone as it is now: read at each query, so a registration is answered at once. */
@@ -21,12 +25,16 @@ export interface DnsServerOptions {
   sessionOf?: (socket: Socket) => Session | undefined;
   /** The address family of the UDP socket: that of the host it binds. */
   host: string;
+  /** Whether a client address is held to the limits per address. Default: every address but this machine's. */
+  limited?: (address: string) => boolean;
 }
 
 /** RFC 7766 §6.2.3: a TCP connection idle this long is closed. */
 const TCP_IDLE_MS = 10_000;
 /** Connections at once over TCP: a class is about 30 labs, each with a resolver or two. */
 const MAX_TCP_CONNECTIONS = 128;
+/** TCP connections at once from one address: a resolver needs one or two (RFC 7766 §6.2.2). */
+export const MAX_TCP_PER_ADDRESS = 8;
 
 export interface DnsServers {
   /** A new UDP socket answering queries (the runtime binds it; a new one after each stop). */
@@ -36,27 +44,62 @@ export interface DnsServers {
 }
 
 export function createDnsServers(options: DnsServerOptions): DnsServers {
+  const limited = options.limited ?? ((address: string) => !isLocalAddress(address));
+  const rate = new RateLimit(limited);
   const makeUdp = () => {
     const socket = createSocket(isIPv6(options.host) ? 'udp6' : 'udp4');
-    socket.on('message', (message, client) => answerDatagram(socket, message, client, options));
+    socket.on('message', (message, client) => {
+      const verdict = rate.check(client.address);
+      if (verdict === 'answer') answerDatagram(socket, message, client, options);
+      else if (verdict === 'first-drop') {
+        const session = options.transcript.accepted(udpPeer(socket, client));
+        session.server(
+          `dropped: ${overLimit(client.address)}; the rest of this second's are dropped unanswered and unlogged`,
+        );
+        session.close();
+      }
+    });
     // Once bound, a send to a client that vanished must not stop the server (a bind error is the runtime's).
     socket.once('listening', () => socket.on('error', (err) => console.error(`[dns] UDP: ${err.message}`)));
     return socket;
   };
   const tcp = createTcpServer({ allowHalfOpen: true });
   tcp.maxConnections = MAX_TCP_CONNECTIONS;
-  tcp.on('connection', (socket) => serveConnection(socket, options));
+  const open = new Map<string, number>();
+  tcp.on('connection', (socket) => {
+    const from = socket.remoteAddress ?? '';
+    open.set(from, (open.get(from) ?? 0) + 1);
+    socket.once('close', () => {
+      const left = open.get(from)! - 1;
+      if (left === 0) open.delete(from);
+      else open.set(from, left);
+    });
+    if (open.get(from)! > MAX_TCP_PER_ADDRESS && limited(from)) {
+      const session = options.sessionOf?.(socket) ?? options.transcript.accepted(socket);
+      session.server(`closed: ${MAX_TCP_PER_ADDRESS} connections from ${from} already`);
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    serveConnection(socket, options, rate);
+  });
   return { makeUdp, tcp };
 }
 
-function answerDatagram(socket: UdpSocket, message: Buffer, client: RemoteInfo, options: DnsServerOptions) {
+const overLimit = (address: string) => `more than ${QUERIES_PER_SECOND} queries a second from ${address}`;
+
+function udpPeer(socket: UdpSocket, client: RemoteInfo) {
   const local = socket.address();
-  const session = options.transcript.accepted({
+  return {
     remoteAddress: client.address,
     remotePort: client.port,
     localAddress: local.address,
     localPort: local.port,
-  });
+  };
+}
+
+function answerDatagram(socket: UdpSocket, message: Buffer, client: RemoteInfo, options: DnsServerOptions) {
+  const session = options.transcript.accepted(udpPeer(socket, client));
   const result = answerSafely(message, options);
   session.client(result.query);
   session.server(result.result);
@@ -69,7 +112,7 @@ function answerDatagram(socket: UdpSocket, message: Buffer, client: RemoteInfo, 
  * several may come on one connection (RFC 7766 §6.2.1). A length no query can have, or a length
  * announced and never sent (idle timeout), closes the connection.
  */
-function serveConnection(socket: Socket, options: DnsServerOptions): void {
+function serveConnection(socket: Socket, options: DnsServerOptions, rate: RateLimit): void {
   const session = options.sessionOf?.(socket) ?? options.transcript.accepted(socket);
   let buffered = Buffer.alloc(0);
   socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
@@ -87,6 +130,11 @@ function serveConnection(socket: Socket, options: DnsServerOptions): void {
       if (buffered.length < 2 + length) return;
       const message = buffered.subarray(2, 2 + length);
       buffered = buffered.subarray(2 + length);
+      if (rate.check(socket.remoteAddress ?? '') !== 'answer') {
+        session.server(`closed: ${overLimit(socket.remoteAddress ?? '')}`);
+        socket.destroy();
+        return;
+      }
       const result = answerSafely(message, options);
       session.client(result.query);
       session.server(result.result);

@@ -10,18 +10,22 @@
  *   the public address students reach them at, while their request may come from 127.0.0.1. From any
  *   other machine the tracker records the request's source address, as BEP 3 allows: a student
  *   cannot make the tracker send the class's downloads to an address of their choosing.
+ * - what it remembers is bounded (swarms.ts): torrents, peers per torrent, and peers announced from
+ *   one address (64 over every torrent, the lab machine's own not counted), so that a student's
+ *   flood of made-up peers neither fills a classmate's swarm nor the tracker's memory.
  * The tracker never touches the file: it only introduces peers to each other.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { isIP, isIPv4 } from 'node:net';
+import { isIP, isIPv4, type Socket } from 'node:net';
 import { isLocalAddress } from '@portlab/config';
 import type { Transcript } from '@portlab/transcript';
 import { plainAddress } from '@portlab/transcript';
 import { encode } from '../bencode.js';
+import { ConnectionsPerAddress } from '../connection-limit.js';
 import { acceptedSessions, type SessionOf } from '../sessions.js';
 import { describePeerId } from '../wire/handshake.js';
 import { parseQuery } from './query.js';
-import { type PeerEntry, Swarms } from './swarms.js';
+import { type PeerEntry, type SwarmLimits, Swarms } from './swarms.js';
 
 // Not `import … from 'node:http'`: on Node 22+ an ES import of node:http loads undici, about 3 MB of
 // heap in every process that does it (issue #20, idle memory; nodejs/node#59686).
@@ -34,13 +38,24 @@ export interface TrackerOptions {
   /** Seconds a peer should wait between announces. */
   interval?: number;
   /**
-   * Whether an announce from this source address may name its own `ip`. Default: only from this
-   * machine (a loopback address or one of its interfaces' addresses).
+   * Whether an announce from this source address may name its own `ip`, and is free of the limit
+   * of peers per address (swarms.ts). Default: only from this machine (a loopback address or one of
+   * its interfaces' addresses).
    */
   trustIpFrom?: (source: string) => boolean;
+  /** Limits of what the tracker remembers (default DEFAULT_SWARM_LIMITS). */
+  limits?: SwarmLimits;
 }
 
+/** numwant is not in BEP 3; trackers took it up with "if omitted, typically defaults to 50 peers". */
 const DEFAULT_NUMWANT = 50;
+/**
+ * HTTP connections at once from one address, the lab machine's own not counted: a student's
+ * `portlab p2p swarm --peers 50` announces at once from one machine, a flood of idle connections
+ * must not hold the tracker's (and the resident peer's process's) sockets.
+ */
+export const MAX_TRACKER_CONNECTIONS_PER_ADDRESS = 64;
+/** A numwant of 10^15 gets this many peers at most: an answer stays small whatever is asked. */
 const MAX_NUMWANT = 200;
 
 /** A bad announce: answered with BEP 3's `failure reason`, the text saying what to fix. */
@@ -49,9 +64,19 @@ class AnnounceError extends Error {}
 export function createTracker(options: TrackerOptions): { server: Server; swarms: Swarms } {
   const interval = options.interval ?? 30;
   const trustIpFrom = options.trustIpFrom ?? ((source: string) => isLocalAddress(source));
-  const swarms = new Swarms(2 * interval * 1000 + 10_000);
+  const swarms = new Swarms(2 * interval * 1000 + 10_000, options.limits);
   const server = createServer();
   const sessionOf = acceptedSessions(server, options.transcript, options.sessionOf);
+  const perAddress = new ConnectionsPerAddress(
+    MAX_TRACKER_CONNECTIONS_PER_ADDRESS,
+    (a) => !trustIpFrom(plainAddress(a)),
+  );
+  server.on('connection', (socket: Socket) => {
+    const tooMany = perAddress.admit(socket);
+    if (!tooMany) return;
+    sessionOf(socket)?.server(`${tooMany}; closing`);
+    socket.destroy();
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const session = sessionOf(req.socket);
     const url = req.url ?? '/';
@@ -103,10 +128,13 @@ function announce(
   // elsewhere. Only the lab machine's own peers may name their address (see the top of this file).
   const source = plainAddress(req.socket.remoteAddress);
   const claimed = params.get('ip')?.[0]?.toString('latin1');
-  const ip = claimed && isIP(claimed) !== 0 && trustIpFrom(source) ? claimed : source;
-  const peer: PeerEntry = { ip, port, peerId, left, seenAt: Date.now() };
+  const trusted = trustIpFrom(source);
+  const ip = claimed && isIP(claimed) !== 0 && trusted ? claimed : source;
+  // Another machine's entries count against its address's limit (swarms.ts); the lab machine's do not.
+  const peer: PeerEntry = { ip, port, peerId, left, seenAt: Date.now(), ...(trusted ? {} : { source }) };
   const key = infoHash.toString('hex');
-  if (!swarms.update(key, peer, event)) throw new AnnounceError('this tracker is full: try again later');
+  const refusal = swarms.update(key, peer, event);
+  if (refusal) throw new AnnounceError(refusal);
   const numwant = Math.min(params.has('numwant') ? number(params, 'numwant') : DEFAULT_NUMWANT, MAX_NUMWANT);
   const peers = event === 'stopped' ? [] : swarms.peersFor(key, peer, numwant);
   const compact = params.get('compact')?.[0]?.toString('latin1') !== '0';

@@ -21,6 +21,8 @@ export const HEADER_BYTES = 24;
 export const MAX_PAYLOAD = 1_001_000;
 export const MAX_HEADERS = 2000;
 export const MAX_INV = 50_000;
+/** BIP 14's user agent, at most 256 bytes (Bitcoin Core's MAX_SUBVERSION_LENGTH): kept per peer and shown. */
+export const MAX_USER_AGENT = 256;
 
 export const INV_TX = 1;
 export const INV_BLOCK = 2;
@@ -75,37 +77,59 @@ export function frame(command: string, payload: Buffer = Buffer.alloc(0), magic:
   return Buffer.concat([head, payload]);
 }
 
-/** Splits a byte stream into messages; throws a ProtocolError on a broken frame. */
+/**
+ * Splits a byte stream into messages; throws a ProtocolError on a broken frame. The chunks of a
+ * message that is still coming are kept as they came and joined once, when it is whole: joining
+ * them at every chunk would copy a 1 MB message again for each byte a peer trickles in.
+ */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
   }
 
   /** The next complete message, or undefined until more bytes come. */
   next(): { command: string; payload: Buffer; badChecksum: boolean } | undefined {
-    if (this.buf.length < HEADER_BYTES) return undefined;
-    if (!this.buf.subarray(0, 4).equals(MAGIC)) {
+    if (this.buffered < HEADER_BYTES) return undefined;
+    const head = this.first(HEADER_BYTES);
+    if (!head.subarray(0, 4).equals(MAGIC)) {
       throw new ProtocolError(
-        `wrong magic ${this.buf.subarray(0, 4).toString('hex')} (regtest is ${MAGIC.toString('hex')})`,
+        `wrong magic ${head.subarray(0, 4).toString('hex')} (regtest is ${MAGIC.toString('hex')})`,
         true,
       );
     }
-    const rawCommand = this.buf.subarray(4, 16);
+    const rawCommand = head.subarray(4, 16);
     const end = rawCommand.indexOf(0);
     const command = rawCommand.subarray(0, end < 0 ? 12 : end).toString('latin1');
     if (!/^[a-z]{1,12}$/.test(command) || (end >= 0 && rawCommand.subarray(end).some((b) => b !== 0))) {
       throw new ProtocolError('malformed command name', true);
     }
-    const length = this.buf.readUInt32LE(16);
+    const length = head.readUInt32LE(16);
     if (length > MAX_PAYLOAD)
       throw new ProtocolError(`oversized message: ${command} of ${length} bytes, limit ${MAX_PAYLOAD}`, true);
-    if (this.buf.length < HEADER_BYTES + length) return undefined;
-    const payload = this.buf.subarray(HEADER_BYTES, HEADER_BYTES + length);
-    const badChecksum = !checksum(payload).equals(this.buf.subarray(20, 24));
-    this.buf = this.buf.subarray(HEADER_BYTES + length);
+    if (this.buffered < HEADER_BYTES + length) return undefined;
+    const message = this.first(HEADER_BYTES + length);
+    const payload = message.subarray(HEADER_BYTES);
+    const badChecksum = !checksum(payload).equals(message.subarray(20, 24));
+    this.consume(HEADER_BYTES + length);
     return { command, payload, badChecksum };
+  }
+
+  /** The first n buffered bytes in one buffer: the first chunk's own when it holds them, else joined once. */
+  private first(n: number): Buffer {
+    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!.subarray(0, n);
+  }
+
+  private consume(n: number): void {
+    const first = this.chunks[0]!;
+    this.buffered -= n;
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
   }
 }
 
@@ -253,7 +277,10 @@ export function decodeVersion(payload: Buffer): Version {
   const recv = readAddr(r);
   const from = readAddr(r);
   const nonce = r.bytes(8);
-  const userAgent = r.varstr();
+  const length = r.varint();
+  if (length > MAX_USER_AGENT)
+    throw new ProtocolError(`user agent of ${length} bytes, limit ${MAX_USER_AGENT}`);
+  const userAgent = r.bytes(length).toString('utf8');
   const startHeight = r.i32();
   // `relay` came with BIP 37 (protocol 70001); older peers (python-bitcoinlib's default 60002) omit it.
   const relay = r.done ? true : r.u8() !== 0;

@@ -40,6 +40,16 @@ import { Peer, type PeerHandler } from './peer.js';
 
 export const USER_AGENT = '/portlab-chain:0.1.0/';
 const MAX_PEERS = 32;
+/**
+ * Connections we accept from one address: a student's machine runs a node or a few, and must not
+ * take every slot of a classmate's node (Bitcoin Core spreads its inbound slots over netgroups).
+ */
+export const MAX_PEERS_PER_ADDRESS = 8;
+/**
+ * Blocks we asked one peer for and still wait for. A headers message brings at most MAX_HEADERS;
+ * an inv of 50,000 made-up block hashes must not grow our memory for as long as the peer stays.
+ */
+export const MAX_BLOCKS_ASKED = 2 * MAX_HEADERS;
 /** Addresses remembered from addr messages: enough for a class, bounded against a flood. */
 const MAX_KNOWN = 1000;
 
@@ -52,6 +62,8 @@ export interface NodeOptions {
   sessionOf?: (socket: Socket, outgoing: boolean) => Session | undefined;
   /** Dial addresses peers tell us about (addr), up to this many outgoing connections. */
   autoConnect?: number;
+  /** Milliseconds a peer has to finish the version handshake (default HANDSHAKE_TIMEOUT_MS, 60 s). */
+  handshakeTimeoutMs?: number;
 }
 
 export interface PeerInfo {
@@ -105,11 +117,15 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     this.host = opts.host ?? '127.0.0.1';
     this.port = opts.port ?? 0;
     this.server = createServer((socket) => {
-      if (this.peers.size >= MAX_PEERS) {
-        socket.destroy();
+      const reason = this.refusal(socket.remoteAddress);
+      if (!reason) {
+        this.attach(socket, false);
         return;
       }
-      this.attach(socket, false);
+      const session = this.session(socket, false);
+      session?.server(`! ${reason}; closing`);
+      session?.close();
+      socket.destroy();
     });
     this.chain.on('tip', (tip: BlockEntry) => this.announce([{ type: INV_BLOCK, hash: hashOfId(tip.id) }]));
   }
@@ -152,15 +168,29 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     });
   }
 
-  private attach(socket: Socket, outgoing: boolean): Peer {
-    const session =
+  /** Why a connection from `from` is not taken, if it is not. */
+  private refusal(from: string | undefined): string | undefined {
+    if (this.peers.size >= MAX_PEERS) return `too many peers (${MAX_PEERS})`;
+    const fromThere = [...this.peers].filter((p) => !p.outgoing && p.socket.remoteAddress === from);
+    if (fromThere.length >= MAX_PEERS_PER_ADDRESS)
+      return `too many connections from ${from} (${MAX_PEERS_PER_ADDRESS})`;
+    return undefined;
+  }
+
+  private session(socket: Socket, outgoing: boolean): Session | undefined {
+    return (
       this.opts.sessionOf?.(socket, outgoing) ??
       (this.opts.transcript
         ? outgoing
           ? this.opts.transcript.connected(socket)
           : this.opts.transcript.accepted(socket)
-        : undefined);
-    const peer = new Peer(socket, session, outgoing, this);
+        : undefined)
+    );
+  }
+
+  private attach(socket: Socket, outgoing: boolean): Peer {
+    const session = this.session(socket, outgoing);
+    const peer = new Peer(socket, session, outgoing, this, this.opts.handshakeTimeoutMs);
     this.peers.add(peer);
     if (outgoing) this.sendVersion(peer);
     return peer;
@@ -316,7 +346,8 @@ export class ChainNode extends EventEmitter implements PeerHandler {
         peer.misbehave(50, `header of invalid block ${id}`);
         return;
       }
-      if (!this.chain.has(id) && !peer.asked.has(id)) want.push({ type: INV_BLOCK, hash: hashOfId(id) });
+      if (!this.chain.has(id) && !peer.asked.has(id) && peer.asked.size + want.length < MAX_BLOCKS_ASKED)
+        want.push({ type: INV_BLOCK, hash: hashOfId(id) });
     }
     for (const w of want) peer.asked.add(idOfHash(w.hash));
     for (let i = 0; i < want.length; i += 500) peer.send('getdata', encodeInv(want.slice(i, i + 500)));
@@ -326,10 +357,19 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   private onInv(peer: Peer, items: InvItem[]): void {
     const lastBlock = items.filter((it) => it.type === INV_BLOCK).at(-1);
     if (lastBlock) this.noteTip(peer, idOfHash(lastBlock.hash));
+    let room = MAX_BLOCKS_ASKED - peer.asked.size;
     const want = items.filter((it) => {
       const id = idOfHash(it.hash);
-      if (it.type === INV_BLOCK)
-        return !this.chain.has(id) && !this.chain.invalid.has(id) && !peer.asked.has(id);
+      if (
+        it.type === INV_BLOCK &&
+        room > 0 &&
+        !this.chain.has(id) &&
+        !this.chain.invalid.has(id) &&
+        !peer.asked.has(id)
+      ) {
+        room--;
+        return true;
+      }
       if (it.type === INV_TX) return !this.chain.mempool.txs.has(id);
       return false;
     });
@@ -337,9 +377,17 @@ export class ChainNode extends EventEmitter implements PeerHandler {
     if (want.length) peer.send('getdata', encodeInv(want));
   }
 
+  /**
+   * Sends what the peer asks for, in order. Once MAX_SEND_BUFFER bytes wait for it to read, the rest
+   * waits until it has (Peer.hold), and so do its next messages.
+   */
   private onGetData(peer: Peer, items: InvItem[]): void {
     const missing: InvItem[] = [];
-    for (const it of items) {
+    for (const [i, it] of items.entries()) {
+      if (peer.congested) {
+        peer.hold(() => this.onGetData(peer, items.slice(i)));
+        break;
+      }
       const id = idOfHash(it.hash);
       if (it.type === INV_BLOCK) {
         const entry = this.chain.entries.get(id);

@@ -22,6 +22,17 @@ import {
 /** Bitcoin Core disconnects (and bans) a peer whose score reaches 100 (net_processing.cpp, Misbehaving). */
 export const BAN_SCORE = 100;
 const IDLE_MS = 20 * 60 * 1000;
+/**
+ * A peer that has not finished the version handshake after this long is dropped, as by Bitcoin
+ * Core (DEFAULT_PEER_CONNECT_TIMEOUT, 60 s): a silent connection must not hold a slot for 20 minutes.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 60_000;
+/**
+ * Bytes waiting to be sent to a peer past which we stop serving it, as Bitcoin Core does past
+ * -maxsendbuffer (DEFAULT_MAXSENDBUFFER, 1000 kB): a getdata of 50,000 blocks from a peer that
+ * never reads must not pile 50,000 blocks up in our memory. Its later messages wait meanwhile.
+ */
+export const MAX_SEND_BUFFER = 1_000_000;
 
 const short = (id: string): string => `${id.slice(0, 16)}…`;
 const invText = (items: readonly InvItem[]): string =>
@@ -103,18 +114,25 @@ export class Peer {
    */
   readonly seen = new Map<string, SeenHeader>();
   tip: string | undefined;
+  /** Set while we wait for the peer to read what we sent (see `hold`): its messages wait too. */
+  private held = false;
+  private readonly handshakeTimer: NodeJS.Timeout;
 
   constructor(
     readonly socket: Socket,
     readonly session: Session | undefined,
     readonly outgoing: boolean,
     private readonly handler: PeerHandler,
+    handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => this.close('connection closed'));
     socket.on('error', (err) => this.close(err.message));
     socket.setTimeout(IDLE_MS, () => this.close('idle'));
+    this.handshakeTimer = setTimeout(() => {
+      if (!this.ready) this.close(`no version handshake within ${handshakeTimeoutMs / 1000} s`);
+    }, handshakeTimeoutMs).unref();
   }
 
   /** Notes a header this peer sent (the newest MAX_SEEN kept); `tip` when it is the peer's newest. */
@@ -161,11 +179,45 @@ export class Peer {
     this.socket.write(frame(command, payload));
   }
 
+  /** Whether more than MAX_SEND_BUFFER bytes wait to go to the peer: time to `hold`. */
+  get congested(): boolean {
+    return this.socket.writableLength > MAX_SEND_BUFFER;
+  }
+
+  /**
+   * Stops reading the peer's messages until it has read what we sent, then calls `resume` (the rest
+   * of the work that filled the buffer) and takes its next messages (Bitcoin Core: fPauseSend).
+   */
+  hold(resume: () => void): void {
+    if (this.closed || this.held) return;
+    if (!this.congested) {
+      resume(); // nothing waits to be sent: no 'drain' would come
+      return;
+    }
+    this.held = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.held = false;
+      if (this.closed) return;
+      resume();
+      if (this.held || this.closed) return;
+      this.socket.resume();
+      this.receive(Buffer.alloc(0));
+    });
+  }
+
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     this.reader.push(chunk);
     try {
-      for (let m = this.reader.next(); m && !this.closed; m = this.reader.next()) {
+      while (!this.closed && !this.held) {
+        // A peer that does not read our answers gets no more of them until it does.
+        if (this.congested) {
+          this.hold(() => undefined);
+          return;
+        }
+        const m = this.reader.next();
+        if (!m) return;
         this.note(false, describe(m.command, m.payload));
         if (m.badChecksum) {
           // Bitcoin Core drops a message with a bad checksum; repeated, it is misbehaviour here.
@@ -201,6 +253,7 @@ export class Peer {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
+    clearTimeout(this.handshakeTimer);
     this.socket.destroy();
     this.session?.close();
     this.handler.closed(this, reason);
