@@ -8,7 +8,7 @@ import { Transcript } from '@portlab/transcript';
 /** The `portlab` command, built (packages/cli/dist). */
 export const CLI = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 
-export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns';
+export type AppName = 'web' | 'mail' | 'files' | 'peer' | 'dns' | 'chain';
 
 /** One app of the lab, as the supervisor runs it: apps/<name>/dist/main.js, its own process. */
 export interface RunningApp {

@@ -24,6 +24,8 @@ const svc = createChainService(config.paths.root, zeroBitsFromEnv(), {
   sessionOf: (socket: Socket, outgoing: boolean) =>
     outgoing ? transcript.connected(socket) : runtime.sessionOf(socket),
   autoConnect: 8,
+  // Per address (config chain): a class behind one NAT address raises it (README).
+  maxPeersPerAddress: config.chain.maxConnectionsPerAddress,
 });
 for (const r of svc.chain.storeRepairs) console.log(`[chain] store: ${r}`);
 for (const b of svc.chain.broken) console.log(`[chain] stored block ${b.id} no longer verifies: ${b.reason}`);

@@ -20,6 +20,7 @@ const servers = createDnsServers({
   transcript: runtime.transcript('dns'),
   sessionOf: runtime.sessionOf.bind(runtime),
   host: config.host,
+  queriesPerSecond: config.dns.maxQueriesPerSecondPerAddress,
 });
 if (await runtime.serveUdp('dns', servers.makeUdp, servers.tcp)) {
   const { labs } = zone();

@@ -2,7 +2,13 @@
  * The peer app: the BitTorrent tracker on 6969 and the resident peer on 6881, one process.
  * Run by `portlab up`; `node apps/peer/dist/main.js` runs it alone.
  */
-import { createTracker, labPeerAddresses, labTrackerUrl, PeerNode } from '@portlab/bittorrent';
+import {
+  createTracker,
+  DEFAULT_SWARM_LIMITS,
+  labPeerAddresses,
+  labTrackerUrl,
+  PeerNode,
+} from '@portlab/bittorrent';
 import { urlHost } from '@portlab/config';
 import { startApp } from '@portlab/service';
 import { seedResidentFiles } from './resident.js';
@@ -11,7 +17,13 @@ const runtime = startApp('peer');
 const { config } = runtime;
 const sessionOf = runtime.sessionOf.bind(runtime);
 
-const tracker = createTracker({ transcript: runtime.transcript('tracker'), sessionOf });
+// Per address (config tracker, p2p): a class behind one NAT address raises them (README).
+const tracker = createTracker({
+  transcript: runtime.transcript('tracker'),
+  sessionOf,
+  limits: { ...DEFAULT_SWARM_LIMITS, peersPerSource: config.tracker.maxPeersPerAddress },
+  maxConnectionsPerAddress: config.tracker.maxPeersPerAddress,
+});
 await runtime.serve('tracker', tracker.server);
 
 // The resident peer is announced at the address students reach (config.publicAddress), and announces
@@ -21,6 +33,7 @@ const resident = new PeerNode({
   port: config.portOf('peer'),
   transcript: runtime.transcript('peer'),
   sessionOf,
+  maxConnectionsPerAddress: config.p2p.maxConnectionsPerAddress,
 });
 if (await runtime.serve('peer', resident.server)) {
   const seeded = await seedResidentFiles(resident, {

@@ -40,6 +40,8 @@ export interface PeerNodeOptions {
   account?: string;
   /** Milliseconds a peer that dialled us has to send its handshake (default 10 s, readHandshake). */
   handshakeTimeoutMs?: number;
+  /** Connections at once from one address (default MAX_CONNECTIONS_PER_ADDRESS; config p2p). */
+  maxConnectionsPerAddress?: number;
 }
 
 /** Connections at once to one peer (a simulated machine): about as many as a machine's peers need. */
@@ -78,7 +80,7 @@ export class PeerNode {
   readonly account: string | undefined;
   private readonly sessionOf: SessionOf;
   private boundPort: number | undefined;
-  private readonly perAddress = new ConnectionsPerAddress(MAX_CONNECTIONS_PER_ADDRESS);
+  private readonly perAddress: ConnectionsPerAddress;
 
   constructor(private readonly options: PeerNodeOptions) {
     this.host = options.host;
@@ -88,6 +90,9 @@ export class PeerNode {
     this.transcript = options.transcript;
     this.account = options.account;
     this.upload = new TokenBucket(options.uploadRate ?? Number.POSITIVE_INFINITY);
+    this.perAddress = new ConnectionsPerAddress(
+      options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS,
+    );
     this.server = createServer({ pauseOnConnect: true });
     this.server.maxConnections = MAX_CONNECTIONS;
     this.sessionOf = acceptedSessions(this.server, options.transcript, options.sessionOf);

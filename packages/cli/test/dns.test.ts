@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { labName } from '../src/commands/dns.js';
 
 describe("a lab's name in the class zone", () => {
-  const zone = { zone: 'lab.test', ttl: 60 };
+  const zone = { zone: 'lab.test', ttl: 60, maxQueriesPerSecondPerAddress: 50 };
   it('is dns.name when set, else the first label of a mail domain of the zone', () => {
     expect(labName({ dns: { ...zone, name: 'pc07' }, domain: 'lab.test' })).toBe('pc07');
     expect(labName({ dns: zone, domain: 'pc12.lab.test' })).toBe('pc12');

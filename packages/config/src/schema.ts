@@ -196,8 +196,37 @@ function makeConfigSchema(z: typeof Zod) {
         classWebPort: port.min(1).optional(),
         /** Seconds a resolver may keep an answer (RFC 1035 §3.2.1): short, a lab comes and goes. */
         ttl: z.number().int().min(0).max(86_400).default(60),
+        /**
+         * Queries a second from one address, as BIND's rate limiting bounds them: past it, dropped
+         * unanswered (packages/dns rate-limit.ts). The lab machine's own are not counted.
+         */
+        maxQueriesPerSecondPerAddress: z.number().int().min(1).default(50),
       })
-      .default({ zone: 'lab.test', ttl: 60 }),
+      .default({ zone: 'lab.test', ttl: 60, maxQueriesPerSecondPerAddress: 50 }),
+    /**
+     * Limits counted per source address by the BitTorrent peers, the tracker and the chain node, so
+     * that one student's PC cannot take what the class shares (docs: README, "A class behind one NAT
+     * address": where every PC comes from one address, raise them). The lab machine's own peers and
+     * announces are not counted by the tracker.
+     */
+    p2p: z
+      .strictObject({
+        /** Connections at once from one address to a peer (the resident one, `portlab p2p seed`). */
+        maxConnectionsPerAddress: z.number().int().min(1).default(16),
+      })
+      .default({ maxConnectionsPerAddress: 16 }),
+    tracker: z
+      .strictObject({
+        /** Peers announced from one address over every torrent, and its HTTP connections at once. */
+        maxPeersPerAddress: z.number().int().min(1).default(64),
+      })
+      .default({ maxPeersPerAddress: 64 }),
+    chain: z
+      .strictObject({
+        /** Connections at once a chain node accepts from one address. */
+        maxConnectionsPerAddress: z.number().int().min(1).default(8),
+      })
+      .default({ maxConnectionsPerAddress: 8 }),
     transcript: z
       .strictObject({
         /** Longer lines are cut, so a client sending megabytes does not make a megabyte log line. */

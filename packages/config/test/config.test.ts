@@ -206,7 +206,7 @@ describe('the login throttle settings', () => {
 describe('the class DNS settings (dns, PORTLAB_CLASS_DNS, PORTLAB_DNS_NAME)', () => {
   it('serves lab.test on 53 + offset, UDP and TCP, with a 60 s TTL by default', () => {
     const config = loadConfig({ file: file({}), env: {} });
-    expect(config.dns).toEqual({ zone: 'lab.test', ttl: 60 });
+    expect(config.dns).toEqual({ zone: 'lab.test', ttl: 60, maxQueriesPerSecondPerAddress: 50 });
     expect(config.portOf('dns')).toBe(8053);
     expect(config.services.find((s) => s.name === 'dns')).toMatchObject({ app: 'dns', transport: 'udp+tcp' });
   });
@@ -304,6 +304,41 @@ describe('the mail quota (mail.quotaBytes)', () => {
       const err = errorOf(() => loadConfig({ file: file({ mail: { quotaBytes } }), env: {} }));
       expect(err.key).toBe('mail.quotaBytes');
     }
+  });
+});
+
+describe('the limits per address of the peers, tracker, chain node and DNS (a class behind one NAT address)', () => {
+  it('have defaults, and a NAT class raises each in the file', () => {
+    const defaults = loadConfig({ file: file({}), env: {} });
+    expect(defaults.p2p.maxConnectionsPerAddress).toBe(16);
+    expect(defaults.tracker.maxPeersPerAddress).toBe(64);
+    expect(defaults.chain.maxConnectionsPerAddress).toBe(8);
+    expect(defaults.dns.maxQueriesPerSecondPerAddress).toBe(50);
+    const nat = loadConfig({
+      file: file({
+        p2p: { maxConnectionsPerAddress: 100 },
+        tracker: { maxPeersPerAddress: 300 },
+        chain: { maxConnectionsPerAddress: 64 },
+        dns: { maxQueriesPerSecondPerAddress: 500 },
+      }),
+      env: {},
+    });
+    expect(nat.p2p.maxConnectionsPerAddress).toBe(100);
+    expect(nat.tracker.maxPeersPerAddress).toBe(300);
+    expect(nat.chain.maxConnectionsPerAddress).toBe(64);
+    expect(nat.dns).toMatchObject({ zone: 'lab.test', maxQueriesPerSecondPerAddress: 500 });
+  });
+
+  it('refuses 0, a fraction or a misspelt key, naming it', () => {
+    expect(
+      errorOf(() => loadConfig({ file: file({ p2p: { maxConnectionsPerAddress: 0 } }), env: {} })).key,
+    ).toBe('p2p.maxConnectionsPerAddress');
+    expect(
+      errorOf(() => loadConfig({ file: file({ chain: { maxConnectionsPerAddress: 2.5 } }), env: {} })).key,
+    ).toBe('chain.maxConnectionsPerAddress');
+    const misspelt = errorOf(() => loadConfig({ file: file({ tracker: { maxPeers: 10 } }), env: {} }));
+    expect(misspelt.key).toBe('tracker.maxPeers');
+    expect(misspelt.message).toMatch(/unknown key/);
   });
 });
 

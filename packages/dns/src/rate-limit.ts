@@ -24,7 +24,7 @@ export class RateLimit {
   /** @param limited whether queries from this address are limited (not the lab machine's own). */
   constructor(
     private readonly limited: (address: string) => boolean,
-    private readonly perSecond = QUERIES_PER_SECOND,
+    readonly perSecond = QUERIES_PER_SECOND,
   ) {}
 
   /** Counts a query from `address`: answer it, or drop it (the first drop of a window is logged). */

@@ -27,6 +27,8 @@ export interface DnsServerOptions {
   host: string;
   /** Whether a client address is held to the limits per address. Default: every address but this machine's. */
   limited?: (address: string) => boolean;
+  /** Queries a second from one address (default QUERIES_PER_SECOND; config dns.maxQueriesPerSecondPerAddress). */
+  queriesPerSecond?: number;
 }
 
 /** RFC 7766 §6.2.3: a TCP connection idle this long is closed. */
@@ -45,7 +47,7 @@ export interface DnsServers {
 
 export function createDnsServers(options: DnsServerOptions): DnsServers {
   const limited = options.limited ?? ((address: string) => !isLocalAddress(address));
-  const rate = new RateLimit(limited);
+  const rate = new RateLimit(limited, options.queriesPerSecond ?? QUERIES_PER_SECOND);
   const makeUdp = () => {
     const socket = createSocket(isIPv6(options.host) ? 'udp6' : 'udp4');
     socket.on('message', (message, client) => {
@@ -54,7 +56,7 @@ export function createDnsServers(options: DnsServerOptions): DnsServers {
       else if (verdict === 'first-drop') {
         const session = options.transcript.accepted(udpPeer(socket, client));
         session.server(
-          `dropped: ${overLimit(client.address)}; the rest of this second's are dropped unanswered and unlogged`,
+          `dropped: ${overLimit(client.address, rate.perSecond)}; the rest of this second's are dropped unanswered and unlogged`,
         );
         session.close();
       }
@@ -86,7 +88,8 @@ export function createDnsServers(options: DnsServerOptions): DnsServers {
   return { makeUdp, tcp };
 }
 
-const overLimit = (address: string) => `more than ${QUERIES_PER_SECOND} queries a second from ${address}`;
+const overLimit = (address: string, perSecond: number) =>
+  `more than ${perSecond} queries a second from ${address}`;
 
 function udpPeer(socket: UdpSocket, client: RemoteInfo) {
   const local = socket.address();
@@ -131,7 +134,7 @@ function serveConnection(socket: Socket, options: DnsServerOptions, rate: RateLi
       const message = buffered.subarray(2, 2 + length);
       buffered = buffered.subarray(2 + length);
       if (rate.check(socket.remoteAddress ?? '') !== 'answer') {
-        session.server(`closed: ${overLimit(socket.remoteAddress ?? '')}`);
+        session.server(`closed: ${overLimit(socket.remoteAddress ?? '', rate.perSecond)}`);
         socket.destroy();
         return;
       }

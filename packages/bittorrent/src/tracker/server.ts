@@ -45,6 +45,8 @@ export interface TrackerOptions {
   trustIpFrom?: (source: string) => boolean;
   /** Limits of what the tracker remembers (default DEFAULT_SWARM_LIMITS). */
   limits?: SwarmLimits;
+  /** HTTP connections at once from one address (default MAX_TRACKER_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress?: number;
 }
 
 /** numwant is not in BEP 3; trackers took it up with "if omitted, typically defaults to 50 peers". */
@@ -68,7 +70,7 @@ export function createTracker(options: TrackerOptions): { server: Server; swarms
   const server = createServer();
   const sessionOf = acceptedSessions(server, options.transcript, options.sessionOf);
   const perAddress = new ConnectionsPerAddress(
-    MAX_TRACKER_CONNECTIONS_PER_ADDRESS,
+    options.maxConnectionsPerAddress ?? MAX_TRACKER_CONNECTIONS_PER_ADDRESS,
     (a) => !trustIpFrom(plainAddress(a)),
   );
   server.on('connection', (socket: Socket) => {

@@ -64,6 +64,8 @@ export interface NodeOptions {
   autoConnect?: number;
   /** Milliseconds a peer has to finish the version handshake (default HANDSHAKE_TIMEOUT_MS, 60 s). */
   handshakeTimeoutMs?: number;
+  /** Connections at once accepted from one address (default MAX_PEERS_PER_ADDRESS; config chain). */
+  maxPeersPerAddress?: number;
 }
 
 export interface PeerInfo {
@@ -172,8 +174,8 @@ export class ChainNode extends EventEmitter implements PeerHandler {
   private refusal(from: string | undefined): string | undefined {
     if (this.peers.size >= MAX_PEERS) return `too many peers (${MAX_PEERS})`;
     const fromThere = [...this.peers].filter((p) => !p.outgoing && p.socket.remoteAddress === from);
-    if (fromThere.length >= MAX_PEERS_PER_ADDRESS)
-      return `too many connections from ${from} (${MAX_PEERS_PER_ADDRESS})`;
+    const max = this.opts.maxPeersPerAddress ?? MAX_PEERS_PER_ADDRESS;
+    if (fromThere.length >= max) return `too many connections from ${from} (${max})`;
     return undefined;
   }
 

@@ -90,6 +90,8 @@ async function listeningPeer(
       node: `${urlHost(addresses.publicAddress)}:${port}`,
     }),
     ...(rate ? { uploadRate: rate } : {}),
+    // A seed on a student's PC serves the class: config p2p, as the resident peer.
+    maxConnectionsPerAddress: config.p2p.maxConnectionsPerAddress,
     // Announced to the tracker (`user=`): in a class, lab 5's check counts this peer for that account.
     ...(user ? { account: user } : {}),
   });
