@@ -3,8 +3,8 @@
 // real peer and chain apps, limits raised, keep 30 connections from one address open (30 students'
 // downloads from the resident peer, their nodes dialling the teacher's); the defaults (16 and 8) close
 // the rest at once, as a lab with its defaults shows.
-import { connect, type Socket } from 'node:net';
-import { type TempLab, tempLab } from '@portlab/testkit';
+import type { Socket } from 'node:net';
+import { type RawConnection, rawConnection, type TempLab, tempLab } from '@portlab/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './apps.js';
 
@@ -23,21 +23,16 @@ afterAll(async () => {
 
 /** Opens `count` connections from NAT to `port`; resolves, a moment later, with how many were closed. */
 async function closedOf(port: number, count: number): Promise<number> {
-  const mine: Socket[] = [];
+  const mine: RawConnection[] = [];
   for (let i = 0; i < count; i++) {
-    const socket = connect({ host: '127.0.0.1', port, localAddress: NAT });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    socket.on('error', () => {});
-    mine.push(socket);
-    sockets.push(socket);
+    const connection = await rawConnection(port, { localAddress: NAT });
+    mine.push(connection);
+    sockets.push(connection.socket);
   }
   // A connection over the limit is closed as soon as it is accepted; these say nothing yet, and the
   // peer waits 10 s for a handshake, the chain node 60 s for its version.
   await new Promise((r) => setTimeout(r, 1500));
-  return mine.filter((s) => s.destroyed || s.readableEnded).length;
+  return mine.filter((c) => c.closed()).length;
 }
 
 async function labWith(config: Parameters<typeof tempLab>[0]): Promise<TempLab> {

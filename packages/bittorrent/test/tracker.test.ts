@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitFor } from '@portlab/testkit';
+import { rawConnection, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -204,16 +203,7 @@ describe('what one address can make the tracker remember', () => {
   it(`${MAX_TRACKER_CONNECTIONS_PER_ADDRESS} connections at once from one address; the next is closed`, async () => {
     const strict = await strictTracker();
     const port = (strict.server.address() as { port: number }).port;
-    const open = async () => {
-      const socket = connect(port, '127.0.0.1');
-      let closed = false;
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        closed = true;
-      });
-      await new Promise((r) => socket.once('connect', r));
-      return { socket, closed: () => closed };
-    };
+    const open = () => rawConnection(port);
     const held = [];
     try {
       for (let n = 0; n < MAX_TRACKER_CONNECTIONS_PER_ADDRESS; n++) held.push(await open());

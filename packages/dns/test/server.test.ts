@@ -5,10 +5,9 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitFor } from '@portlab/testkit';
+import { rawConnection, waitFor } from '@portlab/testkit';
 import { Transcript } from '@portlab/transcript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsServers, type DnsServers } from '../src/index.js';
@@ -102,15 +101,9 @@ describe('a flood of queries from one address (UDP)', () => {
 
 describe('TCP (RFC 7766)', () => {
   const tcpClient = async (port: number) => {
-    const socket: Socket = connect(port, '127.0.0.1');
-    closers.push(() => socket.destroy());
-    let closed = false;
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      closed = true;
-    });
-    await new Promise((r) => socket.once('connect', r));
-    return { socket, closed: () => closed };
+    const client = await rawConnection(port);
+    closers.push(() => client.socket.destroy());
+    return client;
   };
   const framed = (id: number) => {
     const q = query(id);

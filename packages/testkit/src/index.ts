@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ConfigFile, SERVICE_NAMES, type ServiceName } from '@portlab/config';
@@ -125,6 +125,37 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
     });
     socket.on('error', () => resolve(false));
   });
+}
+
+/** A raw TCP connection, connected, and whether the other side has closed it yet. */
+export interface RawConnection {
+  socket: Socket;
+  closed(): boolean;
+}
+
+/**
+ * Opens a TCP connection to `port` (from `localAddress`, another PC of the class on the loopback) and
+ * resolves once connected: what a hostile client's tests hold open to see a server's limits.
+ */
+export async function rawConnection(
+  port: number,
+  options: { host?: string; localAddress?: string } = {},
+): Promise<RawConnection> {
+  const socket = connect({
+    port,
+    host: options.host ?? '127.0.0.1',
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
+  let closed = false;
+  socket.on('close', () => {
+    closed = true;
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => undefined); // a reset after connecting: 'close' follows
+  return { socket, closed: () => closed };
 }
 
 /**
