@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { ConnectionsPerAddress } from '@portlab/config';
 import type { Transcript } from '@portlab/transcript';
-import { ConnectionsPerAddress } from './connection-limit.js';
 import type { Metainfo } from './metainfo.js';
 import { TokenBucket } from './rate.js';
 import { acceptedSessions, type SessionOf } from './sessions.js';

@@ -15,6 +15,7 @@ export {
 export { AuthCache } from './auth-cache.js';
 export { CheckedFile, SETTLED_NS, sameVersion, settled } from './checked-file.js';
 export { type ClassDnsServer, classDnsServer } from './class-dns.js';
+export { ConnectionsPerAddress } from './connections-per-address.js';
 export { canBind, type FreePortOptions, freePort, isPortFree } from './free-port.js';
 export {
   ConfigError,

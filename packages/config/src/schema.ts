@@ -95,6 +95,13 @@ function makeConfigSchema(z: typeof Zod) {
       .default('lab.test'),
     /** A lab with known demo passwords refuses to bind a non-loopback address unless this is true. */
     allowDemoPasswords: z.boolean().default(false),
+    /**
+     * Connections at once from one address to one service of the lab (packages/service runtime):
+     * past it, a connection is closed at once, so that one student's PC cannot take every IMAP, SMTP
+     * or web connection while the class waits. The lab machine's own are not counted. A class behind
+     * one NAT address raises it (README). FTP has its own, lower, files.maxConnectionsPerAddress.
+     */
+    maxConnectionsPerAddress: z.number().int().min(1).default(50),
     mail: z
       .strictObject({
         /** SIZE (RFC 1870): larger messages are refused with 552. */

@@ -13,7 +13,13 @@ export {
   serviceStatuses,
   writeRunState,
 } from './run-state.js';
-export { type AppReport, AppRuntime, type SupervisorOrder, startApp } from './runtime.js';
+export {
+  type AppReport,
+  AppRuntime,
+  type RuntimeOptions,
+  type SupervisorOrder,
+  startApp,
+} from './runtime.js';
 export {
   AUTH_FROM_SUPERVISOR,
   SharedAuth,

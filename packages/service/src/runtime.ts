@@ -3,7 +3,9 @@ import type { Server, Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import {
   type AppName,
+  ConnectionsPerAddress,
   ensureLabCertificate,
+  isLocalAddress,
   isWildcard,
   type LabCertificate,
   type LabConfig,
@@ -11,7 +13,7 @@ import {
   type ServiceName,
   UserStore,
 } from '@portlab/config';
-import { type Session, Transcript } from '@portlab/transcript';
+import { plainAddress, type Session, Transcript } from '@portlab/transcript';
 import { explainListenError } from './listen-error.js';
 import { collectStartupGarbage } from './node-flags.js';
 import { type AppRunState, type ServiceState, writeRunState } from './run-state.js';
@@ -40,6 +42,16 @@ interface Listener {
   /** The address to bind when not the lab's host (see serve). */
   host?: string;
   error?: string;
+  /** Its connections counted per address (config maxConnectionsPerAddress). */
+  perAddress?: ConnectionsPerAddress;
+}
+
+export interface RuntimeOptions {
+  /**
+   * Whether connections from this address count against maxConnectionsPerAddress. Default: every
+   * address but the lab machine's own (its demos, the welcome mail, the benches).
+   */
+  limited?: (address: string) => boolean;
 }
 
 /**
@@ -56,11 +68,15 @@ export class AppRuntime {
   private stateTimer: NodeJS.Timeout | undefined;
   readonly users: UserStore;
 
+  private readonly limited: (address: string) => boolean;
+
   constructor(
     readonly app: AppName,
     readonly config: LabConfig,
+    options: RuntimeOptions = {},
   ) {
     this.users = new UserStore(config.paths.users, supervisorVerifier() ?? undefined);
+    this.limited = options.limited ?? ((address) => !isLocalAddress(address));
   }
 
   /** The lab certificate, made on first use (the supervisor usually made it already). */
@@ -95,6 +111,9 @@ export class AppRuntime {
       state: 'starting',
       port,
       ...(host ? { host } : {}),
+      perAddress: new ConnectionsPerAddress(this.config.maxConnectionsPerAddress, (a) =>
+        this.limited(plainAddress(a)),
+      ),
     };
     this.listeners.set(service, listener);
     // A TLS server's sockets are only useful after the handshake: count those, as clients see them.
@@ -114,6 +133,13 @@ export class AppRuntime {
       listener.sockets.delete(socket);
       this.saveState();
     });
+    const tooMany = listener.perAddress?.admit(socket);
+    if (tooMany) {
+      session.server(`${tooMany}; closing (config maxConnectionsPerAddress)`);
+      // After the protocol's own connection handler has run (this one runs first): to it, a client
+      // that left at once, the most ordinary of ends.
+      setImmediate(() => socket.destroy());
+    }
   }
 
   /**

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { loadConfig, UserStore } from '@portlab/config';
-import { canConnect, type TempLab, tempLab, waitFor } from '@portlab/testkit';
+import {
+  canConnect,
+  type RawConnection,
+  rawConnection,
+  type TempLab,
+  tempLab,
+  waitFor,
+} from '@portlab/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppRuntime, LoginThrottle, readRunState, serviceStatuses, throttleOf } from '../src/index.js';
 
@@ -32,6 +39,55 @@ const echoServer = () =>
   });
 
 describe('an app runtime', () => {
+  it('closes a connection past maxConnectionsPerAddress from one address, says so, and takes the address again once one closes', async () => {
+    const config = loadConfig({ file: lab.configFile, env: {} });
+    // Loopback stands for a student's PC here: the lab machine's own addresses are not counted otherwise.
+    const strict = new AppRuntime('web', { ...config, maxConnectionsPerAddress: 3 }, { limited: () => true });
+    try {
+      expect(await strict.serve('http', echoServer())).toBe(true);
+      const held: RawConnection[] = [];
+      for (let i = 0; i < 3; i++) held.push(await rawConnection(lab.ports.http));
+      const extra = await rawConnection(lab.ports.http);
+      await waitFor(() => extra.closed(), { what: 'the fourth connection to be closed' });
+      expect(held.some((c) => c.closed())).toBe(false);
+      strict.transcript('http').flush();
+      const log = readFileSync(path.join(lab.dataDir, 'log', 'http.ndjson'), 'utf8');
+      expect(log).toContain(
+        'too many connections from 127.0.0.1 (3); closing (config maxConnectionsPerAddress)',
+      );
+      held[0]!.socket.destroy();
+      await waitFor(() => held[0]!.closed(), { what: 'the first to close' });
+      // The server saw it close too: a new connection is taken.
+      await waitFor(
+        async () => {
+          const again = await rawConnection(lab.ports.http);
+          await new Promise((r) => setTimeout(r, 100));
+          const kept = !again.closed();
+          again.socket.destroy();
+          return kept;
+        },
+        { what: 'a new connection to be kept' },
+      );
+      for (const c of held) c.socket.destroy();
+    } finally {
+      await strict.shutdown();
+    }
+  });
+
+  it("does not count the lab machine's own connections (by default)", async () => {
+    const config = loadConfig({ file: lab.configFile, env: {} });
+    const local = new AppRuntime('web', { ...config, maxConnectionsPerAddress: 1 });
+    try {
+      expect(await local.serve('http', echoServer())).toBe(true);
+      const both = [await rawConnection(lab.ports.http), await rawConnection(lab.ports.http)];
+      await new Promise((r) => setTimeout(r, 200));
+      expect(both.filter((c) => c.closed())).toEqual([]);
+      for (const c of both) c.socket.destroy();
+    } finally {
+      await local.shutdown();
+    }
+  });
+
   it('listens, opens a transcript session per connection, and keeps the run state current', async () => {
     expect(await runtime.serve('http', echoServer())).toBe(true);
     const client = connect(lab.ports.http, '127.0.0.1');

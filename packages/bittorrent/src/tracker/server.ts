@@ -17,11 +17,10 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP, isIPv4, type Socket } from 'node:net';
-import { isLocalAddress } from '@portlab/config';
+import { ConnectionsPerAddress, isLocalAddress } from '@portlab/config';
 import type { Transcript } from '@portlab/transcript';
 import { plainAddress } from '@portlab/transcript';
 import { encode } from '../bencode.js';
-import { ConnectionsPerAddress } from '../connection-limit.js';
 import { acceptedSessions, type SessionOf } from '../sessions.js';
 import { describePeerId } from '../wire/handshake.js';
 import { parseQuery } from './query.js';

@@ -2,8 +2,9 @@ import type { Socket } from 'node:net';
 
 /**
  * A server's open connections, counted by the address they come from: one machine must not take
- * every connection a server accepts (a student's PC holding all of the resident peer's, or the
- * tracker's, while the class waits).
+ * every connection a server accepts (a student's PC holding all of the resident peer's, the
+ * tracker's, or the IMAP server's, while the class waits). Used by every service of the app runtime
+ * (packages/service, config `maxConnectionsPerAddress`) and by the BitTorrent peers and tracker.
  */
 export class ConnectionsPerAddress {
   private readonly open = new Map<string, number>();
