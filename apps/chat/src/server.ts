@@ -103,7 +103,7 @@ export async function buildChatServer(options: ChatServerOptions): Promise<Fasti
   app.addHook('onResponse', async (request, reply) => {
     logRequest(request);
     const code = reply.statusCode;
-    const body = summarizeBody(request.answer);
+    const body = summarizeBody(request.answer, { hideMessages: isFederation(request) });
     request.transcriptSession?.server(`${code} ${STATUS_CODES[code] ?? ''}${body ? ` ${body}` : ''}`.trim());
   });
 
@@ -160,11 +160,14 @@ function actsFor(request: FastifyRequest, home: Home): void {
   session.login(account, true, 'access-token');
 }
 
+/** A server-server request (on 8448): its messages' words are hidden in the transcript (exchange-log.ts). */
+const isFederation = (request: FastifyRequest) => request.url.startsWith('/_matrix/federation/');
+
 /** The C: line of an exchange: method, path (token masked) and the body's summary. */
 function logRequest(request: FastifyRequest): void {
   if (request.logged) return;
   request.logged = true;
-  const body = summarizeBody(request.body ?? request.rawBody);
+  const body = summarizeBody(request.body ?? request.rawBody, { hideMessages: isFederation(request) });
   request.transcriptSession?.client(
     `${request.method} ${maskUrl(request.originalUrl)}${body ? ` ${body}` : ''}`,
     [],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { waitFor } from '@portlab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ChatLab, login, startChat } from './chat-lab.js';
 
@@ -175,6 +176,22 @@ describe('accounts (client-server API)', () => {
     expect(text).toContain('C: GET /_matrix/client/v3/account/whoami?access_token=***');
     expect(text).not.toContain(token);
     expect(text).not.toContain('wonderland');
+  });
+
+  it("hides a message's words in a server-server request's line, not in a client's", async () => {
+    const body = { pdus: [{ type: 'm.room.message', content: { msgtype: 'm.text', body: 'fed-secret' } }] };
+    await api(chat.base, 'PUT', '/_matrix/federation/v1/send/t1', { body });
+    await api(chat.base, 'PUT', `${V3}/rooms/!nowhere:x/send/m.room.message/t1`, {
+      body: body.pdus[0]!.content,
+    });
+    const log = () => readFileSync(path.join(chat.lab.dataDir, 'log', 'matrix.ndjson'), 'utf8');
+    await waitFor(() => log().includes('rooms/!nowhere:x/send'), { what: 'both requests in the transcript' });
+    const lines = log().split('\n');
+    const federation = lines.find((l) => l.includes('PUT /_matrix/federation/v1/send/t1'));
+    expect(federation).toContain('\\"body\\":\\"<10 chars>\\"');
+    expect(federation).not.toContain('fed-secret');
+    // A client's own message stays in its line: the dashboard keeps it to that student (apps/web).
+    expect(lines.find((l) => l.includes('rooms/!nowhere:x/send'))).toContain('fed-secret');
   });
 
   it("names the account an access token acts for in the connection's transcript, before its request", async () => {
