@@ -12,7 +12,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createTcpServer, isIPv6, type Server, type Socket } from 'node:net';
-import { isLocalAddress } from '@portlab/config';
+import { ConnectionsPerAddress, isLocalAddress } from '@portlab/config';
 import type { Session, Transcript } from '@portlab/transcript';
 import { answer, fitUdp, MAX_QUERY_BYTES, type ZoneView } from './answer.js';
 import { QUERIES_PER_SECOND, RateLimit } from './rate-limit.js';
@@ -67,18 +67,12 @@ export function createDnsServers(options: DnsServerOptions): DnsServers {
   };
   const tcp = createTcpServer({ allowHalfOpen: true });
   tcp.maxConnections = MAX_TCP_CONNECTIONS;
-  const open = new Map<string, number>();
+  const perAddress = new ConnectionsPerAddress(MAX_TCP_PER_ADDRESS, limited);
   tcp.on('connection', (socket) => {
-    const from = socket.remoteAddress ?? '';
-    open.set(from, (open.get(from) ?? 0) + 1);
-    socket.once('close', () => {
-      const left = open.get(from)! - 1;
-      if (left === 0) open.delete(from);
-      else open.set(from, left);
-    });
-    if (open.get(from)! > MAX_TCP_PER_ADDRESS && limited(from)) {
+    const tooMany = perAddress.admit(socket);
+    if (tooMany) {
       const session = options.sessionOf?.(socket) ?? options.transcript.accepted(socket);
-      session.server(`closed: ${MAX_TCP_PER_ADDRESS} connections from ${from} already`);
+      session.server(`closed: ${tooMany}`);
       socket.on('error', () => {});
       socket.destroy();
       return;
